@@ -1,0 +1,57 @@
+//! Everything that talks to PostgreSQL: locating a server, migrations, the pool, and one file
+//! per table family.
+
+mod embedded;
+mod locate;
+mod migrate;
+mod pool;
+pub(crate) mod schema;
+mod url;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+pub use embedded::EmbeddedCluster;
+pub use locate::{DatabaseOptions, DatabaseSource, LocatedDatabase, locate_database, probe};
+pub use migrate::{revert_all_migrations, run_migrations};
+pub use pool::{Pool, PoolOptions, PooledConnection, connect_pool};
+pub use url::{database_name, redact, with_database};
+
+use crate::error::{Error, Result};
+
+/// Creates the database `url` names when it does not exist yet; answers whether it did.
+pub async fn ensure_database(url: &str) -> Result<bool> {
+    let name = database_name(url)?;
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(Error::NoDatabase(format!(
+            "database name {name:?} may hold only letters, digits, '_' and '-'"
+        )));
+    }
+    let maintenance = with_database(url, "postgres")?;
+    let mut conn = AsyncPgConnection::establish(&maintenance)
+        .await
+        .map_err(|err| Error::Unavailable(format!("{}: {err}", redact(&maintenance))))?;
+    let exists: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+        "(SELECT count(*) FROM pg_database WHERE datname = '{name}')"
+    )))
+    .get_result(&mut conn)
+    .await?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    match diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .await
+    {
+        Ok(_) => Ok(true),
+        // Another process created it between our look and our create.
+        Err(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("already exists") =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err.into()),
+    }
+}

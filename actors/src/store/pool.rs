@@ -1,0 +1,44 @@
+//! The connection pool every engine query goes through.
+
+use std::time::Duration;
+
+use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::bb8;
+
+use crate::error::{Error, Result};
+
+/// A pool of async PostgreSQL connections.
+pub type Pool = bb8::Pool<AsyncPgConnection>;
+/// One connection checked out of the [`Pool`].
+pub type PooledConnection<'a> = bb8::PooledConnection<'a, AsyncPgConnection>;
+
+/// How the pool is sized and how long a caller waits for a connection.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// The most connections open at once.
+    pub max_size: u32,
+    /// How long a request waits for a free connection before it is told the database is
+    /// unavailable.
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Builds a pool; it connects lazily, so a database that is down now does not stop start-up.
+pub async fn connect_pool(url: &str, options: &PoolOptions) -> Result<Pool> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    bb8::Pool::builder()
+        .max_size(options.max_size)
+        .connection_timeout(options.connection_timeout)
+        .build(manager)
+        .await
+        .map_err(|err| Error::Unavailable(err.to_string()))
+}

@@ -1,0 +1,229 @@
+//! Where every error becomes an RFC 9457 problem+json answer. Handlers return [`ApiError`] (or
+//! let poem's own errors through); [`problem_middleware`] shapes each one, and nothing else
+//! writes an error body.
+
+use poem::http::StatusCode;
+use poem::http::header::{CONTENT_TYPE, HeaderValue};
+use poem::{Endpoint, IntoResponse, Request, Response};
+use serde::Serialize;
+use taskpulse_actors::{Error as EngineError, FieldError};
+
+/// The header that carries a request's id, in and out.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+const PROBLEM_JSON: &str = "application/problem+json";
+const TYPE_BASE: &str = "https://taskpulse.dev/problems/";
+
+/// An error a handler answers with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// The engine refused or failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The request itself could not be understood (syntax, not rules).
+    #[error("{0}")]
+    Malformed(String),
+    /// Credentials are missing, invalid or expired.
+    #[error("{0}")]
+    Unauthenticated(String),
+}
+
+impl poem::error::ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        problem_for_api_error(self).status
+    }
+}
+
+/// One problem details document.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'static str,
+    #[serde(serialize_with = "serialize_status")]
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+}
+
+fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u16(status.as_u16())
+}
+
+impl Problem {
+    /// A problem with no field errors.
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("{TYPE_BASE}{}", code.replace('_', "-")),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            request_id: None,
+        }
+    }
+
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        Response::builder()
+            .status(self.status)
+            .header(CONTENT_TYPE, PROBLEM_JSON)
+            .body(body)
+    }
+}
+
+fn problem_for_api_error(err: &ApiError) -> Problem {
+    match err {
+        ApiError::Engine(engine) => problem_for_engine_error(engine),
+        ApiError::Malformed(detail) => {
+            Problem::new(StatusCode::BAD_REQUEST, "malformed_request", detail.clone())
+        }
+        ApiError::Unauthenticated(detail) => {
+            Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail.clone())
+        }
+    }
+}
+
+fn problem_for_engine_error(err: &EngineError) -> Problem {
+    match err {
+        EngineError::NotFound(what) => Problem::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        ),
+        EngineError::Forbidden(why) => {
+            Problem::new(StatusCode::FORBIDDEN, "forbidden", why.clone())
+        }
+        EngineError::VersionMismatch { current } => Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "version_mismatch",
+            format!("the resource has changed: its current version is {current}"),
+        ),
+        EngineError::Validation(errors) => Problem {
+            errors: errors.clone(),
+            ..Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                err.to_string(),
+            )
+        },
+        EngineError::Conflict { code, message } => {
+            Problem::new(StatusCode::CONFLICT, code, message.clone())
+        }
+        EngineError::Unavailable(_) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database is unavailable; try again shortly",
+        ),
+        EngineError::EngineUnavailable(_) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "engine_unavailable",
+            "the statistics engine is busy or restarting; try again shortly",
+        ),
+        _ => internal_problem(),
+    }
+}
+
+fn internal_problem() -> Problem {
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "an unexpected error occurred; quote the request_id when reporting it",
+    )
+}
+
+/// The problem for any error that reached the top of the route tree: ours by type, poem's
+/// own by its status.
+fn problem_for(err: &poem::Error) -> Problem {
+    if let Some(api) = err.downcast_ref::<ApiError>() {
+        return problem_for_api_error(api);
+    }
+    if let Some(engine) = err.downcast_ref::<EngineError>() {
+        return problem_for_engine_error(engine);
+    }
+    let status = err.status();
+    let detail = err.to_string();
+    match status {
+        StatusCode::NOT_FOUND => Problem::new(status, "not_found", "no such resource"),
+        StatusCode::METHOD_NOT_ALLOWED => Problem::new(
+            status,
+            "method_not_allowed",
+            "this method is not allowed on this resource",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+            status,
+            "payload_too_large",
+            "the request body is larger than 64 KiB",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(
+            status,
+            "unsupported_media_type",
+            "the request body must be application/json",
+        ),
+        StatusCode::UNAUTHORIZED => Problem::new(
+            status,
+            "unauthenticated",
+            "a valid bearer access token is required",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => Problem::new(status, "rate_limited", detail),
+        s if s.is_client_error() => {
+            Problem::new(StatusCode::BAD_REQUEST, "malformed_request", detail)
+        }
+        _ => internal_problem(),
+    }
+}
+
+/// Gives every request an id (the caller's `X-Request-Id` when it is sane, else a new one),
+/// turns every error into problem+json, logs server errors with their cause chain, and echoes
+/// the id on every response.
+pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+
+    let mut response = match next.call(req).await {
+        Ok(response) => response.into_response(),
+        Err(err) => {
+            let mut problem = problem_for(&err);
+            if problem.status.is_server_error() {
+                problem.request_id = Some(request_id.clone());
+                tracing::error!(
+                    request_id = %request_id, %method, %path,
+                    error = %error_chain(&err),
+                    "request failed"
+                );
+            }
+            problem.into_response()
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    Ok(response)
+}
+
+/// "outer: inner: innermost", so a log line tells the whole story.
+fn error_chain(err: &poem::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // poem's wrapper displays as its source does: say each message once.
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,37 @@
+//! taskpulse's HTTP and WebSocket layer: the documented REST API of API.md, Swagger UI and the
+//! OpenAPI document, all thin over the engine of `taskpulse-actors`.
+
+mod body_limit;
+mod error;
+mod routes;
+mod state;
+
+use poem::{EndpointExt, Route};
+use poem_openapi::OpenApiService;
+
+pub use error::{ApiError, REQUEST_ID_HEADER};
+pub use state::AppState;
+
+pub use body_limit::MAX_BODY_BYTES;
+
+/// The whole HTTP surface: REST under `/api/v1`, `/openapi.json` and `/docs`, with every
+/// error shaped as problem+json.
+pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
+    let api = OpenApiService::new(
+        routes::HealthApi::new(state.clone()),
+        "taskpulse",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Real-time task statistics: tasks, teams, sharing and live dashboards. \
+         Errors are RFC 9457 problem details (application/problem+json).",
+    );
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    Route::new()
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest("/", api)
+        .around(body_limit::limit_body)
+        .around(error::problem_middleware)
+}

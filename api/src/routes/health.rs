@@ -1,0 +1,166 @@
+//! `GET /api/v1/health`: is the service usable, and what is it waiting on.
+
+use std::time::{Duration, Instant};
+
+use diesel_async::RunQueryDsl;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+
+use crate::routes::ApiTags;
+use crate::state::AppState;
+
+/// Health checks.
+pub struct HealthApi {
+    state: AppState,
+}
+
+impl HealthApi {
+    /// The health API over the shared state.
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+/// The overall or per-service condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// Everything works.
+    Healthy,
+    /// Usable with reduced function (for example: reads work, writes do not).
+    Degraded,
+    /// Not usable.
+    Down,
+}
+
+/// One dependency's condition.
+#[derive(Debug, Object)]
+pub struct ServiceHealth {
+    /// `database` or `engine`.
+    pub name: String,
+    /// Its condition.
+    pub status: HealthStatus,
+    /// How long the check took, in milliseconds.
+    pub latency_ms: f64,
+    /// Why it is not healthy, when it is not.
+    #[oai(skip_serializing_if_is_none)]
+    pub detail: Option<String>,
+}
+
+/// The service's condition.
+#[derive(Debug, Object)]
+#[oai(example)]
+pub struct Health {
+    /// The worst condition that still describes the service as a whole.
+    pub status: HealthStatus,
+    /// The server's version.
+    pub version: String,
+    /// Seconds since the server started.
+    pub uptime_seconds: u64,
+    /// Each dependency's condition.
+    pub services: Vec<ServiceHealth>,
+}
+
+impl poem_openapi::types::Example for Health {
+    fn example() -> Self {
+        Health {
+            status: HealthStatus::Healthy,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            uptime_seconds: 3600,
+            services: vec![
+                ServiceHealth {
+                    name: "database".to_owned(),
+                    status: HealthStatus::Healthy,
+                    latency_ms: 0.4,
+                    detail: None,
+                },
+                ServiceHealth {
+                    name: "engine".to_owned(),
+                    status: HealthStatus::Healthy,
+                    latency_ms: 0.0,
+                    detail: None,
+                },
+            ],
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+enum HealthResponse {
+    /// The service is healthy or degraded.
+    #[oai(status = 200)]
+    Up(Json<Health>),
+    /// The service is down.
+    #[oai(status = 503)]
+    Down(Json<Health>),
+}
+
+const DATABASE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[OpenApi(tag = "ApiTags::Health")]
+impl HealthApi {
+    /// Service health
+    ///
+    /// Checks the database with a real round trip and reports the engine's condition. Needs no
+    /// authentication. Answers 503 when the service is down.
+    #[oai(path = "/api/v1/health", method = "get")]
+    async fn health(&self) -> HealthResponse {
+        let database = self.check_database().await;
+        let engine = ServiceHealth {
+            name: "engine".to_owned(),
+            status: HealthStatus::Healthy,
+            latency_ms: 0.0,
+            detail: None,
+        };
+        let status = match (database.status, engine.status) {
+            (_, HealthStatus::Down) => HealthStatus::Down,
+            (HealthStatus::Healthy, HealthStatus::Healthy) => HealthStatus::Healthy,
+            _ => HealthStatus::Degraded,
+        };
+        let health = Health {
+            status,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            uptime_seconds: self.state.started_at.elapsed().as_secs(),
+            services: vec![database, engine],
+        };
+        match status {
+            HealthStatus::Down => HealthResponse::Down(Json(health)),
+            _ => HealthResponse::Up(Json(health)),
+        }
+    }
+}
+
+impl HealthApi {
+    async fn check_database(&self) -> ServiceHealth {
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(DATABASE_CHECK_TIMEOUT, async {
+            let mut conn = self.state.pool.get().await.map_err(|e| e.to_string())?;
+            diesel::sql_query("SELECT 1")
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let (status, detail) = match outcome {
+            Ok(Ok(_)) => (HealthStatus::Healthy, None),
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "health: database check failed");
+                (
+                    HealthStatus::Down,
+                    Some("the database cannot be reached".to_owned()),
+                )
+            }
+            Err(_) => (
+                HealthStatus::Down,
+                Some("the database did not answer within 2 s".to_owned()),
+            ),
+        };
+        ServiceHealth {
+            name: "database".to_owned(),
+            status,
+            latency_ms,
+            detail,
+        }
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE task_shares;
+DROP TABLE tasks;

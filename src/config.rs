@@ -1,0 +1,126 @@
+//! The command line: every setting is a flag with a `TASKPULSE_*` environment variable beside
+//! it, parsed once into typed values and passed down.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use taskpulse_actors::{DatabaseOptions, PoolOptions};
+
+/// taskpulse: a real-time statistics engine for task management.
+#[derive(Debug, Parser)]
+#[command(version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log line format.
+    #[arg(long, global = true, env = "TASKPULSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP and WebSocket server.
+    Serve(ServeArgs),
+    /// Apply the database migrations, then exit.
+    Migrate(DatabaseArgs),
+    /// Fill the database with realistic demo data (bulk inserts), then exit.
+    Seed(SeedArgs),
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL. Without it: the server on 127.0.0.1:5432, else an embedded cluster in
+    /// the data directory. `DATABASE_URL` is read too.
+    #[arg(long, env = "TASKPULSE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory for taskpulse's own files (the embedded cluster, a generated JWT secret).
+    #[arg(long, env = "TASKPULSE_DATA_DIR", default_value = ".taskpulse")]
+    pub data_dir: PathBuf,
+    /// The most database connections open at once.
+    #[arg(long, env = "TASKPULSE_DB_POOL_SIZE", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_pool_size: u32,
+    /// How long a request waits for a database connection before answering 503.
+    #[arg(long, env = "TASKPULSE_DB_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub db_timeout: Duration,
+}
+
+impl DatabaseArgs {
+    /// The options for locating the database.
+    pub fn database_options(&self) -> DatabaseOptions {
+        DatabaseOptions {
+            url: self
+                .database_url
+                .clone()
+                .or_else(|| std::env::var("DATABASE_URL").ok())
+                .filter(|url| !url.is_empty()),
+            data_dir: self.data_dir.clone(),
+            ..DatabaseOptions::default()
+        }
+    }
+
+    /// The options for the connection pool.
+    pub fn pool_options(&self) -> PoolOptions {
+        PoolOptions {
+            max_size: self.db_pool_size,
+            connection_timeout: self.db_timeout,
+        }
+    }
+}
+
+/// `serve`'s settings.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Where the database is.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, env = "TASKPULSE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Do not apply pending migrations at start-up.
+    #[arg(long, env = "TASKPULSE_NO_MIGRATE")]
+    pub no_migrate: bool,
+    /// HS256 secret for access tokens (at least 32 bytes). Without it one is generated once
+    /// and kept in the data directory.
+    #[arg(long, env = "TASKPULSE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// How long an access token lives.
+    #[arg(long, env = "TASKPULSE_ACCESS_TOKEN_TTL", default_value = "15m", value_parser = humantime::parse_duration)]
+    pub access_token_ttl: Duration,
+    /// How long a refresh token lives.
+    #[arg(long, env = "TASKPULSE_REFRESH_TOKEN_TTL", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub refresh_token_ttl: Duration,
+    /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
+    #[arg(long, env = "TASKPULSE_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+/// `seed`'s settings.
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// Where the database is.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// How many users to create.
+    #[arg(long, env = "TASKPULSE_SEED_USERS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub users: u32,
+    /// How many teams to create (members are drawn from the new users).
+    #[arg(long, env = "TASKPULSE_SEED_TEAMS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub teams: u32,
+    /// How many tasks to create.
+    #[arg(long, env = "TASKPULSE_SEED_TASKS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(0..=100_000_000))]
+    pub tasks: u32,
+}

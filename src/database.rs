@@ -1,0 +1,54 @@
+//! Start-up's database steps: locate, create, migrate, pool.
+
+use anyhow::Context;
+use taskpulse_actors::{
+    DatabaseSource, LocatedDatabase, Pool, connect_pool, ensure_database, locate_database, redact,
+    run_migrations,
+};
+
+use crate::config::DatabaseArgs;
+
+/// A ready database: located, created, migrated (unless told not to) and pooled.
+pub struct Database {
+    /// Keeps an embedded cluster running while the process needs it.
+    pub _located: LocatedDatabase,
+    /// The pool over it.
+    pub pool: Pool,
+}
+
+/// Locates the database, creates it when missing, applies migrations when `migrate`.
+pub async fn prepare(args: &DatabaseArgs, migrate: bool) -> anyhow::Result<Database> {
+    let located = locate_database(&args.database_options()).await?;
+    let shown = redact(&located.url);
+    match located.source {
+        DatabaseSource::Configured => tracing::info!(url = %shown, "using the configured database"),
+        DatabaseSource::LocalServer => {
+            tracing::info!(url = %shown, "using the local PostgreSQL server")
+        }
+        DatabaseSource::Embedded => {
+            tracing::info!(url = %shown, "started the embedded PostgreSQL cluster")
+        }
+    }
+    if ensure_database(&located.url)
+        .await
+        .with_context(|| format!("cannot reach the database at {shown}"))?
+    {
+        tracing::info!(url = %shown, "created the database");
+    }
+    if migrate {
+        let applied = run_migrations(&located.url)
+            .await
+            .with_context(|| format!("cannot migrate the database at {shown}"))?;
+        tracing::info!(applied, "migrations are up to date");
+    }
+    let pool = connect_pool(&located.url, &args.pool_options()).await?;
+    Ok(Database {
+        _located: located,
+        pool,
+    })
+}
+
+/// `taskpulse migrate`.
+pub async fn migrate_only(args: &DatabaseArgs) -> anyhow::Result<()> {
+    prepare(args, true).await.map(|_| ())
+}

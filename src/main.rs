@@ -1,0 +1,32 @@
+//! The `taskpulse` binary: parses the command line and wires the crates together.
+
+mod config;
+mod database;
+mod logging;
+mod seed;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::config::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_format);
+    let outcome = match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Migrate(args) => database::migrate_only(&args).await,
+        Command::Seed(args) => seed::run(args).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line a person can act on; the causes are in it already.
+            eprintln!("taskpulse: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! `taskpulse serve`: the HTTP server, with graceful shutdown on SIGINT/SIGTERM.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::Context;
+use poem::Server;
+use poem::listener::TcpAcceptor;
+use taskpulse_api::AppState;
+
+use crate::config::ServeArgs;
+use crate::database;
+
+/// Runs the server until a shutdown signal.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    ensure_writable_dir(&args.database.data_dir)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let database = database::prepare(&args.database, !args.no_migrate).await?;
+
+    let state = AppState::new(database.pool.clone());
+    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    let address = acceptor_address(&acceptor);
+    // Tests and scripts read this line to learn the port; keep its shape.
+    println!("taskpulse listening on http://{address}");
+    tracing::info!(%address, "listening");
+
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(
+            taskpulse_api::app(state),
+            shutdown_signal(),
+            Some(args.shutdown_grace),
+        )
+        .await
+        .context("the server stopped with an error")?;
+    tracing::info!("stopped");
+    // Dropping `database` stops an embedded cluster.
+    drop(database);
+    Ok(())
+}
+
+fn acceptor_address(acceptor: &TcpAcceptor) -> String {
+    use poem::listener::Acceptor;
+    acceptor
+        .local_addr()
+        .first()
+        .map(|addr| addr.to_string().trim_start_matches("socket://").to_owned())
+        .unwrap_or_default()
+}
+
+/// The data directory must exist and be writable before anything is started in it.
+fn ensure_writable_dir(dir: &Path) -> anyhow::Result<()> {
+    let problem = || format!("the data directory {} is not writable", dir.display());
+    fs::create_dir_all(dir).with_context(problem)?;
+    let probe = dir.join(".write-test");
+    fs::write(&probe, b"").with_context(problem)?;
+    fs::remove_file(&probe).with_context(problem)?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::terminate(),
+        ) {
+            Ok(signal) => signal,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM; only SIGINT stops the server");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down: finishing in-flight requests");
+}

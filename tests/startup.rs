@@ -1,0 +1,110 @@
+//! Start-up fails with one clear line and a non-zero exit when the configuration is bad.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{BINARY, TestApp};
+use tokio::process::Command;
+
+/// Runs `taskpulse serve` with these arguments and answers (exit code, stderr).
+async fn serve_and_fail(args: &[&str]) -> anyhow::Result<(Option<i32>, String)> {
+    let output = tokio::time::timeout(
+        Duration::from_secs(30),
+        Command::new(BINARY)
+            .arg("serve")
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "off")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await??;
+    Ok((
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ))
+}
+
+#[tokio::test]
+async fn unreachable_database_url_ends_with_one_clear_line() -> anyhow::Result<()> {
+    let (code, stderr) = serve_and_fail(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        "postgres://postgres:hunter2@127.0.0.1:1/taskpulse",
+    ])
+    .await?;
+
+    assert_eq!(code, Some(1));
+    assert_eq!(stderr.trim().lines().count(), 1, "stderr: {stderr}");
+    assert!(
+        stderr.starts_with("taskpulse: error: cannot reach the database"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "the password leaked: {stderr}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn unwritable_data_dir_ends_with_one_clear_line() -> anyhow::Result<()> {
+    let file = std::env::temp_dir().join(format!("taskpulse-not-a-dir-{}", uuid::Uuid::now_v7()));
+    std::fs::write(&file, b"")?;
+    let data_dir = file.join("data");
+
+    let (code, stderr) = serve_and_fail(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        &data_dir.to_string_lossy(),
+    ])
+    .await?;
+
+    std::fs::remove_file(&file)?;
+    assert_eq!(code, Some(1));
+    assert_eq!(stderr.trim().lines().count(), 1, "stderr: {stderr}");
+    assert!(
+        stderr.contains("data directory") && stderr.contains("not writable"),
+        "{stderr}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn port_in_use_ends_with_one_clear_line() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let taken = app.base_url.trim_start_matches("http://").to_owned();
+
+    let (code, stderr) =
+        serve_and_fail(&["--listen", &taken, "--database-url", &app.db.url]).await?;
+
+    assert_eq!(code, Some(1));
+    assert_eq!(stderr.trim().lines().count(), 1, "stderr: {stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {taken}")),
+        "{stderr}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn help_documents_every_setting_with_its_environment_variable() -> anyhow::Result<()> {
+    let output = Command::new(BINARY)
+        .args(["serve", "--help"])
+        .output()
+        .await?;
+    let help = String::from_utf8_lossy(&output.stdout);
+
+    assert!(output.status.success());
+    for flag in [
+        "--listen",
+        "--database-url",
+        "--data-dir",
+        "--jwt-secret",
+        "--log-format",
+    ] {
+        assert!(help.contains(flag), "--help does not mention {flag}");
+    }
+    assert!(help.contains("TASKPULSE_LISTEN") && help.contains("TASKPULSE_DATABASE_URL"));
+    Ok(())
+}
