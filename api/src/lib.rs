@@ -1,6 +1,7 @@
 //! taskpulse's HTTP and WebSocket layer: the documented REST API of API.md, Swagger UI and the
 //! OpenAPI document, all thin over the engine of `taskpulse-actors`.
 
+pub mod auth;
 mod body_limit;
 mod error;
 mod routes;

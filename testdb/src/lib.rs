@@ -40,6 +40,11 @@ impl TestDb {
         Self::create(admin_url().await?, None).await
     }
 
+    /// A connection to this database.
+    pub async fn connect(&self) -> anyhow::Result<AsyncPgConnection> {
+        connect(&self.url).await
+    }
+
     async fn create(admin_url: String, template: Option<&str>) -> anyhow::Result<Self> {
         let name = format!("taskpulse_test_{}", uuid::Uuid::now_v7().simple());
         let sql = match template {

@@ -6,6 +6,7 @@ mod locate;
 mod migrate;
 mod pool;
 pub(crate) mod schema;
+mod truth;
 mod url;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -14,6 +15,7 @@ pub use embedded::EmbeddedCluster;
 pub use locate::{DatabaseOptions, DatabaseSource, LocatedDatabase, locate_database, probe};
 pub use migrate::{revert_all_migrations, run_migrations};
 pub use pool::{Pool, PoolOptions, PooledConnection, connect_pool};
+pub use truth::rebuild_aggregates;
 pub use url::{database_name, redact, with_database};
 
 use crate::error::{Error, Result};

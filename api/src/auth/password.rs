@@ -1,0 +1,42 @@
+//! Password hashing: Argon2id with the OWASP-recommended parameters (19 MiB, 2 passes, 1 lane,
+//! which are the argon2 crate's defaults), a fresh random salt per hash, PHC strings at rest.
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+
+/// Hashes a password into a PHC string. CPU-heavy (tens of milliseconds): call it from a
+/// blocking task.
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes())?
+        .to_string())
+}
+
+/// Whether `password` matches the PHC string `hash`. A malformed hash never matches.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_only() -> Result<(), argon2::password_hash::Error> {
+        let hash = hash_password("correct horse battery staple")?;
+
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_password("correct horse battery staple", &hash));
+        assert!(!verify_password("correct horse battery stapler", &hash));
+        assert!(!verify_password("anything", "not a phc string"));
+        Ok(())
+    }
+
+    #[test]
+    fn the_same_password_hashes_differently_each_time() -> Result<(), argon2::password_hash::Error>
+    {
+        assert_ne!(hash_password("pw-123456")?, hash_password("pw-123456")?);
+        Ok(())
+    }
+}
