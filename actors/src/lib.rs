@@ -1,11 +1,14 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+mod model;
 mod store;
 
 pub use error::{Error, FieldError, Result};
+pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};
 pub use store::{
-    DatabaseOptions, DatabaseSource, EmbeddedCluster, LocatedDatabase, Pool, PoolOptions,
-    PooledConnection, connect_pool, database_name, ensure_database, locate_database, probe,
-    rebuild_aggregates, redact, revert_all_migrations, run_migrations, with_database,
+    AuditEntry, AuditRecord, DatabaseOptions, DatabaseSource, EmbeddedCluster, LocatedDatabase,
+    Pool, PoolOptions, PooledConnection, connect_pool, database_name, ensure_database,
+    locate_database, probe, rebuild_aggregates, redact, revert_all_migrations, run_migrations,
+    with_database, write_audit,
 };

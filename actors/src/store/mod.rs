@@ -1,6 +1,7 @@
 //! Everything that talks to PostgreSQL: locating a server, migrations, the pool, and one file
 //! per table family.
 
+mod audit;
 mod embedded;
 mod locate;
 mod migrate;
@@ -11,6 +12,7 @@ mod url;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+pub use audit::{AuditEntry, AuditRecord, write_audit};
 pub use embedded::EmbeddedCluster;
 pub use locate::{DatabaseOptions, DatabaseSource, LocatedDatabase, locate_database, probe};
 pub use migrate::{revert_all_migrations, run_migrations};

@@ -1,0 +1,225 @@
+//! Domain types: ids, closed sets and the records the engine hands out.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A new id: UUIDv7, so ids sort by creation time.
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(id: Uuid) -> Self {
+                Self(id)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A user's id.
+    UserId
+);
+id_type!(
+    /// A team's id.
+    TeamId
+);
+id_type!(
+    /// A task's id.
+    TaskId
+);
+
+macro_rules! closed_set {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as stored and as spelled in the API.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+
+            fn from_str(text: &str) -> Result<Self, String> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "{other:?} is not one of {}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+closed_set!(
+    /// Where a task stands.
+    TaskStatus {
+        /// Not started.
+        Pending => "pending",
+        /// Started, not done.
+        InProgress => "in_progress",
+        /// Done.
+        Completed => "completed",
+    }
+);
+
+closed_set!(
+    /// How much a task matters.
+    Priority {
+        /// Whenever.
+        Low => "low",
+        /// The default.
+        Medium => "medium",
+        /// Soon.
+        High => "high",
+        /// Now.
+        Urgent => "urgent",
+    }
+);
+
+closed_set!(
+    /// A member's role in a team, strongest first.
+    Role {
+        /// Everything, including deleting the team and granting owner or admin.
+        Owner => "owner",
+        /// Manages members (up to member and viewer) and every team task.
+        Admin => "admin",
+        /// Creates and changes team tasks.
+        Member => "member",
+        /// Reads team tasks.
+        Viewer => "viewer",
+    }
+);
+
+closed_set!(
+    /// What a share lets its recipient do with a task.
+    Permission {
+        /// Read it.
+        View => "view",
+        /// Read and change it.
+        Edit => "edit",
+    }
+);
+
+impl Role {
+    /// Whether this role may create and change the team's tasks.
+    pub fn can_write(self) -> bool {
+        self <= Role::Member
+    }
+
+    /// Whether this role may manage members and delete any team task.
+    pub fn can_manage(self) -> bool {
+        self <= Role::Admin
+    }
+}
+
+/// A task as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    /// Its id.
+    pub id: TaskId,
+    /// 1..=200 characters.
+    pub title: String,
+    /// At most 10 000 characters.
+    pub description: String,
+    /// Where it stands.
+    pub status: TaskStatus,
+    /// How much it matters.
+    pub priority: Priority,
+    /// When it is due, if ever.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Who owns it.
+    pub owner_id: UserId,
+    /// The team it belongs to, if any.
+    pub team_id: Option<TeamId>,
+    /// 1 at creation, one more with every change.
+    pub version: i64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When it was completed, while it is.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A user account (without its password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Its id.
+    pub id: UserId,
+    /// The sign-in email, as the user spelled it.
+    pub email: String,
+    /// The name shown to others.
+    pub display_name: String,
+    /// When the account was made.
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_sets_round_trip_through_text() {
+        for status in TaskStatus::ALL {
+            assert_eq!(status.as_str().parse::<TaskStatus>(), Ok(*status));
+        }
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(*role));
+        }
+        assert!("done".parse::<TaskStatus>().is_err());
+    }
+
+    #[test]
+    fn roles_are_ordered_strongest_first() {
+        assert!(Role::Owner.can_manage() && Role::Admin.can_manage());
+        assert!(!Role::Member.can_manage() && Role::Member.can_write());
+        assert!(!Role::Viewer.can_write());
+    }
+}

@@ -1,0 +1,67 @@
+//! The audit log: one row per mutation and per authentication event, written by the caller
+//! inside the transaction of the change it describes.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::audit_log;
+use crate::error::Result;
+use crate::model::{TeamId, UserId};
+
+/// One audit entry to write.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    /// Who did it (none for an unknown user, e.g. a failed login for an unknown email).
+    pub actor_id: Option<UserId>,
+    /// What was done, e.g. `task.create`, `auth.login_failed`.
+    pub action: &'static str,
+    /// The kind of thing it was done to, e.g. `task`, `team`, `user`.
+    pub target_type: &'static str,
+    /// The thing's id.
+    pub target_id: Option<Uuid>,
+    /// The team it happened in, if any.
+    pub team_id: Option<TeamId>,
+    /// Anything else worth keeping (never secrets).
+    pub details: serde_json::Value,
+}
+
+/// A stored audit entry.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRecord {
+    /// Its id (UUIDv7: sorts by time).
+    pub id: Uuid,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it.
+    pub actor_id: Option<Uuid>,
+    /// What was done.
+    pub action: String,
+    /// The kind of thing it was done to.
+    pub target_type: String,
+    /// The thing's id.
+    pub target_id: Option<Uuid>,
+    /// The team it happened in.
+    pub team_id: Option<Uuid>,
+    /// Anything else worth keeping.
+    pub details: serde_json::Value,
+}
+
+/// Writes one entry on `conn` (inside the caller's transaction).
+pub async fn write_audit(conn: &mut AsyncPgConnection, entry: AuditEntry) -> Result<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::id.eq(Uuid::now_v7()),
+            audit_log::actor_id.eq(entry.actor_id.map(|id| id.0)),
+            audit_log::action.eq(entry.action),
+            audit_log::target_type.eq(entry.target_type),
+            audit_log::target_id.eq(entry.target_id),
+            audit_log::team_id.eq(entry.team_id.map(|id| id.0)),
+            audit_log::details.eq(entry.details),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
