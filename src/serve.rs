@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::Context;
 use poem::Server;
 use poem::listener::TcpAcceptor;
-use taskpulse_api::AppState;
+use taskpulse_api::auth::{AccessTokens, load_or_generate_secret, prepare_dummy_hash};
+use taskpulse_api::{AppState, AuthConfig};
 
 use crate::config::ServeArgs;
 use crate::database;
@@ -14,12 +15,14 @@ use crate::database;
 /// Runs the server until a shutdown signal.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     ensure_writable_dir(&args.database.data_dir)?;
+    // Before anything is started: a bad secret is a configuration error to report at once.
+    let auth = auth_config(&args)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let database = database::prepare(&args.database, !args.no_migrate).await?;
 
-    let state = AppState::new(database.pool.clone());
+    let state = AppState::new(database.pool.clone(), auth);
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let address = acceptor_address(&acceptor);
     // Tests and scripts read this line to learn the port; keep its shape.
@@ -38,6 +41,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Dropping `database` stops an embedded cluster.
     drop(database);
     Ok(())
+}
+
+/// The token keys and lifetimes. The secret itself is never logged.
+fn auth_config(args: &ServeArgs) -> anyhow::Result<AuthConfig> {
+    let secret = load_or_generate_secret(args.jwt_secret.as_deref(), &args.database.data_dir)
+        .context("cannot set up the JWT secret")?;
+    let access_tokens = AccessTokens::new(&secret, args.access_token_ttl)
+        .context("cannot set up the JWT secret")?;
+    if args.access_token_ttl.is_zero() || args.refresh_token_ttl.is_zero() {
+        anyhow::bail!("--access-token-ttl and --refresh-token-ttl must be longer than zero");
+    }
+    // Unknown-email sign-ins verify against a dummy hash; make it now, not on the first one.
+    prepare_dummy_hash();
+    Ok(AuthConfig {
+        access_tokens,
+        refresh_token_ttl: args.refresh_token_ttl,
+    })
 }
 
 fn acceptor_address(acceptor: &TcpAcceptor) -> String {

@@ -12,3 +12,8 @@ pub use store::{
     locate_database, probe, rebuild_aggregates, redact, revert_all_migrations, run_migrations,
     with_database, write_audit,
 };
+pub use store::{
+    NewRefreshToken, NewUser, SpentRefreshToken, UserCredentials, create_user,
+    find_refresh_token_family, find_user, find_user_by_email, insert_refresh_token,
+    revoke_refresh_family, spend_refresh_token,
+};

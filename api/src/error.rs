@@ -3,7 +3,7 @@
 //! writes an error body.
 
 use poem::http::StatusCode;
-use poem::http::header::{CONTENT_TYPE, HeaderValue};
+use poem::http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use serde::Serialize;
 use taskpulse_actors::{Error as EngineError, FieldError};
@@ -26,6 +26,35 @@ pub enum ApiError {
     /// Credentials are missing, invalid or expired.
     #[error("{0}")]
     Unauthenticated(String),
+    /// Presented credentials were refused for a reason the client can act on (401 with this
+    /// code, e.g. `invalid_credentials`, `refresh_token_reused`).
+    #[error("{detail}")]
+    Refused {
+        /// A stable snake_case code.
+        code: &'static str,
+        /// What happened, for a person.
+        detail: String,
+    },
+    /// Something that should not fail did; answered as a 500 without the text, which goes to
+    /// the log.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The one answer to a failed sign-in, whether the email or the password was wrong.
+    pub fn invalid_credentials() -> Self {
+        ApiError::Refused {
+            code: "invalid_credentials",
+            detail: "the email or the password is wrong".to_owned(),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        ApiError::Engine(EngineError::Database(err))
+    }
 }
 
 impl poem::error::ResponseError for ApiError {
@@ -70,10 +99,14 @@ impl Problem {
 
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self).unwrap_or_default();
-        Response::builder()
+        let mut builder = Response::builder()
             .status(self.status)
-            .header(CONTENT_TYPE, PROBLEM_JSON)
-            .body(body)
+            .header(CONTENT_TYPE, PROBLEM_JSON);
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 9110 §15.5.2: a 401 names the scheme that would be accepted.
+            builder = builder.header(WWW_AUTHENTICATE, "Bearer realm=\"taskpulse\"");
+        }
+        builder.body(body)
     }
 }
 
@@ -86,6 +119,10 @@ fn problem_for_api_error(err: &ApiError) -> Problem {
         ApiError::Unauthenticated(detail) => {
             Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail.clone())
         }
+        ApiError::Refused { code, detail } => {
+            Problem::new(StatusCode::UNAUTHORIZED, code, detail.clone())
+        }
+        ApiError::Internal(_) => internal_problem(),
     }
 }
 

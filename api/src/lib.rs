@@ -11,7 +11,7 @@ use poem::{EndpointExt, Route};
 use poem_openapi::OpenApiService;
 
 pub use error::{ApiError, REQUEST_ID_HEADER};
-pub use state::AppState;
+pub use state::{AppState, AuthConfig};
 
 pub use body_limit::MAX_BODY_BYTES;
 
@@ -19,7 +19,10 @@ pub use body_limit::MAX_BODY_BYTES;
 /// error shaped as problem+json.
 pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
     let api = OpenApiService::new(
-        routes::HealthApi::new(state.clone()),
+        (
+            routes::HealthApi::new(state.clone()),
+            routes::AuthApi::new(state.clone()),
+        ),
         "taskpulse",
         env!("CARGO_PKG_VERSION"),
     )
@@ -33,6 +36,8 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/", api)
+        // The bearer scheme's checker reads the token keys from here.
+        .data(state)
         .around(body_limit::limit_body)
         .around(error::problem_middleware)
 }

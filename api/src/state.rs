@@ -1,9 +1,11 @@
 //! What every handler shares.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use taskpulse_actors::Pool;
+
+use crate::auth::AccessTokens;
 
 /// The shared state of the API: cheap to clone.
 #[derive(Clone)]
@@ -15,14 +17,29 @@ pub struct Inner {
     pub pool: Pool,
     /// When the server started, for `uptime_seconds`.
     pub started_at: Instant,
+    /// Issues and verifies access tokens.
+    pub access_tokens: AccessTokens,
+    /// How long a refresh token lives.
+    pub refresh_token_ttl: Duration,
+}
+
+/// How sessions are signed and how long their tokens live.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Issues and verifies access tokens (holds the secret and the access-token lifetime).
+    pub access_tokens: AccessTokens,
+    /// How long a refresh token lives.
+    pub refresh_token_ttl: Duration,
 }
 
 impl AppState {
-    /// State over a pool, started now.
-    pub fn new(pool: Pool) -> Self {
+    /// State over a pool and an authentication configuration, started now.
+    pub fn new(pool: Pool, auth: AuthConfig) -> Self {
         Self(Arc::new(Inner {
             pool,
             started_at: Instant::now(),
+            access_tokens: auth.access_tokens,
+            refresh_token_ttl: auth.refresh_token_ttl,
         }))
     }
 }

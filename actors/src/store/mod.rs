@@ -6,9 +6,11 @@ mod embedded;
 mod locate;
 mod migrate;
 mod pool;
+mod refresh_tokens;
 pub(crate) mod schema;
 mod truth;
 mod url;
+mod users;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
@@ -17,8 +19,13 @@ pub use embedded::EmbeddedCluster;
 pub use locate::{DatabaseOptions, DatabaseSource, LocatedDatabase, locate_database, probe};
 pub use migrate::{revert_all_migrations, run_migrations};
 pub use pool::{Pool, PoolOptions, PooledConnection, connect_pool};
+pub use refresh_tokens::{
+    NewRefreshToken, SpentRefreshToken, find_refresh_token_family, insert_refresh_token,
+    revoke_refresh_family, spend_refresh_token,
+};
 pub use truth::rebuild_aggregates;
 pub use url::{database_name, redact, with_database};
+pub use users::{NewUser, UserCredentials, create_user, find_user, find_user_by_email};
 
 use crate::error::{Error, Result};
 

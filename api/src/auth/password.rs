@@ -1,7 +1,14 @@
 //! Password hashing: Argon2id with the OWASP-recommended parameters (19 MiB, 2 passes, 1 lane,
 //! which are the argon2 crate's defaults), a fresh random salt per hash, PHC strings at rest.
 
+use std::sync::LazyLock;
+
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+
+/// A real hash of a password nobody has, made with the same parameters as every stored hash,
+/// so that checking against it costs what checking a real account costs.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("taskpulse: no such account").unwrap_or_default());
 
 /// Hashes a password into a PHC string. CPU-heavy (tens of milliseconds): call it from a
 /// blocking task.
@@ -18,6 +25,19 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
+/// Spends the time a real verification takes, for a sign-in with an unknown email, so that
+/// neither the answer nor its timing tells unknown emails from wrong passwords. Never matches.
+pub fn verify_dummy_password(password: &str) -> bool {
+    let _ = verify_password(password, &DUMMY_HASH);
+    false
+}
+
+/// Makes the dummy hash now (tens of milliseconds), so that the first unknown-email sign-in
+/// does not take longer than later ones.
+pub fn prepare_dummy_hash() {
+    LazyLock::force(&DUMMY_HASH);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,6 +51,14 @@ mod tests {
         assert!(!verify_password("correct horse battery stapler", &hash));
         assert!(!verify_password("anything", "not a phc string"));
         Ok(())
+    }
+
+    #[test]
+    fn the_dummy_hash_is_a_real_hash_and_never_matches() {
+        prepare_dummy_hash();
+
+        assert!(DUMMY_HASH.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(!verify_dummy_password("taskpulse: no such account"));
     }
 
     #[test]

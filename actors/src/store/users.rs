@@ -1,0 +1,117 @@
+//! User accounts: creating one (with its aggregate row) and finding one by id or by email.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{user_stats, users};
+use crate::error::{Error, Result};
+use crate::model::{User, UserId};
+
+#[diesel::declare_sql_function]
+extern "SQL" {
+    /// PostgreSQL's `lower(text)`: emails are unique whatever their case.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// An account to create; the password is already hashed.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    /// The sign-in email, as the user spelled it.
+    pub email: &'a str,
+    /// The Argon2id PHC string of the password.
+    pub password_hash: &'a str,
+    /// The name shown to others.
+    pub display_name: &'a str,
+}
+
+/// A user with the password hash that signs them in, for checking credentials.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    /// The account.
+    pub user: User,
+    /// The Argon2id PHC string of its password.
+    pub password_hash: String,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: Uuid,
+    email: String,
+    password_hash: String,
+    display_name: String,
+    created_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    fn into_credentials(self) -> UserCredentials {
+        UserCredentials {
+            user: User {
+                id: UserId(self.id),
+                email: self.email,
+                display_name: self.display_name,
+                created_at: self.created_at,
+            },
+            password_hash: self.password_hash,
+        }
+    }
+}
+
+/// Creates the account and its (empty, version 0) statistics row on `conn`, inside the
+/// caller's transaction: the engine expects every user to have one. An email that is taken
+/// in any letter case is a [`Error::Conflict`] with code `email_taken`.
+pub async fn create_user(conn: &mut AsyncPgConnection, new: NewUser<'_>) -> Result<User> {
+    let inserted = diesel::insert_into(users::table)
+        .values((
+            users::id.eq(UserId::new().0),
+            users::email.eq(new.email),
+            users::password_hash.eq(new.password_hash),
+            users::display_name.eq(new.display_name),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await;
+    let row = match inserted {
+        Ok(row) => row,
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            return Err(Error::Conflict {
+                code: "email_taken",
+                message: "an account with this email already exists".to_owned(),
+            });
+        }
+        Err(err) => return Err(err.into()),
+    };
+    diesel::insert_into(user_stats::table)
+        .values(user_stats::user_id.eq(row.id))
+        .execute(conn)
+        .await?;
+    Ok(row.into_credentials().user)
+}
+
+/// The account whose email matches `email` in any letter case, with its password hash.
+pub async fn find_user_by_email(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+) -> Result<Option<UserCredentials>> {
+    let row = users::table
+        .filter(lower(users::email).eq(lower(email)))
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(UserRow::into_credentials))
+}
+
+/// The account with this id.
+pub async fn find_user(conn: &mut AsyncPgConnection, id: UserId) -> Result<Option<User>> {
+    let row = users::table
+        .find(id.0)
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|row| row.into_credentials().user))
+}

@@ -1,0 +1,199 @@
+//! `/api/v1/auth/*` and `/api/v1/me`: accounts and sessions (API.md, "Authentication").
+
+mod schemas;
+mod validate;
+
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use taskpulse_actors::find_user;
+
+use crate::auth::{self, BearerAuth, Credentials, Registration};
+use crate::error::ApiError;
+use crate::routes::ApiTags;
+use crate::routes::problem::{Failure, ProblemDocs};
+use crate::state::AppState;
+use schemas::{AuthTokens, LoginRequest, RefreshRequest, RegisterRequest, UserView};
+
+/// Accounts and sessions.
+pub struct AuthApi {
+    state: AppState,
+}
+
+impl AuthApi {
+    /// The authentication API over the shared state.
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+#[derive(ApiResponse)]
+enum RegisterResponse {
+    /// The account exists and is signed in.
+    #[oai(status = 201)]
+    Created(Json<AuthTokens>),
+}
+
+#[derive(ApiResponse)]
+enum SessionResponse {
+    /// Signed in: a new token pair.
+    #[oai(status = 200)]
+    Ok(Json<AuthTokens>),
+}
+
+#[derive(ApiResponse)]
+enum LogoutResponse {
+    /// Signed out: every refresh token of the session is revoked.
+    #[oai(status = 204)]
+    LoggedOut,
+}
+
+#[derive(ApiResponse)]
+enum MeResponse {
+    /// The signed-in user.
+    #[oai(status = 200)]
+    Ok(Json<UserView>),
+}
+
+const MALFORMED: (u16, &str) = (
+    400,
+    "`malformed_request`: the body is not JSON of the documented shape",
+);
+const UNAVAILABLE: (u16, &str) = (503, "`database_unavailable`: try again shortly");
+
+struct RegisterProblems;
+impl ProblemDocs for RegisterProblems {
+    const ANSWERS: &'static [(u16, &'static str)] = &[
+        MALFORMED,
+        (
+            409,
+            "`email_taken`: an account with this email (in any letter case) exists",
+        ),
+        (
+            422,
+            "`validation_failed`: `errors` lists each field that breaks a rule",
+        ),
+        UNAVAILABLE,
+    ];
+}
+
+struct LoginProblems;
+impl ProblemDocs for LoginProblems {
+    const ANSWERS: &'static [(u16, &'static str)] = &[
+        MALFORMED,
+        (
+            401,
+            "`invalid_credentials`: the email or the password is wrong (the answer does not say which)",
+        ),
+        UNAVAILABLE,
+    ];
+}
+
+struct RefreshProblems;
+impl ProblemDocs for RefreshProblems {
+    const ANSWERS: &'static [(u16, &'static str)] = &[
+        MALFORMED,
+        (
+            401,
+            "`refresh_token_reused`: the token was already used, so its whole session is now revoked; \
+               `invalid_refresh_token`: the token is unknown, expired or revoked. Sign in again.",
+        ),
+        UNAVAILABLE,
+    ];
+}
+
+struct LogoutProblems;
+impl ProblemDocs for LogoutProblems {
+    const ANSWERS: &'static [(u16, &'static str)] = &[MALFORMED, UNAVAILABLE];
+}
+
+struct MeProblems;
+impl ProblemDocs for MeProblems {
+    const ANSWERS: &'static [(u16, &'static str)] = &[
+        (401, "`unauthenticated`: no valid bearer access token"),
+        UNAVAILABLE,
+    ];
+}
+
+#[OpenApi(tag = "ApiTags::Auth")]
+impl AuthApi {
+    /// Create an account
+    ///
+    /// Creates the account and signs it in. Emails are unique whatever their letter case.
+    #[oai(path = "/api/v1/auth/register", method = "post")]
+    async fn register(
+        &self,
+        body: Json<RegisterRequest>,
+    ) -> Result<RegisterResponse, Failure<RegisterProblems>> {
+        let Json(request) = body;
+        validate::check_registration(&request.email, &request.password, &request.display_name)?;
+        let registration = Registration {
+            email: request.email,
+            password: request.password,
+            display_name: request.display_name,
+        };
+        let session = auth::register(&self.state, registration).await?;
+        Ok(RegisterResponse::Created(Json(session.into())))
+    }
+
+    /// Sign in
+    ///
+    /// Starts a new session: an access token and a refresh token.
+    #[oai(path = "/api/v1/auth/login", method = "post")]
+    async fn login(
+        &self,
+        body: Json<LoginRequest>,
+    ) -> Result<SessionResponse, Failure<LoginProblems>> {
+        let Json(request) = body;
+        let credentials = Credentials {
+            email: request.email,
+            password: request.password,
+        };
+        let session = auth::login(&self.state, credentials).await?;
+        Ok(SessionResponse::Ok(Json(session.into())))
+    }
+
+    /// Renew a session
+    ///
+    /// Trades a refresh token for a new pair. Each refresh token works once: presenting a used
+    /// one again revokes every token of its session.
+    #[oai(path = "/api/v1/auth/refresh", method = "post")]
+    async fn refresh(
+        &self,
+        body: Json<RefreshRequest>,
+    ) -> Result<SessionResponse, Failure<RefreshProblems>> {
+        let session = auth::refresh(&self.state, &body.refresh_token).await?;
+        Ok(SessionResponse::Ok(Json(session.into())))
+    }
+
+    /// Sign out
+    ///
+    /// Revokes every refresh token of the session the given one belongs to. Access tokens
+    /// already issued stay valid until they expire (minutes). An unknown token is not an
+    /// error: the answer is 204 either way.
+    #[oai(path = "/api/v1/auth/logout", method = "post")]
+    async fn logout(
+        &self,
+        body: Json<RefreshRequest>,
+    ) -> Result<LogoutResponse, Failure<LogoutProblems>> {
+        auth::logout(&self.state, &body.refresh_token).await?;
+        Ok(LogoutResponse::LoggedOut)
+    }
+
+    /// The signed-in user
+    #[oai(path = "/api/v1/me", method = "get")]
+    async fn me(&self, auth: BearerAuth) -> Result<MeResponse, Failure<MeProblems>> {
+        let mut conn = self
+            .state
+            .pool
+            .get()
+            .await
+            .map_err(taskpulse_actors::Error::from)?;
+        match find_user(&mut conn, auth.0).await? {
+            Some(user) => Ok(MeResponse::Ok(Json(user.into()))),
+            // A valid token for an account that has since been deleted.
+            None => {
+                Err(ApiError::Unauthenticated("the account no longer exists".to_owned()).into())
+            }
+        }
+    }
+}
