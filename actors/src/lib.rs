@@ -1,11 +1,31 @@
 #![doc = include_str!("../README.md")]
 
+mod aggregate;
+mod bus;
+mod config;
+mod engine;
 mod error;
+mod live;
 mod model;
+mod stats;
 mod store;
+mod subscription;
+mod supervisor;
 
+pub use bus::{BoxFuture, Bus, InProcessBus};
+pub use config::EngineConfig;
+pub use engine::{
+    Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, Engine, MemberStat, NewTask, Page,
+    SharedByMe, SharedOverview, SharedWithMe, Statistics, TaskPatch, TaskQuery, TaskScope,
+    TeamDetail, UserRef,
+};
 pub use error::{Error, FieldError, Result};
+pub use live::Snapshot;
 pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};
+pub use stats::{Aggregate, Counts, DayCounts, Delta, MemberCounts, Scope};
+pub use store::aggregates::Published;
+pub use store::tasks::Share;
+pub use store::teams::{Member, TeamMembership};
 pub use store::{
     AuditEntry, AuditRecord, DatabaseOptions, DatabaseSource, EmbeddedCluster, LocatedDatabase,
     Pool, PoolOptions, PooledConnection, connect_pool, database_name, ensure_database,
@@ -17,3 +37,4 @@ pub use store::{
     find_refresh_token_family, find_user, find_user_by_email, insert_refresh_token,
     revoke_refresh_family, spend_refresh_token,
 };
+pub use subscription::{Subscription, SubscriptionEvent};

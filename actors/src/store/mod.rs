@@ -1,6 +1,7 @@
 //! Everything that talks to PostgreSQL: locating a server, migrations, the pool, and one file
 //! per table family.
 
+pub(crate) mod aggregates;
 mod audit;
 mod embedded;
 mod locate;
@@ -8,7 +9,9 @@ mod migrate;
 mod pool;
 mod refresh_tokens;
 pub(crate) mod schema;
-mod truth;
+pub(crate) mod tasks;
+pub(crate) mod teams;
+pub(crate) mod truth;
 mod url;
 mod users;
 

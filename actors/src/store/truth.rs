@@ -114,3 +114,70 @@ fn rebuild_statements() -> Vec<String> {
         ),
     ]
 }
+
+#[derive(diesel::QueryableByName)]
+struct Mismatch {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    what: String,
+}
+
+/// Every aggregate row (of the given users and teams) that differs from the truth, one line
+/// each: counters, per-owner team counts, and daily activity.
+pub(crate) async fn row_mismatches(
+    conn: &mut AsyncPgConnection,
+    users: &[uuid::Uuid],
+    teams: &[uuid::Uuid],
+) -> Result<Vec<String>> {
+    use diesel::sql_types::{Array, Uuid};
+    let user_rows = format!(
+        "SELECT 'user ' || t.user_id || ': row (pending, in_progress, completed, low, medium, high, urgent, shared_with_me, shared_by_me) = '
+                || coalesce(row(s.pending, s.in_progress, s.completed, s.low, s.medium, s.high, s.urgent, s.shared_with_me, s.shared_by_me)::text, 'missing')
+                || ', truth = ' || row(t.pending, t.in_progress, t.completed, t.low, t.medium, t.high, t.urgent, t.shared_with_me, t.shared_by_me)::text AS what
+         FROM ({USER_TRUTH}) t LEFT JOIN user_stats s ON s.user_id = t.user_id
+         WHERE t.user_id = ANY($1)
+           AND row(s.pending, s.in_progress, s.completed, s.low, s.medium, s.high, s.urgent, s.shared_with_me, s.shared_by_me)
+               IS DISTINCT FROM row(t.pending, t.in_progress, t.completed, t.low, t.medium, t.high, t.urgent, t.shared_with_me, t.shared_by_me)"
+    );
+    let team_rows = format!(
+        "SELECT 'team ' || t.team_id || ': row (pending, in_progress, completed, low, medium, high, urgent) = '
+                || coalesce(row(s.pending, s.in_progress, s.completed, s.low, s.medium, s.high, s.urgent)::text, 'missing')
+                || ', truth = ' || row(t.pending, t.in_progress, t.completed, t.low, t.medium, t.high, t.urgent)::text AS what
+         FROM ({TEAM_TRUTH}) t LEFT JOIN team_stats s ON s.team_id = t.team_id
+         WHERE t.team_id = ANY($2)
+           AND row(s.pending, s.in_progress, s.completed, s.low, s.medium, s.high, s.urgent)
+               IS DISTINCT FROM row(t.pending, t.in_progress, t.completed, t.low, t.medium, t.high, t.urgent)"
+    );
+    let member_rows = format!(
+        "SELECT 'team ' || coalesce(m.team_id, t.team_id) || ' owner ' || coalesce(m.user_id, t.user_id)
+                || ': row (total, completed) = ' || coalesce(row(m.total, m.completed)::text, 'missing')
+                || ', truth = ' || coalesce(row(t.total, t.completed)::text, 'none') AS what
+         FROM (SELECT * FROM team_member_stats WHERE total <> 0 OR completed <> 0) m
+         FULL JOIN ({TEAM_MEMBER_TRUTH}) t ON t.team_id = m.team_id AND t.user_id = m.user_id
+         WHERE coalesce(m.team_id, t.team_id) = ANY($2)
+           AND row(m.total, m.completed) IS DISTINCT FROM row(t.total, t.completed)"
+    );
+    let activity_rows = format!(
+        "SELECT a.kind || ' ' || a.scope_id || ' on ' || a.day || ': row (created, completed) = '
+                || coalesce(row(a.created, a.completed)::text, 'missing')
+                || ', truth = ' || coalesce(row(t.created, t.completed)::text, 'none') AS what
+         FROM (SELECT 'user' AS kind, user_id AS scope_id, day, created, completed FROM user_activity
+                 WHERE created <> 0 OR completed <> 0
+               UNION ALL
+               SELECT 'team', team_id, day, created, completed FROM team_activity
+                 WHERE created <> 0 OR completed <> 0) a
+         FULL JOIN ({ACTIVITY_TRUTH}) t ON t.kind = a.kind AND t.scope_id = a.scope_id AND t.day = a.day
+         WHERE ((coalesce(a.kind, t.kind) = 'user' AND coalesce(a.scope_id, t.scope_id) = ANY($1))
+             OR (coalesce(a.kind, t.kind) = 'team' AND coalesce(a.scope_id, t.scope_id) = ANY($2)))
+           AND row(a.created, a.completed) IS DISTINCT FROM row(t.created, t.completed)"
+    );
+    let mut found = Vec::new();
+    for sql in [user_rows, team_rows, member_rows, activity_rows] {
+        let rows: Vec<Mismatch> = diesel::sql_query(sql)
+            .bind::<Array<Uuid>, _>(users)
+            .bind::<Array<Uuid>, _>(teams)
+            .load(conn)
+            .await?;
+        found.extend(rows.into_iter().map(|m| m.what));
+    }
+    Ok(found)
+}

@@ -1,0 +1,258 @@
+//! The aggregate actor: one per live user and per live team. Holds the state at an exact
+//! version, applies only the next version (reordering briefly, re-reading its row when a gap
+//! is not filled), publishes each new snapshot, keeps a short history for resume and fans
+//! every change out to its subscribers without ever waiting for them.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use chrono::Utc;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::sync::oneshot;
+
+use crate::config::EngineConfig;
+use crate::live::{Live, Slot, Snapshot};
+use crate::stats::Delta;
+use crate::store::Pool;
+use crate::store::aggregates::{Published, hydrate};
+use crate::subscription::Outbox;
+
+/// The aggregate actor's behaviour.
+pub(crate) struct AggregateActor;
+
+/// What an aggregate actor starts with.
+pub(crate) struct AggregateArguments {
+    pub slot: Arc<Slot>,
+    pub live: Arc<Live>,
+    pub pool: Pool,
+    pub config: Arc<EngineConfig>,
+}
+
+/// Fired once the change is applied (or known to be reflected), for read-your-writes.
+pub(crate) type Applied = oneshot::Sender<()>;
+
+/// Messages to an aggregate actor.
+pub(crate) enum AggregateMsg {
+    /// A committed delta.
+    Apply(Arc<Published>, Option<Applied>),
+    /// The current snapshot.
+    Read(RpcReplyPort<Arc<Snapshot>>),
+    /// A new subscriber: replay the deltas after `since` if all are still held, else send a
+    /// snapshot; then every change.
+    Attach {
+        outbox: Arc<Outbox>,
+        since: Option<i64>,
+    },
+    /// A gap in versions was not filled in time.
+    GapTimeout,
+    /// Crash on purpose, to exercise supervision in tests.
+    Panic,
+}
+
+/// The aggregate actor's state.
+pub(crate) struct AggregateState {
+    args: AggregateArguments,
+    current: Option<Arc<Snapshot>>,
+    /// Deltas that arrived ahead of their turn, by version.
+    waiting: BTreeMap<i64, (Arc<Published>, Vec<Applied>)>,
+    gap_timer_armed: bool,
+    /// The latest changes, oldest first, for resume.
+    history: VecDeque<(Arc<Delta>, Arc<Snapshot>)>,
+}
+
+impl Actor for AggregateActor {
+    type Msg = AggregateMsg;
+    type State = AggregateState;
+    type Arguments = AggregateArguments;
+
+    async fn pre_start(
+        &self,
+        _: ActorRef<Self::Msg>,
+        args: AggregateArguments,
+    ) -> Result<AggregateState, ActorProcessingErr> {
+        Ok(AggregateState {
+            args,
+            current: None,
+            waiting: BTreeMap::new(),
+            gap_timer_armed: false,
+            history: VecDeque::new(),
+        })
+    }
+
+    /// Hydrates after start-up so the supervisor never waits on the database; messages that
+    /// arrive meanwhile queue in the mailbox.
+    async fn post_start(
+        &self,
+        _: ActorRef<Self::Msg>,
+        state: &mut AggregateState,
+    ) -> Result<(), ActorProcessingErr> {
+        state.rehydrate().await
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        message: AggregateMsg,
+        state: &mut AggregateState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            AggregateMsg::Apply(published, applied) => {
+                state.receive(published, applied);
+                state.arm_gap_timer(&myself);
+            }
+            AggregateMsg::Read(reply) => {
+                if let Some(current) = &state.current {
+                    let _ = reply.send(Arc::clone(current));
+                }
+            }
+            AggregateMsg::Attach { outbox, since } => state.attach(outbox, since),
+            AggregateMsg::GapTimeout => {
+                state.gap_timer_armed = false;
+                if state.has_gap() {
+                    tracing::debug!(scope = ?state.args.slot.scope, "version gap not filled in time: re-reading the row");
+                    state.rehydrate().await?;
+                }
+                state.arm_gap_timer(&myself);
+            }
+            AggregateMsg::Panic => panic!("aggregate actor crashed on purpose"),
+        }
+        Ok(())
+    }
+}
+
+impl AggregateState {
+    fn version(&self) -> i64 {
+        self.current.as_ref().map_or(i64::MIN, |c| c.version)
+    }
+
+    fn has_gap(&self) -> bool {
+        self.waiting
+            .keys()
+            .next()
+            .is_some_and(|v| *v > self.version() + 1)
+    }
+
+    fn arm_gap_timer(&mut self, myself: &ActorRef<AggregateMsg>) {
+        if self.has_gap() && !self.gap_timer_armed {
+            self.gap_timer_armed = true;
+            myself.send_after(self.args.config.gap_timeout, || AggregateMsg::GapTimeout);
+        }
+    }
+
+    /// Takes a delta in; applies it and whatever it unblocks, in version order.
+    fn receive(&mut self, published: Arc<Published>, applied: Option<Applied>) {
+        if published.version <= self.version() {
+            // Already reflected (a duplicate, or covered by hydration).
+            if let Some(a) = applied {
+                let _ = a.send(());
+            }
+            return;
+        }
+        let entry = self
+            .waiting
+            .entry(published.version)
+            .or_insert_with(|| (Arc::clone(&published), Vec::new()));
+        entry.1.extend(applied);
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        let Some(mut current) = self.current.clone() else {
+            return;
+        };
+        let today = Utc::now().date_naive();
+        while let Some((published, applied)) = self.waiting.remove(&(current.version + 1)) {
+            let mut aggregate = current.aggregate.clone();
+            aggregate.apply(&published.delta, today);
+            let next = Arc::new(Snapshot {
+                scope: current.scope,
+                version: published.version,
+                as_of: published.as_of,
+                aggregate,
+            });
+            self.args.slot.publish(Arc::clone(&next));
+            self.args.slot.for_each_subscriber(|outbox| {
+                outbox.push_delta(Arc::clone(&published.delta), Arc::clone(&next))
+            });
+            self.remember(Arc::clone(&published.delta), Arc::clone(&next));
+            applied.into_iter().for_each(|a| {
+                let _ = a.send(());
+            });
+            current = next;
+        }
+        self.current = Some(current);
+    }
+
+    fn remember(&mut self, delta: Arc<Delta>, snapshot: Arc<Snapshot>) {
+        if self.args.config.history_len == 0 {
+            return;
+        }
+        if self.history.len() >= self.args.config.history_len {
+            self.history.pop_front();
+        }
+        self.history.push_back((delta, snapshot));
+    }
+
+    fn attach(&mut self, outbox: Arc<Outbox>, since: Option<i64>) {
+        let Some(current) = self.current.clone() else {
+            return;
+        };
+        let oldest_replayable = self
+            .history
+            .front()
+            .map_or(current.version, |(_, s)| s.version - 1);
+        match since {
+            Some(since) if since >= oldest_replayable && since <= current.version => {
+                for (delta, snapshot) in self.history.iter().filter(|(_, s)| s.version > since) {
+                    outbox.push_delta(Arc::clone(delta), Arc::clone(snapshot));
+                }
+            }
+            _ => outbox.push_snapshot(current),
+        }
+        self.args.slot.add_subscriber(outbox);
+    }
+
+    /// Reads the row at an exact version and starts over from it.
+    async fn rehydrate(&mut self) -> Result<(), ActorProcessingErr> {
+        let scope = self.args.slot.scope;
+        let mut conn = self.args.pool.get().await?;
+        let today = Utc::now().date_naive();
+        let hydrated = hydrate(&mut conn, scope, today).await?;
+        drop(conn);
+        let snapshot = Arc::new(match hydrated {
+            Some(h) => Snapshot {
+                scope,
+                version: h.version,
+                as_of: h.as_of,
+                aggregate: h.aggregate,
+            },
+            // No row yet: the first change creates it at version 1.
+            None => Snapshot {
+                scope,
+                version: 0,
+                as_of: Utc::now(),
+                aggregate: Default::default(),
+            },
+        });
+        let had_state = self.current.is_some();
+        let version = snapshot.version;
+        let stale: Vec<i64> = self.waiting.range(..=version).map(|(v, _)| *v).collect();
+        for v in stale {
+            if let Some((_, applied)) = self.waiting.remove(&v) {
+                applied.into_iter().for_each(|a| {
+                    let _ = a.send(());
+                });
+            }
+        }
+        // Changes before this version can no longer be replayed in order.
+        self.history.clear();
+        self.args.slot.publish(Arc::clone(&snapshot));
+        self.current = Some(snapshot);
+        if had_state || self.args.slot.has_subscribers() {
+            self.args.slot.for_each_subscriber(Outbox::resync);
+        }
+        self.args.slot.touch(self.args.live.now_ms());
+        self.drain();
+        Ok(())
+    }
+}

@@ -1,0 +1,234 @@
+//! The engine: one command per mutation, each one transaction (lock, check, write, deltas to
+//! the versioned aggregate rows in a fixed order, audit, commit), then the deltas go to the
+//! live aggregates and the call returns once they reflect it.
+
+mod access;
+mod check;
+mod reads;
+mod shares;
+mod tasks;
+mod teams;
+mod validate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel_async::AsyncPgConnection;
+use ractor::{Actor, ActorRef};
+
+pub use check::{CheckOptions, CheckReport};
+pub use reads::{
+    Activity, ActivityDay, Breakdown, MemberStat, SharedByMe, SharedOverview, SharedWithMe,
+    Statistics,
+};
+pub use tasks::{NewTask, Page, TaskPatch, TaskQuery, TaskScope};
+pub use teams::TeamDetail;
+
+use crate::aggregate::AggregateMsg;
+use crate::bus::{Bus, InProcessBus, deliver};
+use crate::config::EngineConfig;
+use crate::error::{Error, Result};
+use crate::live::{Live, Snapshot};
+use crate::model::UserId;
+use crate::stats::{DeltaSet, Scope};
+use crate::store::aggregates::{Published, apply_deltas};
+use crate::store::{Pool, PooledConnection};
+use crate::subscription::{Outbox, Subscription};
+use crate::supervisor::{SupervisorActor, SupervisorArguments, SupervisorMsg};
+
+/// Names the user a command is about: by id or by email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    /// By id.
+    Id(UserId),
+    /// By email (case-insensitive).
+    Email(String),
+}
+
+/// The engine: cheap to clone; stops its actors when the last clone is dropped.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    live: Arc<Live>,
+    supervisor: ActorRef<SupervisorMsg>,
+    bus: Arc<dyn Bus>,
+    config: Arc<EngineConfig>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.supervisor.stop(Some("engine dropped".to_owned()));
+    }
+}
+
+impl Engine {
+    /// Starts an engine on a pool, alone on its database.
+    pub async fn start(pool: Pool, config: EngineConfig) -> Result<Self> {
+        Self::start_with_bus(pool, config, Arc::new(InProcessBus)).await
+    }
+
+    /// Starts an engine that shares its database with other nodes through `bus`.
+    pub async fn start_with_bus(
+        pool: Pool,
+        config: EngineConfig,
+        bus: Arc<dyn Bus>,
+    ) -> Result<Self> {
+        let live = Arc::new(Live::new());
+        let config = Arc::new(config);
+        let args = SupervisorArguments {
+            live: Arc::clone(&live),
+            pool: pool.clone(),
+            config: Arc::clone(&config),
+        };
+        let (supervisor, _) = Actor::spawn(None, SupervisorActor, args)
+            .await
+            .map_err(|err| Error::EngineUnavailable(err.to_string()))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pool,
+                live,
+                supervisor,
+                bus,
+                config,
+            }),
+        })
+    }
+
+    /// Stops every actor and waits for them.
+    pub async fn shutdown(&self) {
+        self.inner
+            .supervisor
+            .stop_children_and_wait(None, Some(Duration::from_secs(5)))
+            .await;
+        let _ = self
+            .inner
+            .supervisor
+            .stop_and_wait(None, Some(Duration::from_secs(5)))
+            .await;
+    }
+
+    /// The pool the engine writes through.
+    pub fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    /// How many aggregate actors are live.
+    pub fn live_aggregates(&self) -> usize {
+        self.inner.live.slots.len()
+    }
+
+    /// The current snapshot of a scope, without a permission check (for embedders and
+    /// operations; request handlers go through the `*_for` reads). Warm scopes answer without
+    /// any round trip.
+    pub async fn snapshot(&self, scope: Scope) -> Result<Arc<Snapshot>> {
+        let live = &self.inner.live;
+        if let Some(slot) = live.slot(&scope) {
+            slot.touch(live.now_ms());
+            if let Some(snapshot) = slot.current() {
+                return Ok(snapshot);
+            }
+        }
+        let timeout = self.inner.config.call_timeout;
+        for _ in 0..3 {
+            let actor = self.warm(scope).await?;
+            // An actor that stops between the two calls (passivation) is simply asked again.
+            if let Ok(ractor::rpc::CallResult::Success(snapshot)) =
+                actor.call(AggregateMsg::Read, Some(timeout)).await
+            {
+                return Ok(snapshot);
+            }
+        }
+        Err(Error::EngineUnavailable(format!(
+            "the aggregate {scope:?} did not answer"
+        )))
+    }
+
+    async fn warm(&self, scope: Scope) -> Result<ActorRef<AggregateMsg>> {
+        match self
+            .inner
+            .supervisor
+            .call(
+                |reply| SupervisorMsg::Warm(scope, reply),
+                Some(self.inner.config.call_timeout),
+            )
+            .await
+        {
+            Ok(ractor::rpc::CallResult::Success(actor)) => Ok(actor),
+            Ok(_) => Err(Error::EngineUnavailable(
+                "the supervisor did not answer in time".to_owned(),
+            )),
+            Err(err) => Err(Error::EngineUnavailable(err.to_string())),
+        }
+    }
+
+    /// Subscribes to a scope without a permission check (see [`Engine::subscribe`]).
+    pub async fn subscribe_unchecked(
+        &self,
+        subscriber: UserId,
+        scope: Scope,
+        since_version: Option<i64>,
+    ) -> Result<Subscription> {
+        let outbox = Arc::new(Outbox::new(subscriber, self.inner.config.subscriber_queue));
+        let attach = Arc::clone(&outbox);
+        let reply = self
+            .inner
+            .supervisor
+            .call(
+                move |reply| SupervisorMsg::Subscribe {
+                    scope,
+                    outbox: attach,
+                    since: since_version,
+                    reply,
+                },
+                Some(self.inner.config.call_timeout),
+            )
+            .await;
+        match reply {
+            Ok(ractor::rpc::CallResult::Success(slot)) => {
+                Ok(Subscription::new(outbox, slot, since_version))
+            }
+            Ok(_) => Err(Error::EngineUnavailable(
+                "the supervisor did not answer in time".to_owned(),
+            )),
+            Err(err) => Err(Error::EngineUnavailable(err.to_string())),
+        }
+    }
+
+    /// Crashes the scope's actor on purpose (tests of supervision).
+    #[doc(hidden)]
+    pub async fn crash_aggregate(&self, scope: Scope) -> Result<()> {
+        let actor = self.warm(scope).await?;
+        actor
+            .cast(AggregateMsg::Panic)
+            .map_err(|err| Error::EngineUnavailable(err.to_string()))
+    }
+
+    async fn conn(&self) -> Result<PooledConnection<'_>> {
+        Ok(self.inner.pool.get().await?)
+    }
+
+    /// The end of every writing transaction: deltas to their rows, then to the bus.
+    async fn finish(
+        &self,
+        conn: &mut AsyncPgConnection,
+        deltas: DeltaSet,
+    ) -> Result<Vec<Published>> {
+        let published = apply_deltas(conn, deltas).await?;
+        self.inner.bus.stage(conn, &published).await?;
+        Ok(published)
+    }
+
+    /// After commit: to the live aggregates, waiting until they reflect it.
+    async fn publish(&self, published: Vec<Published>) {
+        deliver(
+            &self.inner.live,
+            published,
+            self.inner.config.applied_timeout,
+        )
+        .await;
+    }
+}

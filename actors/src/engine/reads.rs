@@ -1,0 +1,329 @@
+//! Dashboard reads: computed from a live snapshot (no database round trip once warm), with
+//! `overdue` taken against the clock at read time.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::Engine;
+use crate::error::{Error, Result};
+use crate::live::Snapshot;
+use crate::model::{Permission, TaskId, TaskStatus, UserId};
+use crate::stats::Scope;
+use crate::store::schema::{task_shares, tasks};
+use crate::store::tasks::parse_stored;
+use crate::store::teams;
+use crate::subscription::Subscription;
+
+/// The statistics card numbers of one scope.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Statistics {
+    /// Whose.
+    pub scope: Scope,
+    /// The aggregate's version.
+    pub version: i64,
+    /// When it last changed.
+    pub as_of: DateTime<Utc>,
+    /// All tasks.
+    pub total: i64,
+    /// Pending ones.
+    pub pending: i64,
+    /// In progress.
+    pub in_progress: i64,
+    /// Completed.
+    pub completed: i64,
+    /// Not completed and due before now.
+    pub overdue: i64,
+    /// Tasks shared with the user (user scope only).
+    pub shared_with_me: Option<i64>,
+    /// The user's tasks shared with others (user scope only).
+    pub shared_by_me: Option<i64>,
+    /// completed / total; 0 when there are no tasks.
+    pub completion_rate: f64,
+}
+
+/// One owner's numbers in a team.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MemberStat {
+    /// The owner.
+    pub user_id: UserId,
+    /// Team tasks they own.
+    pub total: i64,
+    /// Of which completed.
+    pub completed: i64,
+}
+
+/// Counts by status and priority (and, for teams, by owner).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Breakdown {
+    /// Whose.
+    pub scope: Scope,
+    /// The aggregate's version.
+    pub version: i64,
+    /// When it last changed.
+    pub as_of: DateTime<Utc>,
+    /// (pending, in_progress, completed).
+    pub by_status: [i64; 3],
+    /// (low, medium, high, urgent).
+    pub by_priority: [i64; 4],
+    /// Team scopes: per owner, most tasks first.
+    pub by_member: Option<Vec<MemberStat>>,
+}
+
+/// One UTC day of activity.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ActivityDay {
+    /// The day.
+    pub date: NaiveDate,
+    /// Tasks created that day.
+    pub created: i64,
+    /// Tasks completed that day.
+    pub completed: i64,
+}
+
+/// Recent activity, oldest day first, zeros included.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Activity {
+    /// Whose.
+    pub scope: Scope,
+    /// The aggregate's version.
+    pub version: i64,
+    /// When it last changed.
+    pub as_of: DateTime<Utc>,
+    /// One entry per day.
+    pub days: Vec<ActivityDay>,
+}
+
+impl Snapshot {
+    /// The statistics at `now`.
+    pub fn statistics(&self, now: DateTime<Utc>) -> Statistics {
+        let c = &self.aggregate.counts;
+        let total = c.total();
+        let user_scope = matches!(self.scope, Scope::User(_));
+        Statistics {
+            scope: self.scope,
+            version: self.version,
+            as_of: self.as_of,
+            total,
+            pending: c.pending,
+            in_progress: c.in_progress,
+            completed: c.completed,
+            overdue: self.aggregate.overdue(now),
+            shared_with_me: user_scope.then_some(c.shared_with_me),
+            shared_by_me: user_scope.then_some(c.shared_by_me),
+            completion_rate: if total == 0 {
+                0.0
+            } else {
+                c.completed as f64 / total as f64
+            },
+        }
+    }
+
+    /// The breakdown.
+    pub fn breakdown(&self) -> Breakdown {
+        let c = &self.aggregate.counts;
+        let by_member = matches!(self.scope, Scope::Team(_)).then(|| {
+            let mut members: Vec<MemberStat> = self
+                .aggregate
+                .members
+                .iter()
+                .map(|(user, m)| MemberStat {
+                    user_id: *user,
+                    total: m.total,
+                    completed: m.completed,
+                })
+                .collect();
+            members.sort_by(|a, b| b.total.cmp(&a.total).then(a.user_id.cmp(&b.user_id)));
+            members
+        });
+        Breakdown {
+            scope: self.scope,
+            version: self.version,
+            as_of: self.as_of,
+            by_status: [c.pending, c.in_progress, c.completed],
+            by_priority: [c.low, c.medium, c.high, c.urgent],
+            by_member,
+        }
+    }
+
+    /// Activity over the `days` UTC days ending `today`.
+    pub fn activity(&self, today: NaiveDate, days: u32) -> Activity {
+        Activity {
+            scope: self.scope,
+            version: self.version,
+            as_of: self.as_of,
+            days: self
+                .aggregate
+                .activity(today, days)
+                .into_iter()
+                .map(|(date, c)| ActivityDay {
+                    date,
+                    created: c.created,
+                    completed: c.completed,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A task shared with the caller.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SharedWithMe {
+    /// The task.
+    pub task_id: TaskId,
+    /// Its title.
+    pub title: String,
+    /// Its status.
+    pub status: TaskStatus,
+    /// Its owner.
+    pub owner_id: UserId,
+    /// What the caller may do with it.
+    pub permission: Permission,
+}
+
+/// One of the caller's tasks and who it is shared with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SharedByMe {
+    /// The task.
+    pub task_id: TaskId,
+    /// Its title.
+    pub title: String,
+    /// Its status.
+    pub status: TaskStatus,
+    /// The users it is shared with.
+    pub shared_with: Vec<UserId>,
+}
+
+/// Both sharing lists of the caller.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SharedOverview {
+    /// Tasks others shared with the caller, newest share first.
+    pub shared_with_me: Vec<SharedWithMe>,
+    /// The caller's shared tasks, newest task first.
+    pub shared_by_me: Vec<SharedByMe>,
+}
+
+/// The longest sharing list answered (the counters hold the full numbers).
+const SHARED_LIST_MAX: i64 = 1000;
+
+/// The most days of activity a read may ask for.
+pub const ACTIVITY_MAX_DAYS: u32 = 90;
+
+impl Engine {
+    /// May `actor` read `scope`? Their own user scope, and teams they belong to.
+    pub async fn authorize_read(&self, actor: UserId, scope: Scope) -> Result<()> {
+        match scope {
+            Scope::User(user) if user == actor => Ok(()),
+            Scope::User(_) => Err(Error::Forbidden(
+                "a user's dashboard is theirs alone".to_owned(),
+            )),
+            Scope::Team(team) => {
+                let mut conn = self.conn().await?;
+                teams::role_of(&mut conn, team, actor)
+                    .await?
+                    .map(|_| ())
+                    .ok_or(Error::NotFound("team"))
+            }
+        }
+    }
+
+    /// The statistics of a scope the caller may read.
+    pub async fn statistics(&self, actor: UserId, scope: Scope) -> Result<Statistics> {
+        self.authorize_read(actor, scope).await?;
+        Ok(self.snapshot(scope).await?.statistics(Utc::now()))
+    }
+
+    /// The breakdown of a scope the caller may read.
+    pub async fn breakdown(&self, actor: UserId, scope: Scope) -> Result<Breakdown> {
+        self.authorize_read(actor, scope).await?;
+        Ok(self.snapshot(scope).await?.breakdown())
+    }
+
+    /// The last `days` (1..=90) days of activity of a scope the caller may read.
+    pub async fn activity(&self, actor: UserId, scope: Scope, days: u32) -> Result<Activity> {
+        if !(1..=ACTIVITY_MAX_DAYS).contains(&days) {
+            return Err(Error::Validation(vec![crate::FieldError::new(
+                "days",
+                "must be 1..=90",
+            )]));
+        }
+        self.authorize_read(actor, scope).await?;
+        Ok(self
+            .snapshot(scope)
+            .await?
+            .activity(Utc::now().date_naive(), days))
+    }
+
+    /// Subscribes to a scope the caller may read: a snapshot (or the deltas after
+    /// `since_version`, while they are still held), then every change.
+    pub async fn subscribe(
+        &self,
+        actor: UserId,
+        scope: Scope,
+        since_version: Option<i64>,
+    ) -> Result<Subscription> {
+        self.authorize_read(actor, scope).await?;
+        self.subscribe_unchecked(actor, scope, since_version).await
+    }
+
+    /// What is shared with the caller and by the caller.
+    pub async fn shared_overview(&self, actor: UserId) -> Result<SharedOverview> {
+        let mut conn = self.conn().await?;
+        let with_me: Vec<(Uuid, String, String, Uuid, String)> = task_shares::table
+            .inner_join(tasks::table)
+            .filter(task_shares::user_id.eq(actor.0))
+            .select((
+                tasks::id,
+                tasks::title,
+                tasks::status,
+                tasks::owner_id,
+                task_shares::permission,
+            ))
+            .order((task_shares::created_at.desc(), tasks::id.desc()))
+            .limit(SHARED_LIST_MAX)
+            .load(&mut conn)
+            .await?;
+        let by_me: Vec<(Uuid, String, String, Vec<Uuid>)> = tasks::table
+            .inner_join(task_shares::table)
+            .filter(tasks::owner_id.eq(actor.0))
+            .group_by((tasks::id, tasks::title, tasks::status))
+            .select((
+                tasks::id,
+                tasks::title,
+                tasks::status,
+                diesel::dsl::sql::<diesel::sql_types::Array<diesel::sql_types::Uuid>>(
+                    "array_agg(task_shares.user_id ORDER BY task_shares.user_id)",
+                ),
+            ))
+            .order(tasks::id.desc())
+            .limit(SHARED_LIST_MAX)
+            .load(&mut conn)
+            .await?;
+        Ok(SharedOverview {
+            shared_with_me: with_me
+                .into_iter()
+                .map(|(id, title, status, owner, permission)| {
+                    Ok(SharedWithMe {
+                        task_id: TaskId(id),
+                        title,
+                        status: parse_stored(&status)?,
+                        owner_id: UserId(owner),
+                        permission: parse_stored(&permission)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            shared_by_me: by_me
+                .into_iter()
+                .map(|(id, title, status, users)| {
+                    Ok(SharedByMe {
+                        task_id: TaskId(id),
+                        title,
+                        status: parse_stored(&status)?,
+                        shared_with: users.into_iter().map(UserId).collect(),
+                    })
+                })
+                .collect::<Result<_>>()?,
+        })
+    }
+}

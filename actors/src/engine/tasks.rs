@@ -1,0 +1,384 @@
+//! Task commands and queries.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Engine;
+use super::access::task_access;
+use super::validate::{Checks, DESCRIPTION_MAX, LIMIT, TITLE};
+use crate::error::{Error, Result};
+use crate::model::{Priority, Task, TaskId, TaskStatus, TeamId, UserId};
+use crate::stats::task_deltas;
+use crate::store::schema::{task_shares, tasks as tasks_table, team_members};
+use crate::store::tasks::{self as store, TaskRow, task_from_row};
+use crate::store::{AuditEntry, teams, write_audit};
+
+/// A task to create.
+#[derive(Debug, Clone, Default)]
+pub struct NewTask {
+    /// 1..=200 characters.
+    pub title: String,
+    /// At most 10 000 characters; empty when absent.
+    pub description: Option<String>,
+    /// `pending` when absent.
+    pub status: Option<TaskStatus>,
+    /// `medium` when absent.
+    pub priority: Option<Priority>,
+    /// When it is due.
+    pub due_at: Option<DateTime<Utc>>,
+    /// The team it belongs to (the caller must be a member, role member or above).
+    pub team_id: Option<TeamId>,
+}
+
+/// Changes to a task; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct TaskPatch {
+    /// New title.
+    pub title: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New status (completing sets `completed_at`, reopening clears it).
+    pub status: Option<TaskStatus>,
+    /// New priority.
+    pub priority: Option<Priority>,
+    /// New due date; `Some(None)` removes it.
+    pub due_at: Option<Option<DateTime<Utc>>>,
+}
+
+/// Which tasks a listing covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TaskScope {
+    /// Tasks the caller owns.
+    Own,
+    /// Tasks shared with the caller.
+    Shared,
+    /// Tasks of the caller's teams (or of one team).
+    Team,
+    /// Everything the caller may see.
+    #[default]
+    All,
+}
+
+/// A task listing request.
+#[derive(Debug, Clone, Default)]
+pub struct TaskQuery {
+    /// Which tasks.
+    pub scope: TaskScope,
+    /// Only this team's tasks.
+    pub team_id: Option<TeamId>,
+    /// Only tasks with this status.
+    pub status: Option<TaskStatus>,
+    /// Only tasks with this priority.
+    pub priority: Option<Priority>,
+    /// Page size, 1..=200 (50 when absent).
+    pub limit: Option<i64>,
+    /// Where the previous page ended.
+    pub cursor: Option<String>,
+}
+
+/// One page of a keyset-paginated listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items, newest first.
+    pub items: Vec<T>,
+    /// Pass this as `cursor` for the next page; `None` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// Opaque cursors: the last item's id.
+pub(crate) fn parse_cursor(cursor: Option<&str>) -> Result<Option<Uuid>> {
+    cursor
+        .map(|c| {
+            Uuid::try_parse(c).map_err(|_| {
+                Error::Validation(vec![crate::FieldError::new(
+                    "cursor",
+                    "is not a cursor this server issued",
+                )])
+            })
+        })
+        .transpose()
+}
+
+pub(crate) fn checked_limit(limit: Option<i64>) -> Result<i64> {
+    let limit = limit.unwrap_or(50);
+    if !(LIMIT.0..=LIMIT.1).contains(&limit) {
+        return Err(Error::Validation(vec![crate::FieldError::new(
+            "limit",
+            "must be 1..=200",
+        )]));
+    }
+    Ok(limit)
+}
+
+fn check_title(checks: &mut Checks, title: &str) {
+    checks.length("title", title, TITLE.0, TITLE.1);
+    checks.not_blank("title", title);
+}
+
+impl Engine {
+    /// Creates a task owned by `actor`.
+    pub async fn create_task(&self, actor: UserId, new: NewTask) -> Result<Task> {
+        let mut checks = Checks::default();
+        check_title(&mut checks, &new.title);
+        if let Some(d) = &new.description {
+            checks.length("description", d, 0, DESCRIPTION_MAX);
+        }
+        checks.finish()?;
+        let now = Utc::now();
+        let status = new.status.unwrap_or(TaskStatus::Pending);
+        let task = Task {
+            id: TaskId::new(),
+            title: new.title,
+            description: new.description.unwrap_or_default(),
+            status,
+            priority: new.priority.unwrap_or(Priority::Medium),
+            due_at: new.due_at,
+            owner_id: actor,
+            team_id: new.team_id,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            completed_at: (status == TaskStatus::Completed).then_some(now),
+        };
+        let mut conn = self.conn().await?;
+        let (task, published) = conn
+            .transaction::<_, Error, _>(async |conn| {
+                if let Some(team) = task.team_id {
+                    match teams::role_of(conn, team, actor).await? {
+                        None => return Err(Error::NotFound("team")),
+                        Some(role) if !role.can_write() => {
+                            return Err(Error::Forbidden(
+                                "viewers cannot create team tasks".to_owned(),
+                            ));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                let task = store::insert_task(conn, &task).await?;
+                let deltas = task_deltas(None, Some(&store::facts(&task, Vec::new())));
+                write_audit(
+                    conn,
+                    audit(actor, "task.create", &task, json!({ "title": task.title })),
+                )
+                .await?;
+                let published = self.finish(conn, deltas).await?;
+                Ok((task, published))
+            })
+            .await?;
+        drop(conn);
+        self.publish(published).await;
+        Ok(task)
+    }
+
+    /// A task the caller may see.
+    pub async fn get_task(&self, actor: UserId, id: TaskId) -> Result<Task> {
+        let mut conn = self.conn().await?;
+        let task = store::find_task(&mut conn, id)
+            .await?
+            .ok_or(Error::NotFound("task"))?;
+        task_access(&mut conn, &task, actor).await?;
+        Ok(task)
+    }
+
+    /// Changes a task. With `if_version`, only when the task is still at that version.
+    pub async fn update_task(
+        &self,
+        actor: UserId,
+        id: TaskId,
+        patch: TaskPatch,
+        if_version: Option<i64>,
+    ) -> Result<Task> {
+        let mut checks = Checks::default();
+        if let Some(title) = &patch.title {
+            check_title(&mut checks, title);
+        }
+        if let Some(d) = &patch.description {
+            checks.length("description", d, 0, DESCRIPTION_MAX);
+        }
+        checks.finish()?;
+        let mut conn = self.conn().await?;
+        let (task, published) = conn
+            .transaction::<_, Error, _>(async |conn| {
+                let old = store::lock_task(conn, id)
+                    .await?
+                    .ok_or(Error::NotFound("task"))?;
+                if !task_access(conn, &old, actor).await?.write {
+                    return Err(Error::Forbidden("you may only view this task".to_owned()));
+                }
+                if if_version.is_some_and(|v| v != old.version) {
+                    return Err(Error::VersionMismatch {
+                        current: old.version,
+                    });
+                }
+                let new = patched(&old, patch);
+                if new == old {
+                    return Ok((old, Vec::new()));
+                }
+                let shares = store::shared_with(conn, id).await?;
+                let deltas = task_deltas(
+                    Some(&store::facts(&old, shares.clone())),
+                    Some(&store::facts(&new, shares)),
+                );
+                let saved = store::update_task(conn, &new).await?;
+                write_audit(
+                    conn,
+                    audit(actor, "task.update", &saved, changes(&old, &saved)),
+                )
+                .await?;
+                let published = self.finish(conn, deltas).await?;
+                Ok((saved, published))
+            })
+            .await?;
+        drop(conn);
+        self.publish(published).await;
+        Ok(task)
+    }
+
+    /// Deletes a task: its owner, or an admin or owner of its team.
+    pub async fn delete_task(&self, actor: UserId, id: TaskId) -> Result<()> {
+        let mut conn = self.conn().await?;
+        let published = conn
+            .transaction::<_, Error, _>(async |conn| {
+                let old = store::lock_task(conn, id)
+                    .await?
+                    .ok_or(Error::NotFound("task"))?;
+                if !task_access(conn, &old, actor).await?.delete {
+                    return Err(Error::Forbidden(
+                        "only the owner or a team admin may delete this task".to_owned(),
+                    ));
+                }
+                let shares = store::shared_with(conn, id).await?;
+                let deltas = task_deltas(Some(&store::facts(&old, shares)), None);
+                store::delete_task(conn, id).await?;
+                write_audit(
+                    conn,
+                    audit(actor, "task.delete", &old, json!({ "title": old.title })),
+                )
+                .await?;
+                self.finish(conn, deltas).await
+            })
+            .await?;
+        drop(conn);
+        self.publish(published).await;
+        Ok(())
+    }
+
+    /// A page of the tasks the caller may see, newest first.
+    pub async fn list_tasks(&self, actor: UserId, query: TaskQuery) -> Result<Page<Task>> {
+        let limit = checked_limit(query.limit)?;
+        let after = parse_cursor(query.cursor.as_deref())?;
+        let mut conn = self.conn().await?;
+        if let Some(team) = query.team_id {
+            if teams::role_of(&mut conn, team, actor).await?.is_none() {
+                return Err(Error::NotFound("team"));
+            }
+        }
+        let my_teams = team_members::table
+            .filter(team_members::user_id.eq(actor.0))
+            .select(team_members::team_id.nullable());
+        let shared = task_shares::table
+            .filter(task_shares::user_id.eq(actor.0))
+            .select(task_shares::task_id);
+        let mut q = tasks_table::table.into_boxed();
+        q = match query.scope {
+            TaskScope::Own => q.filter(tasks_table::owner_id.eq(actor.0)),
+            TaskScope::Shared => q.filter(tasks_table::id.eq_any(shared)),
+            TaskScope::Team => q.filter(tasks_table::team_id.eq_any(my_teams)),
+            TaskScope::All => q.filter(
+                tasks_table::owner_id
+                    .eq(actor.0)
+                    .or(tasks_table::id.eq_any(shared))
+                    .or(tasks_table::team_id.eq_any(my_teams)),
+            ),
+        };
+        if let Some(team) = query.team_id {
+            q = q.filter(tasks_table::team_id.eq(team.0));
+        }
+        if let Some(status) = query.status {
+            q = q.filter(tasks_table::status.eq(status.as_str()));
+        }
+        if let Some(priority) = query.priority {
+            q = q.filter(tasks_table::priority.eq(priority.as_str()));
+        }
+        if let Some(after) = after {
+            q = q.filter(tasks_table::id.lt(after));
+        }
+        let rows: Vec<TaskRow> = q
+            .order(tasks_table::id.desc())
+            .limit(limit + 1)
+            .load(&mut conn)
+            .await?;
+        let mut items = rows
+            .into_iter()
+            .map(task_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let next_cursor = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|t| t.id.0.simple().to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+}
+
+/// The task after the patch; `completed_at` follows the status.
+fn patched(old: &Task, patch: TaskPatch) -> Task {
+    let mut new = old.clone();
+    if let Some(title) = patch.title {
+        new.title = title;
+    }
+    if let Some(description) = patch.description {
+        new.description = description;
+    }
+    if let Some(priority) = patch.priority {
+        new.priority = priority;
+    }
+    if let Some(due_at) = patch.due_at {
+        new.due_at = due_at;
+    }
+    if let Some(status) = patch.status.filter(|s| *s != old.status) {
+        new.status = status;
+        new.completed_at = (status == TaskStatus::Completed).then(Utc::now);
+    }
+    new
+}
+
+fn changes(old: &Task, new: &Task) -> serde_json::Value {
+    let mut changed = Vec::new();
+    if old.title != new.title {
+        changed.push("title");
+    }
+    if old.description != new.description {
+        changed.push("description");
+    }
+    if old.status != new.status {
+        changed.push("status");
+    }
+    if old.priority != new.priority {
+        changed.push("priority");
+    }
+    if old.due_at != new.due_at {
+        changed.push("due_at");
+    }
+    json!({ "changed": changed, "status": new.status, "version": new.version })
+}
+
+pub(crate) fn audit(
+    actor: UserId,
+    action: &'static str,
+    task: &Task,
+    details: serde_json::Value,
+) -> AuditEntry {
+    AuditEntry {
+        actor_id: Some(actor),
+        action,
+        target_type: "task",
+        target_id: Some(task.id.0),
+        team_id: task.team_id,
+        details,
+    }
+}

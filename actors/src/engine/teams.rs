@@ -1,0 +1,303 @@
+//! Team commands: create, membership, delete. Membership changes of one team are serialised
+//! on its row.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde_json::json;
+
+use super::tasks::{Page, checked_limit, parse_cursor};
+use super::validate::{Checks, TEAM_NAME};
+use super::{Engine, UserRef};
+use crate::error::{Error, Result};
+use crate::model::{Role, TeamId, UserId};
+use crate::stats::{DeltaSet, Scope, merge_into, task_deltas};
+use crate::store::schema::tasks as tasks_table;
+use crate::store::tasks as task_store;
+use crate::store::teams::{self as store, Member, TeamMembership};
+use crate::store::{AuditEntry, write_audit};
+use crate::supervisor::SupervisorMsg;
+
+/// A team with its members, as a member sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamDetail {
+    /// The team and the caller's role in it.
+    pub team: TeamMembership,
+    /// Everyone in it.
+    pub members: Vec<Member>,
+}
+
+fn audit(
+    actor: UserId,
+    action: &'static str,
+    team: TeamId,
+    details: serde_json::Value,
+) -> AuditEntry {
+    AuditEntry {
+        actor_id: Some(actor),
+        action,
+        target_type: "team",
+        target_id: Some(team.0),
+        team_id: Some(team),
+        details,
+    }
+}
+
+/// The caller's role, `NotFound` for non-members (a team is invisible to outsiders).
+async fn caller_role(
+    conn: &mut diesel_async::AsyncPgConnection,
+    team: TeamId,
+    actor: UserId,
+) -> Result<Role> {
+    store::role_of(conn, team, actor)
+        .await?
+        .ok_or(Error::NotFound("team"))
+}
+
+/// Whether `actor` (with `role`) may give `target_role` to, or take it from, someone.
+fn may_manage(role: Role, target_role: Role) -> Result<()> {
+    if !role.can_manage() {
+        return Err(Error::Forbidden(
+            "only a team admin or owner may manage members".to_owned(),
+        ));
+    }
+    if target_role.can_manage() && role != Role::Owner {
+        return Err(Error::Forbidden(
+            "only an owner may grant, change or remove owner and admin roles".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// Creates a team with `actor` as its owner.
+    pub async fn create_team(&self, actor: UserId, name: &str) -> Result<TeamMembership> {
+        let mut checks = Checks::default();
+        checks.length("name", name, TEAM_NAME.0, TEAM_NAME.1);
+        checks.not_blank("name", name);
+        checks.finish()?;
+        let mut conn = self.conn().await?;
+        conn.transaction::<_, Error, _>(async |conn| {
+            let team = store::insert_team(conn, TeamId::new(), name, actor).await?;
+            write_audit(
+                conn,
+                audit(actor, "team.create", team.id, json!({ "name": name })),
+            )
+            .await?;
+            Ok(team)
+        })
+        .await
+    }
+
+    /// A page of the caller's teams, by id.
+    pub async fn list_teams(
+        &self,
+        actor: UserId,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<Page<TeamMembership>> {
+        let limit = checked_limit(limit)?;
+        let after = parse_cursor(cursor)?.map(TeamId);
+        let mut conn = self.conn().await?;
+        let mut items = store::memberships(&mut conn, actor, after, limit + 1).await?;
+        let next_cursor = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|t| t.id.0.simple().to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// A team and its members; `NotFound` for non-members.
+    pub async fn get_team(&self, actor: UserId, team: TeamId) -> Result<TeamDetail> {
+        let mut conn = self.conn().await?;
+        let membership = store::membership(&mut conn, team, actor)
+            .await?
+            .ok_or(Error::NotFound("team"))?;
+        let members = store::members(&mut conn, team).await?;
+        Ok(TeamDetail {
+            team: membership,
+            members,
+        })
+    }
+
+    /// Adds a member (admin or owner; only an owner grants owner or admin).
+    pub async fn add_member(
+        &self,
+        actor: UserId,
+        team: TeamId,
+        who: UserRef,
+        role: Role,
+    ) -> Result<Member> {
+        let mut conn = self.conn().await?;
+        conn.transaction::<_, Error, _>(async |conn| {
+            if !store::lock_team(conn, team).await? {
+                return Err(Error::NotFound("team"));
+            }
+            may_manage(caller_role(conn, team, actor).await?, role)?;
+            let user = match &who {
+                UserRef::Id(user) => store::user_exists(conn, *user).await?.then_some(*user),
+                UserRef::Email(email) => store::user_by_email(conn, email).await?,
+            }
+            .ok_or(Error::NotFound("user"))?;
+            if store::role_of(conn, team, user).await?.is_some() {
+                return Err(Error::Conflict {
+                    code: "already_member",
+                    message: "the user is already a member of this team".to_owned(),
+                });
+            }
+            store::insert_member(conn, team, user, role).await?;
+            write_audit(
+                conn,
+                audit(
+                    actor,
+                    "team.member_add",
+                    team,
+                    json!({ "user_id": user, "role": role }),
+                ),
+            )
+            .await?;
+            member(conn, team, user).await
+        })
+        .await
+    }
+
+    /// Changes a member's role (same rules; the last owner cannot be demoted).
+    pub async fn change_role(
+        &self,
+        actor: UserId,
+        team: TeamId,
+        user: UserId,
+        role: Role,
+    ) -> Result<Member> {
+        let mut conn = self.conn().await?;
+        conn.transaction::<_, Error, _>(async |conn| {
+            if !store::lock_team(conn, team).await? {
+                return Err(Error::NotFound("team"));
+            }
+            let caller = caller_role(conn, team, actor).await?;
+            let current = store::role_of(conn, team, user)
+                .await?
+                .ok_or(Error::NotFound("member"))?;
+            may_manage(caller, current)?;
+            may_manage(caller, role)?;
+            if current == Role::Owner
+                && role != Role::Owner
+                && store::owner_count(conn, team).await? <= 1
+            {
+                return Err(Error::Conflict {
+                    code: "last_owner",
+                    message: "the team's last owner cannot be demoted".to_owned(),
+                });
+            }
+            store::set_role(conn, team, user, role).await?;
+            write_audit(
+                conn,
+                audit(
+                    actor,
+                    "team.member_role",
+                    team,
+                    json!({ "user_id": user, "from": current, "to": role }),
+                ),
+            )
+            .await?;
+            member(conn, team, user).await
+        })
+        .await
+    }
+
+    /// Removes a member (admin or owner, or the member leaving; the last owner cannot leave).
+    /// Their live subscriptions to the team end with a revocation.
+    pub async fn remove_member(&self, actor: UserId, team: TeamId, user: UserId) -> Result<()> {
+        let mut conn = self.conn().await?;
+        conn.transaction::<_, Error, _>(async |conn| {
+            if !store::lock_team(conn, team).await? {
+                return Err(Error::NotFound("team"));
+            }
+            let caller = caller_role(conn, team, actor).await?;
+            let current = store::role_of(conn, team, user)
+                .await?
+                .ok_or(Error::NotFound("member"))?;
+            if actor != user {
+                may_manage(caller, current)?;
+            }
+            if current == Role::Owner && store::owner_count(conn, team).await? <= 1 {
+                return Err(Error::Conflict {
+                    code: "last_owner",
+                    message: "the team's last owner cannot leave or be removed".to_owned(),
+                });
+            }
+            store::delete_member(conn, team, user).await?;
+            let action = if actor == user {
+                "team.member_leave"
+            } else {
+                "team.member_remove"
+            };
+            write_audit(conn, audit(actor, action, team, json!({ "user_id": user }))).await?;
+            Ok(())
+        })
+        .await?;
+        drop(conn);
+        if let Some(slot) = self.inner.live.slot(&Scope::Team(team)) {
+            slot.revoke(Some(user));
+        }
+        Ok(())
+    }
+
+    /// Deletes a team and its tasks (owner only). The tasks' owners and sharees see them go.
+    pub async fn delete_team(&self, actor: UserId, team: TeamId) -> Result<()> {
+        let mut conn = self.conn().await?;
+        let published = conn
+            .transaction::<_, Error, _>(async |conn| {
+                if !store::lock_team(conn, team).await? {
+                    return Err(Error::NotFound("team"));
+                }
+                if caller_role(conn, team, actor).await? != Role::Owner {
+                    return Err(Error::Forbidden(
+                        "only an owner may delete the team".to_owned(),
+                    ));
+                }
+                let mut deltas = DeltaSet::new();
+                for id in store::lock_team_tasks(conn, team).await? {
+                    if let Some(task) = task_store::find_task(conn, id).await? {
+                        let shares = task_store::shared_with(conn, id).await?;
+                        for (scope, delta) in
+                            task_deltas(Some(&task_store::facts(&task, shares)), None)
+                        {
+                            merge_into(&mut deltas, scope, delta);
+                        }
+                    }
+                }
+                // The team's own rows go with it.
+                deltas.remove(&Scope::Team(team));
+                deltas.retain(|_, d| !d.is_empty());
+                diesel::delete(tasks_table::table.filter(tasks_table::team_id.eq(team.0)))
+                    .execute(conn)
+                    .await?;
+                let published = self.finish(conn, deltas).await?;
+                store::delete_team(conn, team).await?;
+                write_audit(conn, audit(actor, "team.delete", team, json!({}))).await?;
+                Ok(published)
+            })
+            .await?;
+        drop(conn);
+        self.publish(published).await;
+        let _ = self
+            .inner
+            .supervisor
+            .cast(SupervisorMsg::Retire(Scope::Team(team)));
+        Ok(())
+    }
+}
+
+async fn member(
+    conn: &mut diesel_async::AsyncPgConnection,
+    team: TeamId,
+    user: UserId,
+) -> Result<Member> {
+    store::members(conn, team)
+        .await?
+        .into_iter()
+        .find(|m| m.user_id == user)
+        .ok_or(Error::NotFound("member"))
+}

@@ -1,0 +1,148 @@
+//! What readers share with the aggregate actors without a round trip: per scope, the latest
+//! published snapshot and the subscribers' outboxes (DESIGN.md: hot reads read a published
+//! snapshot, not the actor).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use dashmap::DashMap;
+use ractor::ActorRef;
+
+use crate::aggregate::AggregateMsg;
+use crate::model::UserId;
+use crate::stats::{Aggregate, Scope};
+use crate::subscription::Outbox;
+
+/// An aggregate at one version: immutable, cheap to share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Whose aggregate.
+    pub scope: Scope,
+    /// Its version: one more with every change that alters what it reports.
+    pub version: i64,
+    /// When that version was committed.
+    pub as_of: DateTime<Utc>,
+    /// The state.
+    pub aggregate: Aggregate,
+}
+
+/// The live scopes of one engine.
+pub(crate) struct Live {
+    pub slots: DashMap<Scope, Arc<Slot>>,
+    started: Instant,
+}
+
+impl Live {
+    pub fn new() -> Self {
+        Self {
+            slots: DashMap::new(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Milliseconds since the engine started: a cheap clock for idleness.
+    pub fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    pub fn slot(&self, scope: &Scope) -> Option<Arc<Slot>> {
+        self.slots.get(scope).map(|entry| Arc::clone(entry.value()))
+    }
+}
+
+/// One live scope: its actor, its latest snapshot, its subscribers.
+pub(crate) struct Slot {
+    pub scope: Scope,
+    actor: Mutex<Option<ActorRef<AggregateMsg>>>,
+    current: RwLock<Option<Arc<Snapshot>>>,
+    subscribers: Mutex<Vec<Arc<Outbox>>>,
+    last_used_ms: AtomicU64,
+}
+
+impl Slot {
+    pub fn new(scope: Scope, now_ms: u64) -> Self {
+        Self {
+            scope,
+            actor: Mutex::new(None),
+            current: RwLock::new(None),
+            subscribers: Mutex::new(Vec::new()),
+            last_used_ms: AtomicU64::new(now_ms),
+        }
+    }
+
+    pub fn actor(&self) -> Option<ActorRef<AggregateMsg>> {
+        self.actor
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn set_actor(&self, actor: Option<ActorRef<AggregateMsg>>) {
+        *self.actor.lock().unwrap_or_else(PoisonError::into_inner) = actor;
+    }
+
+    pub fn current(&self) -> Option<Arc<Snapshot>> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Publishes a new snapshot. Always before the matching delta reaches any outbox, so a
+    /// subscriber that falls back to the slot never sees an older state than its deltas.
+    pub fn publish(&self, snapshot: Arc<Snapshot>) {
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(snapshot);
+    }
+
+    pub fn touch(&self, now_ms: u64) {
+        self.last_used_ms.store(now_ms, Ordering::Relaxed);
+    }
+
+    pub fn idle_for_ms(&self, now_ms: u64) -> u64 {
+        now_ms.saturating_sub(self.last_used_ms.load(Ordering::Relaxed))
+    }
+
+    pub fn add_subscriber(&self, outbox: Arc<Outbox>) {
+        self.subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(outbox);
+    }
+
+    /// Runs `f` on every open outbox, forgetting the closed ones.
+    pub fn for_each_subscriber(&self, mut f: impl FnMut(&Outbox)) {
+        let mut subscribers = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        subscribers.retain(|outbox| !outbox.is_closed());
+        subscribers.iter().for_each(|outbox| f(outbox));
+    }
+
+    /// Whether anyone still listens.
+    pub fn has_subscribers(&self) -> bool {
+        let mut subscribers = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        subscribers.retain(|outbox| !outbox.is_closed());
+        !subscribers.is_empty()
+    }
+
+    /// Tells `user`'s subscribers (all when `None`) that they may no longer read this scope.
+    pub fn revoke(&self, user: Option<UserId>) {
+        let mut subscribers = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        subscribers.retain(|outbox| {
+            let revoke = user.is_none_or(|u| outbox.user == u);
+            if revoke {
+                outbox.revoke();
+            }
+            !revoke
+        });
+    }
+}

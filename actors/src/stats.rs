@@ -1,0 +1,389 @@
+//! The delta algebra: what a task contributes to each aggregate, and how aggregates change.
+//! Pure functions, no I/O. A change to a task is `contribution(new) - contribution(old)` for
+//! every scope either version touches, so folding deltas always equals recounting.
+
+use std::collections::BTreeMap;
+use std::ops::AddAssign;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::model::{Priority, TaskId, TaskStatus, TeamId, UserId};
+
+/// An aggregate's key: one user's tasks and shares, or one team's tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Scope {
+    /// The tasks a user owns (personal and team alike) and their sharing counters.
+    User(UserId),
+    /// A team's tasks.
+    Team(TeamId),
+}
+
+/// The counters an aggregate keeps (team scopes leave the sharing ones at zero).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Tasks pending.
+    pub pending: i64,
+    /// Tasks in progress.
+    pub in_progress: i64,
+    /// Tasks completed.
+    pub completed: i64,
+    /// Tasks of low priority.
+    pub low: i64,
+    /// Tasks of medium priority.
+    pub medium: i64,
+    /// Tasks of high priority.
+    pub high: i64,
+    /// Tasks of urgent priority.
+    pub urgent: i64,
+    /// Tasks others shared with this user.
+    pub shared_with_me: i64,
+    /// This user's tasks shared with at least one other user.
+    pub shared_by_me: i64,
+}
+
+impl Counts {
+    /// All tasks (every task has exactly one status).
+    pub fn total(&self) -> i64 {
+        self.pending + self.in_progress + self.completed
+    }
+
+    /// Whether every counter is zero.
+    pub fn is_zero(&self) -> bool {
+        *self == Counts::default()
+    }
+
+    /// The counters as (name, value) pairs, in API order.
+    pub fn fields(&self) -> [(&'static str, i64); 9] {
+        [
+            ("pending", self.pending),
+            ("in_progress", self.in_progress),
+            ("completed", self.completed),
+            ("low", self.low),
+            ("medium", self.medium),
+            ("high", self.high),
+            ("urgent", self.urgent),
+            ("shared_with_me", self.shared_with_me),
+            ("shared_by_me", self.shared_by_me),
+        ]
+    }
+}
+
+impl AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.pending += o.pending;
+        self.in_progress += o.in_progress;
+        self.completed += o.completed;
+        self.low += o.low;
+        self.medium += o.medium;
+        self.high += o.high;
+        self.urgent += o.urgent;
+        self.shared_with_me += o.shared_with_me;
+        self.shared_by_me += o.shared_by_me;
+    }
+}
+
+/// Tasks created and completed on one UTC day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DayCounts {
+    /// Tasks created that day (that still exist).
+    pub created: i64,
+    /// Tasks completed that day (that still are).
+    pub completed: i64,
+}
+
+/// One owner's share of a team's tasks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MemberCounts {
+    /// Team tasks they own.
+    pub total: i64,
+    /// Of which completed.
+    pub completed: i64,
+}
+
+/// How an open task's due date changes, for overdue counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueChange {
+    /// The task.
+    pub task: TaskId,
+    /// Its due date while open, before the change.
+    pub before: Option<DateTime<Utc>>,
+    /// Its due date while open, after the change.
+    pub after: Option<DateTime<Utc>>,
+}
+
+/// What one committed change does to one aggregate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delta {
+    /// Counter changes.
+    pub counts: Counts,
+    /// Activity changes by day.
+    pub days: BTreeMap<NaiveDate, DayCounts>,
+    /// Changes to the due dates of open tasks.
+    pub due: Vec<DueChange>,
+    /// Changes by task owner (team scopes only).
+    pub members: BTreeMap<UserId, MemberCounts>,
+}
+
+impl Delta {
+    /// Whether the delta changes nothing a reader can see.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_zero()
+            && self.days.values().all(|d| *d == DayCounts::default())
+            && self.due.iter().all(|c| c.before == c.after)
+            && self.members.values().all(|m| *m == MemberCounts::default())
+    }
+
+    /// Adds another delta of the same scope (for commands that change many tasks).
+    pub fn merge(&mut self, other: Delta) {
+        self.counts += other.counts;
+        for (day, c) in other.days {
+            let entry = self.days.entry(day).or_default();
+            entry.created += c.created;
+            entry.completed += c.completed;
+        }
+        self.due.extend(other.due);
+        for (user, m) in other.members {
+            let entry = self.members.entry(user).or_default();
+            entry.total += m.total;
+            entry.completed += m.completed;
+        }
+        self.days.retain(|_, c| *c != DayCounts::default());
+        self.members.retain(|_, m| *m != MemberCounts::default());
+    }
+}
+
+/// The deltas of one command, one per scope it touches, in lock order.
+pub type DeltaSet = BTreeMap<Scope, Delta>;
+
+/// Adds `delta` to `set` under `scope`.
+pub fn merge_into(set: &mut DeltaSet, scope: Scope, delta: Delta) {
+    set.entry(scope).or_default().merge(delta);
+}
+
+/// Everything about a task that an aggregate depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskFacts {
+    /// The task.
+    pub id: TaskId,
+    /// Its owner.
+    pub owner: UserId,
+    /// Its team.
+    pub team: Option<TeamId>,
+    /// Its status.
+    pub status: TaskStatus,
+    /// Its priority.
+    pub priority: Priority,
+    /// Its due date.
+    pub due_at: Option<DateTime<Utc>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was completed, while it is.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The users it is shared with.
+    pub shared_with: Vec<UserId>,
+}
+
+impl TaskFacts {
+    fn open_due(&self) -> Option<DateTime<Utc>> {
+        self.due_at.filter(|_| self.status != TaskStatus::Completed)
+    }
+
+    /// The scopes this task counts in.
+    fn scopes(&self) -> impl Iterator<Item = Scope> + '_ {
+        std::iter::once(Scope::User(self.owner))
+            .chain(self.team.map(Scope::Team))
+            .chain(self.shared_with.iter().map(|u| Scope::User(*u)))
+    }
+
+    /// What this task adds to `scope`, with every sign `sign` (+1 or -1).
+    fn contribution(&self, scope: Scope, sign: i64) -> Delta {
+        let mut delta = Delta::default();
+        let counts_task =
+            scope == Scope::User(self.owner) || self.team.map(Scope::Team) == Some(scope);
+        if counts_task {
+            let c = &mut delta.counts;
+            match self.status {
+                TaskStatus::Pending => c.pending = sign,
+                TaskStatus::InProgress => c.in_progress = sign,
+                TaskStatus::Completed => c.completed = sign,
+            }
+            match self.priority {
+                Priority::Low => c.low = sign,
+                Priority::Medium => c.medium = sign,
+                Priority::High => c.high = sign,
+                Priority::Urgent => c.urgent = sign,
+            }
+            delta
+                .days
+                .entry(self.created_at.date_naive())
+                .or_default()
+                .created += sign;
+            if let Some(done) = self.completed_at {
+                delta.days.entry(done.date_naive()).or_default().completed += sign;
+            }
+            if let Scope::Team(_) = scope {
+                delta.members.insert(
+                    self.owner,
+                    MemberCounts {
+                        total: sign,
+                        completed: sign * i64::from(self.status == TaskStatus::Completed),
+                    },
+                );
+            }
+        }
+        if scope == Scope::User(self.owner) {
+            delta.counts.shared_by_me = sign * i64::from(!self.shared_with.is_empty());
+        }
+        if let Scope::User(user) = scope {
+            if user != self.owner && self.shared_with.contains(&user) {
+                delta.counts.shared_with_me = sign;
+            }
+        }
+        delta
+    }
+}
+
+/// The deltas of a task going from `old` to `new` (`None`: it did not exist / no longer does).
+/// Scopes whose delta is empty are left out: their versions do not move.
+pub fn task_deltas(old: Option<&TaskFacts>, new: Option<&TaskFacts>) -> DeltaSet {
+    let mut set = DeltaSet::new();
+    let scopes: Vec<Scope> = old
+        .into_iter()
+        .flat_map(TaskFacts::scopes)
+        .chain(new.into_iter().flat_map(TaskFacts::scopes))
+        .collect();
+    for scope in scopes {
+        if set.contains_key(&scope) {
+            continue;
+        }
+        let mut delta = Delta::default();
+        if let Some(old) = old {
+            delta.merge(old.contribution(scope, -1));
+        }
+        if let Some(new) = new {
+            delta.merge(new.contribution(scope, 1));
+        }
+        let task = old.or(new).map(|f| f.id);
+        let counts_task =
+            |f: &TaskFacts| scope == Scope::User(f.owner) || f.team.map(Scope::Team) == Some(scope);
+        let before = old.filter(|f| counts_task(f)).and_then(TaskFacts::open_due);
+        let after = new.filter(|f| counts_task(f)).and_then(TaskFacts::open_due);
+        if let Some(task) = task.filter(|_| before != after) {
+            delta.due.push(DueChange {
+                task,
+                before,
+                after,
+            });
+        }
+        set.insert(scope, delta);
+    }
+    set.retain(|_, d| !d.is_empty());
+    set
+}
+
+/// An aggregate's state: what the dashboard reads. Parts are shared (`Arc`) so that each
+/// published snapshot costs only what changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aggregate {
+    /// The counters.
+    pub counts: Counts,
+    /// Due dates of open tasks, sorted, for counting overdue ones against the clock.
+    pub open_due: Arc<Vec<(DateTime<Utc>, TaskId)>>,
+    /// Activity by day, sorted, for the recent window only.
+    pub days: Arc<Vec<(NaiveDate, DayCounts)>>,
+    /// Team tasks by owner (team scopes only), owners with no tasks left dropped.
+    pub members: Arc<BTreeMap<UserId, MemberCounts>>,
+}
+
+/// How many days of activity an aggregate keeps (reads ask for at most 90).
+pub const ACTIVITY_WINDOW_DAYS: i64 = 100;
+
+impl Aggregate {
+    /// Applies one delta. `today` bounds the activity window.
+    pub fn apply(&mut self, delta: &Delta, today: NaiveDate) {
+        self.counts += delta.counts;
+        if !delta.due.is_empty() {
+            let due = Arc::make_mut(&mut self.open_due);
+            for change in &delta.due {
+                if let Some(before) = change.before {
+                    if let Ok(at) = due.binary_search(&(before, change.task)) {
+                        due.remove(at);
+                    }
+                }
+                if let Some(after) = change.after {
+                    let entry = (after, change.task);
+                    if let Err(at) = due.binary_search(&entry) {
+                        due.insert(at, entry);
+                    }
+                }
+            }
+        }
+        if !delta.days.is_empty() {
+            let oldest = today - chrono::Duration::days(ACTIVITY_WINDOW_DAYS);
+            let days = Arc::make_mut(&mut self.days);
+            for (day, change) in delta.days.iter().filter(|(day, _)| **day >= oldest) {
+                match days.binary_search_by_key(day, |(d, _)| *d) {
+                    Ok(at) => {
+                        days[at].1.created += change.created;
+                        days[at].1.completed += change.completed;
+                    }
+                    Err(at) => days.insert(at, (*day, *change)),
+                }
+            }
+            days.retain(|(day, c)| *day >= oldest && *c != DayCounts::default());
+        }
+        if !delta.members.is_empty() {
+            let members = Arc::make_mut(&mut self.members);
+            for (user, change) in &delta.members {
+                let entry = members.entry(*user).or_default();
+                entry.total += change.total;
+                entry.completed += change.completed;
+                if *entry == MemberCounts::default() {
+                    members.remove(user);
+                }
+            }
+        }
+    }
+
+    /// Open tasks due before `now`.
+    pub fn overdue(&self, now: DateTime<Utc>) -> i64 {
+        self.open_due.partition_point(|(due, _)| *due < now) as i64
+    }
+
+    /// Activity for the `days` days ending `today`, oldest first, zeros included.
+    pub fn activity(&self, today: NaiveDate, days: u32) -> Vec<(NaiveDate, DayCounts)> {
+        (0..i64::from(days))
+            .rev()
+            .map(|back| {
+                let day = today - chrono::Duration::days(back);
+                let counts = self
+                    .days
+                    .binary_search_by_key(&day, |(d, _)| *d)
+                    .map(|at| self.days[at].1)
+                    .unwrap_or_default();
+                (day, counts)
+            })
+            .collect()
+    }
+
+    /// The aggregate of `scope` recounted from scratch over `tasks`.
+    pub fn recount<'a>(
+        scope: Scope,
+        tasks: impl IntoIterator<Item = &'a TaskFacts>,
+        today: NaiveDate,
+    ) -> Aggregate {
+        let mut aggregate = Aggregate::default();
+        for task in tasks {
+            if let Some(delta) = task_deltas(None, Some(task)).remove(&scope) {
+                aggregate.apply(&delta, today);
+            }
+        }
+        aggregate
+    }
+}
+
+#[cfg(test)]
+#[path = "stats_tests.rs"]
+mod tests;

@@ -1,0 +1,312 @@
+use std::collections::HashMap;
+
+use chrono::TimeZone;
+use proptest::prelude::*;
+use uuid::Uuid;
+
+use super::*;
+
+fn user(n: u8) -> UserId {
+    UserId(Uuid::from_u128(u128::from(n) + 1))
+}
+
+fn team(n: u8) -> TeamId {
+    TeamId(Uuid::from_u128(u128::from(n) + 1000))
+}
+
+fn day(n: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
+        + chrono::Duration::days(n)
+}
+
+fn today() -> NaiveDate {
+    day(30).date_naive()
+}
+
+fn task(n: u8, owner: u8, team_n: Option<u8>, status: TaskStatus) -> TaskFacts {
+    TaskFacts {
+        id: TaskId(Uuid::from_u128(u128::from(n) + 5000)),
+        owner: user(owner),
+        team: team_n.map(team),
+        status,
+        priority: Priority::Medium,
+        due_at: Some(day(5)),
+        created_at: day(1),
+        completed_at: (status == TaskStatus::Completed).then(|| day(2)),
+        shared_with: Vec::new(),
+    }
+}
+
+#[test]
+fn creating_a_team_task_counts_for_its_owner_and_its_team() {
+    let new = task(1, 0, Some(0), TaskStatus::Pending);
+
+    let set = task_deltas(None, Some(&new));
+
+    assert_eq!(set.len(), 2);
+    let user_delta = &set[&Scope::User(user(0))];
+    assert_eq!(user_delta.counts.pending, 1);
+    assert_eq!(user_delta.counts.medium, 1);
+    assert_eq!(user_delta.days[&day(1).date_naive()].created, 1);
+    assert!(user_delta.members.is_empty());
+    let team_delta = &set[&Scope::Team(team(0))];
+    assert_eq!(
+        team_delta.members[&user(0)],
+        MemberCounts {
+            total: 1,
+            completed: 0
+        }
+    );
+}
+
+#[test]
+fn a_title_only_change_moves_no_aggregate() {
+    let old = task(1, 0, Some(0), TaskStatus::Pending);
+
+    let set = task_deltas(Some(&old), Some(&old.clone()));
+
+    assert!(set.is_empty());
+}
+
+#[test]
+fn completing_a_task_moves_status_activity_and_overdue() {
+    let old = task(1, 0, None, TaskStatus::Pending);
+    let new = TaskFacts {
+        status: TaskStatus::Completed,
+        completed_at: Some(day(3)),
+        ..old.clone()
+    };
+
+    let delta = &task_deltas(Some(&old), Some(&new))[&Scope::User(user(0))];
+
+    assert_eq!((delta.counts.pending, delta.counts.completed), (-1, 1));
+    assert_eq!(delta.days[&day(3).date_naive()].completed, 1);
+    assert_eq!(
+        delta.due,
+        vec![DueChange {
+            task: old.id,
+            before: Some(day(5)),
+            after: None
+        }]
+    );
+}
+
+#[test]
+fn sharing_counts_once_per_task_for_the_owner_and_once_for_each_recipient() {
+    let old = task(1, 0, None, TaskStatus::Pending);
+    let once = TaskFacts {
+        shared_with: vec![user(1)],
+        ..old.clone()
+    };
+    let twice = TaskFacts {
+        shared_with: vec![user(1), user(2)],
+        ..old.clone()
+    };
+
+    let first = task_deltas(Some(&old), Some(&once));
+    let second = task_deltas(Some(&once), Some(&twice));
+
+    assert_eq!(first[&Scope::User(user(0))].counts.shared_by_me, 1);
+    assert_eq!(first[&Scope::User(user(1))].counts.shared_with_me, 1);
+    assert!(
+        !second.contains_key(&Scope::User(user(0))),
+        "already shared: no change"
+    );
+    assert_eq!(second[&Scope::User(user(2))].counts.shared_with_me, 1);
+}
+
+#[test]
+fn overdue_follows_the_clock() {
+    let facts = task(1, 0, None, TaskStatus::Pending);
+    let aggregate = Aggregate::recount(Scope::User(user(0)), [&facts], today());
+
+    assert_eq!(aggregate.overdue(day(4)), 0);
+    assert_eq!(aggregate.overdue(day(6)), 1);
+}
+
+#[test]
+fn activity_is_zero_filled_oldest_first() {
+    let facts = task(1, 0, None, TaskStatus::Completed);
+    let aggregate = Aggregate::recount(Scope::User(user(0)), [&facts], day(3).date_naive());
+
+    let days = aggregate.activity(day(3).date_naive(), 3);
+
+    assert_eq!(days.len(), 3);
+    assert_eq!(days[0].0, day(1).date_naive());
+    assert_eq!(
+        days[0].1,
+        DayCounts {
+            created: 1,
+            completed: 0
+        }
+    );
+    assert_eq!(
+        days[1].1,
+        DayCounts {
+            created: 0,
+            completed: 1
+        }
+    );
+    assert_eq!(days[2].1, DayCounts::default());
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Create {
+        owner: u8,
+        team: Option<u8>,
+        status: u8,
+        priority: u8,
+        due: Option<i64>,
+        day: i64,
+    },
+    Update {
+        task: usize,
+        status: Option<u8>,
+        priority: Option<u8>,
+        due: Option<Option<i64>>,
+        day: i64,
+    },
+    Delete {
+        task: usize,
+    },
+    Share {
+        task: usize,
+        with: u8,
+    },
+    Unshare {
+        task: usize,
+        with: u8,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..4u8, proptest::option::of(0..2u8), 0..3u8, 0..4u8, proptest::option::of(0..40i64), 0..30i64)
+            .prop_map(|(owner, team, status, priority, due, day)| Op::Create { owner, team, status, priority, due, day }),
+        4 => (0..64usize, proptest::option::of(0..3u8), proptest::option::of(0..4u8),
+              proptest::option::of(proptest::option::of(0..40i64)), 0..30i64)
+            .prop_map(|(task, status, priority, due, day)| Op::Update { task, status, priority, due, day }),
+        1 => (0..64usize).prop_map(|task| Op::Delete { task }),
+        2 => (0..64usize, 0..4u8).prop_map(|(task, with)| Op::Share { task, with }),
+        1 => (0..64usize, 0..4u8).prop_map(|(task, with)| Op::Unshare { task, with }),
+    ]
+}
+
+const STATUSES: [TaskStatus; 3] = [
+    TaskStatus::Pending,
+    TaskStatus::InProgress,
+    TaskStatus::Completed,
+];
+const PRIORITIES: [Priority; 4] = [
+    Priority::Low,
+    Priority::Medium,
+    Priority::High,
+    Priority::Urgent,
+];
+
+/// Runs one operation on the task list and answers (old, new) facts.
+fn run(
+    op: &Op,
+    tasks: &mut Vec<TaskFacts>,
+    next_id: &mut u8,
+) -> Option<(Option<TaskFacts>, Option<TaskFacts>)> {
+    let pick = |i: usize, tasks: &Vec<TaskFacts>| (!tasks.is_empty()).then(|| i % tasks.len());
+    match op.clone() {
+        Op::Create {
+            owner,
+            team: team_n,
+            status,
+            priority,
+            due,
+            day: d,
+        } => {
+            *next_id = next_id.wrapping_add(1);
+            let status = STATUSES[usize::from(status)];
+            let facts = TaskFacts {
+                id: TaskId(Uuid::from_u128(u128::from(*next_id) + 9000)),
+                owner: user(owner),
+                team: team_n.map(team),
+                status,
+                priority: PRIORITIES[usize::from(priority)],
+                due_at: due.map(day),
+                created_at: day(d),
+                completed_at: (status == TaskStatus::Completed).then(|| day(d)),
+                shared_with: Vec::new(),
+            };
+            tasks.push(facts.clone());
+            Some((None, Some(facts)))
+        }
+        Op::Update {
+            task,
+            status,
+            priority,
+            due,
+            day: d,
+        } => {
+            let at = pick(task, tasks)?;
+            let old = tasks[at].clone();
+            let new = &mut tasks[at];
+            if let Some(s) = status {
+                let s = STATUSES[usize::from(s)];
+                if s != new.status {
+                    new.completed_at = (s == TaskStatus::Completed).then(|| day(d.max(0)));
+                }
+                new.status = s;
+            }
+            if let Some(p) = priority {
+                new.priority = PRIORITIES[usize::from(p)];
+            }
+            if let Some(due) = due {
+                new.due_at = due.map(day);
+            }
+            Some((Some(old), Some(new.clone())))
+        }
+        Op::Delete { task } => {
+            let at = pick(task, tasks)?;
+            Some((Some(tasks.remove(at)), None))
+        }
+        Op::Share { task, with } => {
+            let at = pick(task, tasks)?;
+            let old = tasks[at].clone();
+            let new = &mut tasks[at];
+            if new.owner != user(with) && !new.shared_with.contains(&user(with)) {
+                new.shared_with.push(user(with));
+            }
+            Some((Some(old), Some(new.clone())))
+        }
+        Op::Unshare { task, with } => {
+            let at = pick(task, tasks)?;
+            let old = tasks[at].clone();
+            tasks[at].shared_with.retain(|u| *u != user(with));
+            Some((Some(old), Some(tasks[at].clone())))
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// For any sequence of changes, folding the deltas gives what recounting gives.
+    #[test]
+    fn folding_deltas_equals_recounting(ops in proptest::collection::vec(op(), 1..120)) {
+        let mut tasks = Vec::new();
+        let mut next_id = 0u8;
+        let mut live: HashMap<Scope, Aggregate> = HashMap::new();
+        for op in &ops {
+            if let Some((old, new)) = run(op, &mut tasks, &mut next_id) {
+                for (scope, delta) in task_deltas(old.as_ref(), new.as_ref()) {
+                    live.entry(scope).or_default().apply(&delta, today());
+                }
+            }
+        }
+        let scopes = (0..4).map(|n| Scope::User(user(n))).chain((0..2).map(|n| Scope::Team(team(n))));
+        for scope in scopes {
+            let recounted = Aggregate::recount(scope, &tasks, today());
+            let folded = live.remove(&scope).unwrap_or_default();
+            prop_assert_eq!(folded, recounted, "scope {:?}", scope);
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Team and membership rows, and looking users up for them.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{team_members, team_stats, teams, users};
+use super::tasks::parse_stored;
+use crate::error::Result;
+use crate::model::{Role, TaskId, TeamId, UserId};
+
+/// A team as one of its members sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamMembership {
+    /// The team.
+    pub id: TeamId,
+    /// Its name.
+    pub name: String,
+    /// The member's role in it.
+    pub role: Role,
+    /// When the team was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One member of a team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The member.
+    pub user_id: UserId,
+    /// Their email.
+    pub email: String,
+    /// Their display name.
+    pub display_name: String,
+    /// Their role.
+    pub role: Role,
+    /// When they joined.
+    pub joined_at: DateTime<Utc>,
+}
+
+/// `user`'s role in `team`, if they are a member.
+pub(crate) async fn role_of(
+    conn: &mut AsyncPgConnection,
+    team: TeamId,
+    user: UserId,
+) -> Result<Option<Role>> {
+    let role: Option<String> = team_members::table
+        .find((team.0, user.0))
+        .select(team_members::role)
+        .first(conn)
+        .await
+        .optional()?;
+    role.as_deref().map(parse_stored).transpose()
+}
+
+/// Locks the team row (membership changes of one team are serialised on it); answers whether
+/// the team exists.
+pub(crate) async fn lock_team(conn: &mut AsyncPgConnection, team: TeamId) -> Result<bool> {
+    let found: Option<Uuid> = teams::table
+        .find(team.0)
+        .select(teams::id)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Creates a team with its aggregate row and its creator as owner.
+pub(crate) async fn insert_team(
+    conn: &mut AsyncPgConnection,
+    id: TeamId,
+    name: &str,
+    creator: UserId,
+) -> Result<TeamMembership> {
+    let created_at: DateTime<Utc> = diesel::insert_into(teams::table)
+        .values((
+            teams::id.eq(id.0),
+            teams::name.eq(name),
+            teams::created_by.eq(creator.0),
+        ))
+        .returning(teams::created_at)
+        .get_result(conn)
+        .await?;
+    diesel::insert_into(team_stats::table)
+        .values(team_stats::team_id.eq(id.0))
+        .execute(conn)
+        .await?;
+    insert_member(conn, id, creator, Role::Owner).await?;
+    Ok(TeamMembership {
+        id,
+        name: name.to_owned(),
+        role: Role::Owner,
+        created_at,
+    })
+}
+
+/// Adds a member.
+pub(crate) async fn insert_member(
+    conn: &mut AsyncPgConnection,
+    team: TeamId,
+    user: UserId,
+    role: Role,
+) -> Result<()> {
+    diesel::insert_into(team_members::table)
+        .values((
+            team_members::team_id.eq(team.0),
+            team_members::user_id.eq(user.0),
+            team_members::role.eq(role.as_str()),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Changes a member's role.
+pub(crate) async fn set_role(
+    conn: &mut AsyncPgConnection,
+    team: TeamId,
+    user: UserId,
+    role: Role,
+) -> Result<()> {
+    diesel::update(team_members::table.find((team.0, user.0)))
+        .set(team_members::role.eq(role.as_str()))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes a member.
+pub(crate) async fn delete_member(
+    conn: &mut AsyncPgConnection,
+    team: TeamId,
+    user: UserId,
+) -> Result<()> {
+    diesel::delete(team_members::table.find((team.0, user.0)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// How many owners the team has.
+pub(crate) async fn owner_count(conn: &mut AsyncPgConnection, team: TeamId) -> Result<i64> {
+    Ok(team_members::table
+        .filter(
+            team_members::team_id
+                .eq(team.0)
+                .and(team_members::role.eq(Role::Owner.as_str())),
+        )
+        .count()
+        .get_result(conn)
+        .await?)
+}
+
+/// The team's members, by join time.
+pub(crate) async fn members(conn: &mut AsyncPgConnection, team: TeamId) -> Result<Vec<Member>> {
+    let rows: Vec<(Uuid, String, String, String, DateTime<Utc>)> = team_members::table
+        .inner_join(users::table)
+        .filter(team_members::team_id.eq(team.0))
+        .select((
+            team_members::user_id,
+            users::email,
+            users::display_name,
+            team_members::role,
+            team_members::joined_at,
+        ))
+        .order((team_members::joined_at, team_members::user_id))
+        .load(conn)
+        .await?;
+    rows.into_iter()
+        .map(|(user, email, display_name, role, joined_at)| {
+            Ok(Member {
+                user_id: UserId(user),
+                email,
+                display_name,
+                role: parse_stored(&role)?,
+                joined_at,
+            })
+        })
+        .collect()
+}
+
+/// The team as `user` sees it, if they are a member.
+pub(crate) async fn membership(
+    conn: &mut AsyncPgConnection,
+    team: TeamId,
+    user: UserId,
+) -> Result<Option<TeamMembership>> {
+    let row: Option<(Uuid, String, String, DateTime<Utc>)> = teams::table
+        .inner_join(team_members::table)
+        .filter(teams::id.eq(team.0).and(team_members::user_id.eq(user.0)))
+        .select((
+            teams::id,
+            teams::name,
+            team_members::role,
+            teams::created_at,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    row.map(membership_from_row).transpose()
+}
+
+/// A page of `user`'s teams, by team id, after `after`.
+pub(crate) async fn memberships(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    after: Option<TeamId>,
+    limit: i64,
+) -> Result<Vec<TeamMembership>> {
+    let mut query = teams::table
+        .inner_join(team_members::table)
+        .filter(team_members::user_id.eq(user.0))
+        .select((
+            teams::id,
+            teams::name,
+            team_members::role,
+            teams::created_at,
+        ))
+        .order(teams::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(teams::id.gt(after.0));
+    }
+    let rows: Vec<(Uuid, String, String, DateTime<Utc>)> = query.load(conn).await?;
+    rows.into_iter().map(membership_from_row).collect()
+}
+
+fn membership_from_row(
+    (id, name, role, created_at): (Uuid, String, String, DateTime<Utc>),
+) -> Result<TeamMembership> {
+    Ok(TeamMembership {
+        id: TeamId(id),
+        name,
+        role: parse_stored(&role)?,
+        created_at,
+    })
+}
+
+/// The team's task ids, each locked, in id order (the order every writer locks tasks in).
+pub(crate) async fn lock_team_tasks(
+    conn: &mut AsyncPgConnection,
+    team: TeamId,
+) -> Result<Vec<TaskId>> {
+    use super::schema::tasks;
+    let ids: Vec<Uuid> = tasks::table
+        .filter(tasks::team_id.eq(team.0))
+        .select(tasks::id)
+        .order(tasks::id)
+        .for_update()
+        .load(conn)
+        .await?;
+    Ok(ids.into_iter().map(TaskId).collect())
+}
+
+/// Deletes the team (members, aggregate rows and activity go with it).
+pub(crate) async fn delete_team(conn: &mut AsyncPgConnection, team: TeamId) -> Result<()> {
+    diesel::delete(teams::table.find(team.0))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A user's id by email, case-insensitively.
+pub(crate) async fn user_by_email(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+) -> Result<Option<UserId>> {
+    let id: Option<Uuid> = users::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                .bind::<diesel::sql_types::Text, _>(email)
+                .sql(")"),
+        )
+        .select(users::id)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(id.map(UserId))
+}
+
+/// Whether a user exists.
+pub(crate) async fn user_exists(conn: &mut AsyncPgConnection, user: UserId) -> Result<bool> {
+    let found: Option<Uuid> = users::table
+        .find(user.0)
+        .select(users::id)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}
