@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -117,6 +116,9 @@ async fn bump_team_row(
         .await?)
 }
 
+/// Adds to the day rows. Update first, insert when missing: an insert candidate carrying a
+/// negative change would trip the rows' CHECKs even when it only meant to update. The scope's
+/// stats row, locked above, serialises these writes.
 async fn apply_days(
     conn: &mut AsyncPgConnection,
     scope: Scope,
@@ -126,45 +128,52 @@ async fn apply_days(
         match scope {
             Scope::User(user) => {
                 use user_activity::dsl as a;
-                diesel::insert_into(a::user_activity)
-                    .values((
-                        a::user_id.eq(user.0),
-                        a::day.eq(day),
-                        a::created.eq(c.created),
-                        a::completed.eq(c.completed),
-                    ))
-                    .on_conflict((a::user_id, a::day))
-                    .do_update()
+                let updated = diesel::update(a::user_activity.find((user.0, day)))
                     .set((
-                        a::created.eq(a::created + excluded(a::created)),
-                        a::completed.eq(a::completed + excluded(a::completed)),
+                        a::created.eq(a::created + c.created),
+                        a::completed.eq(a::completed + c.completed),
                     ))
                     .execute(conn)
                     .await?;
+                if updated == 0 {
+                    diesel::insert_into(a::user_activity)
+                        .values((
+                            a::user_id.eq(user.0),
+                            a::day.eq(day),
+                            a::created.eq(c.created),
+                            a::completed.eq(c.completed),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
             }
             Scope::Team(team) => {
                 use team_activity::dsl as a;
-                diesel::insert_into(a::team_activity)
-                    .values((
-                        a::team_id.eq(team.0),
-                        a::day.eq(day),
-                        a::created.eq(c.created),
-                        a::completed.eq(c.completed),
-                    ))
-                    .on_conflict((a::team_id, a::day))
-                    .do_update()
+                let updated = diesel::update(a::team_activity.find((team.0, day)))
                     .set((
-                        a::created.eq(a::created + excluded(a::created)),
-                        a::completed.eq(a::completed + excluded(a::completed)),
+                        a::created.eq(a::created + c.created),
+                        a::completed.eq(a::completed + c.completed),
                     ))
                     .execute(conn)
                     .await?;
+                if updated == 0 {
+                    diesel::insert_into(a::team_activity)
+                        .values((
+                            a::team_id.eq(team.0),
+                            a::day.eq(day),
+                            a::created.eq(c.created),
+                            a::completed.eq(c.completed),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
             }
         }
     }
     Ok(())
 }
 
+/// Adds to the per-owner rows of a team (update first, as for the day rows).
 async fn apply_members(
     conn: &mut AsyncPgConnection,
     team: Uuid,
@@ -172,21 +181,24 @@ async fn apply_members(
 ) -> Result<()> {
     use team_member_stats::dsl as m;
     for (user, c) in members {
-        diesel::insert_into(m::team_member_stats)
-            .values((
-                m::team_id.eq(team),
-                m::user_id.eq(user.0),
-                m::total.eq(c.total),
-                m::completed.eq(c.completed),
-            ))
-            .on_conflict((m::team_id, m::user_id))
-            .do_update()
+        let updated = diesel::update(m::team_member_stats.find((team, user.0)))
             .set((
-                m::total.eq(m::total + excluded(m::total)),
-                m::completed.eq(m::completed + excluded(m::completed)),
+                m::total.eq(m::total + c.total),
+                m::completed.eq(m::completed + c.completed),
             ))
             .execute(conn)
             .await?;
+        if updated == 0 {
+            diesel::insert_into(m::team_member_stats)
+                .values((
+                    m::team_id.eq(team),
+                    m::user_id.eq(user.0),
+                    m::total.eq(c.total),
+                    m::completed.eq(c.completed),
+                ))
+                .execute(conn)
+                .await?;
+        }
     }
     Ok(())
 }
