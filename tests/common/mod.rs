@@ -156,3 +156,57 @@ pub async fn assert_problem(
     assert!(body["type"].is_string() && body["title"].is_string() && body["detail"].is_string());
     Ok(body)
 }
+
+/// The password [`TestApp::register`] gives every account.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// An account made by [`TestApp::register`], with the token pair its registration answered.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// The user's id.
+    pub user_id: String,
+    /// The email it signs in with.
+    pub email: String,
+    /// An access token.
+    pub access: String,
+    /// A refresh token.
+    pub refresh: String,
+}
+
+impl TestApp {
+    /// POST `body` as JSON to `path`.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<reqwest::Response> {
+        Ok(self.http.post(self.url(path)).json(body).send().await?)
+    }
+
+    /// GET `path` with `Authorization: Bearer <access>`.
+    pub async fn get_as(&self, path: &str, access: &str) -> anyhow::Result<reqwest::Response> {
+        Ok(self
+            .http
+            .get(self.url(path))
+            .bearer_auth(access)
+            .send()
+            .await?)
+    }
+
+    /// Registers `email` with [`PASSWORD`], asserting 201.
+    pub async fn register(&self, email: &str) -> anyhow::Result<Registered> {
+        let body = serde_json::json!({
+            "email": email, "password": PASSWORD, "display_name": "Test User"
+        });
+        let response = self.post_json("/api/v1/auth/register", &body).await?;
+        assert_eq!(response.status(), 201, "register {email}");
+        let tokens: serde_json::Value = response.json().await?;
+        let text = |value: &serde_json::Value| value.as_str().map(str::to_owned);
+        Ok(Registered {
+            user_id: text(&tokens["user"]["id"]).context("no user.id")?,
+            email: email.to_owned(),
+            access: text(&tokens["access_token"]).context("no access_token")?,
+            refresh: text(&tokens["refresh_token"]).context("no refresh_token")?,
+        })
+    }
+}

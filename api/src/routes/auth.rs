@@ -127,9 +127,9 @@ impl AuthApi {
         let Json(request) = body;
         validate::check_registration(&request.email, &request.password, &request.display_name)?;
         let registration = Registration {
-            email: request.email,
-            password: request.password,
-            display_name: request.display_name,
+            email: request.email.into_inner(),
+            password: request.password.into_inner(),
+            display_name: request.display_name.into_inner(),
         };
         let session = auth::register(&self.state, registration).await?;
         Ok(RegisterResponse::Created(Json(session.into())))
@@ -145,8 +145,8 @@ impl AuthApi {
     ) -> Result<SessionResponse, Failure<LoginProblems>> {
         let Json(request) = body;
         let credentials = Credentials {
-            email: request.email,
-            password: request.password,
+            email: request.email.into_inner(),
+            password: request.password.into_inner(),
         };
         let session = auth::login(&self.state, credentials).await?;
         Ok(SessionResponse::Ok(Json(session.into())))

@@ -3,6 +3,7 @@
 mod auth;
 mod health;
 mod problem;
+mod strict;
 
 pub use auth::AuthApi;
 pub use health::HealthApi;

@@ -7,6 +7,7 @@ use taskpulse_actors::User;
 use uuid::Uuid;
 
 use crate::auth::Session;
+use crate::routes::strict::StrictString;
 
 const EXAMPLE_EMAIL: &str = "ada@example.com";
 const EXAMPLE_PASSWORD: &str = "correct horse battery staple";
@@ -17,19 +18,19 @@ const EXAMPLE_REFRESH_TOKEN: &str = "q3Vb8yH0m1S0dW6x7P4nYcZr2eJkTfLgAoBiUuNvXwE
 #[oai(example)]
 pub struct RegisterRequest {
     /// The sign-in email (at most 254 characters); unique whatever its letter case.
-    pub email: String,
+    pub email: StrictString,
     /// 8..=128 characters; stored only as an Argon2id hash.
-    pub password: String,
+    pub password: StrictString,
     /// The name shown to others, 1..=100 characters.
-    pub display_name: String,
+    pub display_name: StrictString,
 }
 
 impl Example for RegisterRequest {
     fn example() -> Self {
         Self {
-            email: EXAMPLE_EMAIL.to_owned(),
-            password: EXAMPLE_PASSWORD.to_owned(),
-            display_name: "Ada Lovelace".to_owned(),
+            email: EXAMPLE_EMAIL.into(),
+            password: EXAMPLE_PASSWORD.into(),
+            display_name: "Ada Lovelace".into(),
         }
     }
 }
@@ -39,16 +40,16 @@ impl Example for RegisterRequest {
 #[oai(example)]
 pub struct LoginRequest {
     /// The sign-in email, in any letter case.
-    pub email: String,
+    pub email: StrictString,
     /// The password.
-    pub password: String,
+    pub password: StrictString,
 }
 
 impl Example for LoginRequest {
     fn example() -> Self {
         Self {
-            email: EXAMPLE_EMAIL.to_owned(),
-            password: EXAMPLE_PASSWORD.to_owned(),
+            email: EXAMPLE_EMAIL.into(),
+            password: EXAMPLE_PASSWORD.into(),
         }
     }
 }
@@ -58,13 +59,13 @@ impl Example for LoginRequest {
 #[oai(example)]
 pub struct RefreshRequest {
     /// The refresh token from the last register, login or refresh answer.
-    pub refresh_token: String,
+    pub refresh_token: StrictString,
 }
 
 impl Example for RefreshRequest {
     fn example() -> Self {
         Self {
-            refresh_token: EXAMPLE_REFRESH_TOKEN.to_owned(),
+            refresh_token: EXAMPLE_REFRESH_TOKEN.into(),
         }
     }
 }
