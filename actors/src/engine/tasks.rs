@@ -218,11 +218,13 @@ impl Engine {
                     return Ok((old, Vec::new()));
                 }
                 let shares = store::shared_with(conn, id).await?;
+                // Deltas from the row as stored: PostgreSQL keeps microseconds, and the due
+                // date an actor holds must match what the next change reads back.
+                let saved = store::update_task(conn, &new).await?;
                 let deltas = task_deltas(
                     Some(&store::facts(&old, shares.clone())),
-                    Some(&store::facts(&new, shares)),
+                    Some(&store::facts(&saved, shares)),
                 );
-                let saved = store::update_task(conn, &new).await?;
                 write_audit(
                     conn,
                     audit(actor, "task.update", &saved, changes(&old, &saved)),
