@@ -5,6 +5,9 @@ mod common;
 // The bearer check and its negative corpus of forged tokens.
 #[path = "auth/bearer.rs"]
 mod bearer;
+// The signing secret: generated once and kept, or configured and checked.
+#[path = "auth/secret.rs"]
+mod secret;
 // Refresh-token rotation, reuse detection and logout.
 #[path = "auth/sessions.rs"]
 mod sessions;

@@ -210,3 +210,30 @@ impl TestApp {
         })
     }
 }
+
+/// Starts the server binary on `db` with `data_dir` and extra `serve` flags, and answers the
+/// process and its base URL. Unlike [`TestApp`], the caller owns the data directory, so it can
+/// start a second server in it (restart tests); it must kill the process and remove the
+/// directory itself.
+pub async fn start_server(
+    db: &TestDb,
+    data_dir: &std::path::Path,
+    args: &[&str],
+) -> anyhow::Result<(Child, String)> {
+    let mut child = Command::new(BINARY)
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0", "--database-url", &db.url])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("TASKPULSE_JWT_SECRET")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start the server binary")?;
+    let address = read_address(&mut child).await?;
+    Ok((child, format!("http://{address}")))
+}
