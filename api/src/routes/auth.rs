@@ -60,6 +60,7 @@ const MALFORMED: (u16, &str) = (
 );
 const UNAVAILABLE: (u16, &str) = (503, "`database_unavailable`: try again shortly");
 
+/// The problems `register` documents.
 struct RegisterProblems;
 impl ProblemDocs for RegisterProblems {
     const ANSWERS: &'static [(u16, &'static str)] = &[
@@ -76,6 +77,7 @@ impl ProblemDocs for RegisterProblems {
     ];
 }
 
+/// The problems `login` documents.
 struct LoginProblems;
 impl ProblemDocs for LoginProblems {
     const ANSWERS: &'static [(u16, &'static str)] = &[
@@ -88,6 +90,7 @@ impl ProblemDocs for LoginProblems {
     ];
 }
 
+/// The problems `refresh` documents.
 struct RefreshProblems;
 impl ProblemDocs for RefreshProblems {
     const ANSWERS: &'static [(u16, &'static str)] = &[
@@ -101,11 +104,13 @@ impl ProblemDocs for RefreshProblems {
     ];
 }
 
+/// The problems `logout` documents.
 struct LogoutProblems;
 impl ProblemDocs for LogoutProblems {
     const ANSWERS: &'static [(u16, &'static str)] = &[MALFORMED, UNAVAILABLE];
 }
 
+/// The problems `me` documents.
 struct MeProblems;
 impl ProblemDocs for MeProblems {
     const ANSWERS: &'static [(u16, &'static str)] = &[
