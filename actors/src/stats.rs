@@ -236,10 +236,11 @@ impl TaskFacts {
         if scope == Scope::User(self.owner) {
             delta.counts.shared_by_me = sign * i64::from(!self.shared_with.is_empty());
         }
-        if let Scope::User(user) = scope {
-            if user != self.owner && self.shared_with.contains(&user) {
-                delta.counts.shared_with_me = sign;
-            }
+        if let Scope::User(user) = scope
+            && user != self.owner
+            && self.shared_with.contains(&user)
+        {
+            delta.counts.shared_with_me = sign;
         }
         delta
     }
@@ -307,10 +308,10 @@ impl Aggregate {
         if !delta.due.is_empty() {
             let due = Arc::make_mut(&mut self.open_due);
             for change in &delta.due {
-                if let Some(before) = change.before {
-                    if let Ok(at) = due.binary_search(&(before, change.task)) {
-                        due.remove(at);
-                    }
+                if let Some(before) = change.before
+                    && let Ok(at) = due.binary_search(&(before, change.task))
+                {
+                    due.remove(at);
                 }
                 if let Some(after) = change.after {
                     let entry = (after, change.task);

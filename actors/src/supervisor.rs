@@ -46,6 +46,8 @@ pub(crate) enum SupervisorMsg {
     Retire(Scope),
     /// Stop the actors nobody used for a while.
     Sweep,
+    /// Stop this scope's actor now unless it has subscribers.
+    Passivate(Scope, RpcReplyPort<()>),
     /// Restart a crashed scope's actor (after a back-off).
     Restart(Scope),
 }
@@ -109,11 +111,22 @@ impl Actor for SupervisorActor {
                 }
             }
             SupervisorMsg::Sweep => state.passivate_idle(),
+            SupervisorMsg::Passivate(scope, reply) => {
+                let quiet = state
+                    .args
+                    .live
+                    .slot(&scope)
+                    .is_some_and(|slot| !slot.has_subscribers());
+                if quiet {
+                    state.stop(scope);
+                }
+                let _ = reply.send(());
+            }
             SupervisorMsg::Restart(scope) => {
-                if let Some(slot) = state.args.live.slot(&scope) {
-                    if slot.actor().is_none() {
-                        state.spawn(&myself, slot).await?;
-                    }
+                if let Some(slot) = state.args.live.slot(&scope)
+                    && slot.actor().is_none()
+                {
+                    state.spawn(&myself, slot).await?;
                 }
             }
         }
@@ -210,12 +223,16 @@ impl SupervisorState {
             .map(|entry| *entry.key())
             .collect();
         for scope in idle {
-            if let Some((_, slot)) = live.slots.remove(&scope) {
-                if let Some(actor) = slot.actor() {
-                    self.scopes.remove(&actor.get_id());
-                    actor.stop(Some("idle".to_owned()));
-                }
-            }
+            self.stop(scope);
+        }
+    }
+
+    fn stop(&mut self, scope: Scope) {
+        if let Some((_, slot)) = self.args.live.slots.remove(&scope)
+            && let Some(actor) = slot.actor()
+        {
+            self.scopes.remove(&actor.get_id());
+            actor.stop(Some("idle".to_owned()));
         }
     }
 }

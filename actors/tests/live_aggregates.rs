@@ -9,10 +9,15 @@ use common::{TestEngine, eventually};
 use taskpulse_actors::{EngineConfig, NewTask, Role, Scope, SubscriptionEvent, UserRef};
 
 fn task(title: &str) -> NewTask {
-    NewTask { title: title.to_owned(), ..NewTask::default() }
+    NewTask {
+        title: title.to_owned(),
+        ..NewTask::default()
+    }
 }
 
-async fn next_event(subscription: &mut taskpulse_actors::Subscription) -> anyhow::Result<SubscriptionEvent> {
+async fn next_event(
+    subscription: &mut taskpulse_actors::Subscription,
+) -> anyhow::Result<SubscriptionEvent> {
     tokio::time::timeout(Duration::from_secs(5), subscription.next())
         .await?
         .ok_or_else(|| anyhow::anyhow!("subscription ended"))
@@ -39,14 +44,19 @@ async fn subscribe_answers_a_snapshot_then_consecutive_deltas() -> anyhow::Resul
     let third = next_event(&mut subscription).await?;
 
     assert!(matches!(&first, SubscriptionEvent::Snapshot(s) if s.version == 0));
-    assert!(matches!(&second, SubscriptionEvent::Delta { delta, snapshot } if snapshot.version == 1 && delta.counts.pending == 1));
+    assert!(
+        matches!(&second, SubscriptionEvent::Delta { delta, snapshot } if snapshot.version == 1 && delta.counts.pending == 1)
+    );
     assert_eq!(version_of(&third), Some(2));
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn resuming_replays_held_deltas_and_falls_back_to_a_snapshot() -> anyhow::Result<()> {
-    let config = EngineConfig { history_len: 3, ..EngineConfig::default() };
+    let config = EngineConfig {
+        history_len: 3,
+        ..EngineConfig::default()
+    };
     let t = TestEngine::with_config(config).await?;
     let ann = t.user("ann").await?;
     t.engine.snapshot(Scope::User(ann)).await?;
@@ -55,18 +65,26 @@ async fn resuming_replays_held_deltas_and_falls_back_to_a_snapshot() -> anyhow::
     }
 
     let mut recent = t.engine.subscribe(ann, Scope::User(ann), Some(3)).await?;
-    let replayed = [next_event(&mut recent).await?, next_event(&mut recent).await?];
+    let replayed = [
+        next_event(&mut recent).await?,
+        next_event(&mut recent).await?,
+    ];
     let mut old = t.engine.subscribe(ann, Scope::User(ann), Some(1)).await?;
     let fallback = next_event(&mut old).await?;
 
-    assert!(matches!(&replayed[0], SubscriptionEvent::Delta { snapshot, .. } if snapshot.version == 4));
-    assert!(matches!(&replayed[1], SubscriptionEvent::Delta { snapshot, .. } if snapshot.version == 5));
+    assert!(
+        matches!(&replayed[0], SubscriptionEvent::Delta { snapshot, .. } if snapshot.version == 4)
+    );
+    assert!(
+        matches!(&replayed[1], SubscriptionEvent::Delta { snapshot, .. } if snapshot.version == 5)
+    );
     assert!(matches!(&fallback, SubscriptionEvent::Snapshot(s) if s.version == 5));
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_crashed_aggregate_restarts_from_the_database_and_resyncs_its_subscribers() -> anyhow::Result<()> {
+async fn a_crashed_aggregate_restarts_from_the_database_and_resyncs_its_subscribers()
+-> anyhow::Result<()> {
     let t = TestEngine::start().await?;
     let ann = t.user("ann").await?;
     t.engine.create_task(ann, task("before")).await?;
@@ -80,15 +98,22 @@ async fn a_crashed_aggregate_restarts_from_the_database_and_resyncs_its_subscrib
     let stats = t.engine.statistics(ann, Scope::User(ann)).await?;
 
     assert_eq!(version_of(&initial), Some(1));
-    assert!(matches!(&resync, SubscriptionEvent::Snapshot(s) if s.version == 1), "{resync:?}");
+    assert!(
+        matches!(&resync, SubscriptionEvent::Snapshot(s) if s.version == 1),
+        "{resync:?}"
+    );
     assert_eq!(version_of(&delta), Some(2));
     assert_eq!((stats.total, stats.version), (2, 2));
     t.assert_consistent().await
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_subscriber_that_stops_reading_gets_one_fresh_snapshot_and_others_miss_nothing() -> anyhow::Result<()> {
-    let config = EngineConfig { subscriber_queue: 4, ..EngineConfig::default() };
+async fn a_subscriber_that_stops_reading_gets_one_fresh_snapshot_and_others_miss_nothing()
+-> anyhow::Result<()> {
+    let config = EngineConfig {
+        subscriber_queue: 4,
+        ..EngineConfig::default()
+    };
     let t = TestEngine::with_config(config).await?;
     let ann = t.user("ann").await?;
     let mut slow = t.engine.subscribe(ann, Scope::User(ann), None).await?;
@@ -104,7 +129,10 @@ async fn a_subscriber_that_stops_reading_gets_one_fresh_snapshot_and_others_miss
     let caught_up = next_event(&mut slow).await?;
 
     assert_eq!(fast_versions, (1..=20).map(Some).collect::<Vec<_>>());
-    assert!(matches!(&caught_up, SubscriptionEvent::Snapshot(s) if s.version == 20), "{caught_up:?}");
+    assert!(
+        matches!(&caught_up, SubscriptionEvent::Snapshot(s) if s.version == 20),
+        "{caught_up:?}"
+    );
     Ok(())
 }
 
@@ -113,7 +141,9 @@ async fn removing_a_member_revokes_their_team_subscription() -> anyhow::Result<(
     let t = TestEngine::start().await?;
     let (owner, member) = (t.user("o").await?, t.user("m").await?);
     let team = t.engine.create_team(owner, "T").await?.id;
-    t.engine.add_member(owner, team, UserRef::Id(member), Role::Member).await?;
+    t.engine
+        .add_member(owner, team, UserRef::Id(member), Role::Member)
+        .await?;
     let mut subscription = t.engine.subscribe(member, Scope::Team(team), None).await?;
     next_event(&mut subscription).await?;
 
@@ -122,21 +152,31 @@ async fn removing_a_member_revokes_their_team_subscription() -> anyhow::Result<(
     let again = t.engine.subscribe(member, Scope::Team(team), None).await;
 
     assert!(matches!(revoked, SubscriptionEvent::Revoked));
-    assert!(tokio::time::timeout(Duration::from_secs(1), subscription.next()).await?.is_none());
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), subscription.next())
+            .await?
+            .is_none()
+    );
     assert!(again.is_err());
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_aggregates_are_passivated_and_come_back_on_use() -> anyhow::Result<()> {
-    let config = EngineConfig { idle_after: Duration::from_millis(200), ..EngineConfig::default() };
+    let config = EngineConfig {
+        idle_after: Duration::from_millis(200),
+        ..EngineConfig::default()
+    };
     let t = TestEngine::with_config(config).await?;
     let ann = t.user("ann").await?;
     t.engine.create_task(ann, task("a")).await?;
     t.engine.statistics(ann, Scope::User(ann)).await?;
     let live_before = t.engine.live_aggregates();
 
-    let passivated = eventually(Duration::from_secs(5), || async { t.engine.live_aggregates() == 0 }).await;
+    let passivated = eventually(Duration::from_secs(5), || async {
+        t.engine.live_aggregates() == 0
+    })
+    .await;
     let stats = t.engine.statistics(ann, Scope::User(ann)).await?;
 
     assert_eq!(live_before, 1);

@@ -224,11 +224,27 @@ impl Engine {
 
     /// After commit: to the live aggregates, waiting until they reflect it.
     async fn publish(&self, published: Vec<Published>) {
-        deliver(
-            &self.inner.live,
-            published,
-            self.inner.config.applied_timeout,
-        )
-        .await;
+        self.deliver(published).await;
+    }
+
+    /// Hands committed deltas to the live aggregates of this node and waits until they
+    /// reflect them. Writes through this engine do it themselves; a [`Bus`] listener calls it
+    /// with what other nodes committed (duplicates are harmless: versions tell).
+    pub async fn deliver(&self, batch: Vec<Published>) {
+        deliver(&self.inner.live, batch, self.inner.config.applied_timeout).await;
+    }
+
+    /// Stops the scope's actor now if nobody subscribes to it (as idleness would); the next
+    /// use re-reads it from its rows.
+    pub async fn passivate(&self, scope: Scope) -> Result<()> {
+        self.inner
+            .supervisor
+            .call(
+                |reply| SupervisorMsg::Passivate(scope, reply),
+                Some(self.inner.config.call_timeout),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|err| Error::EngineUnavailable(err.to_string()))
     }
 }

@@ -273,10 +273,10 @@ impl Engine {
         let limit = checked_limit(query.limit)?;
         let after = parse_cursor(query.cursor.as_deref())?;
         let mut conn = self.conn().await?;
-        if let Some(team) = query.team_id {
-            if teams::role_of(&mut conn, team, actor).await?.is_none() {
-                return Err(Error::NotFound("team"));
-            }
+        if let Some(team) = query.team_id
+            && teams::role_of(&mut conn, team, actor).await?.is_none()
+        {
+            return Err(Error::NotFound("team"));
         }
         let my_teams = team_members::table
             .filter(team_members::user_id.eq(actor.0))

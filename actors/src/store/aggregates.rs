@@ -214,6 +214,14 @@ pub(crate) struct Hydrated {
     pub aggregate: Aggregate,
 }
 
+/// What hydration reads, before it is shaped: counters row, open due dates, days, owners.
+type RawAggregate = (
+    Option<CountsRow>,
+    Vec<(Option<DateTime<Utc>>, Uuid)>,
+    Vec<(NaiveDate, i64, i64)>,
+    Vec<(Uuid, i64, i64)>,
+);
+
 type CountsRow = (
     i64,
     DateTime<Utc>,
@@ -243,12 +251,7 @@ pub(crate) async fn hydrate(
             let open = tasks::status
                 .ne("completed")
                 .and(tasks::due_at.is_not_null());
-            let (row, due, days, members): (
-                Option<CountsRow>,
-                Vec<(Option<DateTime<Utc>>, Uuid)>,
-                Vec<(NaiveDate, i64, i64)>,
-                Vec<(Uuid, i64, i64)>,
-            ) = match scope {
+            let (row, due, days, members): RawAggregate = match scope {
                 Scope::User(user) => {
                     use user_stats::dsl as s;
                     let row = s::user_stats
