@@ -29,6 +29,8 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Fill the database with realistic demo data (bulk inserts), then exit.
     Seed(SeedArgs),
+    /// Verify that the aggregates equal the tasks: exit 1 and list every difference if not.
+    Check(CheckArgs),
 }
 
 /// How log lines are written.
@@ -123,4 +125,18 @@ pub struct SeedArgs {
     /// How many tasks to create.
     #[arg(long, env = "TASKPULSE_SEED_TASKS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(0..=100_000_000))]
     pub tasks: u32,
+}
+
+/// `check`'s settings.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Where the database is.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Check every user and every team.
+    #[arg(long, conflicts_with = "sample", required_unless_present = "sample")]
+    pub all: bool,
+    /// Check this many users and this many teams, chosen at random.
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
+    pub sample: Option<i64>,
 }

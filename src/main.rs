@@ -1,5 +1,6 @@
 //! The `taskpulse` binary: parses the command line and wires the crates together.
 
+mod check;
 mod config;
 mod database;
 mod logging;
@@ -20,6 +21,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::Migrate(args) => database::migrate_only(&args).await,
         Command::Seed(args) => seed::run(args).await,
+        Command::Check(args) => check::run(args).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

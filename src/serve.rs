@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use poem::Server;
 use poem::listener::TcpAcceptor;
+use taskpulse_actors::{Engine, EngineConfig};
 use taskpulse_api::auth::{AccessTokens, load_or_generate_secret, prepare_dummy_hash};
 use taskpulse_api::{AppState, AuthConfig};
 
@@ -22,7 +23,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let database = database::prepare(&args.database, !args.no_migrate).await?;
 
-    let state = AppState::new(database.pool.clone(), auth);
+    let engine = Engine::start(database.pool.clone(), EngineConfig::default())
+        .await
+        .context("cannot start the engine")?;
+    let state = AppState::new(engine.clone(), auth);
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let address = acceptor_address(&acceptor);
     // Tests and scripts read this line to learn the port; keep its shape.
@@ -37,6 +41,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         )
         .await
         .context("the server stopped with an error")?;
+    engine.shutdown().await;
     tracing::info!("stopped");
     // Dropping `database` stops an embedded cluster.
     drop(database);

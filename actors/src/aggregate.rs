@@ -80,13 +80,14 @@ impl Actor for AggregateActor {
     }
 
     /// Hydrates after start-up so the supervisor never waits on the database; messages that
-    /// arrive meanwhile queue in the mailbox.
+    /// arrive meanwhile queue in the mailbox. The database future is boxed so that an idle
+    /// actor's task does not keep room for it (memory per idle aggregate).
     async fn post_start(
         &self,
         _: ActorRef<Self::Msg>,
         state: &mut AggregateState,
     ) -> Result<(), ActorProcessingErr> {
-        state.rehydrate().await
+        Box::pin(state.rehydrate()).await
     }
 
     async fn handle(
@@ -110,7 +111,7 @@ impl Actor for AggregateActor {
                 state.gap_timer_armed = false;
                 if state.has_gap() {
                     tracing::debug!(scope = ?state.args.slot.scope, "version gap not filled in time: re-reading the row");
-                    state.rehydrate().await?;
+                    Box::pin(state.rehydrate()).await?;
                 }
                 state.arm_gap_timer(&myself);
             }

@@ -46,6 +46,8 @@ pub(crate) enum SupervisorMsg {
     Retire(Scope),
     /// Stop the actors nobody used for a while.
     Sweep,
+    /// Answers how many aggregates are live (a liveness probe).
+    Ping(RpcReplyPort<usize>),
     /// Stop this scope's actor now unless it has subscribers.
     Passivate(Scope, RpcReplyPort<()>),
     /// Restart a crashed scope's actor (after a back-off).
@@ -111,6 +113,9 @@ impl Actor for SupervisorActor {
                 }
             }
             SupervisorMsg::Sweep => state.passivate_idle(),
+            SupervisorMsg::Ping(reply) => {
+                let _ = reply.send(state.args.live.slots.len());
+            }
             SupervisorMsg::Passivate(scope, reply) => {
                 let quiet = state
                     .args

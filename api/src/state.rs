@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use taskpulse_actors::Pool;
+use taskpulse_actors::{Engine, Pool};
 
 use crate::auth::AccessTokens;
 
@@ -15,6 +15,8 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     /// The database pool.
     pub pool: Pool,
+    /// The engine: every task, team and dashboard operation goes through it.
+    pub engine: Engine,
     /// When the server started, for `uptime_seconds`.
     pub started_at: Instant,
     /// Issues and verifies access tokens.
@@ -33,10 +35,11 @@ pub struct AuthConfig {
 }
 
 impl AppState {
-    /// State over a pool and an authentication configuration, started now.
-    pub fn new(pool: Pool, auth: AuthConfig) -> Self {
+    /// State over an engine and an authentication configuration, started now.
+    pub fn new(engine: Engine, auth: AuthConfig) -> Self {
         Self(Arc::new(Inner {
-            pool,
+            pool: engine.pool().clone(),
+            engine,
             started_at: Instant::now(),
             access_tokens: auth.access_tokens,
             refresh_token_ttl: auth.refresh_token_ttl,

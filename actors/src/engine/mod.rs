@@ -3,6 +3,7 @@
 //! live aggregates and the call returns once they reflect it.
 
 mod access;
+mod audit;
 mod check;
 mod reads;
 mod shares;
@@ -114,6 +115,22 @@ impl Engine {
     /// The pool the engine writes through.
     pub fn pool(&self) -> &Pool {
         &self.inner.pool
+    }
+
+    /// Asks the supervisor for a sign of life; answers how many aggregates are live.
+    pub async fn ping(&self) -> Result<usize> {
+        match self
+            .inner
+            .supervisor
+            .call(SupervisorMsg::Ping, Some(self.inner.config.call_timeout))
+            .await
+        {
+            Ok(ractor::rpc::CallResult::Success(live)) => Ok(live),
+            Ok(_) => Err(Error::EngineUnavailable(
+                "the supervisor did not answer in time".to_owned(),
+            )),
+            Err(err) => Err(Error::EngineUnavailable(err.to_string())),
+        }
     }
 
     /// How many aggregate actors are live.

@@ -106,12 +106,7 @@ impl HealthApi {
     #[oai(path = "/api/v1/health", method = "get")]
     async fn health(&self) -> HealthResponse {
         let database = self.check_database().await;
-        let engine = ServiceHealth {
-            name: "engine".to_owned(),
-            status: HealthStatus::Healthy,
-            latency_ms: 0.0,
-            detail: None,
-        };
+        let engine = self.check_engine().await;
         let status = match (database.status, engine.status) {
             (_, HealthStatus::Down) => HealthStatus::Down,
             (HealthStatus::Healthy, HealthStatus::Healthy) => HealthStatus::Healthy,
@@ -131,6 +126,31 @@ impl HealthApi {
 }
 
 impl HealthApi {
+    async fn check_engine(&self) -> ServiceHealth {
+        let started = Instant::now();
+        let outcome = self.state.engine.ping().await;
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let (status, detail) = match outcome {
+            Ok(live) => (
+                HealthStatus::Healthy,
+                Some(format!("{live} live aggregates")),
+            ),
+            Err(err) => {
+                tracing::warn!(error = %err, "health: the engine did not answer");
+                (
+                    HealthStatus::Down,
+                    Some("the engine does not answer".to_owned()),
+                )
+            }
+        };
+        ServiceHealth {
+            name: "engine".to_owned(),
+            status,
+            latency_ms,
+            detail,
+        }
+    }
+
     async fn check_database(&self) -> ServiceHealth {
         let started = Instant::now();
         let outcome = tokio::time::timeout(DATABASE_CHECK_TIMEOUT, async {
