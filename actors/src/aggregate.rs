@@ -142,8 +142,17 @@ impl AggregateState {
 
     /// Takes a delta in; applies it and whatever it unblocks, in version order.
     fn receive(&mut self, published: Arc<Published>, applied: Option<Applied>) {
-        if published.version <= self.version() {
+        let version = self.version();
+        if published.version <= version {
             // Already reflected (a duplicate, or covered by hydration).
+            if let Some(a) = applied {
+                let _ = a.send(());
+            }
+            return;
+        }
+        if published.version == version + 1 && self.waiting.is_empty() {
+            // The usual case: in order, nothing waiting.
+            self.apply_next(&published);
             if let Some(a) = applied {
                 let _ = a.send(());
             }
@@ -157,31 +166,36 @@ impl AggregateState {
         self.drain();
     }
 
+    /// Applies the waiting deltas that are next in line.
     fn drain(&mut self) {
-        let Some(mut current) = self.current.clone() else {
-            return;
-        };
-        let today = Utc::now().date_naive();
-        while let Some((published, applied)) = self.waiting.remove(&(current.version + 1)) {
-            let mut aggregate = current.aggregate.clone();
-            aggregate.apply(&published.delta, today);
-            let next = Arc::new(Snapshot {
-                scope: current.scope,
-                version: published.version,
-                as_of: published.as_of,
-                aggregate,
-            });
-            self.args.slot.publish(Arc::clone(&next));
-            self.args.slot.for_each_subscriber(|outbox| {
-                outbox.push_delta(Arc::clone(&published.delta), Arc::clone(&next))
-            });
-            self.remember(Arc::clone(&published.delta), Arc::clone(&next));
+        while let Some((published, applied)) = self.waiting.remove(&(self.version() + 1)) {
+            self.apply_next(&published);
             applied.into_iter().for_each(|a| {
                 let _ = a.send(());
             });
-            current = next;
         }
-        self.current = Some(current);
+    }
+
+    /// Applies the delta of version `current + 1`: publish the new snapshot first, then tell
+    /// the subscribers.
+    fn apply_next(&mut self, published: &Published) {
+        let Some(current) = &self.current else {
+            return;
+        };
+        let mut aggregate = current.aggregate.clone();
+        aggregate.apply(&published.delta, Utc::now().date_naive());
+        let next = Arc::new(Snapshot {
+            scope: current.scope,
+            version: published.version,
+            as_of: published.as_of,
+            aggregate,
+        });
+        self.args.slot.publish(Arc::clone(&next));
+        self.args.slot.for_each_subscriber(|outbox| {
+            outbox.push_delta(Arc::clone(&published.delta), Arc::clone(&next))
+        });
+        self.remember(Arc::clone(&published.delta), Arc::clone(&next));
+        self.current = Some(next);
     }
 
     fn remember(&mut self, delta: Arc<Delta>, snapshot: Arc<Snapshot>) {
