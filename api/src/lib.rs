@@ -22,6 +22,10 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
         (
             routes::HealthApi::new(state.clone()),
             routes::AuthApi::new(state.clone()),
+            routes::TasksApi::new(state.clone()),
+            routes::TeamsApi::new(state.clone()),
+            routes::DashboardApi::new(state.clone()),
+            routes::AuditApi::new(state.clone()),
         ),
         "taskpulse",
         env!("CARGO_PKG_VERSION"),

@@ -1,12 +1,22 @@
-//! One file per OpenAPI tag.
+//! One file (or folder) per OpenAPI tag.
 
+mod audit;
 mod auth;
+mod choice;
+mod dashboard;
 mod health;
 mod problem;
 mod strict;
+mod tasks;
+mod teams;
+mod values;
 
+pub use audit::AuditApi;
 pub use auth::AuthApi;
+pub use dashboard::DashboardApi;
 pub use health::HealthApi;
+pub use tasks::TasksApi;
+pub use teams::TeamsApi;
 
 /// The OpenAPI tags, one per group of routes.
 #[derive(poem_openapi::Tags)]
@@ -15,4 +25,12 @@ pub enum ApiTags {
     Auth,
     /// Liveness and dependency checks.
     Health,
+    /// Tasks, and sharing them with other users.
+    Tasks,
+    /// Teams and their members.
+    Teams,
+    /// Live statistics of the caller or of a team, never stale.
+    Dashboard,
+    /// Who did what: the audit log.
+    Audit,
 }

@@ -127,3 +127,35 @@ impl<D: ProblemDocs> ApiResponse for Failure<D> {
         ProblemDetails::register(registry);
     }
 }
+
+/// 400 for requests that cannot be read.
+pub const MALFORMED: (u16, &str) = (
+    400,
+    "`malformed_request`: the body is not JSON of the documented shape, a value has the wrong \
+     JSON type, or an id in the path or query is not a UUID",
+);
+/// 401 on every secured operation.
+pub const UNAUTHENTICATED: (u16, &str) = (401, "`unauthenticated`: no valid bearer access token");
+/// 422 with `errors`.
+pub const VALIDATION: (u16, &str) = (
+    422,
+    "`validation_failed`: `errors` lists each field or parameter that breaks a rule \
+     (lengths, enum values, ranges, cursors)",
+);
+/// 503 when a dependency is down.
+pub const UNAVAILABLE: (u16, &str) = (
+    503,
+    "`database_unavailable` or `engine_unavailable`: try again shortly",
+);
+
+/// Declares a [`ProblemDocs`] type: `problems!(/// doc Name: [answers…]);`.
+macro_rules! problems {
+    ($(#[$doc:meta])* $name:ident: [$($answer:expr),* $(,)?]) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl $crate::routes::problem::ProblemDocs for $name {
+            const ANSWERS: &'static [(u16, &'static str)] = &[$($answer),*];
+        }
+    };
+}
+pub(crate) use problems;
