@@ -184,3 +184,37 @@ async fn idle_aggregates_are_passivated_and_come_back_on_use() -> anyhow::Result
     assert_eq!((stats.total, stats.version), (1, 1));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_version_gap_that_is_not_filled_makes_the_aggregate_reread_its_row() -> anyhow::Result<()>
+{
+    let config = EngineConfig {
+        gap_timeout: Duration::from_millis(50),
+        ..EngineConfig::default()
+    };
+    let t = TestEngine::with_config(config.clone()).await?;
+    let ann = t.user("ann").await?;
+    let mut subscription = t.engine.subscribe(ann, Scope::User(ann), None).await?;
+    next_event(&mut subscription).await?;
+    // Another node writes twice; this node hears only of the second change.
+    let other_node = taskpulse_actors::Engine::start(t.pool.clone(), config).await?;
+    other_node.create_task(ann, task("a")).await?;
+    other_node.create_task(ann, task("b")).await?;
+    let second = taskpulse_actors::Published {
+        scope: Scope::User(ann),
+        version: 2,
+        as_of: chrono::Utc::now(),
+        delta: std::sync::Arc::new(taskpulse_actors::Delta::default()),
+    };
+
+    t.engine.deliver(vec![second]).await;
+    let resync = next_event(&mut subscription).await?;
+    let stats = t.engine.statistics(ann, Scope::User(ann)).await?;
+
+    assert!(
+        matches!(&resync, SubscriptionEvent::Snapshot(s) if s.version == 2),
+        "{resync:?}"
+    );
+    assert_eq!((stats.version, stats.total), (2, 2));
+    t.assert_consistent().await
+}
