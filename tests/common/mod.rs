@@ -237,3 +237,114 @@ pub async fn start_server(
     let address = read_address(&mut child).await?;
     Ok((child, format!("http://{address}")))
 }
+
+/// Asserts `response` has `status` and answers its JSON body (`Null` when it has none).
+pub async fn expect_json(
+    response: reqwest::Response,
+    status: u16,
+) -> anyhow::Result<serde_json::Value> {
+    let actual = response.status().as_u16();
+    let text = response.text().await?;
+    assert_eq!(actual, status, "status; body: {text}");
+    if text.is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    Ok(serde_json::from_str(&text)?)
+}
+
+impl TestApp {
+    /// Sends `method path` as `access`, with `body` as JSON when given.
+    pub async fn send_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        access: &str,
+        body: Option<&serde_json::Value>,
+    ) -> anyhow::Result<reqwest::Response> {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(access);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        Ok(request.send().await?)
+    }
+
+    /// POST `body` to `path` as `access`.
+    pub async fn post_as(
+        &self,
+        path: &str,
+        access: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<reqwest::Response> {
+        self.send_as(reqwest::Method::POST, path, access, Some(body))
+            .await
+    }
+
+    /// PATCH `body` to `path` as `access`.
+    pub async fn patch_as(
+        &self,
+        path: &str,
+        access: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<reqwest::Response> {
+        self.send_as(reqwest::Method::PATCH, path, access, Some(body))
+            .await
+    }
+
+    /// DELETE `path` as `access`.
+    pub async fn delete_as(&self, path: &str, access: &str) -> anyhow::Result<reqwest::Response> {
+        self.send_as(reqwest::Method::DELETE, path, access, None)
+            .await
+    }
+
+    /// Creates a task as `access` from `body`, asserting 201; answers the task.
+    pub async fn create_task(
+        &self,
+        access: &str,
+        body: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        expect_json(self.post_as("/api/v1/tasks", access, &body).await?, 201).await
+    }
+
+    /// Creates a team named `name` as `access`, asserting 201; answers its id.
+    pub async fn create_team(&self, access: &str, name: &str) -> anyhow::Result<String> {
+        let body = serde_json::json!({ "name": name });
+        let team = expect_json(self.post_as("/api/v1/teams", access, &body).await?, 201).await?;
+        team["id"].as_str().map(str::to_owned).context("no team id")
+    }
+
+    /// Adds `user_id` to `team` with `role` as `access`, asserting 201.
+    pub async fn add_member(
+        &self,
+        access: &str,
+        team: &str,
+        user_id: &str,
+        role: &str,
+    ) -> anyhow::Result<()> {
+        let body = serde_json::json!({ "user_id": user_id, "role": role });
+        let path = format!("/api/v1/teams/{team}/members");
+        expect_json(self.post_as(&path, access, &body).await?, 201).await?;
+        Ok(())
+    }
+
+    /// Shares `task` with `user_id` as `access`, asserting 201.
+    pub async fn share(
+        &self,
+        access: &str,
+        task: &str,
+        user_id: &str,
+        permission: &str,
+    ) -> anyhow::Result<()> {
+        let body = serde_json::json!({ "user_id": user_id, "permission": permission });
+        let path = format!("/api/v1/tasks/{task}/shares");
+        expect_json(self.post_as(&path, access, &body).await?, 201).await?;
+        Ok(())
+    }
+}
+
+/// The `id` of a JSON object, as text.
+pub fn id_of(value: &serde_json::Value) -> String {
+    value["id"].as_str().unwrap_or_default().to_owned()
+}
