@@ -108,3 +108,17 @@ async fn help_documents_every_setting_with_its_environment_variable() -> anyhow:
     assert!(help.contains("TASKPULSE_LISTEN") && help.contains("TASKPULSE_DATABASE_URL"));
     Ok(())
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_server_gracefully() -> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    let healthy = app.get("/api/v1/health").await?.status();
+
+    let status = app.terminate().await?;
+    let after = app.get("/api/v1/health").await;
+
+    assert_eq!(healthy, 200);
+    assert!(status.success(), "exit status {status:?}");
+    assert!(after.is_err(), "the server still answers after SIGTERM");
+    Ok(())
+}
