@@ -108,6 +108,16 @@ pub struct ServeArgs {
     /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
     #[arg(long, env = "TASKPULSE_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
+    /// Origins allowed to open WebSocket sessions, comma-separated (`*` for any); empty: the
+    /// server's own origin only.
+    #[arg(long, env = "TASKPULSE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// WebSocket sessions one user may hold at once.
+    #[arg(long, env = "TASKPULSE_WS_MAX_SESSIONS_PER_USER", default_value_t = 16)]
+    pub ws_max_sessions_per_user: usize,
+    /// Topics one WebSocket session may subscribe to.
+    #[arg(long, env = "TASKPULSE_WS_MAX_TOPICS", default_value_t = 32)]
+    pub ws_max_topics: usize,
 }
 
 /// `seed`'s settings.
@@ -139,4 +149,21 @@ pub struct CheckArgs {
     /// Check this many users and this many teams, chosen at random.
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
     pub sample: Option<i64>,
+}
+
+impl ServeArgs {
+    /// The WebSocket settings.
+    pub fn ws_settings(&self) -> taskpulse_api::ws::WsSettings {
+        taskpulse_api::ws::WsSettings {
+            allowed_origins: self
+                .allowed_origins
+                .iter()
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            max_sessions_per_user: self.ws_max_sessions_per_user,
+            max_topics_per_session: self.ws_max_topics,
+            ..taskpulse_api::ws::WsSettings::default()
+        }
+    }
 }

@@ -4,8 +4,10 @@
 pub mod auth;
 mod body_limit;
 mod error;
+mod metrics;
 mod routes;
 mod state;
+pub mod ws;
 
 use poem::{EndpointExt, Route};
 use poem_openapi::OpenApiService;
@@ -39,7 +41,11 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
     Route::new()
         .at("/openapi.json", spec)
         .nest("/docs", docs)
+        .at("/api/v1/ws", ws::upgrade)
+        .at("/metrics", poem::get(metrics::render))
         .nest("/", api)
+        .around(metrics::track)
+        .data(std::sync::Arc::new(metrics::Metrics::default()))
         // The bearer scheme's checker reads the token keys from here.
         .data(state)
         .around(body_limit::limit_body)

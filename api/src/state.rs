@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use taskpulse_actors::{Engine, Pool};
 
 use crate::auth::AccessTokens;
+use crate::ws::{WsHub, WsSettings};
 
 /// The shared state of the API: cheap to clone.
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct Inner {
     pub access_tokens: AccessTokens,
     /// How long a refresh token lives.
     pub refresh_token_ttl: Duration,
+    /// The WebSocket sessions and their settings.
+    pub ws: WsHub,
 }
 
 /// How sessions are signed and how long their tokens live.
@@ -35,14 +38,16 @@ pub struct AuthConfig {
 }
 
 impl AppState {
-    /// State over an engine and an authentication configuration, started now.
-    pub fn new(engine: Engine, auth: AuthConfig) -> Self {
+    /// State over an engine, an authentication configuration and the WebSocket settings,
+    /// started now.
+    pub fn new(engine: Engine, auth: AuthConfig, ws: WsSettings) -> Self {
         Self(Arc::new(Inner {
             pool: engine.pool().clone(),
             engine,
             started_at: Instant::now(),
             access_tokens: auth.access_tokens,
             refresh_token_ttl: auth.refresh_token_ttl,
+            ws: WsHub::new(ws),
         }))
     }
 }

@@ -121,9 +121,15 @@ impl AccessTokens {
 
     /// The user an access token speaks for, when the token is valid in every respect.
     pub fn verify(&self, token: &str) -> Option<UserId> {
+        self.verify_claims(token).map(|claims| UserId(claims.sub))
+    }
+
+    /// The claims of an access token that is valid in every respect (sessions that outlive a
+    /// request need its expiry too).
+    pub fn verify_claims(&self, token: &str) -> Option<AccessClaims> {
         let data =
             jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation).ok()?;
-        (data.claims.typ == ACCESS_TOKEN_TYPE).then_some(UserId(data.claims.sub))
+        (data.claims.typ == ACCESS_TOKEN_TYPE).then_some(data.claims)
     }
 }
 

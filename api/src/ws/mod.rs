@@ -1,0 +1,204 @@
+//! `GET /api/v1/ws`: live dashboards over WebSocket (API.md, "WebSocket").
+
+mod protocol;
+mod session;
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig, WebSocketStream};
+use poem::web::{Data, Query};
+use poem::{IntoResponse, Request, Response, handler};
+use ractor::Actor;
+use serde::Deserialize;
+use taskpulse_actors::{Error as EngineError, UserId};
+use tokio::sync::mpsc;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use session::{Outgoing, SessionActor, SessionArguments, SessionMsg};
+
+/// Messages above this close the session with 1009.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Outbound messages queued per session before the topic forwarders wait.
+const OUTBOUND_QUEUE: usize = 32;
+
+/// How sessions behave; the defaults are API.md's.
+#[derive(Debug, Clone)]
+pub struct WsSettings {
+    /// Origins allowed to open a session (and, for REST, by CORS); empty: the server's own.
+    pub allowed_origins: Vec<String>,
+    /// Sessions one user may hold at once.
+    pub max_sessions_per_user: usize,
+    /// Topics one session may subscribe to.
+    pub max_topics_per_session: usize,
+    /// How often the server pings.
+    pub ping_every: Duration,
+    /// Silence after which a session is closed.
+    pub silence_limit: Duration,
+    /// Time to authenticate by message when the upgrade carried no token.
+    pub auth_timeout: Duration,
+}
+
+impl Default for WsSettings {
+    fn default() -> Self {
+        Self {
+            allowed_origins: Vec::new(),
+            max_sessions_per_user: 16,
+            max_topics_per_session: 32,
+            ping_every: Duration::from_secs(20),
+            silence_limit: Duration::from_secs(60),
+            auth_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The sessions of this server.
+#[derive(Debug, Default)]
+pub struct WsHub {
+    /// The settings.
+    pub settings: WsSettings,
+    sessions: Mutex<HashMap<UserId, usize>>,
+}
+
+impl WsHub {
+    /// A hub with these settings.
+    pub fn new(settings: WsSettings) -> Self {
+        Self {
+            settings,
+            sessions: Mutex::default(),
+        }
+    }
+
+    /// Counts a session in; false when the user already holds the most allowed.
+    fn join(&self, user: UserId) -> bool {
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = sessions.entry(user).or_default();
+        if *count >= self.settings.max_sessions_per_user {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    fn leave(&self, user: UserId) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = sessions.get_mut(&user) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                sessions.remove(&user);
+            }
+        }
+    }
+
+    /// Live sessions.
+    pub fn live_sessions(&self) -> usize {
+        self.sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .sum()
+    }
+
+    /// Whether a request with this `Origin` may open a session.
+    fn origin_allowed(&self, origin: &str, host: Option<&str>) -> bool {
+        if self.settings.allowed_origins.is_empty() {
+            // The server's own origin: same host and port as the request was sent to.
+            let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            return host.is_some_and(|host| host.eq_ignore_ascii_case(authority));
+        }
+        self.settings
+            .allowed_origins
+            .iter()
+            .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(origin))
+    }
+}
+
+/// The upgrade request's query.
+#[derive(Debug, Deserialize)]
+struct WsQuery {
+    access_token: Option<String>,
+}
+
+/// The upgrade: refuses foreign origins with 403, then hands the socket to a session actor.
+/// The token in the query string is never logged.
+#[handler]
+pub async fn upgrade(
+    req: &Request,
+    ws: WebSocket,
+    Data(state): Data<&AppState>,
+    Query(query): Query<WsQuery>,
+) -> poem::Result<Response> {
+    if let Some(origin) = req.headers().get("origin").and_then(|v| v.to_str().ok()) {
+        let host = req.headers().get("host").and_then(|v| v.to_str().ok());
+        if !state.ws.origin_allowed(origin, host) {
+            return Err(ApiError::Engine(EngineError::Forbidden(
+                "this origin may not open a session".to_owned(),
+            ))
+            .into());
+        }
+    }
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES));
+    let state = state.clone();
+    let token = query.access_token.filter(|t| !t.is_empty());
+    Ok(ws
+        .config(config)
+        .on_upgrade(move |socket| run(socket, state, token))
+        .into_response())
+}
+
+/// Pumps the socket: frames in go to the session actor, the actor's queue goes out.
+async fn run(socket: WebSocketStream, state: AppState, token: Option<String>) {
+    let (mut sink, mut stream) = socket.split();
+    let (out, mut outgoing) = mpsc::channel::<Outgoing>(OUTBOUND_QUEUE);
+    let writer = tokio::spawn(async move {
+        while let Some(next) = outgoing.recv().await {
+            let (frame, last) = match next {
+                Outgoing::Text(text) => (Message::Text(text), false),
+                Outgoing::Ping => (Message::Ping(Vec::new()), false),
+                Outgoing::Close(code, reason) => {
+                    (Message::close_with(CloseCode::from(code), reason), true)
+                }
+            };
+            if sink.send(frame).await.is_err() || last {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    let args = SessionArguments { state, out, token };
+    let Ok((session, handle)) = Actor::spawn(None, SessionActor, args).await else {
+        writer.abort();
+        return;
+    };
+    while let Some(frame) = stream.next().await {
+        let message = match frame {
+            Ok(Message::Text(text)) => SessionMsg::Text(text),
+            Ok(Message::Binary(_)) => SessionMsg::NotText,
+            Ok(Message::Ping(_) | Message::Pong(_)) => SessionMsg::Seen,
+            Ok(Message::Close(_)) => break,
+            Err(err) => {
+                // tungstenite reports an oversized message as "Space limit exceeded".
+                if err.to_string().contains("Space limit exceeded") {
+                    let _ = session.cast(SessionMsg::TooBig);
+                    let _ = tokio::time::timeout(Duration::from_secs(1), handle).await;
+                    let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+                    return;
+                }
+                break;
+            }
+        };
+        if session.cast(message).is_err() {
+            break;
+        }
+    }
+    session.stop(None);
+    let _ = handle.await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+}

@@ -1,0 +1,390 @@
+//! The WebSocket session actor: one per connection. It authenticates, subscribes to the
+//! aggregates its user may read, forwards snapshots and deltas, pings, and dies with the
+//! connection. Each topic is forwarded by a task that waits on the socket when the client is
+//! slow; meanwhile the engine collapses that topic's backlog into one fresh snapshot, so a
+//! slow client never slows the engine or anyone else.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chrono::Utc;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use taskpulse_actors::{Error as EngineError, Statistics, Subscription, SubscriptionEvent, UserId};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::protocol::{
+    ClientMessage, delta_message, error_message, parse_topic, pong_message, snapshot_message,
+    unsubscribed_message,
+};
+use crate::state::AppState;
+
+/// Close codes of API.md.
+pub const CLOSE_UNAUTHENTICATED: u16 = 4401;
+/// Message too big.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// The peer went silent.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// Policy violation (too many sessions).
+pub const CLOSE_POLICY: u16 = 1008;
+
+/// What the writer task sends on the socket.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// A JSON message.
+    Text(String),
+    /// A WebSocket ping frame.
+    Ping,
+    /// A close frame; nothing follows.
+    Close(u16, String),
+}
+
+/// The session actor's behaviour.
+pub struct SessionActor;
+
+/// What a session starts with.
+pub struct SessionArguments {
+    /// The API state (engine, token keys, hub).
+    pub state: AppState,
+    /// The socket's outbound queue.
+    pub out: mpsc::Sender<Outgoing>,
+    /// The token from the upgrade request, if any.
+    pub token: Option<String>,
+}
+
+/// Messages to a session.
+#[derive(Debug)]
+pub enum SessionMsg {
+    /// A text frame from the client.
+    Text(String),
+    /// A data frame that is not text.
+    NotText,
+    /// Any sign of life from the client (frames, pongs).
+    Seen,
+    /// Every `ping_every`: ping, or give up on a silent client.
+    Tick,
+    /// The time to authenticate is up.
+    AuthDeadline,
+    /// The access token expired.
+    Expired,
+    /// A topic's subscription ended by itself (revocation).
+    TopicEnded(String),
+    /// The client sent a message above the limit.
+    TooBig,
+}
+
+/// A session's state.
+pub struct SessionState {
+    state: AppState,
+    out: mpsc::Sender<Outgoing>,
+    user: Option<UserId>,
+    topics: HashMap<String, JoinHandle<()>>,
+    last_seen: Instant,
+}
+
+impl Actor for SessionActor {
+    type Msg = SessionMsg;
+    type State = SessionState;
+    type Arguments = SessionArguments;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<SessionMsg>,
+        args: SessionArguments,
+    ) -> Result<SessionState, ActorProcessingErr> {
+        let hub = &args.state.ws;
+        myself.send_interval(hub.settings.ping_every, || SessionMsg::Tick);
+        let mut session = SessionState {
+            state: args.state,
+            out: args.out,
+            user: None,
+            topics: HashMap::new(),
+            last_seen: Instant::now(),
+        };
+        match args.token {
+            Some(token) => session.authenticate(&myself, &token).await,
+            None => {
+                myself.send_after(session.state.ws.settings.auth_timeout, || {
+                    SessionMsg::AuthDeadline
+                });
+            }
+        }
+        Ok(session)
+    }
+
+    async fn post_stop(
+        &self,
+        _: ActorRef<SessionMsg>,
+        session: &mut SessionState,
+    ) -> Result<(), ActorProcessingErr> {
+        for (_, forwarder) in session.topics.drain() {
+            forwarder.abort();
+        }
+        if let Some(user) = session.user {
+            session.state.ws.leave(user);
+        }
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<SessionMsg>,
+        message: SessionMsg,
+        session: &mut SessionState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            SessionMsg::Text(text) => {
+                session.last_seen = Instant::now();
+                session.on_text(&myself, &text).await;
+            }
+            SessionMsg::NotText => {
+                session.last_seen = Instant::now();
+                session
+                    .send(error_message(
+                        "unsupported_frame",
+                        "send one JSON object per text frame",
+                        None,
+                    ))
+                    .await;
+            }
+            SessionMsg::Seen => session.last_seen = Instant::now(),
+            SessionMsg::Tick => {
+                if session.last_seen.elapsed() >= session.state.ws.settings.silence_limit {
+                    session
+                        .close(&myself, CLOSE_GOING_AWAY, "no answer to pings")
+                        .await;
+                } else {
+                    let _ = session.out.send(Outgoing::Ping).await;
+                }
+            }
+            SessionMsg::AuthDeadline if session.user.is_none() => {
+                session
+                    .close(&myself, CLOSE_UNAUTHENTICATED, "authentication timed out")
+                    .await;
+            }
+            SessionMsg::AuthDeadline => {}
+            SessionMsg::Expired => {
+                session
+                    .close(&myself, CLOSE_UNAUTHENTICATED, "access token expired")
+                    .await
+            }
+            SessionMsg::TopicEnded(topic) => {
+                session.topics.remove(&topic);
+            }
+            SessionMsg::TooBig => {
+                session
+                    .close(&myself, CLOSE_TOO_BIG, "message too big")
+                    .await
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SessionState {
+    async fn send(&self, text: String) {
+        let _ = self.out.send(Outgoing::Text(text)).await;
+    }
+
+    async fn close(&self, myself: &ActorRef<SessionMsg>, code: u16, reason: &str) {
+        let _ = self
+            .out
+            .send(Outgoing::Close(code, reason.to_owned()))
+            .await;
+        myself.stop(None);
+    }
+
+    async fn authenticate(&mut self, myself: &ActorRef<SessionMsg>, token: &str) {
+        let Some(claims) = self.state.access_tokens.verify_claims(token) else {
+            self.close(
+                myself,
+                CLOSE_UNAUTHENTICATED,
+                "invalid or expired access token",
+            )
+            .await;
+            return;
+        };
+        let user = UserId(claims.sub);
+        if !self.state.ws.join(user) {
+            self.close(myself, CLOSE_POLICY, "too many sessions for this user")
+                .await;
+            return;
+        }
+        self.user = Some(user);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        myself.send_after(Duration::from_secs(claims.exp.saturating_sub(now)), || {
+            SessionMsg::Expired
+        });
+    }
+
+    async fn on_text(&mut self, myself: &ActorRef<SessionMsg>, text: &str) {
+        let message = match serde_json::from_str::<ClientMessage>(text) {
+            Ok(message) => message,
+            Err(err) => {
+                if self.user.is_none() {
+                    return self
+                        .close(
+                            myself,
+                            CLOSE_UNAUTHENTICATED,
+                            "the first message must be an auth message",
+                        )
+                        .await;
+                }
+                return self
+                    .send(error_message(
+                        "malformed_message",
+                        &format!("not a message of this protocol: {err}"),
+                        None,
+                    ))
+                    .await;
+            }
+        };
+        let Some(user) = self.user else {
+            match message {
+                ClientMessage::Auth { access_token } => {
+                    self.authenticate(myself, &access_token).await
+                }
+                _ => {
+                    self.close(
+                        myself,
+                        CLOSE_UNAUTHENTICATED,
+                        "the first message must be an auth message",
+                    )
+                    .await
+                }
+            }
+            return;
+        };
+        match message {
+            ClientMessage::Auth { .. } => {
+                self.send(error_message(
+                    "already_authenticated",
+                    "this session is already authenticated",
+                    None,
+                ))
+                .await
+            }
+            ClientMessage::Ping { id } => self.send(pong_message(&id)).await,
+            ClientMessage::Unsubscribe { topic } => match self.topics.remove(&topic) {
+                Some(forwarder) => {
+                    forwarder.abort();
+                    self.send(unsubscribed_message(&topic, "requested")).await;
+                }
+                None => {
+                    self.send(error_message(
+                        "not_subscribed",
+                        "this topic is not subscribed",
+                        Some(&topic),
+                    ))
+                    .await
+                }
+            },
+            ClientMessage::Subscribe {
+                topic,
+                since_version,
+            } => self.subscribe(myself, user, topic, since_version).await,
+        }
+    }
+
+    async fn subscribe(
+        &mut self,
+        myself: &ActorRef<SessionMsg>,
+        user: UserId,
+        topic: String,
+        since: Option<i64>,
+    ) {
+        let Some(scope) = parse_topic(&topic, user) else {
+            return self
+                .send(error_message(
+                    "invalid_topic",
+                    "topics are `user` or `team:<team id>`",
+                    Some(&topic),
+                ))
+                .await;
+        };
+        let max = self.state.ws.settings.max_topics_per_session;
+        if !self.topics.contains_key(&topic) && self.topics.len() >= max {
+            return self
+                .send(error_message(
+                    "too_many_topics",
+                    &format!("at most {max} topics per session"),
+                    Some(&topic),
+                ))
+                .await;
+        }
+        match self.state.engine.subscribe(user, scope, since).await {
+            Ok(subscription) => {
+                let forwarder = forward(
+                    topic.clone(),
+                    subscription,
+                    self.out.clone(),
+                    myself.clone(),
+                );
+                if let Some(previous) = self.topics.insert(topic, forwarder) {
+                    previous.abort();
+                }
+            }
+            Err(EngineError::Forbidden(_) | EngineError::NotFound(_)) => {
+                self.send(error_message(
+                    "forbidden",
+                    "you may not read this topic",
+                    Some(&topic),
+                ))
+                .await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "websocket subscribe failed");
+                self.send(error_message(
+                    "unavailable",
+                    "the topic cannot be subscribed now; try again",
+                    Some(&topic),
+                ))
+                .await;
+            }
+        }
+    }
+}
+
+/// Forwards one topic's events to the socket, in order.
+fn forward(
+    topic: String,
+    mut subscription: Subscription,
+    out: mpsc::Sender<Outgoing>,
+    session: ActorRef<SessionMsg>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last: Option<Statistics> = None;
+        while let Some(event) = subscription.next().await {
+            let now = Utc::now();
+            let text = match event {
+                SubscriptionEvent::Snapshot(snapshot) => {
+                    let (text, stats) = snapshot_message(&topic, &snapshot, now);
+                    last = Some(stats);
+                    text
+                }
+                SubscriptionEvent::Delta { snapshot, .. } => {
+                    let stats = snapshot.statistics(now);
+                    let text = delta_message(&topic, last.as_ref(), &stats);
+                    last = Some(stats);
+                    text
+                }
+                SubscriptionEvent::Revoked => {
+                    let _ = out
+                        .send(Outgoing::Text(unsubscribed_message(
+                            &topic,
+                            "membership_revoked",
+                        )))
+                        .await;
+                    let _ = session.cast(SessionMsg::TopicEnded(topic));
+                    return;
+                }
+            };
+            if out.send(Outgoing::Text(text)).await.is_err() {
+                return;
+            }
+        }
+    })
+}
