@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use tokio::sync::oneshot;
 
 use crate::config::EngineConfig;
 use crate::live::{Live, Slot, Snapshot};
@@ -28,8 +27,7 @@ pub(crate) struct AggregateArguments {
     pub config: Arc<EngineConfig>,
 }
 
-/// Fired once the change is applied (or known to be reflected), for read-your-writes.
-pub(crate) type Applied = oneshot::Sender<()>;
+pub(crate) use crate::bus::Applied;
 
 /// Messages to an aggregate actor.
 pub(crate) enum AggregateMsg {
@@ -145,17 +143,13 @@ impl AggregateState {
         let version = self.version();
         if published.version <= version {
             // Already reflected (a duplicate, or covered by hydration).
-            if let Some(a) = applied {
-                let _ = a.send(());
-            }
+            drop(applied);
             return;
         }
         if published.version == version + 1 && self.waiting.is_empty() {
             // The usual case: in order, nothing waiting.
             self.apply_next(&published);
-            if let Some(a) = applied {
-                let _ = a.send(());
-            }
+            drop(applied);
             return;
         }
         let entry = self
@@ -170,9 +164,7 @@ impl AggregateState {
     fn drain(&mut self) {
         while let Some((published, applied)) = self.waiting.remove(&(self.version() + 1)) {
             self.apply_next(&published);
-            applied.into_iter().for_each(|a| {
-                let _ = a.send(());
-            });
+            drop(applied);
         }
     }
 
@@ -253,11 +245,8 @@ impl AggregateState {
         let version = snapshot.version;
         let stale: Vec<i64> = self.waiting.range(..=version).map(|(v, _)| *v).collect();
         for v in stale {
-            if let Some((_, applied)) = self.waiting.remove(&v) {
-                applied.into_iter().for_each(|a| {
-                    let _ = a.send(());
-                });
-            }
+            // Dropping the acknowledgements tells the writers: the row read covers them.
+            self.waiting.remove(&v);
         }
         // Changes before this version can no longer be replayed in order.
         self.history.clear();

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel_async::AsyncPgConnection;
-use futures_util::future::join_all;
-use tokio::sync::oneshot;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Notify;
 
 use crate::aggregate::AggregateMsg;
 use crate::error::Result;
@@ -45,27 +46,53 @@ impl Bus for InProcessBus {
     }
 }
 
+/// One writer's wait for its deltas: counts the acknowledgements still out.
+struct AppliedBatch {
+    outstanding: AtomicUsize,
+    done: Notify,
+}
+
+/// An acknowledgement: dropped once its delta is reflected by the aggregate (applied, or
+/// covered by a re-read of the row), or with an actor that stopped, which leaves nothing to
+/// wait for either. One counter per batch instead of a channel per delta.
+pub(crate) struct Applied(Arc<AppliedBatch>);
+
+impl Drop for Applied {
+    fn drop(&mut self) {
+        if self.0.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.done.notify_one();
+        }
+    }
+}
+
 /// Hands each delta to its scope's live actor, if any (a scope nobody reads has no actor: its
-/// row already holds the change), and waits up to `wait` until all of them applied it.
+/// row already holds the change), and waits up to `wait` until all of them reflect it.
 pub(crate) async fn deliver(live: &Live, batch: Vec<Published>, wait: Duration) {
-    let mut applied = Vec::with_capacity(batch.len());
+    // The batch's own token keeps the count above zero until every delta is handed over.
+    let applied = Arc::new(AppliedBatch {
+        outstanding: AtomicUsize::new(1),
+        done: Notify::new(),
+    });
+    let own = Applied(Arc::clone(&applied));
     for published in batch {
         let Some(actor) = live.slot(&published.scope).and_then(|slot| slot.actor()) else {
             continue;
         };
-        let (done, receive) = oneshot::channel();
-        if actor
-            .cast(AggregateMsg::Apply(Arc::new(published), Some(done)))
-            .is_ok()
-        {
-            applied.push(receive);
-        }
+        applied.outstanding.fetch_add(1, Ordering::AcqRel);
+        // A failed cast drops the message, and with it the acknowledgement.
+        let _ = actor.cast(AggregateMsg::Apply(
+            Arc::new(published),
+            Some(Applied(Arc::clone(&applied))),
+        ));
     }
-    if applied.is_empty() {
+    drop(own);
+    if applied.outstanding.load(Ordering::Acquire) == 0 {
         return;
     }
-    // A receiver that errs belongs to an actor that stopped: nothing to wait for there.
-    if tokio::time::timeout(wait, join_all(applied)).await.is_err() {
+    if tokio::time::timeout(wait, applied.done.notified())
+        .await
+        .is_err()
+    {
         tracing::warn!(?wait, "a write was not reflected by its aggregates in time");
     }
 }
