@@ -16,7 +16,10 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
     let options = CheckOptions {
         sample: if args.all { None } else { args.sample },
     };
-    let report = engine.check(options).await.context("the check could not run")?;
+    let report = engine
+        .check(options)
+        .await
+        .context("the check could not run")?;
     engine.shutdown().await;
     for difference in &report.differences {
         println!("{difference}");

@@ -8,14 +8,26 @@ use taskpulse_testdb::TestDb;
 use tokio::process::Command;
 
 async fn run(args: &[&str], db: &TestDb) -> anyhow::Result<(bool, String)> {
-    let output = Command::new(BINARY).args(args).args(["--database-url", &db.url]).env("RUST_LOG", "warn").output().await?;
-    Ok((output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned()))
+    let output = Command::new(BINARY)
+        .args(args)
+        .args(["--database-url", &db.url])
+        .env("RUST_LOG", "warn")
+        .output()
+        .await?;
+    Ok((
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    ))
 }
 
 #[tokio::test]
 async fn check_passes_on_seeded_data_and_reports_a_tampered_row() -> anyhow::Result<()> {
     let db = TestDb::migrated().await?;
-    let (seeded, _) = run(&["seed", "--users", "20", "--teams", "3", "--tasks", "500"], &db).await?;
+    let (seeded, _) = run(
+        &["seed", "--users", "20", "--teams", "3", "--tasks", "500"],
+        &db,
+    )
+    .await?;
     assert!(seeded);
 
     let (clean_ok, clean) = run(&["check", "--all"], &db).await?;
@@ -27,7 +39,10 @@ async fn check_passes_on_seeded_data_and_reports_a_tampered_row() -> anyhow::Res
     let (tampered_ok, tampered) = run(&["check", "--all"], &db).await?;
 
     assert!(clean_ok, "{clean}");
-    assert!(clean.contains("checked 20 users and 3 teams: consistent"), "{clean}");
+    assert!(
+        clean.contains("checked 20 users and 3 teams: consistent"),
+        "{clean}"
+    );
     assert!(sample_ok);
     assert!(!tampered_ok);
     assert!(tampered.contains("row (pending"), "{tampered}");

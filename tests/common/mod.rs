@@ -101,7 +101,10 @@ impl TestApp {
     /// Sends SIGTERM and waits (at most 30 s) for the server to exit.
     pub async fn terminate(&mut self) -> anyhow::Result<std::process::ExitStatus> {
         let pid = self.child.id().context("the server already exited")?;
-        let sent = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await?;
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await?;
         anyhow::ensure!(sent.success(), "kill -TERM {pid} failed");
         Ok(tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await??)
     }
