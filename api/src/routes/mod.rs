@@ -14,6 +14,7 @@ mod values;
 pub use audit::AuditApi;
 pub use auth::AuthApi;
 pub use dashboard::DashboardApi;
+pub(crate) use dashboard::{ActivityView, BreakdownView, StatisticsView};
 pub use health::HealthApi;
 pub use tasks::TasksApi;
 pub use teams::TeamsApi;

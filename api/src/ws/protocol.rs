@@ -1,9 +1,12 @@
 //! The WebSocket messages of API.md, both ways, as JSON text frames.
 
 use chrono::{DateTime, Utc};
+use poem_openapi::types::ToJSON;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use taskpulse_actors::{Breakdown, Scope, Snapshot, Statistics, TeamId};
+use taskpulse_actors::{Scope, Snapshot, Statistics, TeamId};
+
+use crate::routes::{ActivityView, BreakdownView, StatisticsView};
 
 /// How many days of activity a snapshot carries (the dashboard shows 7 or 30).
 pub const SNAPSHOT_ACTIVITY_DAYS: u32 = 30;
@@ -49,52 +52,15 @@ pub fn parse_topic(topic: &str, user: taskpulse_actors::UserId) -> Option<Scope>
     }
 }
 
-fn scope_fields(scope: Scope) -> (&'static str, String) {
-    match scope {
-        Scope::User(id) => ("user", id.to_string()),
-        Scope::Team(id) => ("team", id.to_string()),
-    }
+/// The dashboard objects exactly as the REST endpoints shape them.
+fn statistics_json(stats: &Statistics) -> Value {
+    StatisticsView::from(stats.clone())
+        .to_json()
+        .unwrap_or_default()
 }
 
-fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-/// The statistics object, as `GET /api/v1/dashboard/statistics` answers it.
-pub fn statistics_json(s: &Statistics) -> Value {
-    let (scope, scope_id) = scope_fields(s.scope);
-    let mut value = json!({
-        "scope": scope, "scope_id": scope_id, "version": s.version, "as_of": time(s.as_of),
-        "total": s.total, "pending": s.pending, "in_progress": s.in_progress,
-        "completed": s.completed, "overdue": s.overdue, "completion_rate": s.completion_rate,
-    });
-    if let (Some(with_me), Some(by_me)) = (s.shared_with_me, s.shared_by_me) {
-        value["shared_with_me"] = json!(with_me);
-        value["shared_by_me"] = json!(by_me);
-    }
-    value
-}
-
-/// The breakdown object, as `GET /api/v1/dashboard/breakdown` answers it.
-pub fn breakdown_json(b: &Breakdown) -> Value {
-    let (scope, scope_id) = scope_fields(b.scope);
-    let [pending, in_progress, completed] = b.by_status;
-    let [low, medium, high, urgent] = b.by_priority;
-    let mut value = json!({
-        "scope": scope, "scope_id": scope_id, "version": b.version, "as_of": time(b.as_of),
-        "by_status": { "pending": pending, "in_progress": in_progress, "completed": completed },
-        "by_priority": { "low": low, "medium": medium, "high": high, "urgent": urgent },
-    });
-    if let Some(members) = &b.by_member {
-        value["by_member"] = members
-            .iter()
-            .map(|m| json!({ "user_id": m.user_id.to_string(), "total": m.total, "completed": m.completed }))
-            .collect();
-    }
-    value
-}
-
-/// The `snapshot` message.
+/// The `snapshot` message: statistics, breakdown and activity as `GET /dashboard/*` answer
+/// them; answers the statistics too, for the deltas that follow.
 pub fn snapshot_message(
     topic: &str,
     snapshot: &Snapshot,
@@ -102,20 +68,13 @@ pub fn snapshot_message(
 ) -> (String, Statistics) {
     let stats = snapshot.statistics(now);
     let activity = snapshot.activity(now.date_naive(), SNAPSHOT_ACTIVITY_DAYS);
-    let (scope, scope_id) = scope_fields(snapshot.scope);
     let message = json!({
         "type": "snapshot",
         "topic": topic,
         "version": snapshot.version,
         "stats": statistics_json(&stats),
-        "breakdown": breakdown_json(&snapshot.breakdown()),
-        "activity": {
-            "scope": scope, "scope_id": scope_id, "version": activity.version,
-            "as_of": time(activity.as_of),
-            "days": activity.days.iter().map(|d| json!({
-                "date": d.date.to_string(), "created": d.created, "completed": d.completed,
-            })).collect::<Vec<_>>(),
-        },
+        "breakdown": BreakdownView::from(snapshot.breakdown()).to_json(),
+        "activity": ActivityView::from(activity).to_json(),
     });
     (message.to_string(), stats)
 }

@@ -14,7 +14,8 @@ use crate::routes::problem::{
     Failure, MALFORMED, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
 };
 use crate::state::AppState;
-use schemas::{ActivityView, BreakdownView, SharedOverviewView, StatisticsView};
+use schemas::SharedOverviewView;
+pub(crate) use schemas::{ActivityView, BreakdownView, StatisticsView};
 
 /// The default number of days of activity.
 const DEFAULT_DAYS: i64 = 7;
