@@ -187,6 +187,7 @@ impl AggregateState {
             outbox.push_delta(Arc::clone(&published.delta), Arc::clone(&next))
         });
         self.remember(Arc::clone(&published.delta), Arc::clone(&next));
+        self.args.live.metrics.delta_applied();
         self.current = Some(next);
     }
 

@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel_async::AsyncPgConnection;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -68,6 +68,7 @@ impl Drop for Applied {
 /// Hands each delta to its scope's live actor, if any (a scope nobody reads has no actor: its
 /// row already holds the change), and waits up to `wait` until all of them reflect it.
 pub(crate) async fn deliver(live: &Live, batch: Vec<Published>, wait: Duration) {
+    let started = Instant::now();
     // The batch's own token keeps the count above zero until every delta is handed over.
     let applied = Arc::new(AppliedBatch {
         outstanding: AtomicUsize::new(1),
@@ -95,4 +96,5 @@ pub(crate) async fn deliver(live: &Live, batch: Vec<Published>, wait: Duration) 
     {
         tracing::warn!(?wait, "a write was not reflected by its aggregates in time");
     }
+    live.metrics.delivered(started.elapsed());
 }

@@ -6,6 +6,7 @@ mod config;
 mod engine;
 mod error;
 mod live;
+mod metrics;
 mod model;
 mod stats;
 mod store;
@@ -21,6 +22,7 @@ pub use engine::{
 };
 pub use error::{Error, FieldError, Result};
 pub use live::Snapshot;
+pub use metrics::{DELIVERY_BUCKETS, MetricsSnapshot};
 pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};
 pub use stats::{Aggregate, Counts, DayCounts, Delta, MemberCounts, Scope};
 pub use store::aggregates::Published;

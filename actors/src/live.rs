@@ -11,6 +11,7 @@ use dashmap::DashMap;
 use ractor::ActorRef;
 
 use crate::aggregate::AggregateMsg;
+use crate::metrics::EngineMetrics;
 use crate::model::UserId;
 use crate::stats::{Aggregate, Scope};
 use crate::subscription::Outbox;
@@ -31,6 +32,7 @@ pub struct Snapshot {
 /// The live scopes of one engine.
 pub(crate) struct Live {
     pub slots: DashMap<Scope, Arc<Slot>>,
+    pub metrics: EngineMetrics,
     started: Instant,
 }
 
@@ -38,6 +40,7 @@ impl Live {
     pub fn new() -> Self {
         Self {
             slots: DashMap::new(),
+            metrics: EngineMetrics::default(),
             started: Instant::now(),
         }
     }

@@ -490,3 +490,19 @@ async fn activity_is_zero_filled_and_counts_today() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_applied_deltas_and_deliveries() -> anyhow::Result<()> {
+    let t = TestEngine::start().await?;
+    let ann = t.user("ann").await?;
+    t.engine.statistics(ann, Scope::User(ann)).await?;
+
+    t.engine.create_task(ann, new_task("counted")).await?;
+    let metrics = t.engine.metrics();
+
+    assert_eq!(metrics.live_aggregates, 1);
+    assert_eq!(metrics.deltas_applied, 1);
+    assert_eq!(metrics.deliveries, 1);
+    assert_eq!(metrics.delivery_buckets.iter().sum::<u64>(), 1);
+    Ok(())
+}

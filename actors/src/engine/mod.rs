@@ -30,6 +30,7 @@ use crate::bus::{Bus, InProcessBus, deliver};
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
 use crate::live::{Live, Snapshot};
+use crate::metrics::MetricsSnapshot;
 use crate::model::UserId;
 use crate::stats::{DeltaSet, Scope};
 use crate::store::aggregates::{Published, apply_deltas};
@@ -131,6 +132,11 @@ impl Engine {
             )),
             Err(err) => Err(Error::EngineUnavailable(err.to_string())),
         }
+    }
+
+    /// The engine's figures: live aggregates, deltas applied, delivery latency.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.inner.live.metrics.read(self.inner.live.slots.len())
     }
 
     /// How many aggregate actors are live.
