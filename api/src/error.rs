@@ -3,7 +3,10 @@
 //! writes an error body.
 
 use poem::http::StatusCode;
-use poem::http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use std::time::Duration;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use poem::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use serde::Serialize;
 use taskpulse_actors::{Error as EngineError, FieldError};
@@ -12,6 +15,8 @@ use taskpulse_actors::{Error as EngineError, FieldError};
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 const PROBLEM_JSON: &str = "application/problem+json";
 const TYPE_BASE: &str = "https://taskpulse.dev/problems/";
+/// What a 503 tells the client to wait before trying again, in seconds.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
 /// An error a handler answers with.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +39,12 @@ pub enum ApiError {
         code: &'static str,
         /// What happened, for a person.
         detail: String,
+    },
+    /// The client sent too many requests; it may try again after `retry_after`.
+    #[error("too many requests: try again in {retry_after:?}")]
+    RateLimited {
+        /// How long until the next request would be let through.
+        retry_after: Duration,
     },
     /// Something that should not fail did; answered as a 500 without the text, which goes to
     /// the log.
@@ -77,6 +88,9 @@ pub struct Problem {
     errors: Vec<FieldError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
+    /// Sent as the `Retry-After` header (seconds), not in the body.
+    #[serde(skip)]
+    retry_after: Option<u64>,
 }
 
 fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
@@ -94,6 +108,15 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             request_id: None,
+            retry_after: None,
+        }
+    }
+
+    /// The same problem, telling the client to try again after `seconds`.
+    fn retry_after(self, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..self
         }
     }
 
@@ -105,6 +128,9 @@ impl Problem {
         if self.status == StatusCode::UNAUTHORIZED {
             // RFC 9110 §15.5.2: a 401 names the scheme that would be accepted.
             builder = builder.header(WWW_AUTHENTICATE, "Bearer realm=\"taskpulse\"");
+        }
+        if let Some(seconds) = self.retry_after {
+            builder = builder.header(RETRY_AFTER, seconds.to_string());
         }
         builder.body(body)
     }
@@ -122,6 +148,13 @@ fn problem_for_api_error(err: &ApiError) -> Problem {
         ApiError::Refused { code, detail } => {
             Problem::new(StatusCode::UNAUTHORIZED, code, detail.clone())
         }
+        ApiError::RateLimited { retry_after } => Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests; slow down and try again after the Retry-After delay",
+        )
+        // Rounded up: a client that waits the whole seconds is let through.
+        .retry_after(retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)),
         ApiError::Internal(_) => internal_problem(),
     }
 }
@@ -152,17 +185,50 @@ fn problem_for_engine_error(err: &EngineError) -> Problem {
         EngineError::Conflict { code, message } => {
             Problem::new(StatusCode::CONFLICT, code, message.clone())
         }
-        EngineError::Unavailable(_) => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            "the database is unavailable; try again shortly",
-        ),
+        EngineError::Unavailable(_) => database_unavailable(),
+        EngineError::Database(err) if is_connection_failure(err) => database_unavailable(),
         EngineError::EngineUnavailable(_) => Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "engine_unavailable",
             "the statistics engine is busy or restarting; try again shortly",
-        ),
+        )
+        .retry_after(UNAVAILABLE_RETRY_AFTER_SECS),
         _ => internal_problem(),
+    }
+}
+
+fn database_unavailable() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "database_unavailable",
+        "the database is unavailable; try again shortly",
+    )
+    .retry_after(UNAVAILABLE_RETRY_AFTER_SECS)
+}
+
+/// Did the query fail because the connection to PostgreSQL is gone (rather than because of
+/// what it asked)? A dead database surfaces this way once a connection was had: the socket
+/// closed, the server went away mid-query, or it is shutting down or starting up.
+fn is_connection_failure(err: &DieselError) -> bool {
+    match err {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        // SQLSTATE 57P01..57P03 (the server is shutting down or not accepting connections yet)
+        // reach diesel only as text.
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            message.starts_with("terminating connection due to administrator command")
+                || message.starts_with("the database system is")
+        }
+        DieselError::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => is_connection_failure(commit_error) || is_connection_failure(rollback_error),
+        // The connection's transaction state is lost: it cannot be used, whatever broke it.
+        DieselError::BrokenTransactionManager => true,
+        _ => false,
     }
 }
 
@@ -233,7 +299,15 @@ pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Res
         Ok(response) => response.into_response(),
         Err(err) => {
             let mut problem = problem_for(&err);
-            if problem.status.is_server_error() {
+            if problem.status == StatusCode::SERVICE_UNAVAILABLE {
+                // Expected while a dependency is down: one line each, not an alarm.
+                problem.request_id = Some(request_id.clone());
+                tracing::warn!(
+                    request_id = %request_id, %method, %path,
+                    error = %error_chain(&err),
+                    "request refused: unavailable"
+                );
+            } else if problem.status.is_server_error() {
                 problem.request_id = Some(request_id.clone());
                 tracing::error!(
                     request_id = %request_id, %method, %path,
@@ -263,4 +337,76 @@ fn error_chain(err: &poem::Error) -> String {
         source = cause.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn broken(kind: DatabaseErrorKind) -> EngineError {
+        EngineError::Database(DieselError::DatabaseError(
+            kind,
+            Box::new("connection closed".to_owned()),
+        ))
+    }
+
+    #[test]
+    fn a_dead_connection_is_database_unavailable_with_retry_after() {
+        for err in [
+            EngineError::Unavailable("timed out waiting for connection".to_owned()),
+            broken(DatabaseErrorKind::ClosedConnection),
+            broken(DatabaseErrorKind::UnableToSendCommand),
+            EngineError::Database(DieselError::RollbackErrorOnCommit {
+                rollback_error: Box::new(DieselError::BrokenTransactionManager),
+                commit_error: Box::new(DieselError::DatabaseError(
+                    DatabaseErrorKind::UnableToSendCommand,
+                    Box::new("broken pipe".to_owned()),
+                )),
+            }),
+            EngineError::Database(DieselError::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new("terminating connection due to administrator command".to_owned()),
+            )),
+        ] {
+            let problem = problem_for_engine_error(&err);
+            assert_eq!(problem.status, StatusCode::SERVICE_UNAVAILABLE, "{err:?}");
+            assert_eq!(problem.code, "database_unavailable", "{err:?}");
+            assert_eq!(problem.retry_after, Some(UNAVAILABLE_RETRY_AFTER_SECS));
+        }
+    }
+
+    #[test]
+    fn other_query_failures_stay_internal_errors() {
+        for err in [
+            broken(DatabaseErrorKind::UniqueViolation),
+            EngineError::Database(DieselError::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new("column \"x\" does not exist".to_owned()),
+            )),
+            EngineError::Database(DieselError::NotFound),
+        ] {
+            let problem = problem_for_engine_error(&err);
+            assert_eq!(problem.status, StatusCode::INTERNAL_SERVER_ERROR, "{err:?}");
+            assert_eq!(problem.retry_after, None);
+        }
+    }
+
+    #[test]
+    fn rate_limited_rounds_retry_after_up_to_whole_seconds() {
+        let problem = problem_for_api_error(&ApiError::RateLimited {
+            retry_after: Duration::from_millis(1200),
+        });
+        assert_eq!(problem.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(problem.code, "rate_limited");
+        assert_eq!(problem.retry_after, Some(2));
+
+        let response = problem.into_response();
+        assert_eq!(
+            response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("2")
+        );
+    }
 }

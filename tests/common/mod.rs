@@ -19,6 +19,7 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_taskpulse");
 pub struct TestAppBuilder {
     env: Vec<(String, String)>,
     args: Vec<String>,
+    database_port: Option<u16>,
 }
 
 impl TestAppBuilder {
@@ -34,16 +35,27 @@ impl TestAppBuilder {
         self
     }
 
+    /// Makes the server reach its database through `127.0.0.1:port` (a proxy in front of the
+    /// test's PostgreSQL) instead of the database's own address.
+    pub fn with_database_port(mut self, port: u16) -> Self {
+        self.database_port = Some(port);
+        self
+    }
+
     /// Starts the server on a fresh database and waits until it listens.
     pub async fn spawn(self) -> anyhow::Result<TestApp> {
         let db = TestDb::migrated().await?;
+        let database_url = match self.database_port {
+            Some(port) => through_port(&db.url, port)?,
+            None => db.url.clone(),
+        };
         let data_dir = target_dir()
             .join("taskpulse-test-data")
             .join(uuid::Uuid::now_v7().simple().to_string());
         let mut command = Command::new(BINARY);
         command
             .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--database-url", &db.url])
+            .args(["--listen", "127.0.0.1:0", "--database-url", &database_url])
             .arg("--data-dir")
             .arg(&data_dir)
             .args(&self.args)
@@ -358,4 +370,45 @@ impl TestApp {
 /// The `id` of a JSON object, as text.
 pub fn id_of(value: &serde_json::Value) -> String {
     value["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// `url` with its server replaced by `127.0.0.1:port` over TCP (a Unix-socket `host` dropped).
+pub fn through_port(url: &str, port: u16) -> anyhow::Result<String> {
+    let mut parsed = url::Url::parse(url)?;
+    let query: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(key, _)| key != "host" && key != "port")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    parsed
+        .set_host(Some("127.0.0.1"))
+        .context("the database URL cannot have a host")?;
+    parsed
+        .set_port(Some(port))
+        .map_err(|()| anyhow::anyhow!("the database URL cannot have a port"))?;
+    parsed.set_query(None);
+    if !query.is_empty() {
+        parsed.query_pairs_mut().extend_pairs(query);
+    }
+    Ok(parsed.into())
+}
+
+/// Calls `check` until it answers `Some`, at most until `timeout`, and answers that value;
+/// fails with the last state `check` described otherwise.
+pub async fn poll_until<T, F, Fut>(timeout: Duration, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Result<T, String>>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let last = match check().await? {
+            Ok(value) => return Ok(value),
+            Err(last) => last,
+        };
+        if tokio::time::Instant::now() >= deadline {
+            bail!("not reached within {timeout:?}; last: {last}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

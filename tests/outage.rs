@@ -1,0 +1,443 @@
+//! PostgreSQL goes away and comes back (DESIGN.md, "Failure behaviour"): writes answer 503
+//! `database_unavailable` with `Retry-After`, warm dashboards go on answering, health says
+//! `degraded`, and everything recovers by itself. The server reaches its database through a
+//! TCP proxy that the test cuts and restores.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use common::{TestApp, assert_problem, expect_json, poll_until};
+use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Where the proxy forwards to: the test server's TCP address or its Unix socket.
+#[derive(Debug, Clone)]
+enum Upstream {
+    Tcp(String),
+    Unix(std::path::PathBuf),
+}
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+impl Upstream {
+    /// The server a PostgreSQL URL names.
+    fn of(url: &str) -> anyhow::Result<Self> {
+        let parsed = url::Url::parse(url)?;
+        let port = parsed.port().unwrap_or(5432);
+        let socket_dir = parsed
+            .query_pairs()
+            .find(|(key, value)| key == "host" && value.starts_with('/'))
+            .map(|(_, value)| value.into_owned());
+        Ok(match socket_dir {
+            Some(dir) => {
+                Upstream::Unix(std::path::Path::new(&dir).join(format!(".s.PGSQL.{port}")))
+            }
+            None => Upstream::Tcp(format!(
+                "{}:{port}",
+                parsed.host_str().context("the database URL has no host")?
+            )),
+        })
+    }
+
+    async fn connect(&self) -> std::io::Result<Box<dyn Stream>> {
+        Ok(match self {
+            Upstream::Tcp(address) => Box::new(TcpStream::connect(address).await?),
+            Upstream::Unix(path) => Box::new(tokio::net::UnixStream::connect(path).await?),
+        })
+    }
+}
+
+/// A TCP proxy in front of PostgreSQL. [`Proxy::cut`] drops every live connection and
+/// black-holes new ones (accepted, never answered) until [`Proxy::restore`].
+struct Proxy {
+    port: u16,
+    cut: watch::Sender<bool>,
+    live: Arc<AtomicUsize>,
+    accept: JoinHandle<()>,
+}
+
+/// Counts a forwarded connection while it lives.
+struct LiveGuard(Arc<AtomicUsize>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Proxy {
+    async fn start(upstream: Upstream) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        let (cut, _) = watch::channel(false);
+        let live = Arc::new(AtomicUsize::new(0));
+        let accept = tokio::spawn(accept_loop(
+            listener,
+            upstream,
+            cut.clone(),
+            Arc::clone(&live),
+        ));
+        Ok(Self {
+            port,
+            cut,
+            live,
+            accept,
+        })
+    }
+
+    /// Drops every live connection (waiting until they are gone) and black-holes new ones.
+    async fn cut(&self) -> anyhow::Result<()> {
+        self.cut.send_replace(true);
+        poll_until(Duration::from_secs(5), || async {
+            match self.live.load(Ordering::Acquire) {
+                0 => Ok(Ok(())),
+                n => Ok(Err(format!("{n} connections still forwarded"))),
+            }
+        })
+        .await
+    }
+
+    /// Forwards new connections again (black-holed ones are closed).
+    fn restore(&self) {
+        self.cut.send_replace(false);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    upstream: Upstream,
+    cut: watch::Sender<bool>,
+    live: Arc<AtomicUsize>,
+) {
+    while let Ok((mut client, _)) = listener.accept().await {
+        let mut cut = cut.subscribe();
+        if *cut.borrow_and_update() {
+            // Black hole: hold the socket without a word until the database "returns".
+            tokio::spawn(async move {
+                let _ = cut.wait_for(|cut| !*cut).await;
+                drop(client);
+            });
+            continue;
+        }
+        live.fetch_add(1, Ordering::AcqRel);
+        let guard = LiveGuard(Arc::clone(&live));
+        let upstream = upstream.clone();
+        tokio::spawn(async move {
+            let _guard = guard;
+            let Ok(mut server) = upstream.connect().await else {
+                return;
+            };
+            tokio::select! {
+                biased;
+                // Both ends are dropped: the server sees its connection break.
+                _ = cut.wait_for(|cut| *cut) => {}
+                _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+            }
+        });
+    }
+}
+
+async fn statistics(app: &TestApp, access: &str) -> anyhow::Result<Value> {
+    expect_json(
+        app.get_as("/api/v1/dashboard/statistics", access).await?,
+        200,
+    )
+    .await
+}
+
+async fn count_tasks(app: &TestApp) -> anyhow::Result<i64> {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.db.connect().await?;
+    let count: Count = diesel::sql_query("SELECT count(*) AS n FROM tasks")
+        .get_result(&mut conn)
+        .await?;
+    Ok(count.n)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_outage_answers_503_keeps_warm_reads_and_recovers_by_itself()
+-> anyhow::Result<()> {
+    // Arrange: a server behind the proxy, with a short wait for connections. The proxy must
+    // exist before the server starts (it migrates at start-up); a scratch database tells it
+    // where the test PostgreSQL is, however it was found.
+    let upstream = Upstream::of(&taskpulse_testdb::TestDb::empty().await?.url)?;
+    let proxy = Proxy::start(upstream).await?;
+    let app = TestApp::builder()
+        .with_database_port(proxy.port)
+        .with_arg("--db-timeout")
+        .with_arg("500ms")
+        .spawn()
+        .await?;
+    let ada = app.register("ada@example.com").await?;
+    app.create_task(&ada.access, json!({"title": "Plan", "priority": "high"}))
+        .await?;
+    app.create_task(&ada.access, json!({"title": "Ship", "status": "completed"}))
+        .await?;
+    let warm = statistics(&app, &ada.access).await?;
+    assert_eq!(warm["total"], 2, "{warm}");
+
+    // Act: the database goes away.
+    proxy.cut().await?;
+
+    // Writes are refused with 503 and a Retry-After, never 500.
+    let response = app
+        .post_as("/api/v1/tasks", &ada.access, &json!({"title": "Lost?"}))
+        .await?;
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(
+        matches!(retry_after, Some(1..)),
+        "Retry-After {retry_after:?}"
+    );
+    assert_problem(response, 503, "database_unavailable").await?;
+
+    // Warm reads of the user scope go on, with the same numbers.
+    let during = statistics(&app, &ada.access).await?;
+    assert_eq!(
+        (&during["total"], &during["completed"], &during["pending"]),
+        (&json!(2), &json!(1), &json!(1)),
+        "{during}"
+    );
+    assert_eq!(during["version"], warm["version"], "{during}");
+    let breakdown = expect_json(
+        app.get_as("/api/v1/dashboard/breakdown", &ada.access)
+            .await?,
+        200,
+    )
+    .await?;
+    assert_eq!(breakdown["by_priority"]["high"], 1, "{breakdown}");
+    expect_json(
+        app.get_as("/api/v1/dashboard/activity?days=7", &ada.access)
+            .await?,
+        200,
+    )
+    .await?;
+
+    // Health: degraded (database down, engine up), still 200.
+    let health = expect_json(app.get("/api/v1/health").await?, 200).await?;
+    assert_eq!(health["status"], "degraded", "{health}");
+    let service = |name: &str| {
+        health["services"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["name"] == name))
+            .map(|s| s["status"].clone())
+    };
+    assert_eq!(service("database"), Some(json!("down")), "{health}");
+    assert_eq!(service("engine"), Some(json!("healthy")), "{health}");
+
+    // The database returns: writes succeed again without a restart.
+    proxy.restore();
+    let created = poll_until(Duration::from_secs(20), || async {
+        let response = app
+            .post_as("/api/v1/tasks", &ada.access, &json!({"title": "Back"}))
+            .await?;
+        Ok(match response.status().as_u16() {
+            201 => Ok(response.json::<Value>().await?),
+            503 => Err("still 503".to_owned()),
+            other => anyhow::bail!("a write after the outage answered {other}"),
+        })
+    })
+    .await?;
+    assert_eq!(created["title"], "Back");
+
+    // Nothing lost, nothing counted twice: the live numbers equal the rows.
+    let after = statistics(&app, &ada.access).await?;
+    assert_eq!(after["total"], 3, "{after}");
+    assert_eq!(count_tasks(&app).await?, 3);
+    let health = expect_json(app.get("/api/v1/health").await?, 200).await?;
+    assert_eq!(health["status"], "healthy", "{health}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_in_flight_when_the_database_goes_away_answer_201_or_503_never_500()
+-> anyhow::Result<()> {
+    // Arrange: writers keep creating tasks through the proxy.
+    let upstream = Upstream::of(&taskpulse_testdb::TestDb::empty().await?.url)?;
+    let proxy = Proxy::start(upstream).await?;
+    let app = Arc::new(
+        TestApp::builder()
+            .with_database_port(proxy.port)
+            .with_arg("--db-timeout")
+            .with_arg("500ms")
+            .spawn()
+            .await?,
+    );
+    let ada = app.register("ada@example.com").await?;
+    statistics(&app, &ada.access).await?;
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let app = Arc::clone(&app);
+            let access = ada.access.clone();
+            tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for n in 0..40 {
+                    let body = json!({ "title": format!("w{writer} t{n}") });
+                    let response = app.post_as("/api/v1/tasks", &access, &body).await?;
+                    statuses.push(response.status().as_u16());
+                }
+                anyhow::Ok(statuses)
+            })
+        })
+        .collect();
+
+    // Act: the connections break under them, then the database returns.
+    poll_until(Duration::from_secs(10), || async {
+        let total = statistics(&app, &ada.access).await?["total"]
+            .as_i64()
+            .unwrap_or_default();
+        Ok(if total >= 10 {
+            Ok(())
+        } else {
+            Err(format!("{total} tasks"))
+        })
+    })
+    .await?;
+    proxy.cut().await?;
+    poll_until(Duration::from_secs(10), || async {
+        let health = expect_json(app.get("/api/v1/health").await?, 200).await?;
+        Ok(match health["status"].as_str() {
+            Some("degraded") => Ok(()),
+            other => Err(format!("health {other:?}")),
+        })
+    })
+    .await?;
+    proxy.restore();
+    let mut statuses = Vec::new();
+    for writer in writers {
+        statuses.extend(writer.await??);
+    }
+
+    // Assert: every write was answered as done or as unavailable.
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&201), "{statuses:?}");
+    // After one more write, the live numbers equal the rows (a commit whose answer was lost
+    // in the cut still counts, exactly once).
+    poll_until(Duration::from_secs(20), || async {
+        let response = app
+            .post_as("/api/v1/tasks", &ada.access, &json!({"title": "Back"}))
+            .await?;
+        Ok(match response.status().as_u16() {
+            201 => Ok(()),
+            other => Err(format!("answered {other}")),
+        })
+    })
+    .await?;
+    let created = statuses.iter().filter(|s| **s == 201).count() as i64 + 1;
+    let rows = count_tasks(&app).await?;
+    assert!(rows >= created, "{rows} rows, {created} answered 201");
+    poll_until(Duration::from_secs(5), || async {
+        let total = statistics(&app, &ada.access).await?["total"].clone();
+        Ok(if total == json!(rows) {
+            Ok(())
+        } else {
+            Err(format!("live total {total}, {rows} rows"))
+        })
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_whose_connection_breaks_mid_transaction_answers_503() -> anyhow::Result<()> {
+    use diesel_async::RunQueryDsl;
+
+    // Arrange: a task whose row another session holds locked, so that an edit of it waits
+    // inside its transaction.
+    let upstream = Upstream::of(&taskpulse_testdb::TestDb::empty().await?.url)?;
+    let proxy = Proxy::start(upstream).await?;
+    let app = TestApp::builder()
+        .with_database_port(proxy.port)
+        .with_arg("--db-timeout")
+        .with_arg("500ms")
+        .spawn()
+        .await?;
+    let ada = app.register("ada@example.com").await?;
+    let task = app
+        .create_task(&ada.access, json!({"title": "Before"}))
+        .await?;
+    let id = task["id"].as_str().context("no id")?.to_owned();
+    let mut holder = app.db.connect().await?;
+    diesel::sql_query("BEGIN").execute(&mut holder).await?;
+    diesel::sql_query(format!("SELECT id FROM tasks WHERE id = '{id}' FOR UPDATE"))
+        .execute(&mut holder)
+        .await?;
+    let edit = {
+        let request = app
+            .http
+            .patch(app.url(&format!("/api/v1/tasks/{id}")))
+            .bearer_auth(&ada.access)
+            .json(&json!({"title": "After"}));
+        tokio::spawn(request.send())
+    };
+    poll_until(Duration::from_secs(10), || {
+        let db = &app.db;
+        async move {
+            let mut watcher = db.connect().await?;
+            #[derive(diesel::QueryableByName)]
+            struct Waiting {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let waiting: Waiting = diesel::sql_query(
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .get_result(&mut watcher)
+            .await?;
+            Ok(if waiting.n > 0 {
+                Ok(())
+            } else {
+                Err("the edit is not waiting for the lock yet".to_owned())
+            })
+        }
+    })
+    .await?;
+
+    // Act: the database connection breaks under the waiting edit.
+    proxy.cut().await?;
+    let response = edit.await??;
+
+    // Assert: 503 with Retry-After, and the edit did not happen.
+    assert!(response.headers().contains_key("retry-after"));
+    assert_problem(response, 503, "database_unavailable").await?;
+    diesel::sql_query("ROLLBACK").execute(&mut holder).await?;
+    proxy.restore();
+    let title = poll_until(Duration::from_secs(20), || async {
+        let response = app
+            .get_as(&format!("/api/v1/tasks/{id}"), &ada.access)
+            .await?;
+        Ok(match response.status().as_u16() {
+            200 => Ok(response.json::<Value>().await?["title"].clone()),
+            other => Err(format!("answered {other}")),
+        })
+    })
+    .await?;
+    assert_eq!(title, "Before");
+    Ok(())
+}
