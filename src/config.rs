@@ -2,6 +2,7 @@
 //! it, parsed once into typed values and passed down.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -118,6 +119,23 @@ pub struct ServeArgs {
     /// Topics one WebSocket session may subscribe to.
     #[arg(long, env = "TASKPULSE_WS_MAX_TOPICS", default_value_t = 32)]
     pub ws_max_topics: usize,
+    /// Requests to `/api/v1/auth/*` one client IP may make per minute.
+    #[arg(
+        long,
+        env = "TASKPULSE_RATE_LIMIT_AUTH_PER_MINUTE",
+        default_value = "30"
+    )]
+    pub rate_limit_auth_per_minute: NonZeroU32,
+    /// Requests per second one user (or, unauthenticated, one client IP) may make to the other
+    /// `/api/v1` routes, sustained.
+    #[arg(long, env = "TASKPULSE_RATE_LIMIT_PER_SECOND", default_value = "50")]
+    pub rate_limit_per_second: NonZeroU32,
+    /// Requests one user may make at once before the per-second rate applies.
+    #[arg(long, env = "TASKPULSE_RATE_LIMIT_BURST", default_value = "100")]
+    pub rate_limit_burst: NonZeroU32,
+    /// Switch rate limiting off (load tests).
+    #[arg(long, env = "TASKPULSE_NO_RATE_LIMIT")]
+    pub no_rate_limit: bool,
 }
 
 /// `seed`'s settings.
@@ -152,6 +170,16 @@ pub struct CheckArgs {
 }
 
 impl ServeArgs {
+    /// The rate limits.
+    pub fn rate_limits(&self) -> taskpulse_api::RateLimitSettings {
+        taskpulse_api::RateLimitSettings {
+            enabled: !self.no_rate_limit,
+            auth_per_minute: self.rate_limit_auth_per_minute,
+            per_second: self.rate_limit_per_second,
+            burst: self.rate_limit_burst,
+        }
+    }
+
     /// The WebSocket settings.
     pub fn ws_settings(&self) -> taskpulse_api::ws::WsSettings {
         taskpulse_api::ws::WsSettings {

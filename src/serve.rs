@@ -26,7 +26,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let engine = Engine::start(database.pool.clone(), EngineConfig::default())
         .await
         .context("cannot start the engine")?;
-    let state = AppState::new(engine.clone(), auth, args.ws_settings());
+    let state = AppState::new(
+        engine.clone(),
+        auth,
+        args.ws_settings(),
+        &args.rate_limits(),
+    );
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let address = acceptor_address(&acceptor);
     // Tests and scripts read this line to learn the port; keep its shape.

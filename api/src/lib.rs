@@ -5,6 +5,7 @@ pub mod auth;
 mod body_limit;
 mod error;
 mod metrics;
+mod rate_limit;
 mod routes;
 mod state;
 pub mod ws;
@@ -13,6 +14,7 @@ use poem::{EndpointExt, Route};
 use poem_openapi::OpenApiService;
 
 pub use error::{ApiError, REQUEST_ID_HEADER};
+pub use rate_limit::RateLimitSettings;
 pub use state::{AppState, AuthConfig};
 
 pub use body_limit::MAX_BODY_BYTES;
@@ -44,6 +46,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
         .at("/api/v1/ws", ws::upgrade)
         .at("/metrics", poem::get(metrics::render))
         .nest("/", api)
+        .around(rate_limit::limit)
         .around(metrics::track)
         .data(std::sync::Arc::new(metrics::Metrics::default()))
         // The bearer scheme's checker reads the token keys from here.

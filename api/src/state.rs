@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use taskpulse_actors::{Engine, Pool};
 
 use crate::auth::AccessTokens;
+use crate::rate_limit::{RateLimitSettings, RateLimits};
 use crate::ws::{WsHub, WsSettings};
 
 /// The shared state of the API: cheap to clone.
@@ -26,6 +27,8 @@ pub struct Inner {
     pub refresh_token_ttl: Duration,
     /// The WebSocket sessions and their settings.
     pub ws: WsHub,
+    /// How fast each client may call the API.
+    pub rate_limits: RateLimits,
 }
 
 /// How sessions are signed and how long their tokens live.
@@ -38,9 +41,14 @@ pub struct AuthConfig {
 }
 
 impl AppState {
-    /// State over an engine, an authentication configuration and the WebSocket settings,
-    /// started now.
-    pub fn new(engine: Engine, auth: AuthConfig, ws: WsSettings) -> Self {
+    /// State over an engine, an authentication configuration, the WebSocket settings and the
+    /// rate limits, started now.
+    pub fn new(
+        engine: Engine,
+        auth: AuthConfig,
+        ws: WsSettings,
+        rate_limits: &RateLimitSettings,
+    ) -> Self {
         Self(Arc::new(Inner {
             pool: engine.pool().clone(),
             engine,
@@ -48,6 +56,7 @@ impl AppState {
             access_tokens: auth.access_tokens,
             refresh_token_ttl: auth.refresh_token_ttl,
             ws: WsHub::new(ws),
+            rate_limits: RateLimits::new(rate_limits),
         }))
     }
 }

@@ -1,0 +1,82 @@
+//! Rate limiting: `/api/v1/auth/*` per client IP, the other `/api/v1` routes per user; over
+//! the limit, 429 `rate_limited` with `Retry-After`; `--no-rate-limit` switches it off.
+
+mod common;
+
+use common::{PASSWORD, TestApp, assert_problem};
+use serde_json::json;
+
+async fn login(app: &TestApp, email: &str) -> anyhow::Result<reqwest::Response> {
+    let body = json!({ "email": email, "password": PASSWORD });
+    app.post_json("/api/v1/auth/login", &body).await
+}
+
+#[tokio::test]
+async fn exceeding_the_auth_limit_answers_429_with_retry_after() -> anyhow::Result<()> {
+    let app = TestApp::builder()
+        .with_arg("--rate-limit-auth-per-minute")
+        .with_arg("3")
+        .spawn()
+        .await?;
+    app.register("ada@example.com").await?;
+    for _ in 0..2 {
+        assert_eq!(login(&app, "ada@example.com").await?.status(), 200);
+    }
+
+    let response = login(&app, "ada@example.com").await?;
+
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    // One request per 20 s comes back: the next is let through within that.
+    assert!(matches!(retry_after, Some(1..=20)), "{retry_after:?}");
+    assert_problem(response, 429, "rate_limited").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_api_limit_is_per_user_not_per_address() -> anyhow::Result<()> {
+    let app = TestApp::builder()
+        .with_arg("--rate-limit-per-second")
+        .with_arg("1")
+        .with_arg("--rate-limit-burst")
+        .with_arg("2")
+        .spawn()
+        .await?;
+    let ada = app.register("ada@example.com").await?;
+    let bob = app.register("bob@example.com").await?;
+    for _ in 0..2 {
+        assert_eq!(app.get_as("/api/v1/me", &ada.access).await?.status(), 200);
+    }
+
+    let limited = app.get_as("/api/v1/me", &ada.access).await?;
+    let other = app.get_as("/api/v1/me", &bob.access).await?;
+
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_problem(limited, 429, "rate_limited").await?;
+    assert_eq!(other.status(), 200, "another user keeps their own budget");
+    assert_eq!(
+        app.get("/api/v1/health").await?.status(),
+        200,
+        "never limited"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn no_rate_limit_switches_it_off() -> anyhow::Result<()> {
+    let app = TestApp::builder()
+        .with_arg("--rate-limit-auth-per-minute")
+        .with_arg("1")
+        .with_env("TASKPULSE_NO_RATE_LIMIT", "true")
+        .spawn()
+        .await?;
+    app.register("ada@example.com").await?;
+
+    for _ in 0..5 {
+        assert_eq!(login(&app, "ada@example.com").await?.status(), 200);
+    }
+    Ok(())
+}
