@@ -3,6 +3,8 @@
 mod check;
 mod config;
 mod database;
+mod limits;
+mod loadgen;
 mod logging;
 mod seed;
 mod serve;
@@ -22,6 +24,7 @@ async fn main() -> ExitCode {
         Command::Migrate(args) => database::migrate_only(&args).await,
         Command::Seed(args) => seed::run(args).await,
         Command::Check(args) => check::run(args).await,
+        Command::Loadgen(args) => loadgen::run(args).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

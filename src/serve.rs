@@ -15,6 +15,8 @@ use crate::database;
 
 /// Runs the server until a shutdown signal.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    // Every WebSocket session holds a socket.
+    crate::limits::raise_open_file_limit(1 << 20);
     ensure_writable_dir(&args.database.data_dir)?;
     // Before anything is started: a bad secret is a configuration error to report at once.
     let auth = auth_config(&args)?;

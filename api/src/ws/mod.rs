@@ -1,6 +1,6 @@
 //! `GET /api/v1/ws`: live dashboards over WebSocket (API.md, "WebSocket").
 
-mod protocol;
+pub mod protocol;
 mod session;
 
 use std::collections::HashMap;

@@ -1,0 +1,212 @@
+//! `taskpulse loadgen`: the whole path a user feels, measured against a running server on this
+//! machine. It registers users, opens one WebSocket session per user subscribed to its own
+//! scope, drives task creation through REST at a fixed rate, and times each write from the
+//! moment its request is sent to the moment the matching delta arrives on the user's socket.
+//! A second phase measures `GET /api/v1/dashboard/statistics` throughput.
+//!
+//! Run the server with `--no-rate-limit` (documented configuration): the load is far above
+//! the default per-user limits on purpose.
+
+mod client;
+mod report;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use tokio::sync::mpsc;
+
+use client::{Client, LiveUser};
+use report::{Histogram, Report};
+
+/// `loadgen`'s settings.
+#[derive(Debug, Clone, Args)]
+pub struct LoadgenArgs {
+    /// The server, on this machine only (loopback).
+    #[arg(
+        long,
+        env = "TASKPULSE_LOADGEN_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub url: String,
+    /// Users to register, each with one WebSocket session.
+    #[arg(long, env = "TASKPULSE_LOADGEN_USERS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=50_000))]
+    pub users: u32,
+    /// Writes per second (task creations) during the first phase.
+    #[arg(long, env = "TASKPULSE_LOADGEN_RATE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub rate: u32,
+    /// How long the write phase lasts (e.g. `15s`; at most 10 minutes).
+    #[arg(long, env = "TASKPULSE_LOADGEN_DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// How long the statistics-read phase lasts (`0s` skips it).
+    #[arg(long, env = "TASKPULSE_LOADGEN_READ_DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub read_duration: Duration,
+    /// Concurrent readers in the read phase.
+    #[arg(long, env = "TASKPULSE_LOADGEN_READERS", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub readers: u32,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const MAX_DURATION: Duration = Duration::from_secs(600);
+/// A write whose delta has not arrived by then counts as an error.
+const DELTA_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs the load and prints the report.
+pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
+    if args.duration > MAX_DURATION || args.read_duration > MAX_DURATION {
+        bail!(
+            "each phase lasts at most {}",
+            humantime::format_duration(MAX_DURATION)
+        );
+    }
+    crate::limits::raise_open_file_limit(u64::from(args.users) * 2 + 256);
+    let client = Client::new(&args.url)?;
+    let run_tag = uuid::Uuid::now_v7().simple().to_string()[24..].to_owned();
+
+    eprintln!(
+        "loadgen: registering {} users and opening their sessions…",
+        args.users
+    );
+    let users = client.open_users(args.users as usize, &run_tag).await?;
+    let tokens: Arc<Vec<String>> = Arc::new(users.iter().map(|u| u.token.clone()).collect());
+    let mut report = Report::default();
+
+    eprintln!(
+        "loadgen: writing at {}/s for {}…",
+        args.rate,
+        humantime::format_duration(args.duration)
+    );
+    write_phase(&client, users, &args, &mut report).await?;
+    if !args.read_duration.is_zero() {
+        eprintln!(
+            "loadgen: reading statistics with {} readers for {}…",
+            args.readers,
+            humantime::format_duration(args.read_duration)
+        );
+        read_phase(&client, tokens, &args, &mut report).await;
+    }
+    if args.json {
+        println!("{}", report.json());
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
+}
+
+/// Open-loop writes: a tick every 1/rate seconds hands the write to a free user (one write in
+/// flight per user, so each delta pairs with exactly one write). A tick with no free user is
+/// counted as missed: the target rate was not reached.
+async fn write_phase(
+    client: &Client,
+    users: Vec<LiveUser>,
+    args: &LoadgenArgs,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let (free_tx, mut free_rx) = mpsc::unbounded_channel::<LiveUser>();
+    for user in users {
+        let _ = free_tx.send(user);
+    }
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<client::WriteOutcome>();
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(args.rate)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let started = Instant::now();
+    let client = Arc::new(client.clone());
+    let mut sent = 0u64;
+    while started.elapsed() < args.duration {
+        ticker.tick().await;
+        while let Ok(outcome) = done_rx.try_recv() {
+            report.record(outcome);
+        }
+        let Ok(user) = free_rx.try_recv() else {
+            report.missed_ticks += 1;
+            continue;
+        };
+        sent += 1;
+        let (client, free, done) = (Arc::clone(&client), free_tx.clone(), done_tx.clone());
+        tokio::spawn(async move {
+            let (user, outcome) = client
+                .write_and_await_delta(user, sent, DELTA_TIMEOUT)
+                .await;
+            let _ = done.send(outcome);
+            if let Some(user) = user {
+                let _ = free.send(user);
+            }
+        });
+    }
+    report.write_seconds = started.elapsed().as_secs_f64();
+    drop(done_tx);
+    // Let the writes in flight finish (each is bounded by DELTA_TIMEOUT).
+    let deadline = Instant::now() + DELTA_TIMEOUT + Duration::from_secs(2);
+    while report.writes_finished() < sent && Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_millis(200), done_rx.recv()).await {
+            Ok(Some(outcome)) => report.record(outcome),
+            Ok(None) => break,
+            Err(_) => {}
+        }
+    }
+    report.writes_sent = sent;
+    Ok(())
+}
+
+/// Closed-loop reads: each reader asks for a random user's statistics as fast as it can.
+async fn read_phase(
+    client: &Client,
+    tokens: Arc<Vec<String>>,
+    args: &LoadgenArgs,
+    report: &mut Report,
+) {
+    let started = Instant::now();
+    let until = started + args.read_duration;
+    let readers: Vec<_> = (0..args.readers)
+        .map(|reader| {
+            let (client, tokens) = (client.clone(), Arc::clone(&tokens));
+            tokio::spawn(async move {
+                let mut latency = Histogram::new();
+                let (mut ok, mut errors) = (0u64, 0u64);
+                let mut n = reader as usize;
+                while Instant::now() < until {
+                    n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    let token = &tokens[n % tokens.len()];
+                    let sent = Instant::now();
+                    if client.get_statistics(token).await {
+                        ok += 1;
+                        latency.record(sent.elapsed());
+                    } else {
+                        errors += 1;
+                    }
+                }
+                (ok, errors, latency)
+            })
+        })
+        .collect();
+    for reader in readers {
+        if let Ok((ok, errors, latency)) = reader.await {
+            report.reads_ok += ok;
+            report.read_errors += errors;
+            report.read_latency.add(&latency);
+        }
+    }
+    report.read_seconds = started.elapsed().as_secs_f64();
+}
+
+/// Refuses anything but this machine.
+pub(crate) fn ensure_loopback(url: &url::Url) -> anyhow::Result<()> {
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    if !loopback {
+        bail!("loadgen only targets this machine (127.0.0.0/8, ::1 or localhost), not {url}");
+    }
+    Ok(())
+}
+
+/// `Context` for errors that carry a user's index.
+pub(crate) fn for_user<T>(result: anyhow::Result<T>, user: usize) -> anyhow::Result<T> {
+    result.with_context(|| format!("user {user}"))
+}
