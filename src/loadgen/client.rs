@@ -57,6 +57,28 @@ impl Client {
         Ok(Self { http, base, ws })
     }
 
+    /// Registers one user; answers its access token.
+    pub async fn register_one(&self, tag: &str) -> anyhow::Result<String> {
+        let suffix = uuid::Uuid::now_v7().simple().to_string();
+        let body = json!({
+            "email": format!("loadgen-{tag}-{}@example.com", &suffix[24..]),
+            "password": "loadgen-password",
+            "display_name": "Load",
+        });
+        let response = self.http.post(format!("{}/api/v1/auth/register", self.base)).json(&body).send().await?;
+        if response.status() != 201 {
+            bail!("registration answered {}", response.status());
+        }
+        let session: Value = response.json().await?;
+        Ok(session["access_token"].as_str().context("no access token")?.to_owned())
+    }
+
+    /// The server's address (for sockets opened by hand).
+    pub fn socket_addr(&self) -> anyhow::Result<std::net::SocketAddr> {
+        let url = url::Url::parse(&self.base)?;
+        url.socket_addrs(|| Some(80))?.into_iter().next().context("the URL names no address")
+    }
+
     /// Registers `count` users and opens a subscribed session for each.
     pub async fn open_users(&self, count: usize, tag: &str) -> anyhow::Result<Vec<LiveUser>> {
         let opened: Vec<anyhow::Result<LiveUser>> = stream::iter(0..count)

@@ -8,6 +8,7 @@
 //! the default per-user limits on purpose.
 
 mod client;
+mod idle;
 mod report;
 
 use std::sync::Arc;
@@ -48,6 +49,13 @@ pub struct LoadgenArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Instead of the load: open this many idle subscribed sessions and report the server's
+    /// memory per session (needs `--server-pid`).
+    #[arg(long, requires = "server_pid", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub idle_sessions: Option<u32>,
+    /// The server's process id, to read its resident memory (same machine).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
 }
 
 const MAX_DURATION: Duration = Duration::from_secs(600);
@@ -64,6 +72,10 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
     }
     crate::limits::raise_open_file_limit(u64::from(args.users) * 2 + 256);
     let client = Client::new(&args.url)?;
+    if let (Some(sessions), Some(pid)) = (args.idle_sessions, args.server_pid) {
+        crate::limits::raise_open_file_limit(u64::from(sessions) * 2 + 256);
+        return idle::measure(&client, sessions as usize, pid, args.json).await;
+    }
     let run_tag = uuid::Uuid::now_v7().simple().to_string()[24..].to_owned();
 
     eprintln!(
