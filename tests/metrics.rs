@@ -45,3 +45,69 @@ async fn requests_are_counted_by_route_template_and_status() -> anyhow::Result<(
     assert!(has("taskpulse_live_aggregates "), "{text}");
     Ok(())
 }
+
+/// The value of an unlabelled sample in Prometheus text, if present.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn live_websocket_sessions_and_engine_deltas_are_exported() -> anyhow::Result<()> {
+    use futures_util::{SinkExt, StreamExt};
+    use std::time::Duration;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = TestApp::spawn().await?;
+    let ada = app.register("ada@example.com").await?;
+    let url = format!(
+        "{}/api/v1/ws?access_token={}",
+        app.base_url.replace("http://", "ws://"),
+        ada.access
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
+    let subscribe = json!({ "type": "subscribe", "topic": "user" }).to_string();
+    socket.send(Message::Text(subscribe.into())).await?;
+    // The snapshot: the session is live and the aggregate warm.
+    tokio::time::timeout(Duration::from_secs(5), socket.next()).await?;
+    app.create_task(&ada.access, json!({"title": "Counted"}))
+        .await?;
+
+    let metric = |name: &'static str| {
+        let app = &app;
+        async move {
+            let text = app.get("/metrics").await?.text().await?;
+            anyhow::Ok(sample(&text, name))
+        }
+    };
+    let live = common::poll_until(Duration::from_secs(5), || async {
+        Ok(match metric("taskpulse_ws_live_sessions").await? {
+            Some(n) if n >= 1.0 => Ok(n),
+            other => Err(format!("{other:?}")),
+        })
+    })
+    .await?;
+    assert_eq!(live, 1.0);
+    // The aggregate counts its delta just after acknowledging it: poll, don't race.
+    common::poll_until(Duration::from_secs(5), || async {
+        let applied = metric("taskpulse_deltas_applied_total").await?;
+        let delivered = metric("taskpulse_delta_delivery_seconds_count").await?;
+        Ok(match (applied, delivered) {
+            (Some(a), Some(d)) if a >= 1.0 && d >= 1.0 => Ok(()),
+            other => Err(format!("applied, delivered: {other:?}")),
+        })
+    })
+    .await?;
+
+    socket.close(None).await?;
+    drop(socket);
+    common::poll_until(Duration::from_secs(5), || async {
+        Ok(match metric("taskpulse_ws_live_sessions").await? {
+            Some(0.0) => Ok(()),
+            other => Err(format!("{other:?}")),
+        })
+    })
+    .await?;
+    Ok(())
+}

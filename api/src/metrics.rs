@@ -1,7 +1,9 @@
 //! `GET /metrics`: Prometheus text. Request counts and latency histograms by route template
-//! and status, recorded by [`track`]; database pool usage and live aggregate actors, read at
-//! scrape time. The recorder is attached to every request as data (no global recorder).
+//! and status, recorded by [`track`]; database pool usage, live WebSocket sessions, live
+//! aggregate actors, deltas applied and the delta delivery latency histogram, read at scrape
+//! time. The recorder is attached to every request as data (no global recorder).
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -10,6 +12,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, Prometheu
 use poem::PathPattern;
 use poem::web::Data;
 use poem::{Endpoint, IntoResponse, Request, Response, handler};
+use taskpulse_actors::{DELIVERY_BUCKETS, MetricsSnapshot};
 
 use crate::state::AppState;
 
@@ -98,7 +101,92 @@ pub fn render(state: Data<&AppState>, metrics: Data<&Arc<Metrics>>) -> Response 
         "taskpulse_live_aggregates",
         state.engine.live_aggregates() as f64,
     );
+    metrics.gauge(
+        "taskpulse_ws_live_sessions",
+        state.ws.live_sessions() as f64,
+    );
+    let mut text = metrics.handle.render();
+    render_engine(&mut text, &state.engine.metrics());
     Response::builder()
         .content_type("text/plain; version=0.0.4")
-        .body(metrics.handle.render())
+        .body(text)
+}
+
+/// The engine's own counters, already bucketed by the engine, in the exposition format.
+fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
+    const APPLIED: &str = "taskpulse_deltas_applied_total";
+    const DELIVERY: &str = "taskpulse_delta_delivery_seconds";
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        text,
+        "# HELP {APPLIED} Deltas applied by live aggregates since start.\n\
+         # TYPE {APPLIED} counter\n\
+         {APPLIED} {}",
+        engine.deltas_applied
+    );
+    let _ = writeln!(
+        text,
+        "# HELP {DELIVERY} How long a write waited until its live aggregates reflected it.\n\
+         # TYPE {DELIVERY} histogram"
+    );
+    let mut cumulative = 0;
+    for (bound, count) in DELIVERY_BUCKETS.iter().zip(engine.delivery_buckets) {
+        cumulative += count;
+        let _ = writeln!(text, "{DELIVERY}_bucket{{le=\"{bound}\"}} {cumulative}");
+    }
+    let _ = writeln!(
+        text,
+        "{DELIVERY}_bucket{{le=\"+Inf\"}} {count}\n\
+         {DELIVERY}_sum {sum}\n\
+         {DELIVERY}_count {count}",
+        count = engine.deliveries,
+        sum = engine.delivery_seconds_sum,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_buckets_are_rendered_cumulative_with_inf_equal_to_count() {
+        let mut buckets = [0; DELIVERY_BUCKETS.len()];
+        buckets[0] = 2;
+        buckets[3] = 1;
+        let mut text = String::new();
+        render_engine(
+            &mut text,
+            &MetricsSnapshot {
+                live_aggregates: 1,
+                deltas_applied: 7,
+                delivery_buckets: buckets,
+                deliveries: 4,
+                delivery_seconds_sum: 0.5,
+            },
+        );
+        assert!(
+            text.contains("taskpulse_deltas_applied_total 7\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("taskpulse_delta_delivery_seconds_bucket{le=\"0.00005\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("taskpulse_delta_delivery_seconds_bucket{le=\"0.25\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("taskpulse_delta_delivery_seconds_bucket{le=\"+Inf\"} 4\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("taskpulse_delta_delivery_seconds_count 4\n"),
+            "{text}"
+        );
+        assert!(text.contains("# TYPE taskpulse_delta_delivery_seconds histogram"));
+    }
 }
