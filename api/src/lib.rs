@@ -5,6 +5,7 @@ pub mod auth;
 mod body_limit;
 mod error;
 mod metrics;
+mod page;
 mod rate_limit;
 mod routes;
 mod state;
@@ -45,6 +46,8 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
         .nest("/docs", docs)
         .at("/api/v1/ws", ws::upgrade)
         .at("/metrics", poem::get(metrics::render))
+        .at("/dashboard", poem::get(page::index))
+        .at("/dashboard/:file", poem::get(page::asset))
         .nest("/", api)
         .around(rate_limit::limit)
         .around(metrics::track)
