@@ -73,6 +73,7 @@ impl TestAppBuilder {
             child,
             data_dir,
             db,
+            settings: self,
         })
     }
 }
@@ -87,6 +88,8 @@ pub struct TestApp {
     pub db: TestDb,
     child: Child,
     data_dir: std::path::PathBuf,
+    /// What it was started with, for [`TestApp::restart`].
+    settings: TestAppBuilder,
 }
 
 impl TestApp {
@@ -410,5 +413,43 @@ where
             bail!("not reached within {timeout:?}; last: {last}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+impl TestApp {
+    /// Restarts the server: SIGTERM, then the binary again with the same settings on the same
+    /// address, database and data directory (so the tokens it signed stay valid), waiting
+    /// until it listens.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.terminate().await?;
+        let address = self.base_url.trim_start_matches("http://").to_owned();
+        let database_url = match self.settings.database_port {
+            Some(port) => through_port(&self.db.url, port)?,
+            None => self.db.url.clone(),
+        };
+        let mut command = Command::new(BINARY);
+        command
+            .arg("serve")
+            .args(["--listen", &address, "--database-url", &database_url])
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(&self.settings.args)
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .envs(
+                self.settings
+                    .env
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        self.child = command
+            .spawn()
+            .context("cannot restart the server binary")?;
+        let again = read_address(&mut self.child).await?;
+        anyhow::ensure!(again == address, "restarted on {again}, not {address}");
+        Ok(())
     }
 }

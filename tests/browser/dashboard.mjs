@@ -1,0 +1,235 @@
+// Drives the live dashboard page (GET /dashboard) in headless Chromium.
+//
+//   node tests/browser/dashboard.mjs <base_url> <email> <password>
+//
+// Run by tests/browser.rs, which starts the server and creates the account and its tasks.
+// Protocol with it, one line each on stdout: `CARDS <json>` (the numbers the page shows after
+// signing in), `READY_FOR_RESTART` (then it waits for one line on stdin: the server has been
+// restarted on the same address), `CARDS <json>` again after reconnecting, and `PASS` at the
+// end. Any failure exits 1 with the reason on stderr.
+//
+// Environment: CHROMIUM (default /usr/bin/chromium), DASHBOARD_SCREENSHOT (a PNG path; a
+// phone-width one is saved beside it as <name>-phone.png).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const [baseUrl, email, password] = process.argv.slice(2);
+if (!baseUrl || !email || !password) {
+  console.error('usage: node dashboard.mjs <base_url> <email> <password>');
+  process.exit(2);
+}
+const screenshot = process.env.DASHBOARD_SCREENSHOT;
+const CARDS = ['total', 'pending', 'in-progress', 'completed', 'overdue', 'shared',
+  'shared-with-me', 'shared-by-me'];
+
+const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const say = (line) => process.stdout.write(`${line}\n`);
+const step = (what) => console.error(`dashboard.mjs: ${what}`);
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** The numbers on the cards, as integers (null for a dash). */
+async function readCards(page) {
+  return page.evaluate((ids) => Object.fromEntries(ids.map((id) => {
+    const text = document.getElementById(`stat-${id}`).textContent.replace(/[^\d]/g, '');
+    return [id.replace(/-/g, '_'), text === '' ? null : Number(text)];
+  })), CARDS);
+}
+
+async function getJson(token, path) {
+  const response = await fetch(`${baseUrl}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+  check(response.ok, `GET ${path} answered ${response.status}`);
+  return response.json();
+}
+
+/** The statistics over REST, as the cards should show them (a team has no sharing). */
+async function expectedCards(token, teamId = null) {
+  const query = teamId ? `?team_id=${teamId}` : '';
+  const s = await getJson(token, `/api/v1/dashboard/statistics${query}`);
+  const personal = s.shared_with_me !== undefined;
+  return {
+    total: s.total, pending: s.pending, in_progress: s.in_progress, completed: s.completed,
+    overdue: s.overdue, shared: personal ? s.shared_with_me + s.shared_by_me : null,
+    shared_with_me: personal ? s.shared_with_me : null, shared_by_me: personal ? s.shared_by_me : null,
+  };
+}
+
+/** Waits until the cards show `expected` (or fails with both after `timeout` ms). */
+async function waitForCards(page, expected, timeout) {
+  const deadline = Date.now() + timeout;
+  let shown;
+  for (;;) {
+    shown = await readCards(page);
+    if (JSON.stringify(shown) === JSON.stringify(expected)) return shown;
+    if (Date.now() > deadline) {
+      throw new Error(`cards show ${JSON.stringify(shown)}, expected ${JSON.stringify(expected)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function signIn() {
+  const response = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  check(response.ok, `login answered ${response.status}`);
+  return (await response.json()).access_token;
+}
+
+async function createTask(token, body) {
+  const response = await fetch(`${baseUrl}/api/v1/tasks`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  check(response.status === 201, `POST /api/v1/tasks answered ${response.status}`);
+}
+
+async function run(context) {
+  const page = context.pages()[0] ?? await context.newPage();
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/WebSocket|ERR_CONNECTION_REFUSED/.test(msg.text())) {
+      problems.push(`console error: ${msg.text()}`);
+    }
+  });
+  if (process.env.DASHBOARD_DEBUG) {
+    page.on('console', (msg) => step(`console ${msg.type()}: ${msg.text()}`));
+    page.on('websocket', (ws) => {
+      step(`websocket ${ws.url()}`);
+      ws.on('framesent', (f) => step(`ws > ${String(f.payload).replace(/"access_token":"[^"]+"/, '"access_token":"…"')}`));
+      ws.on('framereceived', (f) => step(`ws < ${String(f.payload).slice(0, 120)}`));
+      ws.on('socketerror', (e) => step(`ws error ${e}`));
+      ws.on('close', () => step('ws closed'));
+    });
+  }
+  // Every state the indicator takes, in order, seen by the page itself.
+  await page.addInitScript(() => {
+    window.connectionStates = [];
+    new MutationObserver(() => {
+      const node = document.getElementById('connection');
+      if (node) window.connectionStates.push(node.dataset.state);
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+  });
+  const connection = page.locator('#connection');
+
+  step('sign in');
+  await page.goto(`${baseUrl}/dashboard`);
+  check((await page.title()).includes('taskpulse'), 'the page has no taskpulse title');
+  check(await connection.getAttribute('data-state') === 'disconnected', 'not disconnected before sign-in');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('#connection[data-state="connected"]', { timeout: 10_000 });
+  check((await connection.textContent()).trim() === 'connected', 'the indicator text is not "connected"');
+
+  const token = await signIn();
+  const before = await waitForCards(page, await expectedCards(token), 2_000);
+  say(`CARDS ${JSON.stringify(before)}`);
+  await page.waitForSelector('#breakdown-priority li', { timeout: 5_000 });
+  await page.waitForSelector('#activity-chart svg rect.created', { state: 'attached', timeout: 5_000 });
+
+  step('a new task shows up within 1 s, without a reload');
+  const urgentBefore = Number(await page.locator('#breakdown-priority-urgent .bar-value').textContent());
+  const navigations = [];
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations.push(frame.url()); });
+  const started = Date.now();
+  await createTask(token, { title: 'made while watching', priority: 'urgent' });
+  await waitForCards(page, { ...before, total: before.total + 1, pending: before.pending + 1 }, 1_000);
+  step(`the card changed ${Date.now() - started} ms after the POST was sent`);
+  check(navigations.length === 0, `the page navigated: ${navigations}`);
+  // Deltas carry the statistics; the priority bars follow within a moment.
+  await page.waitForFunction(
+    (count) => document.querySelector('#breakdown-priority-urgent .bar-value')?.textContent === count,
+    String(urgentBefore + 1), { timeout: 2_000 },
+  );
+
+  step('the team switcher shows a team, then the user again');
+  const teams = await getJson(token, '/api/v1/teams');
+  check(teams.items.length > 0, 'the user has no team to switch to');
+  const scope = page.getByLabel('Dashboard of');
+  await scope.selectOption({ label: `Team: ${teams.items[0].name} (${teams.items[0].role})` });
+  await waitForCards(page, await expectedCards(token, teams.items[0].id), 2_000);
+  await scope.selectOption({ label: 'My tasks' });
+  await waitForCards(page, await expectedCards(token), 2_000);
+
+  step('the activity chart toggles between 7 and 30 days');
+  await page.getByRole('button', { name: '30 days' }).click();
+  check(await page.locator('#activity-chart svg g.day').count() === 30, 'no 30 days in the chart');
+  await page.getByRole('button', { name: '7 days' }).click();
+  check(await page.locator('#activity-chart svg g.day').count() === 7, 'no 7 days in the chart');
+
+  if (screenshot) {
+    await page.screenshot({ path: screenshot, fullPage: true });
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(`${baseUrl}/dashboard`); // the tab's session is kept per page: sign in
+    await phone.getByLabel('Email').fill(email);
+    await phone.getByLabel('Password').fill(password);
+    await phone.getByRole('button', { name: 'Sign in' }).click();
+    await phone.waitForSelector('#connection[data-state="connected"]', { timeout: 10_000 });
+    await phone.waitForSelector('#activity-chart svg', { timeout: 5_000 });
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 0, `the page is ${overflow}px wider than a phone`);
+    await phone.screenshot({ path: screenshot.replace(/\.png$/, '-phone.png'), fullPage: true });
+    await phone.close();
+  }
+
+  step('the server restarts');
+  const statesBefore = await page.evaluate(() => window.connectionStates.length);
+  say('READY_FOR_RESTART');
+  const answer = await stdinLines.next();
+  check(!answer.done, 'stdin closed before the server restarted');
+  const back = await page.waitForFunction((from) => {
+    const states = window.connectionStates.slice(from);
+    const down = states.indexOf('disconnected');
+    return down >= 0 && states.indexOf('connected', down) > down;
+  }, statesBefore, { timeout: 20_000 }).catch((err) => err);
+  const seen = await page.evaluate((from) => window.connectionStates.slice(from), statesBefore);
+  check(!(back instanceof Error), `the indicator went ${seen.join(' → ') || 'nowhere'}, not disconnected → connected`);
+  step(`the indicator went ${seen.join(' → ')}`);
+  check((await connection.textContent()).trim() === 'connected', 'not connected after the restart');
+  const fresh = await signIn();
+  const after = await waitForCards(page, await expectedCards(fresh), 2_000);
+  say(`CARDS ${JSON.stringify(after)}`);
+
+  step('live again after the restart');
+  await createTask(fresh, { title: 'made after the restart', status: 'completed' });
+  await waitForCards(page, { ...after, total: after.total + 1, completed: after.completed + 1 }, 1_000);
+
+  check(problems.length === 0, problems.join('\n'));
+}
+
+const userDataDir = mkdtempSync(join(tmpdir(), 'taskpulse-chromium-'));
+let context;
+try {
+  // A fresh profile each run; playwright passes it as --user-data-dir.
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  await run(context);
+  say('PASS');
+} catch (err) {
+  console.error(`dashboard.mjs: FAILED: ${err.stack || err}`);
+  process.exitCode = 1;
+} finally {
+  await context?.close().catch(() => {});
+  rmSync(userDataDir, { recursive: true, force: true });
+  stdinLines.return?.();
+  process.stdin.destroy();
+}
