@@ -75,10 +75,12 @@ pub(crate) async fn deliver(live: &Live, batch: Vec<Published>, wait: Duration) 
         done: Notify::new(),
     });
     let own = Applied(Arc::clone(&applied));
+    let mut handed = 0;
     for published in batch {
         let Some(actor) = live.slot(&published.scope).and_then(|slot| slot.actor()) else {
             continue;
         };
+        handed += 1;
         applied.outstanding.fetch_add(1, Ordering::AcqRel);
         // A failed cast drops the message, and with it the acknowledgement.
         let _ = actor.cast(AggregateMsg::Apply(
@@ -87,7 +89,12 @@ pub(crate) async fn deliver(live: &Live, batch: Vec<Published>, wait: Duration) 
         ));
     }
     drop(own);
+    if handed == 0 {
+        // No live aggregate is concerned: nothing to wait for, nothing to measure.
+        return;
+    }
     if applied.outstanding.load(Ordering::Acquire) == 0 {
+        live.metrics.delivered(started.elapsed());
         return;
     }
     if tokio::time::timeout(wait, applied.done.notified())

@@ -501,7 +501,7 @@ async fn metrics_count_applied_deltas_and_deliveries() -> anyhow::Result<()> {
     let metrics = t.engine.metrics();
 
     assert_eq!(metrics.live_aggregates, 1);
-    assert_eq!(metrics.deltas_applied, 1);
+    assert_eq!(metrics.deltas_applied, 1, "{metrics:?}");
     assert_eq!(metrics.deliveries, 1);
     assert_eq!(metrics.delivery_buckets.iter().sum::<u64>(), 1);
     Ok(())

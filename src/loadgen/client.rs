@@ -65,18 +65,29 @@ impl Client {
             "password": "loadgen-password",
             "display_name": "Load",
         });
-        let response = self.http.post(format!("{}/api/v1/auth/register", self.base)).json(&body).send().await?;
+        let response = self
+            .http
+            .post(format!("{}/api/v1/auth/register", self.base))
+            .json(&body)
+            .send()
+            .await?;
         if response.status() != 201 {
             bail!("registration answered {}", response.status());
         }
         let session: Value = response.json().await?;
-        Ok(session["access_token"].as_str().context("no access token")?.to_owned())
+        Ok(session["access_token"]
+            .as_str()
+            .context("no access token")?
+            .to_owned())
     }
 
     /// The server's address (for sockets opened by hand).
     pub fn socket_addr(&self) -> anyhow::Result<std::net::SocketAddr> {
         let url = url::Url::parse(&self.base)?;
-        url.socket_addrs(|| Some(80))?.into_iter().next().context("the URL names no address")
+        url.socket_addrs(|| Some(80))?
+            .into_iter()
+            .next()
+            .context("the URL names no address")
     }
 
     /// Registers `count` users and opens a subscribed session for each.

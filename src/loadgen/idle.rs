@@ -19,47 +19,94 @@ use super::client::Client;
 const CONNECTIONS_PER_SOURCE: usize = 20_000;
 const OPEN_CONCURRENCY: usize = 128;
 
-/// Opens the sessions, measures, prints one line (or JSON), closes them.
-pub async fn measure(client: &Client, sessions: usize, server_pid: u32, json_out: bool) -> anyhow::Result<()> {
-    let user = client.register_one("idle").await?;
+/// Opens the sessions (authenticated, nothing subscribed), measures, subscribes each to its
+/// `user` topic, measures again, prints, closes them.
+pub async fn measure(
+    client: &Client,
+    sessions: usize,
+    server_pid: u32,
+    json_out: bool,
+) -> anyhow::Result<()> {
+    let token = client.register_one("idle").await?;
     let server: SocketAddr = client.socket_addr()?;
     let before = rss_kib(server_pid)?;
-    let opened: Vec<anyhow::Result<_>> = stream::iter(0..sessions)
-        .map(|n| {
-            let token = user.clone();
-            async move {
-                let source = Ipv4Addr::new(127, 0, 0, 1 + u8::try_from(n / CONNECTIONS_PER_SOURCE).unwrap_or(u8::MAX - 1));
-                let socket = TcpSocket::new_v4()?;
-                socket.bind(SocketAddr::new(source.into(), 0))?;
-                let stream = socket.connect(server).await?;
-                let url = format!("ws://{server}/api/v1/ws?access_token={token}");
-                let (mut ws, _) = client_async(url, stream).await?;
-                ws.send(Message::Text(json!({ "type": "subscribe", "topic": "user" }).to_string().into())).await?;
-                let first = tokio::time::timeout(Duration::from_secs(30), ws.next()).await.context("no snapshot")?;
-                if !matches!(first, Some(Ok(Message::Text(_)))) {
-                    bail!("session {n} got no snapshot: {first:?}");
-                }
-                anyhow::Ok(ws)
-            }
-        })
+    let opened: Vec<anyhow::Result<Socket>> = stream::iter(0..sessions)
+        .map(|n| open(server, n, &token))
         .buffer_unordered(OPEN_CONCURRENCY)
         .collect()
         .await;
-    let sockets: Vec<_> = opened.into_iter().collect::<anyhow::Result<_>>()?;
+    let mut sockets: Vec<Socket> = opened.into_iter().collect::<anyhow::Result<_>>()?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let connected = rss_kib(server_pid)?;
+    let subscribed: Vec<anyhow::Result<()>> = stream::iter(sockets.iter_mut())
+        .map(|socket| request(socket, json!({ "type": "subscribe", "topic": "user" })))
+        .buffer_unordered(OPEN_CONCURRENCY)
+        .collect()
+        .await;
+    subscribed
+        .into_iter()
+        .collect::<anyhow::Result<Vec<()>>>()?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rss_kib(server_pid)?;
-    let per_session = after.saturating_sub(before) as f64 / sessions as f64;
+    let per = |kib: u64| kib.saturating_sub(before) as f64 / sessions as f64;
     if json_out {
-        println!("{}", json!({ "idle_sessions": sessions, "server_rss_kib_before": before, "server_rss_kib_after": after, "kib_per_session": per_session }));
+        println!(
+            "{}",
+            json!({
+                "idle_sessions": sessions, "server_rss_kib_before": before,
+                "kib_per_session": per(connected), "kib_per_subscribed_session": per(after),
+            })
+        );
     } else {
-        println!("{sessions} idle sessions: server RSS {before} KiB → {after} KiB, {per_session:.1} KiB per session");
+        println!(
+            "{sessions} idle sessions: server RSS {before} KiB → {connected} KiB connected ({:.1} KiB per session) → {after} KiB subscribed ({:.1} KiB per session)",
+            per(connected),
+            per(after)
+        );
     }
     drop(sockets);
     Ok(())
 }
 
+type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// One authenticated session (a ping answered proves it), from a loopback source address.
+async fn open(server: SocketAddr, n: usize, token: &str) -> anyhow::Result<Socket> {
+    let source = Ipv4Addr::new(
+        127,
+        0,
+        0,
+        1 + u8::try_from(n / CONNECTIONS_PER_SOURCE).unwrap_or(u8::MAX - 1),
+    );
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(source.into(), 0))?;
+    let stream = socket.connect(server).await?;
+    let url = format!("ws://{server}/api/v1/ws?access_token={token}");
+    let (mut ws, _) = client_async(url, stream).await?;
+    request(&mut ws, json!({ "type": "ping", "id": n })).await?;
+    Ok(ws)
+}
+
+/// Sends one message and waits for the first text answer.
+async fn request(ws: &mut Socket, message: serde_json::Value) -> anyhow::Result<()> {
+    ws.send(Message::Text(message.to_string().into())).await?;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .context("no answer")?
+        {
+            Some(Ok(Message::Text(_))) => return Ok(()),
+            Some(Ok(Message::Close(frame))) => bail!("closed: {frame:?}"),
+            Some(Ok(_)) => {}
+            Some(Err(err)) => return Err(err.into()),
+            None => bail!("the socket closed"),
+        }
+    }
+}
+
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).with_context(|| format!("no process {pid} on this machine"))?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("no process {pid} on this machine"))?;
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmRSS:"))
