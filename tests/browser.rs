@@ -51,6 +51,20 @@ async fn driver_dir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// `node dashboard.mjs <base_url> <email> <password> <mode>`, its stdin and stdout piped.
+fn driver(dir: &Path, app: &TestApp, email: &str, mode: &str) -> Command {
+    let mut command = Command::new("node");
+    command
+        .arg(dir.join("dashboard.mjs"))
+        .args([&app.base_url, email, PASSWORD, mode])
+        .env("CHROMIUM", chromium())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    command
+}
+
 /// The next line the driver prints, within `timeout`.
 async fn next_line(
     lines: &mut Lines<BufReader<ChildStdout>>,
@@ -105,15 +119,8 @@ async fn the_dashboard_shows_live_numbers_and_reconnects_after_a_restart() -> an
     .await?;
     let screenshot = target_dir().join("dashboard.png");
 
-    let mut driver = Command::new("node")
-        .arg(dir.join("dashboard.mjs"))
-        .args([&app.base_url, &ann.email, PASSWORD])
-        .env("CHROMIUM", chromium())
+    let mut driver = driver(&dir, &app, &ann.email, "restart")
         .env("DASHBOARD_SCREENSHOT", &screenshot)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .context("cannot start node")?;
     let mut stdin = driver.stdin.take().context("no stdin")?;
@@ -149,5 +156,29 @@ async fn the_dashboard_shows_live_numbers_and_reconnects_after_a_restart() -> an
         "no screenshot at {}",
         screenshot.display()
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_dashboard_stays_connected_while_short_lived_tokens_expire() -> anyhow::Result<()> {
+    let dir = driver_dir().await?;
+    let app = TestApp::builder()
+        .with_arg("--access-token-ttl")
+        .with_arg("4s")
+        .spawn()
+        .await?;
+    let ann = app.register("ann@example.com").await?;
+    app.create_task(&ann.access, json!({ "title": "one" }))
+        .await?;
+
+    let mut driver = driver(&dir, &app, &ann.email, "token-refresh")
+        .spawn()
+        .context("cannot start node")?;
+    let mut lines = BufReader::new(driver.stdout.take().context("no stdout")?).lines();
+    let last = next_line(&mut lines, 90).await?;
+    let status = tokio::time::timeout(Duration::from_secs(30), driver.wait()).await??;
+
+    assert_eq!(last, "PASS");
+    assert!(status.success(), "the driver exited with {status}");
     Ok(())
 }

@@ -2,10 +2,9 @@
 // REST calls of the page (same origin, bearer token, problem+json errors).
 
 const STORAGE_KEY = 'taskpulse.dashboard.session';
-// Refresh when this share of the access token's lifetime has passed…
+// Refresh when this share of the access token's lifetime has passed (about 4 minutes before
+// it expires with the default 15).
 const REFRESH_AT = 0.75;
-// …and at the latest this long before it expires.
-const REFRESH_MARGIN_MS = 30_000;
 
 /** A failed REST call, with the problem+json body when there is one. */
 export class ApiError extends Error {
@@ -35,7 +34,7 @@ export class Session extends EventTarget {
   #access = null;
   #refresh = null;
   #expiresAt = 0; // ms since epoch
-  #issuedAt = 0;
+  #refreshAt = 0; // ms since epoch
   #timer = null;
   #refreshing = null;
 
@@ -99,7 +98,7 @@ export class Session extends EventTarget {
    * Answers null when the session is over.
    */
   async freshToken() {
-    if (this.#access && this.#expiresAt - Date.now() > REFRESH_MARGIN_MS / 3) return this.#access;
+    if (this.#access && Date.now() < this.#refreshAt) return this.#access;
     if (!this.#refresh) {
       if (this.#access && this.#expiresAt > Date.now()) return this.#access;
       this.#expire();
@@ -170,16 +169,15 @@ export class Session extends EventTarget {
     this.#access = access;
     this.#refresh = refresh;
     this.#expiresAt = expiresAt;
-    this.#issuedAt = Date.now();
+    const now = Date.now();
+    this.#refreshAt = now + (expiresAt - now) * REFRESH_AT;
     try {
       sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ access, refresh, expiresAt }));
     } catch {
       // Not kept across reloads then.
     }
     if (refresh) {
-      const lifetime = expiresAt - this.#issuedAt;
-      const at = Math.min(lifetime * REFRESH_AT, lifetime - REFRESH_MARGIN_MS);
-      this.#schedule(Math.max(at, 1_000));
+      this.#schedule(Math.max(this.#refreshAt - now, 0));
     } else {
       this.#schedule(Math.max(expiresAt - Date.now(), 0), () => this.#expire());
     }
@@ -202,6 +200,7 @@ export class Session extends EventTarget {
     this.#access = null;
     this.#refresh = null;
     this.#expiresAt = 0;
+    this.#refreshAt = 0;
     try {
       sessionStorage.removeItem(STORAGE_KEY);
     } catch {

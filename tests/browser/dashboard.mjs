@@ -1,12 +1,15 @@
 // Drives the live dashboard page (GET /dashboard) in headless Chromium.
 //
-//   node tests/browser/dashboard.mjs <base_url> <email> <password>
+//   node tests/browser/dashboard.mjs <base_url> <email> <password> [restart | token-refresh]
 //
 // Run by tests/browser.rs, which starts the server and creates the account and its tasks.
-// Protocol with it, one line each on stdout: `CARDS <json>` (the numbers the page shows after
-// signing in), `READY_FOR_RESTART` (then it waits for one line on stdin: the server has been
-// restarted on the same address), `CARDS <json>` again after reconnecting, and `PASS` at the
-// end. Any failure exits 1 with the reason on stderr.
+// `restart` (the default) speaks with it, one line each on stdout: `CARDS <json>` (the numbers
+// the page shows after signing in), `READY_FOR_RESTART` (then it waits for one line on stdin:
+// the server has been restarted on the same address), `CARDS <json>` again after
+// reconnecting, and `PASS` at the end. `token-refresh` expects a server with short-lived
+// access tokens: the page must stay connected across several expiries (it refreshes the token
+// and moves to a new socket before the server closes the old one with 4401), then `PASS`.
+// Any failure exits 1 with the reason on stderr.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), DASHBOARD_SCREENSHOT (a PNG path; a
 // phone-width one is saved beside it as <name>-phone.png).
@@ -17,9 +20,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 
-const [baseUrl, email, password] = process.argv.slice(2);
-if (!baseUrl || !email || !password) {
-  console.error('usage: node dashboard.mjs <base_url> <email> <password>');
+const [baseUrl, email, password, mode = 'restart'] = process.argv.slice(2);
+if (!baseUrl || !email || !password || !['restart', 'token-refresh'].includes(mode)) {
+  console.error('usage: node dashboard.mjs <base_url> <email> <password> [restart | token-refresh]');
   process.exit(2);
 }
 const screenshot = process.env.DASHBOARD_SCREENSHOT;
@@ -74,14 +77,19 @@ async function waitForCards(page, expected, timeout) {
   }
 }
 
-async function signIn() {
+/** Signs in over REST: the token pair answer. */
+async function login() {
   const response = await fetch(`${baseUrl}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ email, password }),
   });
   check(response.ok, `login answered ${response.status}`);
-  return (await response.json()).access_token;
+  return response.json();
+}
+
+async function signIn() {
+  return (await login()).access_token;
 }
 
 async function createTask(token, body) {
@@ -93,7 +101,8 @@ async function createTask(token, body) {
   check(response.status === 201, `POST /api/v1/tasks answered ${response.status}`);
 }
 
-async function run(context) {
+/** A page on /dashboard that records its errors and every connection state it takes. */
+async function openDashboard(context) {
   const page = context.pages()[0] ?? await context.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
@@ -120,10 +129,15 @@ async function run(context) {
       if (node) window.connectionStates.push(node.dataset.state);
     }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
   });
+  await page.goto(`${baseUrl}/dashboard`);
+  return { page, problems };
+}
+
+async function run(context) {
+  const { page, problems } = await openDashboard(context);
   const connection = page.locator('#connection');
 
   step('sign in');
-  await page.goto(`${baseUrl}/dashboard`);
   check((await page.title()).includes('taskpulse'), 'the page has no taskpulse title');
   check(await connection.getAttribute('data-state') === 'disconnected', 'not disconnected before sign-in');
   await page.getByLabel('Email').fill(email);
@@ -209,6 +223,37 @@ async function run(context) {
   check(problems.length === 0, problems.join('\n'));
 }
 
+/** Short-lived access tokens: the page refreshes them and never drops the live feed. */
+async function runTokenRefresh(context) {
+  const { page, problems } = await openDashboard(context);
+  let sockets = 0;
+  page.on('websocket', () => { sockets += 1; });
+  const { expires_in: ttl } = await login();
+  check(ttl <= 10, `this check wants access tokens of a few seconds, not ${ttl} s`);
+
+  step(`sign in; access tokens live ${ttl} s`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('#connection[data-state="connected"]', { timeout: 10_000 });
+  const from = await page.evaluate(() => window.connectionStates.length);
+
+  step('three access token lifetimes go by');
+  await new Promise((resolve) => setTimeout(resolve, 3 * ttl * 1000));
+  const states = await page.evaluate((start) => window.connectionStates.slice(start), from);
+  check(!states.includes('disconnected'), `the feed dropped: ${states.join(' → ')}`);
+  check(await page.locator('#connection').getAttribute('data-state') === 'connected', 'not connected');
+  check(sockets >= 3, `${sockets} sockets: the page did not move to fresh ones as tokens were refreshed`);
+  step(`${sockets} sockets, one per token, and always connected`);
+
+  step('still live');
+  const token = await signIn();
+  const before = await waitForCards(page, await expectedCards(token), 2_000);
+  await createTask(token, { title: 'made with a refreshed token' });
+  await waitForCards(page, { ...before, total: before.total + 1, pending: before.pending + 1 }, 1_000);
+  check(problems.length === 0, problems.join('\n'));
+}
+
 const userDataDir = mkdtempSync(join(tmpdir(), 'taskpulse-chromium-'));
 let context;
 try {
@@ -222,7 +267,7 @@ try {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
-  await run(context);
+  await (mode === 'restart' ? run(context) : runTokenRefresh(context));
   say('PASS');
 } catch (err) {
   console.error(`dashboard.mjs: FAILED: ${err.stack || err}`);
