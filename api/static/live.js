@@ -73,9 +73,12 @@ export class LiveFeed extends EventTarget {
     const previous = this.#topic;
     this.#topic = topic;
     this.#version = null;
-    if (this.#isOpen(this.#socket)) {
-      this.#send(this.#socket, { type: 'unsubscribe', topic: previous });
-      this.#subscribe(this.#socket);
+    // A successor still opening subscribes to the new topic by itself.
+    for (const socket of [this.#socket, this.#successor]) {
+      if (this.#isOpen(socket)) {
+        this.#send(socket, { type: 'unsubscribe', topic: previous });
+        this.#subscribe(socket);
+      }
     }
   }
 

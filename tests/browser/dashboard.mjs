@@ -11,8 +11,9 @@
 // and moves to a new socket before the server closes the old one with 4401), then `PASS`.
 // Any failure exits 1 with the reason on stderr.
 //
-// Environment: CHROMIUM (default /usr/bin/chromium), DASHBOARD_SCREENSHOT (a PNG path; a
-// phone-width one is saved beside it as <name>-phone.png).
+// Environment: CHROMIUM (default /usr/bin/chromium), DASHBOARD_SCREENSHOT (a PNG path; the
+// sign-in form and a phone-width view are saved beside it as <name>-signin.png and
+// <name>-phone.png), DASHBOARD_DEBUG=1 (log the page's console and WebSocket frames).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -140,6 +141,7 @@ async function run(context) {
   step('sign in');
   check((await page.title()).includes('taskpulse'), 'the page has no taskpulse title');
   check(await connection.getAttribute('data-state') === 'disconnected', 'not disconnected before sign-in');
+  if (screenshot) await page.screenshot({ path: screenshot.replace(/\.png$/, '-signin.png') });
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -186,10 +188,11 @@ async function run(context) {
     await page.screenshot({ path: screenshot, fullPage: true });
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
-    await phone.goto(`${baseUrl}/dashboard`); // the tab's session is kept per page: sign in
-    await phone.getByLabel('Email').fill(email);
-    await phone.getByLabel('Password').fill(password);
-    await phone.getByRole('button', { name: 'Sign in' }).click();
+    // Sessions are kept per tab: this one signs in with a pasted access token.
+    await phone.goto(`${baseUrl}/dashboard`);
+    await phone.getByText('Use an access token instead').click();
+    await phone.getByLabel('Access token (JWT)').fill(token);
+    await phone.getByRole('button', { name: 'Use this token' }).click();
     await phone.waitForSelector('#connection[data-state="connected"]', { timeout: 10_000 });
     await phone.waitForSelector('#activity-chart svg', { timeout: 5_000 });
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
