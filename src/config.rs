@@ -121,6 +121,12 @@ pub struct ServeArgs {
     /// Topics one WebSocket session may subscribe to.
     #[arg(long, env = "TASKPULSE_WS_MAX_TOPICS", default_value_t = 32)]
     pub ws_max_topics: usize,
+    /// How often the server pings each WebSocket session.
+    #[arg(long, env = "TASKPULSE_WS_PING_EVERY", default_value = "20s", value_parser = humantime::parse_duration)]
+    pub ws_ping_every: Duration,
+    /// A WebSocket session silent this long (no frame, no pong) is closed.
+    #[arg(long, env = "TASKPULSE_WS_SILENCE_LIMIT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub ws_silence_limit: Duration,
     /// Requests to `/api/v1/auth/*` one client IP may make per minute.
     #[arg(
         long,
@@ -193,6 +199,8 @@ impl ServeArgs {
                 .collect(),
             max_sessions_per_user: self.ws_max_sessions_per_user,
             max_topics_per_session: self.ws_max_topics,
+            ping_every: self.ws_ping_every.max(Duration::from_millis(10)),
+            silence_limit: self.ws_silence_limit,
             ..taskpulse_api::ws::WsSettings::default()
         }
     }

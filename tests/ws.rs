@@ -8,6 +8,7 @@ use std::time::Duration;
 use common::{Registered, TestApp};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio::io::AsyncReadExt;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
@@ -297,4 +298,69 @@ async fn a_client_that_stops_reading_never_delays_another() -> anyhow::Result<()
 
     assert_eq!(versions, (1..=60).map(Some).collect::<Vec<_>>());
     Ok(())
+}
+
+#[tokio::test]
+async fn the_server_pings_and_closes_a_session_that_stays_silent() -> anyhow::Result<()> {
+    let app = TestApp::builder()
+        .with_arg("--ws-ping-every")
+        .with_arg("100ms")
+        .with_arg("--ws-silence-limit")
+        .with_arg("1s")
+        .spawn()
+        .await?;
+    let ann = app.register("ann@example.com").await?;
+    let mut lively = connect(&app, Some(&ann.access)).await?;
+    let mut silent = raw_upgrade(&app, &ann.access).await?;
+
+    // The lively client reads (and so answers every ping) for two seconds.
+    let mut pings = 0;
+    let until = tokio::time::Instant::now() + Duration::from_secs(2);
+    while let Ok(frame) = tokio::time::timeout_at(until, lively.next()).await {
+        match frame {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            Some(Ok(Message::Close(close))) => {
+                anyhow::bail!("the lively session was closed: {close:?}")
+            }
+            Some(Ok(_)) => {}
+            other => anyhow::bail!("the lively session ended: {other:?}"),
+        }
+    }
+    send(&mut lively, json!({ "type": "ping", "id": "still-there" })).await?;
+    let pong = receive(&mut lively).await?;
+    // The silent one never read, so it never answered a ping: by now the server closed it.
+    let mut received = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut received)).await??;
+    let close_1001 = received
+        .windows(4)
+        .any(|w| w[0] == 0x88 && w[2..] == [0x03, 0xE9]);
+
+    assert!(pings >= 5, "only {pings} pings in two seconds");
+    assert_eq!(pong["id"], "still-there");
+    assert!(
+        close_1001,
+        "no close frame with code 1001 in {} bytes",
+        received.len()
+    );
+    Ok(())
+}
+
+/// A WebSocket upgrade done by hand on a plain TCP socket, so that nothing answers pings.
+async fn raw_upgrade(app: &TestApp, token: &str) -> anyhow::Result<tokio::net::TcpStream> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    let request = format!(
+        "GET /api/v1/ws?access_token={token} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await?;
+    anyhow::ensure!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "no upgrade: {:?}",
+        String::from_utf8_lossy(&head)
+    );
+    Ok(stream)
 }

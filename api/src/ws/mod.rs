@@ -173,32 +173,45 @@ async fn run(socket: WebSocketStream, state: AppState, token: Option<String>) {
         let _ = sink.close().await;
     });
     let args = SessionArguments { state, out, token };
-    let Ok((session, handle)) = Actor::spawn(None, SessionActor, args).await else {
+    let Ok((session, mut ended)) = Actor::spawn(None, SessionActor, args).await else {
         writer.abort();
         return;
     };
-    while let Some(frame) = stream.next().await {
-        let message = match frame {
-            Ok(Message::Text(text)) => SessionMsg::Text(text),
-            Ok(Message::Binary(_)) => SessionMsg::NotText,
-            Ok(Message::Ping(_) | Message::Pong(_)) => SessionMsg::Seen,
-            Ok(Message::Close(_)) => break,
-            Err(err) => {
-                // tungstenite reports an oversized message as "Space limit exceeded".
-                if err.to_string().contains("Space limit exceeded") {
-                    let _ = session.cast(SessionMsg::TooBig);
-                    let _ = tokio::time::timeout(Duration::from_secs(1), handle).await;
-                    let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
-                    return;
-                }
+    // How the reading ends: the session closed itself, or the peer went, or it sent a message
+    // above the limit (the session then closes with 1009 by itself).
+    let mut session_ended = false;
+    let mut too_big = false;
+    loop {
+        let frame = tokio::select! {
+            frame = stream.next() => frame,
+            // The session closed itself (bad token, silence, expiry): its close frame is
+            // queued; the socket goes once it is written, whatever the peer does.
+            _ = &mut ended => {
+                session_ended = true;
                 break;
             }
+        };
+        let message = match frame {
+            Some(Ok(Message::Text(text))) => SessionMsg::Text(text),
+            Some(Ok(Message::Binary(_))) => SessionMsg::NotText,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => SessionMsg::Seen,
+            Some(Ok(Message::Close(_))) | None => break,
+            // tungstenite reports an oversized message as "Space limit exceeded".
+            Some(Err(err)) if err.to_string().contains("Space limit exceeded") => {
+                too_big = session.cast(SessionMsg::TooBig).is_ok();
+                break;
+            }
+            Some(Err(_)) => break,
         };
         if session.cast(message).is_err() {
             break;
         }
     }
-    session.stop(None);
-    let _ = handle.await;
+    if !session_ended {
+        if !too_big {
+            session.stop(None);
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), ended).await;
+    }
     let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
 }
