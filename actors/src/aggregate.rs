@@ -32,7 +32,7 @@ pub(crate) use crate::bus::Applied;
 /// Messages to an aggregate actor.
 pub(crate) enum AggregateMsg {
     /// A committed delta.
-    Apply(Arc<Published>, Option<Applied>),
+    Apply(Published, Option<Applied>),
     /// The current snapshot.
     Read(RpcReplyPort<Arc<Snapshot>>),
     /// A new subscriber: replay the deltas after `since` if all are still held, else send a
@@ -52,7 +52,7 @@ pub(crate) struct AggregateState {
     args: AggregateArguments,
     current: Option<Arc<Snapshot>>,
     /// Deltas that arrived ahead of their turn, by version.
-    waiting: BTreeMap<i64, (Arc<Published>, Vec<Applied>)>,
+    waiting: BTreeMap<i64, (Published, Vec<Applied>)>,
     gap_timer_armed: bool,
     /// The latest changes, oldest first, for resume.
     history: VecDeque<(Arc<Delta>, Arc<Snapshot>)>,
@@ -139,7 +139,7 @@ impl AggregateState {
     }
 
     /// Takes a delta in; applies it and whatever it unblocks, in version order.
-    fn receive(&mut self, published: Arc<Published>, applied: Option<Applied>) {
+    fn receive(&mut self, published: Published, applied: Option<Applied>) {
         let version = self.version();
         if published.version <= version {
             // Already reflected (a duplicate, or covered by hydration).
@@ -152,10 +152,11 @@ impl AggregateState {
             drop(applied);
             return;
         }
+        let version = published.version;
         let entry = self
             .waiting
-            .entry(published.version)
-            .or_insert_with(|| (Arc::clone(&published), Vec::new()));
+            .entry(version)
+            .or_insert_with(|| (published, Vec::new()));
         entry.1.extend(applied);
         self.drain();
     }

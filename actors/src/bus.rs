@@ -84,7 +84,7 @@ pub(crate) async fn deliver(live: &Live, batch: Vec<Published>, wait: Duration) 
         applied.outstanding.fetch_add(1, Ordering::AcqRel);
         // A failed cast drops the message, and with it the acknowledgement.
         let _ = actor.cast(AggregateMsg::Apply(
-            Arc::new(published),
+            published,
             Some(Applied(Arc::clone(&applied))),
         ));
     }
