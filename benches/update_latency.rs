@@ -181,7 +181,7 @@ fn benches(c: &mut Criterion) {
                 // Delivered from a runtime worker, as a request handler's write is.
                 let engine = engine.clone();
                 total += rt
-                    .block_on(tokio::spawn(async move {
+                    .block_on(rt.spawn(async move {
                         let started = Instant::now();
                         engine.deliver(batch).await;
                         started.elapsed()
