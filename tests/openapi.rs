@@ -72,6 +72,10 @@ async fn every_route_of_the_contract_is_documented() -> anyhow::Result<()> {
                 responses.contains_key("401"),
                 "{method} {path} documents no 401"
             );
+            assert!(
+                responses["429"]["headers"]["Retry-After"].is_object(),
+                "{method} {path} documents no 429 with Retry-After"
+            );
             assert_eq!(
                 operation["security"][0]["bearerAuth"],
                 Value::Array(vec![]),

@@ -106,10 +106,17 @@ impl<D> poem::IntoResponse for Failure<D> {
 
 impl<D: ProblemDocs> ApiResponse for Failure<D> {
     fn meta() -> MetaResponses {
+        // Every operation answering with a `Failure` is rate limited (health is not one).
+        let rate_limited = (!D::ANSWERS
+            .iter()
+            .any(|(status, _)| *status == RATE_LIMITED.0))
+        .then_some(RATE_LIMITED);
         MetaResponses {
             responses: D::ANSWERS
                 .iter()
-                .map(|&(status, description)| MetaResponse {
+                .copied()
+                .chain(rate_limited)
+                .map(|(status, description)| MetaResponse {
                     description,
                     status: Some(status),
                     status_range: None,
@@ -117,7 +124,11 @@ impl<D: ProblemDocs> ApiResponse for Failure<D> {
                         content_type: PROBLEM_JSON,
                         schema: ProblemDetails::schema_ref(),
                     }],
-                    headers: vec![],
+                    headers: if status == 429 || status == 503 {
+                        vec![retry_after()]
+                    } else {
+                        vec![]
+                    },
                 })
                 .collect(),
         }
@@ -142,6 +153,24 @@ pub const VALIDATION: (u16, &str) = (
     "`validation_failed`: `errors` lists each field or parameter that breaks a rule \
      (lengths, enum values, ranges, cursors)",
 );
+/// 429 over the rate limit (documented on every operation that answers problems).
+pub const RATE_LIMITED: (u16, &str) = (
+    429,
+    "`rate_limited`: too many requests from this user or address; `Retry-After` says when to \
+     try again",
+);
+
+/// The `Retry-After` header of 429 and 503 answers.
+fn retry_after() -> poem_openapi::registry::MetaHeader {
+    poem_openapi::registry::MetaHeader {
+        name: "Retry-After".to_owned(),
+        description: Some("Seconds to wait before trying again.".to_owned()),
+        required: true,
+        deprecated: false,
+        schema: u64::schema_ref(),
+    }
+}
+
 /// 503 when a dependency is down.
 pub const UNAVAILABLE: (u16, &str) = (
     503,
