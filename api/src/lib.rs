@@ -38,7 +38,10 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
     .description(
         "Real-time task statistics: tasks, teams, sharing and live dashboards. \
          Errors are RFC 9457 problem details (application/problem+json).",
-    );
+    )
+    // Relative: the document describes whichever host serves it.
+    .server("/")
+    .license(poem_openapi::LicenseObject::new("MIT OR Apache-2.0"));
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     Route::new()
