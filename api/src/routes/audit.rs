@@ -38,14 +38,17 @@ pub struct AuditEntryView {
     /// When it happened.
     pub at: DateTime<Utc>,
     /// Who did it; `null` when nobody known did (a failed login for an unknown email).
+    #[oai(nullable)]
     pub actor_id: Option<Uuid>,
     /// What was done, e.g. `task.create`, `team.member_add`, `auth.login`.
     pub action: String,
     /// The kind of thing it was done to: `task`, `team`, `user`, …
     pub target_type: String,
     /// The thing's id, when it has one.
+    #[oai(nullable)]
     pub target_id: Option<Uuid>,
     /// The team it happened in, if any.
+    #[oai(nullable)]
     pub team_id: Option<Uuid>,
     /// Anything else worth keeping about it (never secrets).
     pub details: serde_json::Value,
@@ -88,6 +91,7 @@ pub struct AuditPage {
     /// The entries.
     pub items: Vec<AuditEntryView>,
     /// Pass as `cursor` for the next page; `null` on the last one.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 

@@ -160,10 +160,12 @@ pub struct TaskView {
     /// How much it matters.
     pub priority: PriorityView,
     /// When it is due; `null` when never.
+    #[oai(nullable)]
     pub due_at: Option<DateTime<Utc>>,
     /// Who owns it.
     pub owner_id: Uuid,
     /// The team it belongs to; `null` for a personal task.
+    #[oai(nullable)]
     pub team_id: Option<Uuid>,
     /// 1 at creation, one more with every change; send it back as `If-Match`.
     pub version: i64,
@@ -172,6 +174,7 @@ pub struct TaskView {
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
     /// When it was completed, while it is; otherwise `null`.
+    #[oai(nullable)]
     pub completed_at: Option<DateTime<Utc>>,
 }
 
@@ -220,6 +223,7 @@ pub struct TaskPage {
     /// The tasks.
     pub items: Vec<TaskView>,
     /// Pass as `cursor` for the next page; `null` on the last one.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 

@@ -74,6 +74,7 @@ pub struct TeamPage {
     /// The teams.
     pub items: Vec<TeamView>,
     /// Pass as `cursor` for the next page; `null` on the last one.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
