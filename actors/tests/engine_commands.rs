@@ -506,3 +506,31 @@ async fn metrics_count_applied_deltas_and_deliveries() -> anyhow::Result<()> {
     assert_eq!(metrics.delivery_buckets.iter().sum::<u64>(), 1);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nul_character_is_a_validation_error_not_a_database_failure() -> anyhow::Result<()> {
+    let t = TestEngine::start().await?;
+    let ann = t.user("ann").await?;
+
+    let task = t
+        .engine
+        .create_task(
+            ann,
+            NewTask {
+                description: Some("a\0b".into()),
+                ..new_task("t")
+            },
+        )
+        .await;
+    let team = t.engine.create_team(ann, "x\0").await;
+
+    assert!(
+        matches!(&task, Err(Error::Validation(e)) if e[0].field == "description"),
+        "{task:?}"
+    );
+    assert!(
+        matches!(&team, Err(Error::Validation(e)) if e[0].field == "name"),
+        "{team:?}"
+    );
+    Ok(())
+}

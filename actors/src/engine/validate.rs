@@ -9,6 +9,14 @@ pub(crate) struct Checks(Vec<FieldError>);
 impl Checks {
     /// `value` must have between `min` and `max` characters.
     pub fn length(&mut self, field: &str, value: &str, min: usize, max: usize) {
+        // PostgreSQL text cannot hold NUL; say so instead of failing in the database.
+        if value.contains('\0') {
+            self.0.push(FieldError::new(
+                field,
+                "must not contain NUL (U+0000) characters",
+            ));
+            return;
+        }
         let n = value.chars().count();
         if n < min || n > max {
             let rule = if min == 0 {

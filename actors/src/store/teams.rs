@@ -267,6 +267,10 @@ pub(crate) async fn user_by_email(
     conn: &mut AsyncPgConnection,
     email: &str,
 ) -> Result<Option<UserId>> {
+    // PostgreSQL text cannot hold NUL: no stored email has one.
+    if email.contains('\0') {
+        return Ok(None);
+    }
     let id: Option<Uuid> = users::table
         .filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")

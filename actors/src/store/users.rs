@@ -96,6 +96,10 @@ pub async fn find_user_by_email(
     conn: &mut AsyncPgConnection,
     email: &str,
 ) -> Result<Option<UserCredentials>> {
+    // PostgreSQL text cannot hold NUL: no stored email has one.
+    if email.contains('\0') {
+        return Ok(None);
+    }
     let row = users::table
         .filter(lower(users::email).eq(lower(email)))
         .select(UserRow::as_select())

@@ -39,7 +39,7 @@ pub struct ProblemDetails {
     /// What happened, for a person.
     pub detail: String,
     /// For `validation_failed`: one entry per offending field.
-    #[oai(skip_serializing_if_is_empty)]
+    #[oai(skip_serializing_if_is_empty, default)]
     pub errors: Vec<ProblemFieldError>,
     /// For 5xx answers: the id under which the server logged the failure.
     #[oai(skip_serializing_if_is_none)]

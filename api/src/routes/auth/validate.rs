@@ -21,7 +21,12 @@ pub fn check_registration(
     if !PASSWORD_CHARS.contains(&password.chars().count()) {
         errors.push(FieldError::new("password", "must be 8..=128 characters"));
     }
-    if !DISPLAY_NAME_CHARS.contains(&display_name.chars().count()) {
+    if display_name.contains('\0') {
+        errors.push(FieldError::new(
+            "display_name",
+            "must not contain NUL (U+0000) characters",
+        ));
+    } else if !DISPLAY_NAME_CHARS.contains(&display_name.chars().count()) {
         errors.push(FieldError::new(
             "display_name",
             "must be 1..=100 characters",
