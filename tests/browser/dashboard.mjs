@@ -241,8 +241,8 @@ async function runTokenRefresh(context) {
   await page.waitForSelector('#connection[data-state="connected"]', { timeout: 10_000 });
   const from = await page.evaluate(() => window.connectionStates.length);
 
-  step('three access token lifetimes go by');
-  await new Promise((resolve) => setTimeout(resolve, 3 * ttl * 1000));
+  step('two access token lifetimes go by');
+  await new Promise((resolve) => setTimeout(resolve, 2 * ttl * 1000));
   const states = await page.evaluate((start) => window.connectionStates.slice(start), from);
   check(!states.includes('disconnected'), `the feed dropped: ${states.join(' → ')}`);
   check(await page.locator('#connection').getAttribute('data-state') === 'connected', 'not connected');
