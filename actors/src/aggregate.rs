@@ -13,7 +13,8 @@ use crate::config::EngineConfig;
 use crate::live::{Live, Slot, Snapshot};
 use crate::stats::Delta;
 use crate::store::Pool;
-use crate::store::aggregates::{Published, hydrate};
+use crate::store::aggregates::Published;
+use crate::store::hydrate::hydrate;
 use crate::subscription::Outbox;
 
 /// The aggregate actor's behaviour.

@@ -10,7 +10,7 @@ use super::Engine;
 use crate::error::Result;
 use crate::model::{TeamId, UserId};
 use crate::stats::Scope;
-use crate::store::aggregates::hydrate;
+use crate::store::hydrate::hydrate;
 use crate::store::schema::{tasks, teams, users};
 use crate::store::truth::row_mismatches;
 

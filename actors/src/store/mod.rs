@@ -4,6 +4,7 @@
 pub(crate) mod aggregates;
 mod audit;
 mod embedded;
+pub(crate) mod hydrate;
 mod locate;
 mod migrate;
 mod pool;
