@@ -144,6 +144,10 @@ pub struct ServeArgs {
     /// Switch rate limiting off (load tests).
     #[arg(long, env = "TASKPULSE_NO_RATE_LIMIT")]
     pub no_rate_limit: bool,
+    /// Reverse proxies (addresses or networks, comma-separated) whose `X-Forwarded-For` names
+    /// the client that rate limits count; from anyone else the header is ignored.
+    #[arg(long, env = "TASKPULSE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// `seed`'s settings.
@@ -185,6 +189,7 @@ impl ServeArgs {
             auth_per_minute: self.rate_limit_auth_per_minute,
             per_second: self.rate_limit_per_second,
             burst: self.rate_limit_burst,
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 
@@ -204,4 +209,13 @@ impl ServeArgs {
             ..taskpulse_api::ws::WsSettings::default()
         }
     }
+}
+
+/// A network (`10.0.0.0/8`) or a single address (`10.0.0.1`, taken as `/32` or `/128`).
+fn parse_network(value: &str) -> Result<ipnet::IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{value}` is neither an IP address nor a network like 10.0.0.0/8"))
 }

@@ -1,4 +1,4 @@
-//! Log set-up: `RUST_LOG` filters (default `info`), text or JSON lines on stderr.
+//! Log set-up: `RUST_LOG` filters (default `info,ractor=warn`), text or JSON lines on stderr.
 
 use tracing_subscriber::EnvFilter;
 
@@ -6,7 +6,10 @@ use crate::config::LogFormat;
 
 /// Installs the global subscriber.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // ractor opens an INFO span for every actor (each WebSocket session and live aggregate);
+    // an enabled span is kept in the subscriber's registry for the actor's whole life.
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,ractor=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -24,7 +24,7 @@ async fn requests_are_counted_by_route_template_and_status() -> anyhow::Result<(
     let has = |needle: &str| text.lines().any(|l| l.contains(needle));
     assert!(
         has(
-            r#"taskpulse_http_requests_total{method="GET",route="/api/v1/tasks/:param0",status="200"} 1"#
+            r#"taskpulse_http_requests_total{method="GET",route="/api/v1/tasks/{id}",status="200"} 1"#
         ),
         "{text}"
     );

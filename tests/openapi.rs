@@ -57,6 +57,7 @@ async fn every_route_of_the_contract_is_documented() -> anyhow::Result<()> {
     )?;
 
     let mut missing = Vec::new();
+    let mut operation_ids = std::collections::HashSet::new();
     for (method, path) in ROUTES {
         let operation = &spec["paths"][path][method];
         if !operation.is_object() {
@@ -68,10 +69,24 @@ async fn every_route_of_the_contract_is_documented() -> anyhow::Result<()> {
             operation["summary"].is_string(),
             "{method} {path} has no summary"
         );
+        // Client generators name their functions after these.
+        let operation_id = operation["operationId"].as_str();
+        assert!(
+            operation_id.is_some_and(|id| operation_ids.insert(id.to_owned())),
+            "{method} {path} has no operationId of its own: {operation_id:?}"
+        );
         assert!(
             responses.keys().any(|s| s.starts_with('2')),
             "{method} {path} documents no success"
         );
+        if operation["requestBody"].is_object() {
+            for status in ["413", "415"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} takes a body but documents no {status}"
+                );
+            }
+        }
         if !PUBLIC.contains(path) {
             assert!(
                 responses.contains_key("401"),

@@ -80,3 +80,57 @@ async fn no_rate_limit_switches_it_off() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+async fn login_via(app: &TestApp, forwarded_for: &str) -> anyhow::Result<reqwest::Response> {
+    let body = json!({ "email": "ada@example.com", "password": PASSWORD });
+    Ok(app
+        .http
+        .post(app.url("/api/v1/auth/login"))
+        .header("X-Forwarded-For", forwarded_for)
+        .json(&body)
+        .send()
+        .await?)
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() -> anyhow::Result<()> {
+    let app = TestApp::builder()
+        .with_arg("--rate-limit-auth-per-minute")
+        .with_arg("3")
+        .with_arg("--trusted-proxies")
+        .with_arg("127.0.0.1,::1")
+        .spawn()
+        .await?;
+    app.register("ada@example.com").await?;
+    for _ in 0..3 {
+        assert_eq!(login_via(&app, "203.0.113.1").await?.status(), 200);
+    }
+
+    let limited = login_via(&app, "203.0.113.1").await?;
+    let other = login_via(&app, "198.51.100.1, 203.0.113.2").await?;
+
+    assert_problem(limited, 429, "rate_limited").await?;
+    assert_eq!(other.status(), 200, "another client behind the proxy");
+    Ok(())
+}
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_does_not_escape_the_limit() -> anyhow::Result<()> {
+    let app = TestApp::builder()
+        .with_arg("--rate-limit-auth-per-minute")
+        .with_arg("3")
+        .spawn()
+        .await?;
+    app.register("ada@example.com").await?;
+    for n in 1..=2 {
+        assert_eq!(
+            login_via(&app, &format!("203.0.113.{n}")).await?.status(),
+            200
+        );
+    }
+
+    let response = login_via(&app, "203.0.113.3").await?;
+
+    assert_problem(response, 429, "rate_limited").await?;
+    Ok(())
+}

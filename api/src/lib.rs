@@ -42,6 +42,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
     // Relative: the document describes whichever host serves it.
     .server("/")
     .license(poem_openapi::LicenseObject::new("MIT OR Apache-2.0"));
+    let metrics = std::sync::Arc::new(metrics::Metrics::new(&api.spec()));
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     Route::new()
@@ -54,7 +55,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
         .nest("/", api)
         .around(rate_limit::limit)
         .around(metrics::track)
-        .data(std::sync::Arc::new(metrics::Metrics::default()))
+        .data(metrics)
         // The bearer scheme's checker reads the token keys from here.
         .data(state)
         .around(body_limit::limit_body)

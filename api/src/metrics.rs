@@ -3,6 +3,7 @@
 //! aggregate actors, deltas applied and the delta delivery latency histogram, read at scrape
 //! time. The recorder is attached to every request as data (no global recorder).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,10 +29,14 @@ const LATENCY: &str = "taskpulse_http_request_duration_seconds";
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
+    /// poem-openapi routes `/api/v1/tasks/{id}` as `/api/v1/tasks/:param0`; labels show the
+    /// documented template instead.
+    templates: HashMap<String, String>,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+impl Metrics {
+    /// Metrics for the routes of `openapi_document` (the served OpenAPI JSON).
+    pub fn new(openapi_document: &str) -> Self {
         let builder = PrometheusBuilder::new();
         let recorder = match builder.set_buckets(BUCKETS) {
             Ok(builder) => builder.build_recorder(),
@@ -39,11 +44,17 @@ impl Default for Metrics {
             Err(_) => PrometheusBuilder::new().build_recorder(),
         };
         let handle = recorder.handle();
-        Self { recorder, handle }
+        Self {
+            recorder,
+            handle,
+            templates: route_templates(openapi_document),
+        }
     }
-}
 
-impl Metrics {
+    fn template<'a>(&'a self, pattern: &'a str) -> &'a str {
+        self.templates.get(pattern).map_or(pattern, String::as_str)
+    }
+
     fn request(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let labels = vec![
             Label::new("method", method.to_owned()),
@@ -77,7 +88,7 @@ pub async fn track<E: Endpoint>(next: E, req: Request) -> poem::Result<Response>
         Err(err) => (err.data::<PathPattern>(), err.status()),
     };
     if let Some(metrics) = metrics {
-        let route = route.map_or("unmatched", |p| &p.0);
+        let route = route.map_or("unmatched", |p| metrics.template(&p.0));
         metrics.request(
             &method,
             route,
@@ -86,6 +97,34 @@ pub async fn track<E: Endpoint>(next: E, req: Request) -> poem::Result<Response>
         );
     }
     result
+}
+
+/// Maps each router pattern of the documented paths to its OpenAPI template:
+/// `/api/v1/tasks/:param0/shares/:param1` → `/api/v1/tasks/{id}/shares/{user_id}`.
+fn route_templates(openapi_document: &str) -> HashMap<String, String> {
+    let document: serde_json::Value = serde_json::from_str(openapi_document).unwrap_or_default();
+    let Some(paths) = document["paths"].as_object() else {
+        return HashMap::new();
+    };
+    paths
+        .keys()
+        .map(|template| {
+            let mut params = 0;
+            let pattern = template
+                .split('/')
+                .map(|segment| {
+                    if segment.starts_with('{') && segment.ends_with('}') {
+                        params += 1;
+                        format!(":param{}", params - 1)
+                    } else {
+                        segment.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            (pattern, template.clone())
+        })
+        .collect()
 }
 
 /// The Prometheus text of every metric, with the gauges read now.
@@ -150,6 +189,18 @@ fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn router_patterns_map_to_documented_templates() {
+        let templates = route_templates(
+            r#"{"paths": {"/api/v1/tasks": {}, "/api/v1/tasks/{id}/shares/{user_id}": {}}}"#,
+        );
+        assert_eq!(
+            templates["/api/v1/tasks/:param0/shares/:param1"],
+            "/api/v1/tasks/{id}/shares/{user_id}"
+        );
+        assert_eq!(templates["/api/v1/tasks"], "/api/v1/tasks");
+    }
 
     #[test]
     fn engine_buckets_are_rendered_cumulative_with_inf_equal_to_count() {

@@ -2,6 +2,11 @@
 //! route per authenticated user (the bearer token's user when it verifies, else the client
 //! IP). Over the limit: 429 `rate_limited` with `Retry-After`. Health checks are never
 //! limited, and the whole thing can be switched off (load tests).
+//!
+//! The client IP is the peer's address, unless the peer is a configured trusted proxy: then it
+//! is the right-most `X-Forwarded-For` entry that is not itself a trusted proxy. Entries a
+//! client wrote itself sit to the left of what trusted proxies appended, so they are never used
+//! while a closer untrusted hop exists.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::num::NonZeroU32;
@@ -9,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use ipnet::IpNet;
 use poem::http::header::AUTHORIZATION;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use taskpulse_actors::UserId;
@@ -27,6 +33,8 @@ pub struct RateLimitSettings {
     pub per_second: NonZeroU32,
     /// Requests a user may make at once before the per-second rate applies.
     pub burst: NonZeroU32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Default for RateLimitSettings {
@@ -36,6 +44,7 @@ impl Default for RateLimitSettings {
             auth_per_minute: NonZeroU32::new(30).expect("30 is not zero"),
             per_second: NonZeroU32::new(50).expect("50 is not zero"),
             burst: NonZeroU32::new(100).expect("100 is not zero"),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -53,6 +62,7 @@ const SWEEP_EVERY: u64 = 4096;
 /// The limiters of one server.
 pub struct RateLimits {
     limiters: Option<Limiters>,
+    trusted_proxies: Vec<IpNet>,
 }
 
 struct Limiters {
@@ -73,7 +83,10 @@ impl RateLimits {
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
         });
-        Self { limiters }
+        Self {
+            limiters,
+            trusted_proxies: settings.trusted_proxies.clone(),
+        }
     }
 
     /// Spends one request of `req`'s budget, or says how long until it may try again.
@@ -83,9 +96,10 @@ impl RateLimits {
         };
         let path = req.uri().path();
         let outcome = if path.starts_with("/api/v1/auth/") {
-            limiters.auth.check_key(&client_ip(req))
+            limiters.auth.check_key(&self.client_ip(req))
         } else if path.starts_with("/api/v1/") && path != "/api/v1/health" {
-            let client = bearer_user(state, req).map_or(Client::Ip(client_ip(req)), Client::User);
+            let client = bearer_user(state, req)
+                .map_or_else(|| Client::Ip(self.client_ip(req)), Client::User);
             limiters.api.check_key(&client)
         } else {
             return Ok(());
@@ -98,13 +112,49 @@ impl RateLimits {
             retry_after: not_until.wait_time_from(limiters.clock.now()),
         })
     }
+
+    /// The client's IP address: the peer's, or what trusted proxies say it is.
+    fn client_ip(&self, req: &Request) -> IpAddr {
+        let peer = req
+            .remote_addr()
+            .as_socket_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
+        let forwarded_for = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok());
+        client_ip(peer, forwarded_for, &self.trusted_proxies)
+    }
 }
 
-/// The peer's IP address (a forwarding proxy's own headers are not trusted).
-fn client_ip(req: &Request) -> IpAddr {
-    req.remote_addr()
-        .as_socket_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip())
+/// Who sent a request that arrived from `peer` with these `X-Forwarded-For` header values.
+fn client_ip<'a>(
+    peer: IpAddr,
+    forwarded_for: impl Iterator<Item = &'a str>,
+    trusted_proxies: &[IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted_proxies.iter().any(|net| net.contains(&ip));
+    let mut client = peer.to_canonical();
+    if !is_trusted(client) {
+        return client;
+    }
+    let hops = forwarded_for
+        .flat_map(|value| value.split(','))
+        .map(|entry| entry.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    for hop in hops.into_iter().rev() {
+        // An entry that is not an address cannot be traced further: the hop that wrote it is
+        // the client as far as anyone trusted knows.
+        let Some(hop) = hop.map(|ip| ip.to_canonical()) else {
+            break;
+        };
+        client = hop;
+        if !is_trusted(hop) {
+            break;
+        }
+    }
+    client
 }
 
 /// The user of a valid bearer access token, if the request carries one.
@@ -128,6 +178,58 @@ pub async fn limit<E: Endpoint>(next: E, req: Request) -> poem::Result<Response>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn forwarded(trusted: &[&str], peer: &str, header: Option<&str>) -> IpAddr {
+        let trusted = trusted
+            .iter()
+            .map(|n| n.parse().expect("a network"))
+            .collect::<Vec<IpNet>>();
+        client_ip(
+            peer.parse().expect("an address"),
+            header.into_iter(),
+            &trusted,
+        )
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("an address");
+        assert_eq!(
+            forwarded(&[], "10.0.0.9", Some("203.0.113.7")),
+            ip("10.0.0.9")
+        );
+        assert_eq!(
+            forwarded(&["10.0.0.0/8"], "192.0.2.1", Some("203.0.113.7")),
+            ip("192.0.2.1")
+        );
+        assert_eq!(forwarded(&["10.0.0.0/8"], "10.0.0.9", None), ip("10.0.0.9"));
+    }
+
+    #[test]
+    fn the_client_is_the_rightmost_untrusted_hop() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("an address");
+        // The client forged the first entry; the proxies appended the real one and their own.
+        assert_eq!(
+            forwarded(
+                &["10.0.0.0/8"],
+                "10.0.0.9",
+                Some("198.51.100.1, 203.0.113.7, 10.0.0.2")
+            ),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            forwarded(
+                &["10.0.0.0/8"],
+                "::ffff:10.0.0.9",
+                Some("garbage, 203.0.113.7")
+            ),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            forwarded(&["10.0.0.0/8"], "10.0.0.9", Some("203.0.113.7, garbage")),
+            ip("10.0.0.9")
+        );
+    }
 
     #[test]
     fn switched_off_limits_nothing() {

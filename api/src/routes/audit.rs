@@ -138,7 +138,11 @@ impl AuditApi {
     ///
     /// Without `team_id`, the caller's own actions; with it, every entry of that team (its
     /// admins and owners only). Newest first, keyset-paginated.
-    #[oai(path = "/api/v1/audit-logs", method = "get")]
+    #[oai(
+        path = "/api/v1/audit-logs",
+        method = "get",
+        operation_id = "listAuditLogs"
+    )]
     async fn audit_log(
         &self,
         auth: BearerAuth,

@@ -10,7 +10,7 @@ use taskpulse_actors::find_user;
 use crate::auth::{self, BearerAuth, Credentials, Registration};
 use crate::error::ApiError;
 use crate::routes::ApiTags;
-use crate::routes::problem::{Failure, ProblemDocs};
+use crate::routes::problem::{Failure, NOT_JSON, ProblemDocs, TOO_LARGE};
 use crate::state::AppState;
 use schemas::{AuthTokens, LoginRequest, RefreshRequest, RegisterRequest, UserView};
 
@@ -73,6 +73,8 @@ impl ProblemDocs for RegisterProblems {
             422,
             "`validation_failed`: `errors` lists each field that breaks a rule",
         ),
+        TOO_LARGE,
+        NOT_JSON,
         UNAVAILABLE,
     ];
 }
@@ -86,6 +88,8 @@ impl ProblemDocs for LoginProblems {
             401,
             "`invalid_credentials`: the email or the password is wrong (the answer does not say which)",
         ),
+        TOO_LARGE,
+        NOT_JSON,
         UNAVAILABLE,
     ];
 }
@@ -100,6 +104,8 @@ impl ProblemDocs for RefreshProblems {
             "`refresh_token_reused`: the token was already used, so its whole session is now revoked; \
                `invalid_refresh_token`: the token is unknown, expired or revoked. Sign in again.",
         ),
+        TOO_LARGE,
+        NOT_JSON,
         UNAVAILABLE,
     ];
 }
@@ -107,7 +113,7 @@ impl ProblemDocs for RefreshProblems {
 /// The problems `logout` documents.
 struct LogoutProblems;
 impl ProblemDocs for LogoutProblems {
-    const ANSWERS: &'static [(u16, &'static str)] = &[MALFORMED, UNAVAILABLE];
+    const ANSWERS: &'static [(u16, &'static str)] = &[MALFORMED, TOO_LARGE, NOT_JSON, UNAVAILABLE];
 }
 
 /// The problems `me` documents.
@@ -124,7 +130,11 @@ impl AuthApi {
     /// Create an account
     ///
     /// Creates the account and signs it in. Emails are unique whatever their letter case.
-    #[oai(path = "/api/v1/auth/register", method = "post")]
+    #[oai(
+        path = "/api/v1/auth/register",
+        method = "post",
+        operation_id = "register"
+    )]
     async fn register(
         &self,
         body: Json<RegisterRequest>,
@@ -143,7 +153,7 @@ impl AuthApi {
     /// Sign in
     ///
     /// Starts a new session: an access token and a refresh token.
-    #[oai(path = "/api/v1/auth/login", method = "post")]
+    #[oai(path = "/api/v1/auth/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
         body: Json<LoginRequest>,
@@ -161,7 +171,11 @@ impl AuthApi {
     ///
     /// Trades a refresh token for a new pair. Each refresh token works once: presenting a used
     /// one again revokes every token of its session.
-    #[oai(path = "/api/v1/auth/refresh", method = "post")]
+    #[oai(
+        path = "/api/v1/auth/refresh",
+        method = "post",
+        operation_id = "refreshTokens"
+    )]
     async fn refresh(
         &self,
         body: Json<RefreshRequest>,
@@ -175,7 +189,7 @@ impl AuthApi {
     /// Revokes every refresh token of the session the given one belongs to. Access tokens
     /// already issued stay valid until they expire (minutes). An unknown token is not an
     /// error: the answer is 204 either way.
-    #[oai(path = "/api/v1/auth/logout", method = "post")]
+    #[oai(path = "/api/v1/auth/logout", method = "post", operation_id = "logout")]
     async fn logout(
         &self,
         body: Json<RefreshRequest>,
@@ -185,7 +199,7 @@ impl AuthApi {
     }
 
     /// The signed-in user
-    #[oai(path = "/api/v1/me", method = "get")]
+    #[oai(path = "/api/v1/me", method = "get", operation_id = "getMe")]
     async fn me(&self, auth: BearerAuth) -> Result<MeResponse, Failure<MeProblems>> {
         let mut conn = self
             .state

@@ -103,7 +103,7 @@ impl HealthApi {
     ///
     /// Checks the database with a real round trip and reports the engine's condition. Needs no
     /// authentication. Answers 503 when the service is down.
-    #[oai(path = "/api/v1/health", method = "get")]
+    #[oai(path = "/api/v1/health", method = "get", operation_id = "getHealth")]
     async fn health(&self) -> HealthResponse {
         let database = self.check_database().await;
         let engine = self.check_engine().await;

@@ -145,6 +145,13 @@ pub const MALFORMED: (u16, &str) = (
     "`malformed_request`: the body is not JSON of the documented shape, a value has the wrong \
      JSON type, or an id in the path or query is not a UUID",
 );
+/// 413 for a body above the limit (operations that take a body).
+pub const TOO_LARGE: (u16, &str) = (413, "`payload_too_large`: the body is above 64 KiB");
+/// 415 for a body that is not JSON (operations that take a body).
+pub const NOT_JSON: (u16, &str) = (
+    415,
+    "`unsupported_media_type`: the body is missing or not `application/json`",
+);
 /// 401 on every secured operation.
 pub const UNAUTHENTICATED: (u16, &str) = (401, "`unauthenticated`: no valid bearer access token");
 /// 422 with `errors`.

@@ -153,65 +153,78 @@ pub async fn upgrade(
         .into_response())
 }
 
-/// Pumps the socket: frames in go to the session actor, the actor's queue goes out.
-async fn run(socket: WebSocketStream, state: AppState, token: Option<String>) {
-    let (mut sink, mut stream) = socket.split();
+/// Pumps the socket in one task: frames in go to the session actor, the actor's queue goes
+/// out. One task rather than a reader and a writer keeps an idle session small; a write to a
+/// client that does not read still gives way when the session ends.
+async fn run(mut socket: WebSocketStream, state: AppState, token: Option<String>) {
     let (out, mut outgoing) = mpsc::channel::<Outgoing>(OUTBOUND_QUEUE);
-    let writer = tokio::spawn(async move {
-        while let Some(next) = outgoing.recv().await {
-            let (frame, last) = match next {
-                Outgoing::Text(text) => (Message::Text(text), false),
-                Outgoing::Ping => (Message::Ping(Vec::new()), false),
-                Outgoing::Close(code, reason) => {
-                    (Message::close_with(CloseCode::from(code), reason), true)
-                }
-            };
-            if sink.send(frame).await.is_err() || last {
-                break;
-            }
-        }
-        let _ = sink.close().await;
-    });
     let args = SessionArguments { state, out, token };
-    let Ok((session, mut ended)) = Actor::spawn(None, SessionActor, args).await else {
-        writer.abort();
+    // Boxed: the start-up future is large and would otherwise stay part of this task's
+    // footprint for the whole life of the connection.
+    let Ok((session, mut ended)) = Box::pin(Actor::spawn(None, SessionActor, args)).await else {
         return;
     };
-    // How the reading ends: the session closed itself, or the peer went, or it sent a message
-    // above the limit (the session then closes with 1009 by itself).
-    let mut session_ended = false;
-    let mut too_big = false;
+    // False once the client sent a message above the limit: the session closes with 1009.
+    let mut reading = true;
     loop {
-        let frame = tokio::select! {
-            frame = stream.next() => frame,
+        tokio::select! {
+            next = outgoing.recv() => {
+                // `None`: the session and its forwarders are gone.
+                let Some(next) = next else { break };
+                let last = matches!(next, Outgoing::Close(..));
+                // The write first: a session that just ended still gets its close frame out;
+                // only a write that cannot finish gives way.
+                let written = tokio::select! {
+                    biased;
+                    written = socket.send(frame(next)) => written.is_ok(),
+                    _ = &mut ended => false,
+                };
+                if !written || last {
+                    break;
+                }
+            }
+            incoming = socket.next(), if reading => {
+                let message = match incoming {
+                    Some(Ok(Message::Text(text))) => SessionMsg::Text(text),
+                    Some(Ok(Message::Binary(_))) => SessionMsg::NotText,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => SessionMsg::Seen,
+                    Some(Ok(Message::Close(_))) | None => break,
+                    // tungstenite reports an oversized message as "Space limit exceeded"; the
+                    // session answers it by closing with 1009.
+                    Some(Err(err)) if err.to_string().contains("Space limit exceeded") => {
+                        reading = false;
+                        SessionMsg::TooBig
+                    }
+                    Some(Err(_)) => break,
+                };
+                if session.cast(message).is_err() {
+                    break;
+                }
+            }
             // The session closed itself (bad token, silence, expiry): its close frame is
-            // queued; the socket goes once it is written, whatever the peer does.
+            // queued; write what is queued up to it, whatever the peer does.
             _ = &mut ended => {
-                session_ended = true;
+                let flush = async {
+                    while let Ok(next) = outgoing.try_recv() {
+                        let last = matches!(next, Outgoing::Close(..));
+                        if socket.send(frame(next)).await.is_err() || last {
+                            break;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
                 break;
             }
-        };
-        let message = match frame {
-            Some(Ok(Message::Text(text))) => SessionMsg::Text(text),
-            Some(Ok(Message::Binary(_))) => SessionMsg::NotText,
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => SessionMsg::Seen,
-            Some(Ok(Message::Close(_))) | None => break,
-            // tungstenite reports an oversized message as "Space limit exceeded".
-            Some(Err(err)) if err.to_string().contains("Space limit exceeded") => {
-                too_big = session.cast(SessionMsg::TooBig).is_ok();
-                break;
-            }
-            Some(Err(_)) => break,
-        };
-        if session.cast(message).is_err() {
-            break;
         }
     }
-    if !session_ended {
-        if !too_big {
-            session.stop(None);
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(1), ended).await;
+    session.stop(None);
+    let _ = tokio::time::timeout(Duration::from_secs(1), socket.close()).await;
+}
+
+fn frame(outgoing: Outgoing) -> Message {
+    match outgoing {
+        Outgoing::Text(text) => Message::Text(text),
+        Outgoing::Ping => Message::Ping(Vec::new()),
+        Outgoing::Close(code, reason) => Message::close_with(CloseCode::from(code), reason),
     }
-    let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
 }

@@ -135,7 +135,9 @@ impl Actor for SessionActor {
         match message {
             SessionMsg::Text(text) => {
                 session.last_seen = Instant::now();
-                session.on_text(&myself, &text).await;
+                // Boxed: subscribing awaits the engine through a large future, and ractor
+                // keeps room for the largest `handle` future in every idle session.
+                Box::pin(session.on_text(&myself, &text)).await;
             }
             SessionMsg::NotText => {
                 session.last_seen = Instant::now();

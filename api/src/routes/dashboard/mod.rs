@@ -93,7 +93,11 @@ impl DashboardApi {
     /// Counts by status, overdue tasks and the completion rate of the caller's tasks (with
     /// the sharing counters), or of a team's tasks with `team_id`. A write is answered only
     /// once this reflects it.
-    #[oai(path = "/api/v1/dashboard/statistics", method = "get")]
+    #[oai(
+        path = "/api/v1/dashboard/statistics",
+        method = "get",
+        operation_id = "getDashboardStatistics"
+    )]
     async fn statistics(
         &self,
         auth: BearerAuth,
@@ -111,7 +115,11 @@ impl DashboardApi {
     /// Breakdown
     ///
     /// Tasks by status and by priority; a team scope adds tasks by owner.
-    #[oai(path = "/api/v1/dashboard/breakdown", method = "get")]
+    #[oai(
+        path = "/api/v1/dashboard/breakdown",
+        method = "get",
+        operation_id = "getDashboardBreakdown"
+    )]
     async fn breakdown(
         &self,
         auth: BearerAuth,
@@ -130,7 +138,11 @@ impl DashboardApi {
     ///
     /// Tasks created and completed per UTC day over the last `days` days, oldest first, one
     /// entry per day (zeros included).
-    #[oai(path = "/api/v1/dashboard/activity", method = "get")]
+    #[oai(
+        path = "/api/v1/dashboard/activity",
+        method = "get",
+        operation_id = "getDashboardActivity"
+    )]
     async fn activity(
         &self,
         auth: BearerAuth,
@@ -152,7 +164,11 @@ impl DashboardApi {
     /// Shared tasks
     ///
     /// The tasks others shared with the caller, and the caller's tasks shared with others.
-    #[oai(path = "/api/v1/dashboard/shared", method = "get")]
+    #[oai(
+        path = "/api/v1/dashboard/shared",
+        method = "get",
+        operation_id = "getDashboardShared"
+    )]
     async fn shared(&self, auth: BearerAuth) -> Result<SharedAnswer, Failure<SharedProblems>> {
         let overview = self.state.engine.shared_overview(auth.0).await?;
         Ok(SharedAnswer::Ok(Json(overview.into())))

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::routes::ApiTags;
 use crate::routes::choice::{Choice, Choices};
 use crate::routes::problem::{
-    Failure, MALFORMED, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
+    Failure, MALFORMED, NOT_JSON, TOO_LARGE, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
 };
 use crate::routes::values::{PriorityView, StatusView};
 use crate::state::AppState;
@@ -92,6 +92,8 @@ problems!(
         (403, "`forbidden`: viewers cannot create team tasks"),
         (404, "`not_found`: the team does not exist or the caller is not a member"),
         VALIDATION,
+        TOO_LARGE,
+        NOT_JSON,
         UNAVAILABLE,
     ]
 );
@@ -119,6 +121,8 @@ problems!(
         TASK_NOT_FOUND,
         (412, "`version_mismatch`: `If-Match` names a version that is no longer current"),
         VALIDATION,
+        TOO_LARGE,
+        NOT_JSON,
         UNAVAILABLE,
     ]
 );
@@ -140,6 +144,8 @@ problems!(
         (403, "`forbidden`: only the task's owner may share it"),
         (404, "`not_found`: the task is not visible to the caller, or the user does not exist"),
         VALIDATION,
+        TOO_LARGE,
+        NOT_JSON,
         UNAVAILABLE,
     ]
 );
@@ -179,7 +185,7 @@ impl TasksApi {
     ///
     /// A new task is `pending` and `medium` unless the request says otherwise. With
     /// `team_id` it is a team task, which needs role `member` or above in that team.
-    #[oai(path = "/api/v1/tasks", method = "post")]
+    #[oai(path = "/api/v1/tasks", method = "post", operation_id = "createTask")]
     async fn create_task(
         &self,
         auth: BearerAuth,
@@ -193,7 +199,7 @@ impl TasksApi {
     /// List tasks
     ///
     /// A page of the tasks the caller may see, newest first, keyset-paginated.
-    #[oai(path = "/api/v1/tasks", method = "get")]
+    #[oai(path = "/api/v1/tasks", method = "get", operation_id = "listTasks")]
     #[allow(clippy::too_many_arguments)]
     async fn list_tasks(
         &self,
@@ -229,7 +235,7 @@ impl TasksApi {
     }
 
     /// Get a task
-    #[oai(path = "/api/v1/tasks/:id", method = "get")]
+    #[oai(path = "/api/v1/tasks/:id", method = "get", operation_id = "getTask")]
     async fn get_task(
         &self,
         auth: BearerAuth,
@@ -245,7 +251,11 @@ impl TasksApi {
     /// Absent fields stay as they are; `due_at: null` removes the due date. With
     /// `If-Match: "<version>"` the change applies only while the task is at that version.
     /// The owner, `edit` shares and team members with role `member` or above may change it.
-    #[oai(path = "/api/v1/tasks/:id", method = "patch")]
+    #[oai(
+        path = "/api/v1/tasks/:id",
+        method = "patch",
+        operation_id = "updateTask"
+    )]
     async fn update_task(
         &self,
         auth: BearerAuth,
@@ -269,7 +279,11 @@ impl TasksApi {
     /// Delete a task
     ///
     /// Its owner may, and for a team task a team admin or owner.
-    #[oai(path = "/api/v1/tasks/:id", method = "delete")]
+    #[oai(
+        path = "/api/v1/tasks/:id",
+        method = "delete",
+        operation_id = "deleteTask"
+    )]
     async fn delete_task(
         &self,
         auth: BearerAuth,
@@ -284,7 +298,11 @@ impl TasksApi {
     ///
     /// Owner only. Names the user by `user_id` or by `email` (exactly one); sharing again
     /// changes the permission.
-    #[oai(path = "/api/v1/tasks/:id/shares", method = "post")]
+    #[oai(
+        path = "/api/v1/tasks/:id/shares",
+        method = "post",
+        operation_id = "shareTask"
+    )]
     async fn share_task(
         &self,
         auth: BearerAuth,
@@ -304,7 +322,11 @@ impl TasksApi {
     /// List a task's shares
     ///
     /// Everyone who may see the task may see whom it is shared with.
-    #[oai(path = "/api/v1/tasks/:id/shares", method = "get")]
+    #[oai(
+        path = "/api/v1/tasks/:id/shares",
+        method = "get",
+        operation_id = "listShares"
+    )]
     async fn list_shares(
         &self,
         auth: BearerAuth,
@@ -318,7 +340,11 @@ impl TasksApi {
     }
 
     /// Stop sharing a task
-    #[oai(path = "/api/v1/tasks/:id/shares/:user_id", method = "delete")]
+    #[oai(
+        path = "/api/v1/tasks/:id/shares/:user_id",
+        method = "delete",
+        operation_id = "unshareTask"
+    )]
     async fn unshare_task(
         &self,
         auth: BearerAuth,

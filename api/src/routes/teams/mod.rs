@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::BearerAuth;
 use crate::routes::ApiTags;
 use crate::routes::problem::{
-    Failure, MALFORMED, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
+    Failure, MALFORMED, NOT_JSON, TOO_LARGE, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
 };
 use crate::state::AppState;
 use schemas::{
@@ -86,7 +86,7 @@ const MANAGE_FORBIDDEN: (u16, &str) = (
 
 problems!(
     /// The problems `create_team` documents.
-    CreateProblems: [MALFORMED, UNAUTHENTICATED, VALIDATION, UNAVAILABLE]
+    CreateProblems: [MALFORMED, UNAUTHENTICATED, VALIDATION, TOO_LARGE, NOT_JSON, UNAVAILABLE]
 );
 problems!(
     /// The problems `list_teams` documents.
@@ -105,6 +105,8 @@ problems!(
         (404, "`not_found`: the team is not visible to the caller, or the user does not exist"),
         (409, "`already_member`: the user is already in the team"),
         VALIDATION,
+        TOO_LARGE,
+        NOT_JSON,
         UNAVAILABLE,
     ]
 );
@@ -117,6 +119,8 @@ problems!(
         (404, "`not_found`: the team is not visible to the caller, or the user is not a member"),
         (409, "`last_owner`: the team's last owner cannot be demoted"),
         VALIDATION,
+        TOO_LARGE,
+        NOT_JSON,
         UNAVAILABLE,
     ]
 );
@@ -147,7 +151,7 @@ impl TeamsApi {
     /// Create a team
     ///
     /// The caller becomes its owner.
-    #[oai(path = "/api/v1/teams", method = "post")]
+    #[oai(path = "/api/v1/teams", method = "post", operation_id = "createTeam")]
     async fn create_team(
         &self,
         auth: BearerAuth,
@@ -158,7 +162,7 @@ impl TeamsApi {
     }
 
     /// List the caller's teams
-    #[oai(path = "/api/v1/teams", method = "get")]
+    #[oai(path = "/api/v1/teams", method = "get", operation_id = "listTeams")]
     async fn list_teams(
         &self,
         auth: BearerAuth,
@@ -178,7 +182,7 @@ impl TeamsApi {
     /// Get a team and its members
     ///
     /// Members only: to anyone else the team does not exist.
-    #[oai(path = "/api/v1/teams/:id", method = "get")]
+    #[oai(path = "/api/v1/teams/:id", method = "get", operation_id = "getTeam")]
     async fn get_team(
         &self,
         auth: BearerAuth,
@@ -192,7 +196,11 @@ impl TeamsApi {
     /// Delete a team
     ///
     /// Owner only; the team's tasks go with it.
-    #[oai(path = "/api/v1/teams/:id", method = "delete")]
+    #[oai(
+        path = "/api/v1/teams/:id",
+        method = "delete",
+        operation_id = "deleteTeam"
+    )]
     async fn delete_team(
         &self,
         auth: BearerAuth,
@@ -207,7 +215,11 @@ impl TeamsApi {
     ///
     /// Admin or owner; only an owner grants `owner` or `admin`. Names the user by `user_id`
     /// or by `email` (exactly one).
-    #[oai(path = "/api/v1/teams/:id/members", method = "post")]
+    #[oai(
+        path = "/api/v1/teams/:id/members",
+        method = "post",
+        operation_id = "addMember"
+    )]
     async fn add_member(
         &self,
         auth: BearerAuth,
@@ -227,7 +239,11 @@ impl TeamsApi {
     /// Change a member's role
     ///
     /// Same rules as adding; the last owner cannot be demoted.
-    #[oai(path = "/api/v1/teams/:id/members/:user_id", method = "patch")]
+    #[oai(
+        path = "/api/v1/teams/:id/members/:user_id",
+        method = "patch",
+        operation_id = "changeMemberRole"
+    )]
     async fn change_role(
         &self,
         auth: BearerAuth,
@@ -254,7 +270,11 @@ impl TeamsApi {
     ///
     /// An admin or owner removes others (only an owner removes an admin or owner); any
     /// member may leave. The last owner cannot leave.
-    #[oai(path = "/api/v1/teams/:id/members/:user_id", method = "delete")]
+    #[oai(
+        path = "/api/v1/teams/:id/members/:user_id",
+        method = "delete",
+        operation_id = "removeMember"
+    )]
     async fn remove_member(
         &self,
         auth: BearerAuth,
