@@ -13,7 +13,7 @@ pub use jwt::{
     ACCESS_TOKEN_TYPE, AUDIENCE, AccessClaims, AccessToken, AccessTokens, ISSUER, MIN_SECRET_BYTES,
     WeakSecret,
 };
-pub use password::{hash_password, prepare_dummy_hash, verify_dummy_password, verify_password};
+pub use password::{hash_password, prepare_dummy_hash};
 pub use refresh::{generate_refresh_token, hash_refresh_token};
 pub use secret::{SECRET_FILE, SecretError, load_or_generate_secret};
 pub use session::{Credentials, Registration, Session, login, logout, refresh, register};

@@ -1,5 +1,6 @@
 //! The session flows behind `/api/v1/auth/*`. Each change and its audit entry are written in
-//! one transaction; Argon2 runs on the blocking pool, never on a runtime thread.
+//! one transaction; Argon2 runs in turn on the blocking pool (`password::hash`/`check`), with
+//! no database connection held meanwhile.
 
 use chrono::Utc;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -12,7 +13,7 @@ use taskpulse_actors::{
 use uuid::Uuid;
 
 use super::jwt::AccessToken;
-use super::password::{hash_password, verify_dummy_password, verify_password};
+use super::password;
 use super::refresh::{generate_refresh_token, hash_refresh_token};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -56,10 +57,7 @@ pub async fn register(state: &AppState, registration: Registration) -> Result<Se
         password,
         display_name,
     } = registration;
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|err| ApiError::Internal(format!("the password hashing task failed: {err}")))?
-        .map_err(|err| ApiError::Internal(format!("cannot hash the password: {err}")))?;
+    let password_hash = password::hash(password).await?;
     let mut conn = state.pool.get().await.map_err(EngineError::from)?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let user = create_user(
@@ -81,20 +79,17 @@ pub async fn register(state: &AppState, registration: Registration) -> Result<Se
 /// Signs in with email and password. Unknown emails and wrong passwords get the same answer
 /// after the same work: one lookup, one Argon2 verification, one audit entry.
 pub async fn login(state: &AppState, credentials: Credentials) -> Result<Session, ApiError> {
-    let mut conn = state.pool.get().await.map_err(EngineError::from)?;
-    let found = find_user_by_email(&mut conn, &credentials.email).await?;
-    let password = credentials.password;
+    let found = {
+        let mut conn = state.pool.get().await.map_err(EngineError::from)?;
+        find_user_by_email(&mut conn, &credentials.email).await?
+    };
     let (user, stored_hash) = match found {
         Some(found) => (Some(found.user), Some(found.password_hash)),
         None => (None, None),
     };
-    let matches = tokio::task::spawn_blocking(move || match stored_hash {
-        Some(hash) => verify_password(&password, &hash),
-        None => verify_dummy_password(&password),
-    })
-    .await
-    .map_err(|err| ApiError::Internal(format!("the password check task failed: {err}")))?;
+    let matches = password::check(credentials.password, stored_hash).await?;
 
+    let mut conn = state.pool.get().await.map_err(EngineError::from)?;
     match user {
         Some(user) if matches => {
             conn.transaction::<_, ApiError, _>(async |conn| {
