@@ -1,5 +1,6 @@
 //! The `taskpulse` binary: parses the command line and wires the crates together.
 
+mod allocator;
 mod check;
 mod config;
 mod database;
@@ -17,6 +18,7 @@ use crate::config::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    allocator::return_large_blocks();
     let cli = Cli::parse();
     logging::init(cli.log_format);
     let outcome = match cli.command {

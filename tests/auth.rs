@@ -12,6 +12,9 @@ mod secret;
 #[path = "auth/sessions.rs"]
 mod sessions;
 
+#[path = "auth/memory.rs"]
+mod memory;
+
 use common::{PASSWORD, TestApp, assert_problem};
 use diesel::QueryableByName;
 use diesel::sql_types::{Jsonb, Nullable, Text};

@@ -113,6 +113,11 @@ impl TestApp {
         Ok(self.http.get(self.url(path)).send().await?)
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> anyhow::Result<u32> {
+        self.child.id().context("the server already exited")
+    }
+
     /// Sends SIGTERM and waits (at most 30 s) for the server to exit.
     pub async fn terminate(&mut self) -> anyhow::Result<std::process::ExitStatus> {
         let pid = self.child.id().context("the server already exited")?;

@@ -3,8 +3,9 @@
 //!
 //! Requests hash through [`hash`] and [`check`], which run Argon2 on the blocking pool, as
 //! many at once as there are cores: each run holds 19 MiB and a core for tens of
-//! milliseconds, so a burst of sign-ins waits its turn instead of growing the heap by 19 MiB
-//! per request.
+//! milliseconds, so a burst of sign-ins waits its turn instead of taking 19 MiB per request
+//! at once. (The server binary also has glibc return such blocks when freed; see its
+//! `allocator` module.)
 
 use std::sync::LazyLock;
 
