@@ -28,6 +28,27 @@ async fn a_write_is_visible_in_the_statistics_as_soon_as_it_returns() -> anyhow:
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_account_made_without_an_aggregate_row_starts_from_zero() -> anyhow::Result<()> {
+    let t = TestEngine::start().await?;
+    let ann = t.user("ann").await?;
+    let mut conn = t.pool.get().await?;
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("DELETE FROM user_stats WHERE user_id = $1")
+            .bind::<diesel::sql_types::Uuid, _>(ann.0),
+        &mut conn,
+    )
+    .await?;
+    drop(conn);
+
+    t.engine.create_task(ann, new_task("first")).await?;
+    t.engine.create_task(ann, new_task("second")).await?;
+    let after = t.engine.statistics(ann, Scope::User(ann)).await?;
+
+    assert_eq!((after.total, after.pending, after.version), (2, 2, 2));
+    t.assert_consistent().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn versions_grow_by_one_per_visible_change_and_not_for_a_title_edit() -> anyhow::Result<()> {
     let t = TestEngine::start().await?;
     let ann = t.user("ann").await?;

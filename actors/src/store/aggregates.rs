@@ -10,7 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{team_activity, team_member_stats, team_stats, user_activity, user_stats};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::UserId;
 use crate::stats::{Counts, DayCounts, Delta, DeltaSet, MemberCounts, Scope};
 
@@ -59,29 +59,37 @@ async fn bump_user_row(
     d: &Counts,
 ) -> Result<(i64, DateTime<Utc>)> {
     use user_stats::dsl as s;
-    // A row missing (an account made outside the engine) starts at zero.
-    diesel::insert_into(s::user_stats)
-        .values(s::user_id.eq(id))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    Ok(diesel::update(s::user_stats.find(id))
-        .set((
-            s::pending.eq(s::pending + d.pending),
-            s::in_progress.eq(s::in_progress + d.in_progress),
-            s::completed.eq(s::completed + d.completed),
-            s::low.eq(s::low + d.low),
-            s::medium.eq(s::medium + d.medium),
-            s::high.eq(s::high + d.high),
-            s::urgent.eq(s::urgent + d.urgent),
-            s::shared_with_me.eq(s::shared_with_me + d.shared_with_me),
-            s::shared_by_me.eq(s::shared_by_me + d.shared_by_me),
-            s::version.eq(s::version + 1),
-            s::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning((s::version, s::updated_at))
-        .get_result(conn)
-        .await?)
+    // One statement when the row exists, as it does for every account the engine made; a
+    // missing row starts at zero (and exists for the second attempt, whoever inserted it).
+    for _ in 0..2 {
+        let bumped = diesel::update(s::user_stats.find(id))
+            .set((
+                s::pending.eq(s::pending + d.pending),
+                s::in_progress.eq(s::in_progress + d.in_progress),
+                s::completed.eq(s::completed + d.completed),
+                s::low.eq(s::low + d.low),
+                s::medium.eq(s::medium + d.medium),
+                s::high.eq(s::high + d.high),
+                s::urgent.eq(s::urgent + d.urgent),
+                s::shared_with_me.eq(s::shared_with_me + d.shared_with_me),
+                s::shared_by_me.eq(s::shared_by_me + d.shared_by_me),
+                s::version.eq(s::version + 1),
+                s::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning((s::version, s::updated_at))
+            .get_result(conn)
+            .await
+            .optional()?;
+        if let Some(bumped) = bumped {
+            return Ok(bumped);
+        }
+        diesel::insert_into(s::user_stats)
+            .values(s::user_id.eq(id))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+    }
+    Err(Error::NotFound("user statistics row"))
 }
 
 async fn bump_team_row(
@@ -90,26 +98,34 @@ async fn bump_team_row(
     d: &Counts,
 ) -> Result<(i64, DateTime<Utc>)> {
     use team_stats::dsl as s;
-    diesel::insert_into(s::team_stats)
-        .values(s::team_id.eq(id))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    Ok(diesel::update(s::team_stats.find(id))
-        .set((
-            s::pending.eq(s::pending + d.pending),
-            s::in_progress.eq(s::in_progress + d.in_progress),
-            s::completed.eq(s::completed + d.completed),
-            s::low.eq(s::low + d.low),
-            s::medium.eq(s::medium + d.medium),
-            s::high.eq(s::high + d.high),
-            s::urgent.eq(s::urgent + d.urgent),
-            s::version.eq(s::version + 1),
-            s::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning((s::version, s::updated_at))
-        .get_result(conn)
-        .await?)
+    // As for users: one statement when the row exists.
+    for _ in 0..2 {
+        let bumped = diesel::update(s::team_stats.find(id))
+            .set((
+                s::pending.eq(s::pending + d.pending),
+                s::in_progress.eq(s::in_progress + d.in_progress),
+                s::completed.eq(s::completed + d.completed),
+                s::low.eq(s::low + d.low),
+                s::medium.eq(s::medium + d.medium),
+                s::high.eq(s::high + d.high),
+                s::urgent.eq(s::urgent + d.urgent),
+                s::version.eq(s::version + 1),
+                s::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning((s::version, s::updated_at))
+            .get_result(conn)
+            .await
+            .optional()?;
+        if let Some(bumped) = bumped {
+            return Ok(bumped);
+        }
+        diesel::insert_into(s::team_stats)
+            .values(s::team_id.eq(id))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+    }
+    Err(Error::NotFound("team statistics row"))
 }
 
 /// Adds to the day rows. Update first, insert when missing: an insert candidate carrying a
