@@ -7,8 +7,21 @@ use common::{PASSWORD, TestApp, assert_problem};
 use serde_json::json;
 
 async fn login(app: &TestApp, email: &str) -> anyhow::Result<reqwest::Response> {
+    login_from(app, email, None).await
+}
+
+/// Signs in, through a proxy that says the request came from `forwarded_for`.
+async fn login_from(
+    app: &TestApp,
+    email: &str,
+    forwarded_for: Option<&str>,
+) -> anyhow::Result<reqwest::Response> {
     let body = json!({ "email": email, "password": PASSWORD });
-    app.post_json("/api/v1/auth/login", &body).await
+    let mut request = app.http.post(app.url("/api/v1/auth/login")).json(&body);
+    if let Some(forwarded_for) = forwarded_for {
+        request = request.header("X-Forwarded-For", forwarded_for);
+    }
+    Ok(request.send().await?)
 }
 
 #[tokio::test]
@@ -82,14 +95,7 @@ async fn no_rate_limit_switches_it_off() -> anyhow::Result<()> {
 }
 
 async fn login_via(app: &TestApp, forwarded_for: &str) -> anyhow::Result<reqwest::Response> {
-    let body = json!({ "email": "ada@example.com", "password": PASSWORD });
-    Ok(app
-        .http
-        .post(app.url("/api/v1/auth/login"))
-        .header("X-Forwarded-For", forwarded_for)
-        .json(&body)
-        .send()
-        .await?)
+    login_from(app, "ada@example.com", Some(forwarded_for)).await
 }
 
 #[tokio::test]
