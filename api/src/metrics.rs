@@ -109,16 +109,12 @@ fn route_templates(openapi_document: &str) -> HashMap<String, String> {
     paths
         .keys()
         .map(|template| {
-            let mut params = 0;
+            let mut params = 0..;
             let pattern = template
                 .split('/')
-                .map(|segment| {
-                    if segment.starts_with('{') && segment.ends_with('}') {
-                        params += 1;
-                        format!(":param{}", params - 1)
-                    } else {
-                        segment.to_owned()
-                    }
+                .map(|segment| match segment.strip_prefix('{') {
+                    Some(_) => format!(":param{}", params.next().unwrap_or_default()),
+                    None => segment.to_owned(),
                 })
                 .collect::<Vec<_>>()
                 .join("/");

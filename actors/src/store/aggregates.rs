@@ -35,10 +35,7 @@ pub(crate) async fn apply_deltas(
 ) -> Result<Vec<Published>> {
     let mut published = Vec::with_capacity(set.len());
     for (scope, delta) in set {
-        let (version, as_of) = match scope {
-            Scope::User(user) => bump_user_row(conn, user.0, &delta.counts).await?,
-            Scope::Team(team) => bump_team_row(conn, team.0, &delta.counts).await?,
-        };
+        let (version, as_of) = bump_row(conn, scope, &delta.counts).await?;
         apply_days(conn, scope, &delta.days).await?;
         if let Scope::Team(team) = scope {
             apply_members(conn, team.0, &delta.members).await?;
@@ -53,79 +50,92 @@ pub(crate) async fn apply_deltas(
     Ok(published)
 }
 
-async fn bump_user_row(
+/// Adds `d` to the scope's statistics row and bumps its version. One statement when the row
+/// exists, as it does for every account and team the engine made; a missing row starts at zero.
+async fn bump_row(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    scope: Scope,
     d: &Counts,
 ) -> Result<(i64, DateTime<Utc>)> {
-    use user_stats::dsl as s;
-    // One statement when the row exists, as it does for every account the engine made; a
-    // missing row starts at zero (and exists for the second attempt, whoever inserted it).
-    for _ in 0..2 {
-        let bumped = diesel::update(s::user_stats.find(id))
-            .set((
-                s::pending.eq(s::pending + d.pending),
-                s::in_progress.eq(s::in_progress + d.in_progress),
-                s::completed.eq(s::completed + d.completed),
-                s::low.eq(s::low + d.low),
-                s::medium.eq(s::medium + d.medium),
-                s::high.eq(s::high + d.high),
-                s::urgent.eq(s::urgent + d.urgent),
-                s::shared_with_me.eq(s::shared_with_me + d.shared_with_me),
-                s::shared_by_me.eq(s::shared_by_me + d.shared_by_me),
-                s::version.eq(s::version + 1),
-                s::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning((s::version, s::updated_at))
-            .get_result(conn)
-            .await
-            .optional()?;
-        if let Some(bumped) = bumped {
-            return Ok(bumped);
-        }
-        diesel::insert_into(s::user_stats)
-            .values(s::user_id.eq(id))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
+    if let Some(bumped) = update_row(conn, scope, d).await? {
+        return Ok(bumped);
     }
-    Err(Error::NotFound("user statistics row"))
+    insert_zero_row(conn, scope).await?;
+    // The row exists now, whoever inserted it.
+    update_row(conn, scope, d)
+        .await?
+        .ok_or(Error::NotFound("statistics row"))
 }
 
-async fn bump_team_row(
+async fn update_row(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    scope: Scope,
     d: &Counts,
-) -> Result<(i64, DateTime<Utc>)> {
-    use team_stats::dsl as s;
-    // As for users: one statement when the row exists.
-    for _ in 0..2 {
-        let bumped = diesel::update(s::team_stats.find(id))
-            .set((
-                s::pending.eq(s::pending + d.pending),
-                s::in_progress.eq(s::in_progress + d.in_progress),
-                s::completed.eq(s::completed + d.completed),
-                s::low.eq(s::low + d.low),
-                s::medium.eq(s::medium + d.medium),
-                s::high.eq(s::high + d.high),
-                s::urgent.eq(s::urgent + d.urgent),
-                s::version.eq(s::version + 1),
-                s::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning((s::version, s::updated_at))
-            .get_result(conn)
-            .await
-            .optional()?;
-        if let Some(bumped) = bumped {
-            return Ok(bumped);
+) -> Result<Option<(i64, DateTime<Utc>)>> {
+    Ok(match scope {
+        Scope::User(user) => {
+            use user_stats::dsl as s;
+            diesel::update(s::user_stats.find(user.0))
+                .set((
+                    s::pending.eq(s::pending + d.pending),
+                    s::in_progress.eq(s::in_progress + d.in_progress),
+                    s::completed.eq(s::completed + d.completed),
+                    s::low.eq(s::low + d.low),
+                    s::medium.eq(s::medium + d.medium),
+                    s::high.eq(s::high + d.high),
+                    s::urgent.eq(s::urgent + d.urgent),
+                    s::shared_with_me.eq(s::shared_with_me + d.shared_with_me),
+                    s::shared_by_me.eq(s::shared_by_me + d.shared_by_me),
+                    s::version.eq(s::version + 1),
+                    s::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning((s::version, s::updated_at))
+                .get_result(conn)
+                .await
+                .optional()?
         }
-        diesel::insert_into(s::team_stats)
-            .values(s::team_id.eq(id))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
-    }
-    Err(Error::NotFound("team statistics row"))
+        Scope::Team(team) => {
+            use team_stats::dsl as s;
+            diesel::update(s::team_stats.find(team.0))
+                .set((
+                    s::pending.eq(s::pending + d.pending),
+                    s::in_progress.eq(s::in_progress + d.in_progress),
+                    s::completed.eq(s::completed + d.completed),
+                    s::low.eq(s::low + d.low),
+                    s::medium.eq(s::medium + d.medium),
+                    s::high.eq(s::high + d.high),
+                    s::urgent.eq(s::urgent + d.urgent),
+                    s::version.eq(s::version + 1),
+                    s::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning((s::version, s::updated_at))
+                .get_result(conn)
+                .await
+                .optional()?
+        }
+    })
+}
+
+async fn insert_zero_row(conn: &mut AsyncPgConnection, scope: Scope) -> Result<()> {
+    match scope {
+        Scope::User(user) => {
+            use user_stats::dsl as s;
+            diesel::insert_into(s::user_stats)
+                .values(s::user_id.eq(user.0))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?
+        }
+        Scope::Team(team) => {
+            use team_stats::dsl as s;
+            diesel::insert_into(s::team_stats)
+                .values(s::team_id.eq(team.0))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(())
 }
 
 /// Adds to the day rows. Update first, insert when missing: an insert candidate carrying a

@@ -171,15 +171,14 @@ async fn run(mut socket: WebSocketStream, state: AppState, token: Option<String>
             next = outgoing.recv() => {
                 // `None`: the session and its forwarders are gone.
                 let Some(next) = next else { break };
-                let last = matches!(next, Outgoing::Close(..));
                 // The write first: a session that just ended still gets its close frame out;
                 // only a write that cannot finish gives way.
-                let written = tokio::select! {
+                let more = tokio::select! {
                     biased;
-                    written = socket.send(frame(next)) => written.is_ok(),
+                    more = write(&mut socket, next) => more,
                     _ = &mut ended => false,
                 };
-                if !written || last {
+                if !more {
                     break;
                 }
             }
@@ -206,8 +205,7 @@ async fn run(mut socket: WebSocketStream, state: AppState, token: Option<String>
             _ = &mut ended => {
                 let flush = async {
                     while let Ok(next) = outgoing.try_recv() {
-                        let last = matches!(next, Outgoing::Close(..));
-                        if socket.send(frame(next)).await.is_err() || last {
+                        if !write(&mut socket, next).await {
                             break;
                         }
                     }
@@ -221,10 +219,13 @@ async fn run(mut socket: WebSocketStream, state: AppState, token: Option<String>
     let _ = tokio::time::timeout(Duration::from_secs(1), socket.close()).await;
 }
 
-fn frame(outgoing: Outgoing) -> Message {
-    match outgoing {
-        Outgoing::Text(text) => Message::Text(text),
-        Outgoing::Ping => Message::Ping(Vec::new()),
-        Outgoing::Close(code, reason) => Message::close_with(CloseCode::from(code), reason),
-    }
+/// Writes one frame; false when nothing more may follow (the socket failed, or it was the
+/// close frame).
+async fn write(socket: &mut WebSocketStream, outgoing: Outgoing) -> bool {
+    let (frame, last) = match outgoing {
+        Outgoing::Text(text) => (Message::Text(text), false),
+        Outgoing::Ping => (Message::Ping(Vec::new()), false),
+        Outgoing::Close(code, reason) => (Message::close_with(CloseCode::from(code), reason), true),
+    };
+    socket.send(frame).await.is_ok() && !last
 }
