@@ -1,5 +1,6 @@
-//! The load generator's HTTP and WebSocket client.
+//! The load generator's HTTP and WebSocket client, for one server or the nodes of a cluster.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -15,13 +16,20 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Registrations in flight at once (each costs the server an Argon2 hash).
 const REGISTER_CONCURRENCY: usize = 16;
+/// The longest any one HTTP request or WebSocket handshake may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Talks to one server.
+/// One server: the REST base URL and the WebSocket base URL.
+struct Node {
+    base: String,
+    ws: String,
+}
+
+/// Talks to the nodes (one server, or several serving one database).
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
-    base: String,
-    ws: String,
+    nodes: Arc<[Node]>,
 }
 
 /// A registered user with its open, subscribed session.
@@ -29,6 +37,10 @@ pub struct LiveUser {
     index: usize,
     /// The user's access token.
     pub token: String,
+    /// The node its writes go to.
+    writer: usize,
+    /// The node its WebSocket session is on.
+    subscriber: usize,
     socket: Socket,
     version: i64,
 }
@@ -40,57 +52,75 @@ pub struct WriteOutcome {
     pub answered: Option<Duration>,
     /// From sending the request to the matching delta on the user's socket.
     pub delivered: Option<Duration>,
+    /// Whether the write and the session were on different nodes.
+    pub cross_node: bool,
     /// What went wrong, if anything.
     pub error: Option<String>,
 }
 
 impl Client {
-    /// A client for the server at `url` (loopback only).
-    pub fn new(url: &str) -> anyhow::Result<Self> {
-        let parsed = url::Url::parse(url).with_context(|| format!("{url} is not a URL"))?;
-        ensure_loopback(&parsed)?;
-        let base = url.trim_end_matches('/').to_owned();
-        let ws = base.replacen("http", "ws", 1);
+    /// A client for the servers at `urls`, in order (at least one; loopback only).
+    pub fn new(urls: &[String]) -> anyhow::Result<Self> {
+        let nodes = urls
+            .iter()
+            .map(|url| {
+                let url = url.trim();
+                let parsed = url::Url::parse(url).with_context(|| format!("{url} is not a URL"))?;
+                ensure_loopback(&parsed)?;
+                let base = url.trim_end_matches('/').to_owned();
+                let ws = base.replacen("http", "ws", 1);
+                Ok(Node { base, ws })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if nodes.is_empty() {
+            bail!("give at least one --url");
+        }
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(1024)
+            .timeout(REQUEST_TIMEOUT)
             .build()?;
-        Ok(Self { http, base, ws })
+        Ok(Self {
+            http,
+            nodes: nodes.into(),
+        })
     }
 
-    /// Registers one user; answers its access token.
+    /// The nodes' URLs, in order.
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(|node| node.base.clone()).collect()
+    }
+
+    /// How many nodes there are.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Where user `index` writes and where its session is: writers round-robin over the
+    /// nodes, and the session on the next node, so with two or more nodes every delta has to
+    /// cross from one server to another.
+    pub fn placement(&self, index: usize) -> (usize, usize) {
+        let writer = index % self.nodes.len();
+        (writer, (writer + 1) % self.nodes.len())
+    }
+
+    /// Registers one user through the first node; answers its access token.
     pub async fn register_one(&self, tag: &str) -> anyhow::Result<String> {
         let suffix = uuid::Uuid::now_v7().simple().to_string();
-        let body = json!({
-            "email": format!("loadgen-{tag}-{}@example.com", &suffix[24..]),
-            "password": "loadgen-password",
-            "display_name": "Load",
-        });
-        let response = self
-            .http
-            .post(format!("{}/api/v1/auth/register", self.base))
-            .json(&body)
-            .send()
-            .await?;
-        if response.status() != 201 {
-            bail!("registration answered {}", response.status());
-        }
-        let session: Value = response.json().await?;
-        Ok(session["access_token"]
-            .as_str()
-            .context("no access token")?
-            .to_owned())
+        let email = format!("loadgen-{tag}-{}@example.com", &suffix[24..]);
+        self.register(0, &email, "Load").await
     }
 
-    /// The server's address (for sockets opened by hand).
+    /// The first node's address (for sockets opened by hand).
     pub fn socket_addr(&self) -> anyhow::Result<std::net::SocketAddr> {
-        let url = url::Url::parse(&self.base)?;
+        let url = url::Url::parse(&self.nodes[0].base)?;
         url.socket_addrs(|| Some(80))?
             .into_iter()
             .next()
             .context("the URL names no address")
     }
 
-    /// Registers `count` users and opens a subscribed session for each.
+    /// Registers `count` users and opens a subscribed session for each (see
+    /// [`Client::placement`]).
     pub async fn open_users(&self, count: usize, tag: &str) -> anyhow::Result<Vec<LiveUser>> {
         let opened: Vec<anyhow::Result<LiveUser>> = stream::iter(0..count)
             .map(|index| async move { for_user(self.open_user(index, tag).await, index) })
@@ -100,31 +130,21 @@ impl Client {
         opened.into_iter().collect()
     }
 
+    /// Registers through the user's writer node, opens the session on its subscriber node.
     async fn open_user(&self, index: usize, tag: &str) -> anyhow::Result<LiveUser> {
-        let body = json!({
-            "email": format!("loadgen-{tag}-{index}@example.com"),
-            "password": "loadgen-password",
-            "display_name": format!("Load {index}"),
-        });
-        let response = self
-            .http
-            .post(format!("{}/api/v1/auth/register", self.base))
-            .json(&body)
-            .send()
+        let (writer, subscriber) = self.placement(index);
+        let email = format!("loadgen-{tag}-{index}@example.com");
+        let token = self
+            .register(writer, &email, &format!("Load {index}"))
             .await?;
-        if response.status() != 201 {
-            bail!(
-                "registration answered {} (run the server with --no-rate-limit)",
-                response.status()
-            );
-        }
-        let session: Value = response.json().await?;
-        let token = session["access_token"]
-            .as_str()
-            .context("no access token")?
-            .to_owned();
-        let (mut socket, _) =
-            connect_async(format!("{}/api/v1/ws?access_token={token}", self.ws)).await?;
+        let url = format!(
+            "{}/api/v1/ws?access_token={token}",
+            self.nodes[subscriber].ws
+        );
+        let (mut socket, _) = tokio::time::timeout(REQUEST_TIMEOUT, connect_async(url))
+            .await
+            .with_context(|| format!("node {subscriber}: the WebSocket handshake timed out"))?
+            .with_context(|| format!("node {subscriber}: no WebSocket session"))?;
         socket
             .send(Message::Text(
                 json!({ "type": "subscribe", "topic": "user" })
@@ -139,13 +159,42 @@ impl Client {
         Ok(LiveUser {
             index,
             token,
+            writer,
+            subscriber,
             socket,
             version,
         })
     }
 
-    /// Creates one task as `user` and waits for its delta; gives the user back unless its
-    /// socket broke.
+    /// Registers one user through `node`; answers its access token.
+    async fn register(&self, node: usize, email: &str, name: &str) -> anyhow::Result<String> {
+        let body = json!({
+            "email": email,
+            "password": "loadgen-password",
+            "display_name": name,
+        });
+        let response = self
+            .http
+            .post(format!("{}/api/v1/auth/register", self.nodes[node].base))
+            .json(&body)
+            .send()
+            .await
+            .with_context(|| format!("node {node}: registration failed"))?;
+        if response.status() != 201 {
+            bail!(
+                "node {node}: registration answered {} (run the server with --no-rate-limit)",
+                response.status()
+            );
+        }
+        let session: Value = response.json().await?;
+        Ok(session["access_token"]
+            .as_str()
+            .context("no access token")?
+            .to_owned())
+    }
+
+    /// Creates one task as `user` through its writer node and waits for its delta on its
+    /// session; gives the user back unless its socket broke.
     pub async fn write_and_await_delta(
         &self,
         mut user: LiveUser,
@@ -154,9 +203,10 @@ impl Client {
     ) -> (Option<LiveUser>, WriteOutcome) {
         let sent = Instant::now();
         let expected = user.version + 1;
+        let (writer, subscriber) = (user.writer, user.subscriber);
         let request = self
             .http
-            .post(format!("{}/api/v1/tasks", self.base))
+            .post(format!("{}/api/v1/tasks", self.nodes[writer].base))
             .bearer_auth(&user.token)
             .json(&json!({ "title": format!("loadgen task {seq}") }))
             .send();
@@ -165,8 +215,8 @@ impl Client {
             let answered = sent.elapsed();
             match response {
                 Ok(r) if r.status() == 201 => Ok(answered),
-                Ok(r) => Err(format!("write answered {}", r.status())),
-                Err(err) => Err(format!("write failed: {err}")),
+                Ok(r) => Err(format!("write to node {writer} answered {}", r.status())),
+                Err(err) => Err(format!("write to node {writer} failed: {err}")),
             }
         };
         let delta = async {
@@ -187,7 +237,12 @@ impl Client {
                         }
                     }
                     Ok(_) => {}
-                    Err(err) => return Err(format!("no delta for user {}: {err}", user.index)),
+                    Err(err) => {
+                        return Err(format!(
+                            "no delta for user {} on node {subscriber} (written through node {writer}): {err}",
+                            user.index
+                        ));
+                    }
                 }
             }
         };
@@ -199,16 +254,20 @@ impl Client {
         let outcome = WriteOutcome {
             answered: answered.as_ref().ok().copied(),
             delivered: delivered.as_ref().ok().copied(),
+            cross_node: writer != subscriber,
             error: answered.err().or(delivered.err()),
         };
         ((!broken).then_some(user), outcome)
     }
 
-    /// One statistics read; whether it answered 200.
-    pub async fn get_statistics(&self, token: &str) -> bool {
+    /// One statistics read from `node`; whether it answered 200.
+    pub async fn get_statistics(&self, node: usize, token: &str) -> bool {
         let response = self
             .http
-            .get(format!("{}/api/v1/dashboard/statistics", self.base))
+            .get(format!(
+                "{}/api/v1/dashboard/statistics",
+                self.nodes[node].base
+            ))
             .bearer_auth(token)
             .send()
             .await;

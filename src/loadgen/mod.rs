@@ -4,7 +4,13 @@
 //! moment its request is sent to the moment the matching delta arrives on the user's socket.
 //! A second phase measures `GET /api/v1/dashboard/statistics` throughput.
 //!
-//! Run the server with `--no-rate-limit` (documented configuration): the load is far above
+//! Given several `--url`s (the nodes of a cluster on one database), user `i` registers and
+//! writes through node `i mod N` and holds its session on node `(i + 1) mod N`: writes go
+//! round-robin over the nodes and, with two or more nodes, every delta crosses from one
+//! server to another. The report keeps same-node and cross-node latency apart, and the read
+//! phase spreads its readers over all nodes.
+//!
+//! Run the servers with `--no-rate-limit` (documented configuration): the load is far above
 //! the default per-user limits on purpose.
 
 mod client;
@@ -24,13 +30,18 @@ use report::{Histogram, Report};
 /// `loadgen`'s settings.
 #[derive(Debug, Clone, Args)]
 pub struct LoadgenArgs {
-    /// The server, on this machine only (loopback).
+    /// The server, on this machine only (loopback). Give it several times, or
+    /// comma-separated, for the nodes of one cluster (one database, one JWT secret; at most
+    /// 64): user i registers and writes through node i mod N and holds its WebSocket session
+    /// on node (i + 1) mod N, so with two or more nodes every delta is measured cross-node.
     #[arg(
-        long,
+        long = "url",
+        value_name = "URL",
         env = "TASKPULSE_LOADGEN_URL",
+        value_delimiter = ',',
         default_value = "http://127.0.0.1:8080"
     )]
-    pub url: String,
+    pub urls: Vec<String>,
     /// Users to register, each with one WebSocket session.
     #[arg(long, env = "TASKPULSE_LOADGEN_USERS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=50_000))]
     pub users: u32,
@@ -43,14 +54,14 @@ pub struct LoadgenArgs {
     /// How long the statistics-read phase lasts (`0s` skips it).
     #[arg(long, env = "TASKPULSE_LOADGEN_READ_DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
     pub read_duration: Duration,
-    /// Concurrent readers in the read phase.
+    /// Concurrent readers in the read phase, spread over the nodes.
     #[arg(long, env = "TASKPULSE_LOADGEN_READERS", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub readers: u32,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
     /// Instead of the load: open this many idle subscribed sessions and report the server's
-    /// memory per session (needs `--server-pid`).
+    /// memory per session (needs `--server-pid` and exactly one `--url`).
     #[arg(long, requires = "server_pid", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub idle_sessions: Option<u32>,
     /// The server's process id, to read its resident memory (same machine).
@@ -59,6 +70,8 @@ pub struct LoadgenArgs {
 }
 
 const MAX_DURATION: Duration = Duration::from_secs(600);
+/// The most `--url`s one run may name.
+const MAX_NODES: usize = 64;
 /// A write whose delta has not arrived by then counts as an error.
 const DELTA_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -70,21 +83,28 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
             humantime::format_duration(MAX_DURATION)
         );
     }
-    crate::limits::raise_open_file_limit(u64::from(args.users) * 2 + 256);
-    let client = Client::new(&args.url)?;
+    if args.urls.len() > MAX_NODES {
+        bail!("at most {MAX_NODES} --url values, not {}", args.urls.len());
+    }
+    let client = Client::new(&args.urls)?;
+    crate::limits::raise_open_file_limit(u64::from(args.users) * 2 + u64::from(args.readers) + 256);
     if let (Some(sessions), Some(pid)) = (args.idle_sessions, args.server_pid) {
+        if client.node_count() != 1 {
+            bail!("--idle-sessions measures one server: give exactly one --url");
+        }
         crate::limits::raise_open_file_limit(u64::from(sessions) * 2 + 256);
         return idle::measure(&client, sessions as usize, pid, args.json).await;
     }
     let run_tag = uuid::Uuid::now_v7().simple().to_string()[24..].to_owned();
 
     eprintln!(
-        "loadgen: registering {} users and opening their sessions…",
-        args.users
+        "loadgen: registering {} users and opening their sessions on {} node(s)…",
+        args.users,
+        client.node_count()
     );
     let users = client.open_users(args.users as usize, &run_tag).await?;
     let tokens: Arc<Vec<String>> = Arc::new(users.iter().map(|u| u.token.clone()).collect());
-    let mut report = Report::default();
+    let mut report = Report::new(client.urls());
 
     eprintln!(
         "loadgen: writing at {}/s for {}…",
@@ -163,7 +183,8 @@ async fn write_phase(
     Ok(())
 }
 
-/// Closed-loop reads: each reader asks for a random user's statistics as fast as it can.
+/// Closed-loop reads: each reader asks its node (reader r: node r mod N) for a random user's
+/// statistics as fast as it can.
 async fn read_phase(
     client: &Client,
     tokens: Arc<Vec<String>>,
@@ -175,6 +196,7 @@ async fn read_phase(
     let readers: Vec<_> = (0..args.readers)
         .map(|reader| {
             let (client, tokens) = (client.clone(), Arc::clone(&tokens));
+            let node = reader as usize % client.node_count();
             tokio::spawn(async move {
                 let mut latency = Histogram::new();
                 let (mut ok, mut errors) = (0u64, 0u64);
@@ -183,7 +205,7 @@ async fn read_phase(
                     n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
                     let token = &tokens[n % tokens.len()];
                     let sent = Instant::now();
-                    if client.get_statistics(token).await {
+                    if client.get_statistics(node, token).await {
                         ok += 1;
                         latency.record(sent.elapsed());
                     } else {

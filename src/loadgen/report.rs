@@ -35,19 +35,34 @@ impl Histogram {
         self.0.value_at_quantile(quantile) as f64 / 1000.0
     }
 
-    /// `{p50, p90, p99, p999, max}` in milliseconds.
+    /// `{p50, p90, p99, p999, max, count}` in milliseconds.
     pub fn summary(&self) -> Value {
         json!({
             "p50": self.ms(0.5), "p90": self.ms(0.9), "p99": self.ms(0.99), "p999": self.ms(0.999),
             "max": self.0.max() as f64 / 1000.0, "count": self.0.len(),
         })
     }
+
+    /// [`Histogram::summary`], or null when nothing was recorded.
+    fn summary_or_null(&self) -> Value {
+        if self.0.is_empty() {
+            Value::Null
+        } else {
+            self.summary()
+        }
+    }
 }
 
 /// Everything measured.
 pub struct Report {
-    /// Write request to matching WebSocket delta.
+    /// The nodes' URLs, in order (node 0 first).
+    pub nodes: Vec<String>,
+    /// Write request to matching WebSocket delta, every write.
     pub delivered: Histogram,
+    /// The same, for writes whose session was on the node that took the write.
+    pub delivered_same_node: Histogram,
+    /// The same, for writes whose session was on another node.
+    pub delivered_cross_node: Histogram,
     /// Write request to its answer.
     pub answered: Histogram,
     /// Writes started.
@@ -70,10 +85,14 @@ pub struct Report {
     first_error: Option<String>,
 }
 
-impl Default for Report {
-    fn default() -> Self {
+impl Report {
+    /// An empty report for a run against `nodes`.
+    pub fn new(nodes: Vec<String>) -> Self {
         Self {
+            nodes,
             delivered: Histogram::new(),
+            delivered_same_node: Histogram::new(),
+            delivered_cross_node: Histogram::new(),
             answered: Histogram::new(),
             writes_sent: 0,
             missed_ticks: 0,
@@ -87,9 +106,7 @@ impl Default for Report {
             first_error: None,
         }
     }
-}
 
-impl Report {
     /// Adds one write's outcome.
     pub fn record(&mut self, outcome: WriteOutcome) {
         self.finished += 1;
@@ -98,6 +115,11 @@ impl Report {
         }
         if let Some(delivered) = outcome.delivered {
             self.delivered.record(delivered);
+            if outcome.cross_node {
+                self.delivered_cross_node.record(delivered);
+            } else {
+                self.delivered_same_node.record(delivered);
+            }
         }
         if let Some(error) = outcome.error {
             self.write_errors += 1;
@@ -118,13 +140,25 @@ impl Report {
         }
     }
 
-    /// The report as one JSON object.
+    fn writes_per_second(&self) -> f64 {
+        if self.write_seconds > 0.0 {
+            self.writes_sent as f64 / self.write_seconds
+        } else {
+            0.0
+        }
+    }
+
+    /// The report as one JSON object. `commit_to_ws_ms` covers every write; the same-node and
+    /// cross-node figures are null when no write of that kind was measured.
     pub fn json(&self) -> Value {
         json!({
+            "nodes": self.nodes,
             "commit_to_ws_ms": self.delivered.summary(),
+            "same_node_commit_to_ws_ms": self.delivered_same_node.summary_or_null(),
+            "cross_node_commit_to_ws_ms": self.delivered_cross_node.summary_or_null(),
             "write_ms": self.answered.summary(),
             "writes": self.writes_sent,
-            "writes_per_second": if self.write_seconds > 0.0 { self.writes_sent as f64 / self.write_seconds } else { 0.0 },
+            "writes_per_second": self.writes_per_second(),
             "missed_ticks": self.missed_ticks,
             "stats_get_rps": self.stats_rps(),
             "stats_get_ms": self.read_latency.summary(),
@@ -137,30 +171,39 @@ impl Report {
     pub fn table(&self) -> String {
         let row = |name: &str, h: &Histogram| {
             format!(
-                "{name:<22} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}\n",
+                "{name:<22} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9}\n",
                 h.ms(0.5),
                 h.ms(0.9),
                 h.ms(0.99),
                 h.ms(0.999),
-                h.0.max() as f64 / 1000.0
+                h.0.max() as f64 / 1000.0,
+                h.0.len()
             )
         };
-        let mut out = format!(
-            "{:<22} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
-            "latency (ms)", "p50", "p90", "p99", "p99.9", "max"
+        let mut out = String::new();
+        for (index, url) in self.nodes.iter().enumerate() {
+            out += &format!("node {index}: {url}\n");
+        }
+        out += &format!(
+            "{:<22} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+            "latency (ms)", "p50", "p90", "p99", "p99.9", "max", "count"
         );
         out += &row("write → websocket", &self.delivered);
+        for (name, h) in [
+            ("  same node", &self.delivered_same_node),
+            ("  cross node", &self.delivered_cross_node),
+        ] {
+            if !h.0.is_empty() {
+                out += &row(name, h);
+            }
+        }
         out += &row("write answered", &self.answered);
         out += &row("statistics GET", &self.read_latency);
         out += &format!(
             "writes: {} in {:.1} s ({:.0}/s), missed ticks: {}\nstatistics GET: {:.0} req/s\nerrors: {}{}\n",
             self.writes_sent,
             self.write_seconds,
-            if self.write_seconds > 0.0 {
-                self.writes_sent as f64 / self.write_seconds
-            } else {
-                0.0
-            },
+            self.writes_per_second(),
             self.missed_ticks,
             self.stats_rps(),
             self.write_errors + self.read_errors,
