@@ -22,7 +22,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.log_format);
     let outcome = match cli.command {
-        Command::Serve(args) => serve::run(args).await,
+        Command::Serve(args) => serve::run(*args).await,
         Command::Migrate(args) => database::migrate_only(&args).await,
         Command::Seed(args) => seed::run(args).await,
         Command::Check(args) => check::run(args).await,

@@ -25,7 +25,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let database = database::prepare(&args.database, !args.no_migrate).await?;
 
-    let engine = Engine::start(database.pool.clone(), EngineConfig::default())
+    let engine_config = EngineConfig {
+        cluster: args.cluster.cluster_config(),
+        ..EngineConfig::default()
+    };
+    let node_id = engine_config.cluster.node_id.clone();
+    let engine = Engine::start(database.pool.clone(), engine_config)
         .await
         .context("cannot start the engine")?;
     let state = AppState::new(
@@ -38,7 +43,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let address = acceptor_address(&acceptor);
     // Tests and scripts read this line to learn the port; keep its shape.
     println!("taskpulse listening on http://{address}");
-    tracing::info!(%address, "listening");
+    tracing::info!(%address, node = %node_id, "listening");
 
     Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(

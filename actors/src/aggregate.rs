@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::config::EngineConfig;
@@ -36,12 +36,16 @@ pub(crate) enum AggregateMsg {
     Apply(Published, Option<Applied>),
     /// The current snapshot.
     Read(RpcReplyPort<Arc<Snapshot>>),
-    /// A new subscriber: replay the deltas after `since` if all are still held, else send a
-    /// snapshot; then every change.
+    /// A new subscriber: replay the deltas after `since` if all are still held (in memory,
+    /// or in `log`, read from the change log), else send a snapshot; then every change.
     Attach {
         outbox: Arc<Outbox>,
         since: Option<i64>,
+        log: Vec<Published>,
     },
+    /// Another node committed up to this version and the change log cannot say how: re-read
+    /// the row unless already there.
+    Reload(i64),
     /// A gap in versions was not filled in time.
     GapTimeout,
     /// Crash on purpose, to exercise supervision in tests.
@@ -105,7 +109,12 @@ impl Actor for AggregateActor {
                     let _ = reply.send(Arc::clone(current));
                 }
             }
-            AggregateMsg::Attach { outbox, since } => state.attach(outbox, since),
+            AggregateMsg::Attach { outbox, since, log } => state.attach(outbox, since, &log),
+            AggregateMsg::Reload(version) => {
+                if state.version() < version {
+                    Box::pin(state.rehydrate()).await?;
+                }
+            }
             AggregateMsg::GapTimeout => {
                 state.gap_timer_armed = false;
                 if state.has_gap() {
@@ -191,6 +200,7 @@ impl AggregateState {
         self.remember(Arc::clone(&published.delta), Arc::clone(&next));
         self.args.live.metrics.delta_applied();
         self.current = Some(next);
+        self.args.slot.set_replay_floor(self.replay_floor());
     }
 
     fn remember(&mut self, delta: Arc<Delta>, snapshot: Arc<Snapshot>) {
@@ -203,23 +213,75 @@ impl AggregateState {
         self.history.push_back((delta, snapshot));
     }
 
-    fn attach(&mut self, outbox: Arc<Outbox>, since: Option<i64>) {
+    fn attach(&mut self, outbox: Arc<Outbox>, since: Option<i64>, log: &[Published]) {
         let Some(current) = self.current.clone() else {
             return;
         };
-        let oldest_replayable = self
-            .history
-            .front()
-            .map_or(current.version, |(_, s)| s.version - 1);
-        match since {
-            Some(since) if since >= oldest_replayable && since <= current.version => {
-                for (delta, snapshot) in self.history.iter().filter(|(_, s)| s.version > since) {
-                    outbox.push_delta(Arc::clone(delta), Arc::clone(snapshot));
+        match since.and_then(|since| self.replay_after(&current, since, log)) {
+            Some(replay) => {
+                for (delta, snapshot) in replay {
+                    outbox.push_delta(delta, snapshot);
                 }
             }
-            _ => outbox.push_snapshot(current),
+            None => outbox.push_snapshot(current),
         }
         self.args.slot.add_subscriber(outbox);
+    }
+
+    /// The changes after `since` with the state after each, from memory when it reaches back
+    /// that far, else from the logged deltas: walking back from the current state with their
+    /// inverses rebuilds every state in between. `None` when neither covers the gap.
+    fn replay_after(
+        &self,
+        current: &Arc<Snapshot>,
+        since: i64,
+        log: &[Published],
+    ) -> Option<Vec<(Arc<Delta>, Arc<Snapshot>)>> {
+        if since > current.version || since < 0 {
+            return None;
+        }
+        if since >= self.replay_floor() {
+            let held = self.history.iter().filter(|(_, s)| s.version > since);
+            return Some(held.map(|(d, s)| (Arc::clone(d), Arc::clone(s))).collect());
+        }
+        let mut chain: BTreeMap<i64, (Arc<Delta>, DateTime<Utc>)> = (log.iter())
+            .filter(|p| p.version > since && p.version <= current.version)
+            .map(|p| (p.version, (Arc::clone(&p.delta), p.as_of)))
+            .collect();
+        for (delta, snapshot) in &self.history {
+            chain.insert(snapshot.version, (Arc::clone(delta), snapshot.as_of));
+        }
+        let complete = usize::try_from(current.version - since).ok() == Some(chain.len())
+            && chain.keys().next() == Some(&(since + 1));
+        if !complete {
+            return None;
+        }
+        let today = Utc::now().date_naive();
+        let mut aggregate = current.aggregate.clone();
+        let mut replay = Vec::with_capacity(chain.len());
+        for (version, (delta, as_of)) in chain.into_iter().rev() {
+            let undo = delta.inverse();
+            replay.push((
+                delta,
+                Arc::new(Snapshot {
+                    scope: current.scope,
+                    version,
+                    as_of,
+                    aggregate: aggregate.clone(),
+                }),
+            ));
+            aggregate.apply(&undo, today);
+        }
+        replay.reverse();
+        Some(replay)
+    }
+
+    /// The oldest version after which memory alone can replay.
+    fn replay_floor(&self) -> i64 {
+        match self.history.front() {
+            Some((_, first)) => first.version - 1,
+            None => self.version(),
+        }
     }
 
     /// Reads the row at an exact version and starts over from it.
@@ -255,6 +317,7 @@ impl AggregateState {
         self.history.clear();
         self.args.slot.publish(Arc::clone(&snapshot));
         self.current = Some(snapshot);
+        self.args.slot.set_replay_floor(self.replay_floor());
         if had_state || self.args.slot.has_subscribers() {
             self.args.slot.for_each_subscriber(Outbox::resync);
         }

@@ -1,50 +1,16 @@
-//! How committed deltas reach aggregate actors. Locally they go straight to the live actor of
-//! their scope (and the writer waits until they are applied: read-your-writes). A [`Bus`]
-//! carries them to other nodes; the in-process bus has none to reach, and a PostgreSQL
-//! LISTEN/NOTIFY bus drops in behind the same trait: it stages a NOTIFY inside the writing
-//! transaction (delivered only on commit) and feeds what it hears to [`deliver`].
+//! How committed deltas reach this node's aggregate actors: straight to the live actor of
+//! their scope, and the writer waits until they are applied (read-your-writes). What other
+//! nodes commit arrives through `cluster/`, which hands it to the same actors without waiting.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use diesel_async::AsyncPgConnection;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
 use crate::aggregate::AggregateMsg;
-use crate::error::Result;
 use crate::live::Live;
 use crate::store::aggregates::Published;
-
-/// A boxed future, for the object-safe trait below.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Carries committed deltas to the other nodes that share the database.
-pub trait Bus: Send + Sync + 'static {
-    /// Called inside the writing transaction, just before commit, with what it changed.
-    fn stage<'a>(
-        &'a self,
-        conn: &'a mut AsyncPgConnection,
-        batch: &'a [Published],
-    ) -> BoxFuture<'a, Result<()>>;
-}
-
-/// A single node: nothing to carry.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct InProcessBus;
-
-impl Bus for InProcessBus {
-    fn stage<'a>(
-        &'a self,
-        _: &'a mut AsyncPgConnection,
-        _: &'a [Published],
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async { Ok(()) })
-    }
-}
 
 /// One writer's wait for its deltas: counts the acknowledgements still out.
 struct AppliedBatch {

@@ -19,6 +19,8 @@ pub struct EngineConfig {
     pub applied_timeout: Duration,
     /// How long a call to an actor may take.
     pub call_timeout: Duration,
+    /// How this engine shares its database with other nodes.
+    pub cluster: ClusterConfig,
 }
 
 impl Default for EngineConfig {
@@ -30,6 +32,59 @@ impl Default for EngineConfig {
             subscriber_queue: 256,
             applied_timeout: Duration::from_secs(2),
             call_timeout: Duration::from_secs(5),
+            cluster: ClusterConfig::default(),
+        }
+    }
+}
+
+/// Several engines (nodes) on one database (DESIGN.md, "More than one node"). On by default:
+/// an engine cannot know whether it is alone.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// Off only for an engine that is sure to be alone on its database: no change log is
+    /// written and no other node is heard (writes are a little cheaper; resume is then served
+    /// from memory only).
+    pub enabled: bool,
+    /// This node's name in signals and health; unique per node (a random one by default).
+    pub node_id: String,
+    /// When other nodes are told that a scope moved.
+    pub signal: SignalMode,
+    /// How often the live scopes are compared with their rows, to heal lost signals and
+    /// revocations (the bound on how long any aggregate can stay stale).
+    pub heal_every: Duration,
+    /// The change log keeps the last this many versions of each aggregate…
+    pub log_keep_versions: i64,
+    /// …and nothing older than this.
+    pub log_keep_for: Duration,
+    /// How often the change log is pruned.
+    pub prune_every: Duration,
+    /// The most logged changes replayed to a resuming subscriber (beyond: a snapshot).
+    pub replay_limit: i64,
+}
+
+/// How a committed change is signalled to the other nodes (BENCHMARKS.md compares them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalMode {
+    /// A NOTIFY after commit, batched per node: committers never wait on the signal. A node
+    /// killed between commit and signal is covered by the periodic check.
+    AfterCommit,
+    /// A NOTIFY inside the writing transaction, delivered exactly with the commit; PostgreSQL
+    /// then serialises every committer on a database-wide lock.
+    InTransaction,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            // The random tail of a UUIDv7.
+            node_id: uuid::Uuid::now_v7().simple().to_string()[20..].to_owned(),
+            signal: SignalMode::AfterCommit,
+            heal_every: Duration::from_millis(500),
+            log_keep_versions: 1000,
+            log_keep_for: Duration::from_secs(24 * 3600),
+            prune_every: Duration::from_secs(30),
+            replay_limit: 1000,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod aggregate;
 mod bus;
+mod cluster;
 mod config;
 mod engine;
 mod error;
@@ -13,8 +14,8 @@ mod store;
 mod subscription;
 mod supervisor;
 
-pub use bus::{BoxFuture, Bus, InProcessBus};
-pub use config::EngineConfig;
+pub use cluster::ClusterLink;
+pub use config::{ClusterConfig, EngineConfig, SignalMode};
 pub use engine::{
     Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, Engine, MemberStat, NewTask, Page,
     SharedByMe, SharedOverview, SharedWithMe, Statistics, TaskPatch, TaskQuery, TaskScope,
@@ -22,7 +23,7 @@ pub use engine::{
 };
 pub use error::{Error, FieldError, Result};
 pub use live::Snapshot;
-pub use metrics::{DELIVERY_BUCKETS, MetricsSnapshot};
+pub use metrics::{CLUSTER_LAG_BUCKETS, ClusterFigures, DELIVERY_BUCKETS, MetricsSnapshot};
 pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};
 pub use stats::{Aggregate, Counts, DayCounts, Delta, MemberCounts, Scope};
 pub use store::aggregates::Published;

@@ -2,7 +2,7 @@
 //! published snapshot and the subscribers' outboxes (DESIGN.md: hot reads read a published
 //! snapshot, not the actor).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Instant;
 
@@ -62,6 +62,8 @@ pub(crate) struct Slot {
     current: RwLock<Option<Arc<Snapshot>>>,
     subscribers: Mutex<Vec<Arc<Outbox>>>,
     last_used_ms: AtomicU64,
+    /// The oldest version after which the actor can replay from memory (`i64::MAX`: none).
+    replay_floor: AtomicI64,
 }
 
 impl Slot {
@@ -72,6 +74,7 @@ impl Slot {
             current: RwLock::new(None),
             subscribers: Mutex::new(Vec::new()),
             last_used_ms: AtomicU64::new(now_ms),
+            replay_floor: AtomicI64::new(i64::MAX),
         }
     }
 
@@ -97,6 +100,16 @@ impl Slot {
     /// subscriber that falls back to the slot never sees an older state than its deltas.
     pub fn publish(&self, snapshot: Arc<Snapshot>) {
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(snapshot);
+    }
+
+    /// Whether a subscriber resuming after `since` can be served from the actor's memory
+    /// (otherwise the change log is read first).
+    pub fn replays_from_memory(&self, since: i64) -> bool {
+        since >= self.replay_floor.load(Ordering::Acquire)
+    }
+
+    pub fn set_replay_floor(&self, floor: i64) {
+        self.replay_floor.store(floor, Ordering::Release);
     }
 
     pub fn touch(&self, now_ms: u64) {
@@ -132,6 +145,31 @@ impl Slot {
             .unwrap_or_else(PoisonError::into_inner);
         subscribers.retain(|outbox| !outbox.is_closed());
         !subscribers.is_empty()
+    }
+
+    /// The users who subscribe now.
+    pub fn subscriber_users(&self) -> Vec<UserId> {
+        let mut users = Vec::new();
+        self.for_each_subscriber(|outbox| users.push(outbox.user));
+        users.sort_unstable();
+        users.dedup();
+        users
+    }
+
+    /// Revokes `user`'s subscriptions that were attached before `before` (a later one was
+    /// allowed by a membership check newer than the revocation's evidence).
+    pub fn revoke_attached_before(&self, user: UserId, before: Instant) {
+        let mut subscribers = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        subscribers.retain(|outbox| {
+            let revoke = outbox.user == user && outbox.attached_at < before;
+            if revoke {
+                outbox.revoke();
+            }
+            !revoke
+        });
     }
 
     /// Tells `user`'s subscribers (all when `None`) that they may no longer read this scope.

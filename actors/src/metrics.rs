@@ -9,6 +9,12 @@ pub const DELIVERY_BUCKETS: [f64; 12] = [
     0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 ];
 
+/// Upper bounds of the cross-node lag buckets (commit on one node to hand-over on another),
+/// in seconds.
+pub const CLUSTER_LAG_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
 /// Counters updated by the actors and the write path; cheap, lock-free.
 #[derive(Debug, Default)]
 pub(crate) struct EngineMetrics {
@@ -16,6 +22,110 @@ pub(crate) struct EngineMetrics {
     buckets: [AtomicU64; DELIVERY_BUCKETS.len()],
     deliveries: AtomicU64,
     delivery_micros: AtomicU64,
+    pub cluster: ClusterMetrics,
+}
+
+/// What the cluster machinery counts.
+#[derive(Debug, Default)]
+pub(crate) struct ClusterMetrics {
+    received: AtomicU64,
+    lag_buckets: [AtomicU64; CLUSTER_LAG_BUCKETS.len()],
+    lag_count: AtomicU64,
+    lag_micros: AtomicU64,
+    healed: AtomicU64,
+    signals_sent: AtomicU64,
+    signal_failures: AtomicU64,
+    listener_connects: AtomicU64,
+    pruned: AtomicU64,
+    log_bytes: AtomicU64,
+    log_rows: AtomicU64,
+}
+
+impl ClusterMetrics {
+    /// A change another node committed, handed to a live aggregate here `lag` after commit.
+    pub fn received(&self, lag: Duration) {
+        self.received.fetch_add(1, Ordering::Relaxed);
+        let seconds = lag.as_secs_f64();
+        if let Some(bucket) = CLUSTER_LAG_BUCKETS.iter().position(|b| seconds <= *b) {
+            self.lag_buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        }
+        self.lag_count.fetch_add(1, Ordering::Relaxed);
+        self.lag_micros.fetch_add(
+            u64::try_from(lag.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Scopes found behind their rows by the periodic check (a signal was lost or late).
+    pub fn healed(&self, scopes: usize) {
+        self.healed.fetch_add(scopes as u64, Ordering::Relaxed);
+    }
+
+    pub fn signal_sent(&self) {
+        self.signals_sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn signal_failed(&self) {
+        self.signal_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn listener_connected(&self) {
+        self.listener_connects.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn pruned(&self, rows: u64) {
+        self.pruned.fetch_add(rows, Ordering::Relaxed);
+    }
+
+    pub fn log_size(&self, bytes: u64, rows: u64) {
+        self.log_bytes.store(bytes, Ordering::Relaxed);
+        self.log_rows.store(rows, Ordering::Relaxed);
+    }
+
+    fn read(&self) -> ClusterFigures {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        ClusterFigures {
+            changes_received: load(&self.received),
+            lag_buckets: std::array::from_fn(|i| load(&self.lag_buckets[i])),
+            lag_count: load(&self.lag_count),
+            lag_seconds_sum: load(&self.lag_micros) as f64 / 1e6,
+            healed: load(&self.healed),
+            signals_sent: load(&self.signals_sent),
+            signal_failures: load(&self.signal_failures),
+            listener_connects: load(&self.listener_connects),
+            log_pruned: load(&self.pruned),
+            log_bytes: load(&self.log_bytes),
+            log_rows: load(&self.log_rows),
+        }
+    }
+}
+
+/// The cluster machinery's figures at one moment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterFigures {
+    /// Changes committed by other nodes and handed to live aggregates here.
+    pub changes_received: u64,
+    /// Of those, how many arrived within each bound of [`CLUSTER_LAG_BUCKETS`] after their
+    /// commit (not cumulative).
+    pub lag_buckets: [u64; CLUSTER_LAG_BUCKETS.len()],
+    /// The lag histogram's count.
+    pub lag_count: u64,
+    /// The lags, summed.
+    pub lag_seconds_sum: f64,
+    /// Scopes the periodic check found behind their rows and caught up.
+    pub healed: u64,
+    /// Signals (NOTIFYs) sent to the other nodes.
+    pub signals_sent: u64,
+    /// Signals that could not be sent (the periodic check covers them).
+    pub signal_failures: u64,
+    /// Times the listener connected (1 + reconnections).
+    pub listener_connects: u64,
+    /// Change-log rows pruned by this node.
+    pub log_pruned: u64,
+    /// The change log's size on disk, as last measured.
+    pub log_bytes: u64,
+    /// The change log's estimated row count, as last measured.
+    pub log_rows: u64,
 }
 
 impl EngineMetrics {
@@ -42,6 +152,7 @@ impl EngineMetrics {
             delivery_buckets: std::array::from_fn(|i| self.buckets[i].load(Ordering::Relaxed)),
             deliveries: self.deliveries.load(Ordering::Relaxed),
             delivery_seconds_sum: self.delivery_micros.load(Ordering::Relaxed) as f64 / 1e6,
+            cluster: self.cluster.read(),
         }
     }
 }
@@ -60,4 +171,6 @@ pub struct MetricsSnapshot {
     pub deliveries: u64,
     /// Their delivery time, summed.
     pub delivery_seconds_sum: f64,
+    /// Several nodes: what was heard, healed and pruned.
+    pub cluster: ClusterFigures,
 }

@@ -3,11 +3,11 @@
 //! every scope either version touches, so folding deltas always equals recounting.
 
 use std::collections::BTreeMap;
-use std::ops::AddAssign;
+use std::ops::{AddAssign, Neg};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Priority, TaskId, TaskStatus, TeamId, UserId};
 
@@ -21,7 +21,8 @@ pub enum Scope {
 }
 
 /// The counters an aggregate keeps (team scopes leave the sharing ones at zero).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Counts {
     /// Tasks pending.
     pub pending: i64,
@@ -84,8 +85,27 @@ impl AddAssign for Counts {
     }
 }
 
+impl Neg for Counts {
+    type Output = Counts;
+
+    fn neg(self) -> Counts {
+        Counts {
+            pending: -self.pending,
+            in_progress: -self.in_progress,
+            completed: -self.completed,
+            low: -self.low,
+            medium: -self.medium,
+            high: -self.high,
+            urgent: -self.urgent,
+            shared_with_me: -self.shared_with_me,
+            shared_by_me: -self.shared_by_me,
+        }
+    }
+}
+
 /// Tasks created and completed on one UTC day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DayCounts {
     /// Tasks created that day (that still exist).
     pub created: i64,
@@ -93,8 +113,20 @@ pub struct DayCounts {
     pub completed: i64,
 }
 
+impl Neg for DayCounts {
+    type Output = DayCounts;
+
+    fn neg(self) -> DayCounts {
+        DayCounts {
+            created: -self.created,
+            completed: -self.completed,
+        }
+    }
+}
+
 /// One owner's share of a team's tasks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MemberCounts {
     /// Team tasks they own.
     pub total: i64,
@@ -102,8 +134,19 @@ pub struct MemberCounts {
     pub completed: i64,
 }
 
+impl Neg for MemberCounts {
+    type Output = MemberCounts;
+
+    fn neg(self) -> MemberCounts {
+        MemberCounts {
+            total: -self.total,
+            completed: -self.completed,
+        }
+    }
+}
+
 /// How an open task's due date changes, for overdue counting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DueChange {
     /// The task.
     pub task: TaskId,
@@ -113,16 +156,21 @@ pub struct DueChange {
     pub after: Option<DateTime<Utc>>,
 }
 
-/// What one committed change does to one aggregate.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What one committed change does to one aggregate. Serialised into the change log, which
+/// other nodes and resuming clients read it back from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Delta {
     /// Counter changes.
     pub counts: Counts,
     /// Activity changes by day.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub days: BTreeMap<NaiveDate, DayCounts>,
     /// Changes to the due dates of open tasks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub due: Vec<DueChange>,
     /// Changes by task owner (team scopes only).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub members: BTreeMap<UserId, MemberCounts>,
 }
 
@@ -133,6 +181,23 @@ impl Delta {
             && self.days.values().all(|d| *d == DayCounts::default())
             && self.due.iter().all(|c| c.before == c.after)
             && self.members.values().all(|m| *m == MemberCounts::default())
+    }
+
+    /// The delta that undoes this one: applied after it, it restores the aggregate exactly
+    /// (resume walks back from the current state to rebuild the states between).
+    pub fn inverse(&self) -> Delta {
+        Delta {
+            counts: -self.counts,
+            days: self.days.iter().map(|(day, c)| (*day, -*c)).collect(),
+            due: (self.due.iter().rev())
+                .map(|change| DueChange {
+                    task: change.task,
+                    before: change.after,
+                    after: change.before,
+                })
+                .collect(),
+            members: self.members.iter().map(|(user, m)| (*user, -*m)).collect(),
+        }
     }
 
     /// Adds another delta of the same scope (for commands that change many tasks).

@@ -309,4 +309,46 @@ proptest! {
             prop_assert_eq!(folded, recounted, "scope {:?}", scope);
         }
     }
+
+    /// Walking back with inverse deltas restores every earlier state exactly (resume from
+    /// the change log rebuilds the states between a client's version and the current one).
+    #[test]
+    fn inverse_deltas_walk_back_exactly(ops in proptest::collection::vec(op(), 1..80)) {
+        let mut tasks = Vec::new();
+        let mut next_id = 0u8;
+        let scope = Scope::User(user(0));
+        let mut states = vec![Aggregate::default()];
+        let mut deltas = Vec::new();
+        for op in &ops {
+            if let Some((old, new)) = run(op, &mut tasks, &mut next_id)
+                && let Some(delta) = task_deltas(old.as_ref(), new.as_ref()).remove(&scope)
+            {
+                let mut next = states.last().cloned().unwrap_or_default();
+                next.apply(&delta, today());
+                states.push(next);
+                deltas.push(delta);
+            }
+        }
+        let mut walked = states.last().cloned().unwrap_or_default();
+        for (delta, before) in deltas.iter().rev().zip(states.iter().rev().skip(1)) {
+            walked.apply(&delta.inverse(), today());
+            prop_assert_eq!(&walked, before);
+        }
+    }
+
+    /// A delta survives the change log's JSON unchanged.
+    #[test]
+    fn deltas_round_trip_through_json(ops in proptest::collection::vec(op(), 1..40)) {
+        let mut tasks = Vec::new();
+        let mut next_id = 0u8;
+        for op in &ops {
+            if let Some((old, new)) = run(op, &mut tasks, &mut next_id) {
+                for delta in task_deltas(old.as_ref(), new.as_ref()).into_values() {
+                    let json = serde_json::to_value(&delta).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let back: Delta = serde_json::from_value(json).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    prop_assert_eq!(back, delta);
+                }
+            }
+        }
+    }
 }

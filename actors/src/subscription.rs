@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use tokio::sync::Notify;
 
@@ -44,6 +45,8 @@ struct OutboxState {
 /// The aggregate's side of a subscription.
 pub(crate) struct Outbox {
     pub user: UserId,
+    /// When the subscription was made (a revocation only ends older ones).
+    pub attached_at: Instant,
     capacity: usize,
     state: Mutex<OutboxState>,
     wake: Notify,
@@ -53,6 +56,7 @@ impl Outbox {
     pub fn new(user: UserId, capacity: usize) -> Self {
         Self {
             user,
+            attached_at: Instant::now(),
             capacity: capacity.max(1),
             state: Mutex::new(OutboxState::default()),
             wake: Notify::new(),

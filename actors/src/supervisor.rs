@@ -15,6 +15,7 @@ use crate::config::EngineConfig;
 use crate::live::{Live, Slot};
 use crate::stats::Scope;
 use crate::store::Pool;
+use crate::store::aggregates::Published;
 use crate::subscription::Outbox;
 
 /// A crash within this long of the previous one waits this long before the restart, so a
@@ -40,6 +41,8 @@ pub(crate) enum SupervisorMsg {
         scope: Scope,
         outbox: Arc<Outbox>,
         since: Option<i64>,
+        /// Logged changes after `since`, when memory might not reach back that far.
+        log: Vec<Published>,
         reply: RpcReplyPort<Arc<Slot>>,
     },
     /// The scope is gone (a deleted team): revoke its subscribers and stop its actor.
@@ -95,10 +98,11 @@ impl Actor for SupervisorActor {
                 scope,
                 outbox,
                 since,
+                log,
                 reply,
             } => {
                 let actor = state.ensure(&myself, scope).await?;
-                let _ = actor.cast(AggregateMsg::Attach { outbox, since });
+                let _ = actor.cast(AggregateMsg::Attach { outbox, since, log });
                 if let Some(slot) = state.args.live.slot(&scope) {
                     let _ = reply.send(slot);
                 }

@@ -6,7 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::{TestEngine, eventually};
-use taskpulse_actors::{EngineConfig, NewTask, Role, Scope, SubscriptionEvent, UserRef};
+use taskpulse_actors::{
+    ClusterConfig, EngineConfig, NewTask, Role, Scope, SubscriptionEvent, UserRef,
+};
 
 fn task(title: &str) -> NewTask {
     NewTask {
@@ -53,8 +55,13 @@ async fn subscribe_answers_a_snapshot_then_consecutive_deltas() -> anyhow::Resul
 
 #[tokio::test(flavor = "multi_thread")]
 async fn resuming_replays_held_deltas_and_falls_back_to_a_snapshot() -> anyhow::Result<()> {
+    // Memory alone: with no change log to read, what the actor holds is all it can replay.
     let config = EngineConfig {
         history_len: 3,
+        cluster: ClusterConfig {
+            enabled: false,
+            ..ClusterConfig::default()
+        },
         ..EngineConfig::default()
     };
     let t = TestEngine::with_config(config).await?;

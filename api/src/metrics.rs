@@ -13,7 +13,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, Prometheu
 use poem::PathPattern;
 use poem::web::Data;
 use poem::{Endpoint, IntoResponse, Request, Response, handler};
-use taskpulse_actors::{DELIVERY_BUCKETS, MetricsSnapshot};
+use taskpulse_actors::{CLUSTER_LAG_BUCKETS, DELIVERY_BUCKETS, MetricsSnapshot};
 
 use crate::state::AppState;
 
@@ -149,36 +149,111 @@ pub fn render(state: Data<&AppState>, metrics: Data<&Arc<Metrics>>) -> Response 
 
 /// The engine's own counters, already bucketed by the engine, in the exposition format.
 fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
-    const APPLIED: &str = "taskpulse_deltas_applied_total";
-    const DELIVERY: &str = "taskpulse_delta_delivery_seconds";
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    // Writing to a String cannot fail.
-    let _ = writeln!(
+    let cluster = &engine.cluster;
+    let counters = [
+        (
+            "taskpulse_deltas_applied_total",
+            "Deltas applied by live aggregates since start.",
+            engine.deltas_applied,
+        ),
+        (
+            "taskpulse_cluster_changes_received_total",
+            "Changes committed by other nodes and handed to live aggregates on this node.",
+            cluster.changes_received,
+        ),
+        (
+            "taskpulse_cluster_healed_total",
+            "Live aggregates the periodic check found behind their rows and caught up (lost or late signals).",
+            cluster.healed,
+        ),
+        (
+            "taskpulse_cluster_signals_sent_total",
+            "Signals (NOTIFY) sent to the other nodes.",
+            cluster.signals_sent,
+        ),
+        (
+            "taskpulse_cluster_signal_failures_total",
+            "Signals that could not be sent (the other nodes' periodic check covers them).",
+            cluster.signal_failures,
+        ),
+        (
+            "taskpulse_cluster_listener_connects_total",
+            "Times the cluster listener connected (1 + reconnections).",
+            cluster.listener_connects,
+        ),
+        (
+            "taskpulse_change_log_pruned_total",
+            "Change-log rows pruned by this node.",
+            cluster.log_pruned,
+        ),
+    ];
+    for (name, help, value) in counters {
+        // Writing to a String cannot fail.
+        let _ = writeln!(
+            text,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
+    let gauges = [
+        (
+            "taskpulse_change_log_bytes",
+            "The change log's size on disk, indexes included, as last measured.",
+            cluster.log_bytes,
+        ),
+        (
+            "taskpulse_change_log_rows",
+            "The change log's estimated row count, as last measured.",
+            cluster.log_rows,
+        ),
+    ];
+    for (name, help, value) in gauges {
+        let _ = writeln!(
+            text,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
+    }
+    render_histogram(
         text,
-        "# HELP {APPLIED} Deltas applied by live aggregates since start.\n\
-         # TYPE {APPLIED} counter\n\
-         {APPLIED} {}",
-        engine.deltas_applied
+        "taskpulse_delta_delivery_seconds",
+        "How long a write waited until its live aggregates reflected it.",
+        DELIVERY_BUCKETS
+            .iter()
+            .copied()
+            .zip(engine.delivery_buckets),
+        engine.deliveries,
+        engine.delivery_seconds_sum,
     );
-    let _ = writeln!(
+    render_histogram(
         text,
-        "# HELP {DELIVERY} How long a write waited until its live aggregates reflected it.\n\
-         # TYPE {DELIVERY} histogram"
+        "taskpulse_cluster_lag_seconds",
+        "From a change's commit on another node to its hand-over to a live aggregate on this one.",
+        CLUSTER_LAG_BUCKETS.iter().copied().zip(cluster.lag_buckets),
+        cluster.lag_count,
+        cluster.lag_seconds_sum,
     );
+}
+
+/// A histogram from per-bucket (not cumulative) counts.
+fn render_histogram(
+    text: &mut String,
+    name: &str,
+    help: &str,
+    buckets: impl Iterator<Item = (f64, u64)>,
+    count: u64,
+    sum: f64,
+) {
+    let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} histogram");
     let mut cumulative = 0;
-    for (bound, count) in DELIVERY_BUCKETS.iter().zip(engine.delivery_buckets) {
-        cumulative += count;
-        let _ = writeln!(text, "{DELIVERY}_bucket{{le=\"{bound}\"}} {cumulative}");
+    for (bound, in_bucket) in buckets {
+        cumulative += in_bucket;
+        let _ = writeln!(text, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
     }
     let _ = writeln!(
         text,
-        "{DELIVERY}_bucket{{le=\"+Inf\"}} {count}\n\
-         {DELIVERY}_sum {sum}\n\
-         {DELIVERY}_count {count}",
-        count = engine.deliveries,
-        sum = engine.delivery_seconds_sum,
+        "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
     );
 }
 
@@ -212,6 +287,7 @@ mod tests {
                 delivery_buckets: buckets,
                 deliveries: 4,
                 delivery_seconds_sum: 0.5,
+                cluster: Default::default(),
             },
         );
         assert!(

@@ -26,12 +26,13 @@ pub use tasks::{NewTask, Page, TaskPatch, TaskQuery, TaskScope};
 pub use teams::TeamDetail;
 
 use crate::aggregate::AggregateMsg;
-use crate::bus::{Bus, InProcessBus, deliver};
+use crate::bus::deliver;
+use crate::cluster::{Cluster, ClusterLink, Link, Node};
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
 use crate::live::{Live, Snapshot};
 use crate::metrics::MetricsSnapshot;
-use crate::model::UserId;
+use crate::model::{TeamId, UserId};
 use crate::stats::{DeltaSet, Scope};
 use crate::store::aggregates::{Published, apply_deltas};
 use crate::store::{Pool, PooledConnection};
@@ -57,7 +58,7 @@ struct Inner {
     pool: Pool,
     live: Arc<Live>,
     supervisor: ActorRef<SupervisorMsg>,
-    bus: Arc<dyn Bus>,
+    cluster: Cluster,
     config: Arc<EngineConfig>,
 }
 
@@ -68,17 +69,10 @@ impl Drop for Inner {
 }
 
 impl Engine {
-    /// Starts an engine on a pool, alone on its database.
+    /// Starts an engine on a pool. With `config.cluster` enabled (the default) it joins
+    /// whatever other engines share the database: their commits reach this one's aggregates
+    /// and subscribers, and this one's reach theirs.
     pub async fn start(pool: Pool, config: EngineConfig) -> Result<Self> {
-        Self::start_with_bus(pool, config, Arc::new(InProcessBus)).await
-    }
-
-    /// Starts an engine that shares its database with other nodes through `bus`.
-    pub async fn start_with_bus(
-        pool: Pool,
-        config: EngineConfig,
-        bus: Arc<dyn Bus>,
-    ) -> Result<Self> {
         let live = Arc::new(Live::new());
         let config = Arc::new(config);
         let args = SupervisorArguments {
@@ -89,12 +83,19 @@ impl Engine {
         let (supervisor, _) = Actor::spawn(None, SupervisorActor, args)
             .await
             .map_err(|err| Error::EngineUnavailable(err.to_string()))?;
+        let cluster = Cluster::start(Node {
+            pool: pool.clone(),
+            live: Arc::clone(&live),
+            supervisor: supervisor.clone(),
+            config: Arc::new(config.cluster.clone()),
+            link: Arc::new(Link::default()),
+        });
         Ok(Self {
             inner: Arc::new(Inner {
                 pool,
                 live,
                 supervisor,
-                bus,
+                cluster,
                 config,
             }),
         })
@@ -197,6 +198,12 @@ impl Engine {
     ) -> Result<Subscription> {
         let outbox = Arc::new(Outbox::new(subscriber, self.inner.config.subscriber_queue));
         let attach = Arc::clone(&outbox);
+        let log = match since_version {
+            Some(since) if !self.replays_from_memory(scope, since) => {
+                self.inner.cluster.history(scope, since).await
+            }
+            _ => Vec::new(),
+        };
         let reply = self
             .inner
             .supervisor
@@ -205,6 +212,7 @@ impl Engine {
                     scope,
                     outbox: attach,
                     since: since_version,
+                    log,
                     reply,
                 },
                 Some(self.inner.config.call_timeout),
@@ -221,6 +229,15 @@ impl Engine {
         }
     }
 
+    fn replays_from_memory(&self, scope: Scope, since: i64) -> bool {
+        (self.inner.live.slot(&scope)).is_some_and(|slot| slot.replays_from_memory(since))
+    }
+
+    /// How this node hears the others (for health).
+    pub fn cluster_link(&self) -> ClusterLink {
+        self.inner.cluster.link()
+    }
+
     /// Crashes the scope's actor on purpose (tests of supervision).
     #[doc(hidden)]
     pub async fn crash_aggregate(&self, scope: Scope) -> Result<()> {
@@ -234,27 +251,45 @@ impl Engine {
         Ok(self.inner.pool.get().await?)
     }
 
-    /// The end of every writing transaction: deltas to their rows, then to the bus.
+    /// The end of every writing transaction: deltas to their rows and to the change log.
     async fn finish(
         &self,
         conn: &mut AsyncPgConnection,
         deltas: DeltaSet,
     ) -> Result<Vec<Published>> {
         let published = apply_deltas(conn, deltas).await?;
-        self.inner.bus.stage(conn, &published).await?;
+        self.inner.cluster.stage(conn, &published).await?;
         Ok(published)
     }
 
-    /// After commit: to the live aggregates, waiting until they reflect it.
+    /// After commit: a signal to the other nodes (never waited for), then to this node's live
+    /// aggregates, waiting until they reflect it (read-your-writes).
     async fn publish(&self, published: Vec<Published>) {
+        self.inner.cluster.announce_moved(&published);
         self.deliver(published).await;
     }
 
-    /// Hands committed deltas to the live aggregates of this node and waits until they
-    /// reflect them. Writes through this engine do it themselves; a [`Bus`] listener calls it
-    /// with what other nodes committed (duplicates are harmless: versions tell).
+    /// Hands deltas to this node's live aggregates and waits until they reflect them; only
+    /// this node hears of them (benchmarks feed synthetic deltas through it).
+    #[doc(hidden)]
     pub async fn deliver(&self, batch: Vec<Published>) {
         deliver(&self.inner.live, batch, self.inner.config.applied_timeout).await;
+    }
+
+    /// After commit: `user` (everyone, when `None`: the team is gone) may no longer read the
+    /// team, on this node and on the others.
+    fn revoke(&self, team: TeamId, user: Option<UserId>) {
+        match user {
+            Some(user) => {
+                if let Some(slot) = self.inner.live.slot(&Scope::Team(team)) {
+                    slot.revoke(Some(user));
+                }
+            }
+            None => {
+                let _ = (self.inner.supervisor).cast(SupervisorMsg::Retire(Scope::Team(team)));
+            }
+        }
+        self.inner.cluster.announce_revoked(team, user);
     }
 
     /// Stops the scope's actor now if nobody subscribes to it (as idleness would); the next

@@ -15,7 +15,6 @@ use crate::store::schema::tasks as tasks_table;
 use crate::store::tasks as task_store;
 use crate::store::teams::{self as store, Member, TeamMembership};
 use crate::store::{AuditEntry, write_audit};
-use crate::supervisor::SupervisorMsg;
 
 /// A team with its members, as a member sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,9 +237,7 @@ impl Engine {
         })
         .await?;
         drop(conn);
-        if let Some(slot) = self.inner.live.slot(&Scope::Team(team)) {
-            slot.revoke(Some(user));
-        }
+        self.revoke(team, Some(user));
         Ok(())
     }
 
@@ -282,10 +279,7 @@ impl Engine {
             .await?;
         drop(conn);
         self.publish(published).await;
-        let _ = self
-            .inner
-            .supervisor
-            .cast(SupervisorMsg::Retire(Scope::Team(team)));
+        self.revoke(team, None);
         Ok(())
     }
 }

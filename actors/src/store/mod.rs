@@ -3,6 +3,7 @@
 
 pub(crate) mod aggregates;
 mod audit;
+pub(crate) mod change_log;
 mod embedded;
 pub(crate) mod hydrate;
 mod locate;

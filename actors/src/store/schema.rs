@@ -140,6 +140,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    aggregate_changes (scope_kind, scope_id, version) {
+        scope_kind -> Text,
+        scope_id -> Uuid,
+        version -> Int8,
+        delta -> Jsonb,
+        committed_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
@@ -166,4 +176,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_member_stats,
     user_activity,
     team_activity,
+    aggregate_changes,
 );

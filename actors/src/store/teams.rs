@@ -294,3 +294,22 @@ pub(crate) async fn user_exists(conn: &mut AsyncPgConnection, user: UserId) -> R
         .optional()?;
     Ok(found.is_some())
 }
+
+/// Who belongs to each of `wanted` that still exists: (team, member) pairs, and (team, `None`)
+/// for a team without members. Teams that are gone are absent.
+pub(crate) async fn members_of_teams(
+    conn: &mut AsyncPgConnection,
+    wanted: &[TeamId],
+) -> Result<Vec<(TeamId, Option<UserId>)>> {
+    let ids: Vec<Uuid> = wanted.iter().map(|t| t.0).collect();
+    let rows: Vec<(Uuid, Option<Uuid>)> = teams::table
+        .left_join(team_members::table)
+        .filter(teams::id.eq_any(ids))
+        .select((teams::id, team_members::user_id.nullable()))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(team, user)| (TeamId(team), user.map(UserId)))
+        .collect())
+}

@@ -35,6 +35,19 @@ impl TestEngine {
         Ok(Self { engine, pool, db })
     }
 
+    /// Another node: a second engine, with a pool of its own, on the same database.
+    pub async fn peer(&self, config: EngineConfig) -> anyhow::Result<Engine> {
+        let pool = connect_pool(
+            &self.db.url,
+            &PoolOptions {
+                max_size: 20,
+                connection_timeout: Duration::from_secs(10),
+            },
+        )
+        .await?;
+        Ok(Engine::start(pool, config).await?)
+    }
+
     /// A user with an aggregate row, as registration makes one.
     pub async fn user(&self, name: &str) -> anyhow::Result<UserId> {
         let id = UserId::new();

@@ -1,0 +1,172 @@
+//! Catching live scopes up with their rows: from a signal (the scopes another node says
+//! moved) or from the periodic check (every live scope against its row's version, every team
+//! subscription against the team's members). What the change log still holds is applied as
+//! deltas; a range it no longer covers makes the aggregate re-read its row.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use tokio::sync::Notify;
+
+use super::{Announcement, Node};
+use crate::aggregate::AggregateMsg;
+use crate::error::Result;
+use crate::model::{TeamId, UserId};
+use crate::stats::Scope;
+use crate::store::change_log::{self, Wanted};
+use crate::store::teams::members_of_teams;
+use crate::supervisor::SupervisorMsg;
+
+/// The most log rows read in one catch-up; scopes cut short re-read their rows.
+const READ_LIMIT: i64 = 10_000;
+/// Scopes per head query, so one check of many live scopes stays a few small queries.
+const HEADS_PER_QUERY: usize = 5_000;
+
+/// Brings each live scope up to at least its target version. Answers how many were behind.
+pub(crate) async fn catch_up(
+    node: &Node,
+    targets: impl IntoIterator<Item = (Scope, i64)>,
+) -> Result<usize> {
+    let wanted: Vec<Wanted> = targets
+        .into_iter()
+        .filter_map(|(scope, upto)| {
+            // A hydrating aggregate has no version yet: it reads its row itself.
+            let current = node.live.slot(&scope)?.current()?;
+            (current.version < upto).then_some(Wanted {
+                scope,
+                after: current.version,
+                upto,
+            })
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(0);
+    }
+    let changes = {
+        let mut conn = node.pool.get().await?;
+        change_log::read(&mut conn, &wanted, READ_LIMIT).await?
+    };
+    let now = Utc::now();
+    let mut reached: HashMap<Scope, i64> = HashMap::new();
+    for change in changes {
+        let lag = (now - change.as_of).to_std().unwrap_or_default();
+        node.live.metrics.cluster.received(lag);
+        node.link.heard(lag);
+        reached.insert(change.scope, change.version);
+        if let Some(actor) = node.live.slot(&change.scope).and_then(|slot| slot.actor()) {
+            let _ = actor.cast(AggregateMsg::Apply(change, None));
+        }
+    }
+    for want in &wanted {
+        if reached.get(&want.scope).is_none_or(|v| *v < want.upto) {
+            // Pruned from the log, or written by a node without one: the row is the truth.
+            if let Some(actor) = node.live.slot(&want.scope).and_then(|slot| slot.actor()) {
+                let _ = actor.cast(AggregateMsg::Reload(want.upto));
+            }
+        }
+    }
+    Ok(wanted.len())
+}
+
+/// Applies a revocation another node committed.
+pub(crate) fn revoke(node: &Node, team: TeamId, user: Option<UserId>) {
+    match user {
+        Some(user) => {
+            if let Some(slot) = node.live.slot(&Scope::Team(team)) {
+                slot.revoke_attached_before(user, Instant::now());
+            }
+        }
+        None => {
+            let _ = node
+                .supervisor
+                .cast(SupervisorMsg::Retire(Scope::Team(team)));
+        }
+    }
+}
+
+/// Runs the periodic check every `heal_every`, and at once when the listener (re)connects.
+pub(crate) async fn every_tick(node: Node, heal_now: Arc<Notify>) {
+    let mut tick = tokio::time::interval(node.config.heal_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = heal_now.notified() => {}
+        }
+        if let Err(err) = check(&node).await {
+            tracing::debug!(error = %err, "periodic cluster check failed; retrying on the next tick");
+        }
+    }
+}
+
+/// One periodic check: versions first, then team memberships.
+async fn check(node: &Node) -> Result<()> {
+    let scopes: Vec<Scope> = node.live.slots.iter().map(|entry| *entry.key()).collect();
+    for chunk in scopes.chunks(HEADS_PER_QUERY) {
+        let heads = {
+            let mut conn = node.pool.get().await?;
+            change_log::heads(&mut conn, chunk).await?
+        };
+        let behind = catch_up(node, heads).await?;
+        node.live.metrics.cluster.healed(behind);
+    }
+    check_memberships(node).await
+}
+
+/// Ends team subscriptions whose user is no longer a member, and retires teams that are gone,
+/// whatever became of the signals that said so.
+async fn check_memberships(node: &Node) -> Result<()> {
+    let subscribed: Vec<TeamId> = (node.live.slots.iter())
+        .filter(|entry| entry.value().has_subscribers())
+        .filter_map(|entry| match entry.key() {
+            Scope::Team(team) => Some(*team),
+            Scope::User(_) => None,
+        })
+        .collect();
+    if subscribed.is_empty() {
+        return Ok(());
+    }
+    // Only subscriptions older than this answer may be judged by it.
+    let asked = Instant::now();
+    let rows = {
+        let mut conn = node.pool.get().await?;
+        members_of_teams(&mut conn, &subscribed).await?
+    };
+    let mut members: HashMap<TeamId, HashSet<UserId>> = HashMap::new();
+    for (team, user) in rows {
+        let entry = members.entry(team).or_default();
+        entry.extend(user);
+    }
+    for team in subscribed {
+        let Some(members) = members.get(&team) else {
+            revoke(node, team, None);
+            continue;
+        };
+        let Some(slot) = node.live.slot(&Scope::Team(team)) else {
+            continue;
+        };
+        for user in slot.subscriber_users() {
+            if !members.contains(&user) {
+                slot.revoke_attached_before(user, asked);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies what a batch of signals announced.
+pub(crate) async fn heard(node: &Node, announcements: Vec<Announcement>) -> Result<()> {
+    let mut moved: HashMap<Scope, i64> = HashMap::new();
+    for announcement in announcements {
+        match announcement {
+            Announcement::Moved(scope, version) => {
+                let entry = moved.entry(scope).or_insert(version);
+                *entry = (*entry).max(version);
+            }
+            Announcement::Revoked(team, user) => revoke(node, team, user),
+        }
+    }
+    catch_up(node, moved).await.map(|_| ())
+}

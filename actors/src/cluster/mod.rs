@@ -1,0 +1,187 @@
+//! Several nodes on one database (DESIGN.md, "More than one node"). PostgreSQL is the whole
+//! cluster: each change is appended to the change log in its writing transaction, a small
+//! signal (NOTIFY) tells the other nodes which scopes moved, and each node reads the versions
+//! it lacks from the log. Signals are only hints: a periodic check compares every live scope
+//! with its row (and every team subscription with the team's members), so a lost signal or
+//! revocation is healed within `heal_every`.
+
+mod heal;
+mod listener;
+mod prune;
+mod signal;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use diesel_async::AsyncPgConnection;
+use ractor::ActorRef;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::config::{ClusterConfig, SignalMode};
+use crate::error::Result;
+use crate::live::Live;
+use crate::model::{TeamId, UserId};
+use crate::stats::Scope;
+use crate::store::Pool;
+use crate::store::aggregates::Published;
+use crate::store::change_log::{self, Wanted};
+use crate::supervisor::SupervisorMsg;
+
+pub(crate) use signal::Announcement;
+use signal::Signal;
+
+/// What the cluster's tasks work with: this node's live scopes and its database.
+#[derive(Clone)]
+pub(crate) struct Node {
+    pub pool: Pool,
+    pub live: Arc<Live>,
+    pub supervisor: ActorRef<SupervisorMsg>,
+    pub config: Arc<ClusterConfig>,
+    pub link: Arc<Link>,
+}
+
+/// The state of this node's link to the others, for health.
+#[derive(Debug, Default)]
+pub(crate) struct Link {
+    listening: AtomicBool,
+    last_lag_micros: AtomicU64,
+}
+
+/// How this node hears the others, as health reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterLink {
+    /// This node's id.
+    pub node_id: String,
+    /// Whether the cluster machinery runs (off: the node assumes it is alone).
+    pub enabled: bool,
+    /// Whether the listener is connected and listening now.
+    pub listening: bool,
+    /// How long after its commit the last change from another node reached this node.
+    pub last_lag: Option<Duration>,
+}
+
+/// The cluster side of one engine: announces its commits, hears the others'.
+pub(crate) struct Cluster {
+    node: Node,
+    announce: Option<mpsc::UnboundedSender<Announcement>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.tasks.iter().for_each(JoinHandle::abort);
+    }
+}
+
+impl Cluster {
+    /// Starts the listener, the periodic check, the pruner and the signal sender (none of them
+    /// when the cluster is off).
+    pub fn start(node: Node) -> Self {
+        if !node.config.enabled {
+            return Self {
+                node,
+                announce: None,
+                tasks: Vec::new(),
+            };
+        }
+        let (announce, queue) = mpsc::unbounded_channel();
+        let heal_now = Arc::new(Notify::new());
+        let tasks = vec![
+            tokio::spawn(signal::send_after_commit(node.clone(), queue)),
+            tokio::spawn(listener::listen(node.clone(), Arc::clone(&heal_now))),
+            tokio::spawn(heal::every_tick(node.clone(), heal_now)),
+            tokio::spawn(prune::every_tick(node.clone())),
+        ];
+        Self {
+            node,
+            announce: Some(announce),
+            tasks,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.node.config.enabled
+    }
+
+    /// Inside the writing transaction, after the rows were bumped: the change log, and the
+    /// signal too when it travels with the commit.
+    pub async fn stage(&self, conn: &mut AsyncPgConnection, published: &[Published]) -> Result<()> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        change_log::append(conn, published).await?;
+        if self.node.config.signal == SignalMode::InTransaction {
+            let announcements: Vec<Announcement> = signal::moved(published).collect();
+            signal::notify(
+                conn,
+                &Signal::pack(&self.node.config.node_id, &announcements),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// After commit: tell the other nodes which scopes moved.
+    pub fn announce_moved(&self, published: &[Published]) {
+        if self.node.config.signal == SignalMode::AfterCommit {
+            signal::moved(published).for_each(|a| self.send(a));
+        }
+    }
+
+    /// After commit: tell the other nodes that `user` (everyone: `None`) lost the team.
+    pub fn announce_revoked(&self, team: TeamId, user: Option<UserId>) {
+        self.send(Announcement::Revoked(team, user));
+    }
+
+    fn send(&self, announcement: Announcement) {
+        if let Some(announce) = &self.announce {
+            // Only fails once the sender task is gone, at shutdown.
+            let _ = announce.send(announcement);
+        }
+    }
+
+    /// The logged changes of `scope` after `since`, for a resuming subscriber (at most the
+    /// replay limit; empty when the cluster is off or the database does not answer).
+    pub async fn history(&self, scope: Scope, since: i64) -> Vec<Published> {
+        if !self.enabled() {
+            return Vec::new();
+        }
+        let wanted = [Wanted {
+            scope,
+            after: since,
+            upto: i64::MAX,
+        }];
+        let read = async {
+            let mut conn = self.node.pool.get().await?;
+            change_log::read(&mut conn, &wanted, self.node.config.replay_limit).await
+        };
+        read.await.unwrap_or_else(|err| {
+            tracing::debug!(error = %err, ?scope, "cannot read the change log to resume: a snapshot instead");
+            Vec::new()
+        })
+    }
+
+    pub fn link(&self) -> ClusterLink {
+        let link = &self.node.link;
+        let lag = link.last_lag_micros.load(Ordering::Relaxed);
+        ClusterLink {
+            node_id: self.node.config.node_id.clone(),
+            enabled: self.enabled(),
+            listening: link.listening.load(Ordering::Relaxed),
+            last_lag: (lag > 0).then(|| Duration::from_micros(lag)),
+        }
+    }
+}
+
+impl Link {
+    fn set_listening(&self, listening: bool) {
+        self.listening.store(listening, Ordering::Relaxed);
+    }
+
+    fn heard(&self, lag: Duration) {
+        let micros = u64::try_from(lag.as_micros()).unwrap_or(u64::MAX).max(1);
+        self.last_lag_micros.store(micros, Ordering::Relaxed);
+    }
+}

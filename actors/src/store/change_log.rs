@@ -1,0 +1,252 @@
+//! The change log (`aggregate_changes`): every aggregate change, appended in the transaction that
+//! bumps the aggregate's row. Nodes read the versions they lack from it, resuming subscribers
+//! replay from it, and it is pruned in the background. Also the aggregates' heads (the
+//! versions their rows are at), which the periodic check compares with what a node holds.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{Array, BigInt, Bool, Double, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::aggregates::Published;
+use crate::error::{Error, Result};
+use crate::model::{TeamId, UserId};
+use crate::stats::{Delta, Scope};
+
+/// How a scope is keyed in the log: its kind and its id.
+fn key(scope: Scope) -> (&'static str, Uuid) {
+    match scope {
+        Scope::User(user) => ("user", user.0),
+        Scope::Team(team) => ("team", team.0),
+    }
+}
+
+fn scope_of(kind: &str, id: Uuid) -> Option<Scope> {
+    match kind {
+        "user" => Some(Scope::User(UserId(id))),
+        "team" => Some(Scope::Team(TeamId(id))),
+        _ => None,
+    }
+}
+
+/// Appends a command's changes in one statement (any number of rows, one prepared plan).
+pub(crate) async fn append(conn: &mut AsyncPgConnection, batch: &[Published]) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let mut kinds = Vec::with_capacity(batch.len());
+    let mut ids = Vec::with_capacity(batch.len());
+    let mut versions = Vec::with_capacity(batch.len());
+    let mut deltas = Vec::with_capacity(batch.len());
+    let mut times = Vec::with_capacity(batch.len());
+    for published in batch {
+        let (kind, id) = key(published.scope);
+        kinds.push(kind);
+        ids.push(id);
+        versions.push(published.version);
+        deltas.push(serde_json::to_string(&*published.delta).map_err(encoding)?);
+        times.push(published.as_of);
+    }
+    diesel::sql_query(
+        "INSERT INTO aggregate_changes (scope_kind, scope_id, version, delta, committed_at) \
+         SELECT * FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::text[]::jsonb[], $5::timestamptz[])",
+    )
+    .bind::<Array<Text>, _>(kinds)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<BigInt>, _>(versions)
+    .bind::<Array<Text>, _>(deltas)
+    .bind::<Array<Timestamptz>, _>(times)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn encoding(err: serde_json::Error) -> Error {
+    Error::Unavailable(format!("a change could not be encoded: {err}"))
+}
+
+/// What to read of one scope's history: the versions after `after`, up to `upto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Wanted {
+    pub scope: Scope,
+    pub after: i64,
+    pub upto: i64,
+}
+
+#[derive(QueryableByName)]
+struct ChangeRow {
+    #[diesel(sql_type = Text)]
+    scope_kind: String,
+    #[diesel(sql_type = SqlUuid)]
+    scope_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+    #[diesel(sql_type = Text)]
+    delta: String,
+    #[diesel(sql_type = Timestamptz)]
+    committed_at: DateTime<Utc>,
+}
+
+/// The logged changes in each wanted range, by scope then version, at most `limit` in all.
+/// Ranges the log no longer (or never) covered come back short: the caller decides.
+pub(crate) async fn read(
+    conn: &mut AsyncPgConnection,
+    wanted: &[Wanted],
+    limit: i64,
+) -> Result<Vec<Published>> {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (kinds, ids): (Vec<&str>, Vec<Uuid>) = wanted.iter().map(|w| key(w.scope)).unzip();
+    let afters: Vec<i64> = wanted.iter().map(|w| w.after).collect();
+    let uptos: Vec<i64> = wanted.iter().map(|w| w.upto).collect();
+    let rows: Vec<ChangeRow> = diesel::sql_query(
+        "SELECT c.scope_kind, c.scope_id, c.version, c.delta::text AS delta, c.committed_at \
+         FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::bigint[]) AS w(kind, id, after, upto) \
+         JOIN aggregate_changes c \
+           ON c.scope_kind = w.kind AND c.scope_id = w.id AND c.version > w.after AND c.version <= w.upto \
+         ORDER BY c.scope_kind, c.scope_id, c.version \
+         LIMIT $5",
+    )
+    .bind::<Array<Text>, _>(kinds)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<BigInt>, _>(afters)
+    .bind::<Array<BigInt>, _>(uptos)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    rows.into_iter()
+        .filter_map(|row| {
+            let scope = scope_of(&row.scope_kind, row.scope_id)?;
+            Some((scope, row))
+        })
+        .map(|(scope, row)| {
+            let delta: Delta = serde_json::from_str(&row.delta).map_err(encoding)?;
+            Ok(Published {
+                scope,
+                version: row.version,
+                as_of: row.committed_at,
+                delta: Arc::new(delta),
+            })
+        })
+        .collect()
+}
+
+#[derive(QueryableByName)]
+struct HeadRow {
+    #[diesel(sql_type = Text)]
+    scope_kind: String,
+    #[diesel(sql_type = SqlUuid)]
+    scope_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+}
+
+/// The versions the scopes' rows are at now (scopes without a row are left out).
+pub(crate) async fn heads(
+    conn: &mut AsyncPgConnection,
+    scopes: &[Scope],
+) -> Result<Vec<(Scope, i64)>> {
+    let mut users = Vec::new();
+    let mut teams = Vec::new();
+    for scope in scopes {
+        match scope {
+            Scope::User(user) => users.push(user.0),
+            Scope::Team(team) => teams.push(team.0),
+        }
+    }
+    let rows: Vec<HeadRow> = diesel::sql_query(
+        "SELECT 'user' AS scope_kind, user_id AS scope_id, version FROM user_stats \
+           WHERE user_id = ANY($1) \
+         UNION ALL \
+         SELECT 'team', team_id, version FROM team_stats WHERE team_id = ANY($2)",
+    )
+    .bind::<Array<SqlUuid>, _>(users)
+    .bind::<Array<SqlUuid>, _>(teams)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Some((scope_of(&row.scope_kind, row.scope_id)?, row.version)))
+        .collect())
+}
+
+/// How much of the log to keep.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Retention {
+    /// The last this many versions of each aggregate.
+    pub versions: i64,
+    /// Nothing older than this.
+    pub age: Duration,
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+/// Deletes what retention no longer keeps, and the history of aggregates that are gone (a
+/// deleted team or account). One node at a time (an advisory lock); answers the rows deleted,
+/// or `None` when another node is pruning now.
+pub(crate) async fn prune(
+    conn: &mut AsyncPgConnection,
+    retention: Retention,
+) -> Result<Option<u64>> {
+    conn.transaction::<_, Error, _>(async |conn| {
+        let lock: Locked = diesel::sql_query(
+            "SELECT pg_try_advisory_xact_lock(hashtext('taskpulse.change_log.prune')) AS locked",
+        )
+        .get_result(conn)
+        .await?;
+        if !lock.locked {
+            return Ok(None);
+        }
+        let by_age = diesel::sql_query(
+            "DELETE FROM aggregate_changes WHERE committed_at < now() - make_interval(secs => $1)",
+        )
+        .bind::<Double, _>(retention.age.as_secs_f64())
+        .execute(conn)
+        .await?;
+        // Older than the last `versions` of their aggregate, or of an aggregate that is gone.
+        let mut by_version = 0;
+        for (kind, table, id) in [("user", "user_stats", "user_id"), ("team", "team_stats", "team_id")] {
+            by_version += diesel::sql_query(format!(
+                "DELETE FROM aggregate_changes c WHERE c.scope_kind = '{kind}' AND NOT EXISTS ( \
+                   SELECT 1 FROM {table} s WHERE s.{id} = c.scope_id AND c.version > s.version - $1)"
+            ))
+            .bind::<BigInt, _>(retention.versions)
+            .execute(conn)
+            .await?;
+        }
+        Ok(Some(u64::try_from(by_age + by_version).unwrap_or(0)))
+    })
+    .await
+}
+
+#[derive(QueryableByName)]
+struct Size {
+    #[diesel(sql_type = BigInt)]
+    bytes: i64,
+    #[diesel(sql_type = BigInt)]
+    rows: i64,
+}
+
+/// The log's size on disk (indexes included) and its estimated row count.
+pub(crate) async fn size(conn: &mut AsyncPgConnection) -> Result<(u64, u64)> {
+    let size: Size = diesel::sql_query(
+        "SELECT pg_total_relation_size('aggregate_changes') AS bytes, \
+                greatest(reltuples, 0)::bigint AS rows \
+         FROM pg_class WHERE oid = 'aggregate_changes'::regclass",
+    )
+    .get_result(conn)
+    .await?;
+    Ok((
+        u64::try_from(size.bytes).unwrap_or(0),
+        u64::try_from(size.rows).unwrap_or(0),
+    ))
+}
