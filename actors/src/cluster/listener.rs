@@ -18,12 +18,19 @@ use crate::error::{Error, Result};
 /// Quiet this long, the listener checks that its connection still answers.
 const KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// Back-off between connection attempts: doubling from the first to the last.
-const RECONNECT: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
+const RECONNECT: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(1));
 
-pub(crate) async fn listen(node: Node, heal_now: Arc<Notify>) {
+/// Listens until the engine stops, starting with `first` (the connection made at start-up,
+/// so that a node listens before it serves) when there is one.
+pub(crate) async fn listen(node: Node, heal_now: Arc<Notify>, first: Option<AsyncPgConnection>) {
     let mut backoff = RECONNECT.0;
+    let mut first = first.map(Ok);
     loop {
-        match connect(&node).await {
+        let connected = match first.take() {
+            Some(conn) => conn,
+            None => connect(&node).await,
+        };
+        match connected {
             Ok(mut conn) => {
                 backoff = RECONNECT.0;
                 node.link.set_listening(true);
@@ -42,7 +49,7 @@ pub(crate) async fn listen(node: Node, heal_now: Arc<Notify>) {
     }
 }
 
-async fn connect(node: &Node) -> Result<AsyncPgConnection> {
+pub(crate) async fn connect(node: &Node) -> Result<AsyncPgConnection> {
     let mut conn = (node.pool.dedicated_connection().await)
         .map_err(|err| Error::Unavailable(err.to_string()))?;
     diesel::sql_query(format!("LISTEN {CHANNEL}"))

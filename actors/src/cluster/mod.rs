@@ -32,6 +32,9 @@ use crate::supervisor::SupervisorMsg;
 pub(crate) use signal::Announcement;
 use signal::Signal;
 
+/// How long start-up waits for the listener's first connection.
+const FIRST_CONNECT: Duration = Duration::from_secs(5);
+
 /// What the cluster's tasks work with: this node's live scopes and its database.
 #[derive(Clone)]
 pub(crate) struct Node {
@@ -77,8 +80,9 @@ impl Drop for Cluster {
 
 impl Cluster {
     /// Starts the listener, the periodic check, the pruner and the signal sender (none of them
-    /// when the cluster is off).
-    pub fn start(node: Node) -> Self {
+    /// when the cluster is off). Waits for the listener's first connection, so that a node
+    /// hears the others before it serves; a database that is down now is retried later.
+    pub async fn start(node: Node) -> Self {
         if !node.config.enabled {
             return Self {
                 node,
@@ -88,9 +92,14 @@ impl Cluster {
         }
         let (announce, queue) = mpsc::unbounded_channel();
         let heal_now = Arc::new(Notify::new());
+        let first = tokio::time::timeout(FIRST_CONNECT, listener::connect(&node))
+            .await
+            .ok()
+            .and_then(Result::ok);
+        node.link.set_listening(first.is_some());
         let tasks = vec![
             tokio::spawn(signal::send_after_commit(node.clone(), queue)),
-            tokio::spawn(listener::listen(node.clone(), Arc::clone(&heal_now))),
+            tokio::spawn(listener::listen(node.clone(), Arc::clone(&heal_now), first)),
             tokio::spawn(heal::every_tick(node.clone(), heal_now)),
             tokio::spawn(prune::every_tick(node.clone())),
         ];

@@ -89,7 +89,8 @@ impl Engine {
             supervisor: supervisor.clone(),
             config: Arc::new(config.cluster.clone()),
             link: Arc::new(Link::default()),
-        });
+        })
+        .await;
         Ok(Self {
             inner: Arc::new(Inner {
                 pool,
