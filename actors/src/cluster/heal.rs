@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use tokio::sync::Notify;
@@ -21,6 +21,8 @@ use crate::supervisor::SupervisorMsg;
 
 /// The most log rows read in one catch-up; scopes cut short re-read their rows.
 const READ_LIMIT: i64 = 10_000;
+/// How long the periodic check lets a scope that looks behind catch up by itself.
+const IN_FLIGHT_GRACE: Duration = Duration::from_millis(50);
 /// Scopes per head query, so one check of many live scopes stays a few small queries.
 const HEADS_PER_QUERY: usize = 5_000;
 
@@ -32,13 +34,14 @@ pub(crate) async fn catch_up(
     let wanted: Vec<Wanted> = targets
         .into_iter()
         .filter_map(|(scope, upto)| {
-            // A hydrating aggregate has no version yet: it reads its row itself.
-            let current = node.live.slot(&scope)?.current()?;
-            (current.version < upto).then_some(Wanted {
-                scope,
-                after: current.version,
-                upto,
-            })
+            let slot = node.live.slot(&scope)?;
+            let after = match slot.current() {
+                Some(current) => current.version,
+                // Hydrating: its row read may have come just before this change, so it gets
+                // the change too (a duplicate of what it read is dropped by version).
+                None => slot.actor().map(|_| upto - 1)?,
+            };
+            (after < upto).then_some(Wanted { scope, after, upto })
         })
         .collect();
     if wanted.is_empty() {
@@ -109,8 +112,20 @@ async fn check(node: &Node) -> Result<()> {
             let mut conn = node.pool.get().await?;
             change_log::heads(&mut conn, chunk).await?
         };
-        let behind = catch_up(node, heads).await?;
-        node.live.metrics.cluster.healed(behind);
+        let behind: Vec<(Scope, i64)> = (heads.into_iter())
+            .filter(|(scope, head)| {
+                let slot = node.live.slot(scope);
+                slot.and_then(|s| s.current()).is_none_or(|c| c.version < *head)
+            })
+            .collect();
+        if behind.is_empty() {
+            continue;
+        }
+        // A write of this node's own, between its commit and its delivery here, looks behind
+        // for a moment: give it that moment rather than read the log for it.
+        tokio::time::sleep(IN_FLIGHT_GRACE).await;
+        let healed = catch_up(node, behind).await?;
+        node.live.metrics.cluster.healed(healed);
     }
     check_memberships(node).await
 }

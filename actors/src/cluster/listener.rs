@@ -84,8 +84,11 @@ async fn serve(node: &Node, conn: &mut AsyncPgConnection) {
                 payloads.push(notification.payload);
             }
         }
+        // This node's own signals come back to it too; most are told apart without parsing.
+        let own = format!("{{\"n\":\"{}\"", node.config.node_id);
         let announcements = payloads
             .iter()
+            .filter(|payload| !payload.starts_with(&own))
             .filter_map(|payload| serde_json::from_str::<Signal>(payload).ok())
             .filter(|signal| signal.node != node.config.node_id)
             .flat_map(|signal| signal.announcements().collect::<Vec<_>>())

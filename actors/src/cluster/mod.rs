@@ -25,7 +25,7 @@ use crate::live::Live;
 use crate::model::{TeamId, UserId};
 use crate::stats::Scope;
 use crate::store::Pool;
-use crate::store::aggregates::Published;
+use crate::store::aggregates::{ChangeLog, Published};
 use crate::store::change_log::{self, Wanted};
 use crate::supervisor::SupervisorMsg;
 
@@ -114,14 +114,20 @@ impl Cluster {
         self.node.config.enabled
     }
 
-    /// Inside the writing transaction, after the rows were bumped: the change log, and the
-    /// signal too when it travels with the commit.
-    pub async fn stage(&self, conn: &mut AsyncPgConnection, published: &[Published]) -> Result<()> {
-        if !self.enabled() {
-            return Ok(());
+    /// Whether writes append their changes to the change log (they do it in the statement
+    /// that bumps each row).
+    pub fn change_log(&self) -> ChangeLog {
+        if self.enabled() {
+            ChangeLog::Append
+        } else {
+            ChangeLog::Skip
         }
-        change_log::append(conn, published).await?;
-        if self.node.config.signal == SignalMode::InTransaction {
+    }
+
+    /// Inside the writing transaction, after the rows were bumped: the signal, when it travels
+    /// with the commit.
+    pub async fn stage(&self, conn: &mut AsyncPgConnection, published: &[Published]) -> Result<()> {
+        if self.enabled() && self.node.config.signal == SignalMode::InTransaction {
             let announcements: Vec<Announcement> = signal::moved(published).collect();
             signal::notify(
                 conn,

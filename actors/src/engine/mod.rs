@@ -258,7 +258,7 @@ impl Engine {
         conn: &mut AsyncPgConnection,
         deltas: DeltaSet,
     ) -> Result<Vec<Published>> {
-        let published = apply_deltas(conn, deltas).await?;
+        let published = apply_deltas(conn, deltas, self.inner.cluster.change_log()).await?;
         self.inner.cluster.stage(conn, &published).await?;
         Ok(published)
     }

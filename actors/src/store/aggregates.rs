@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::change_log;
 use super::schema::{team_activity, team_member_stats, team_stats, user_activity, user_stats};
 use crate::error::{Error, Result};
 use crate::model::UserId;
@@ -27,15 +28,27 @@ pub struct Published {
     pub delta: Arc<Delta>,
 }
 
+/// Whether each change is also appended to the change log (several nodes may share the
+/// database) or not (a node alone for good).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChangeLog {
+    Append,
+    Skip,
+}
+
 /// Applies every delta of a command to its rows, in `DeltaSet` (= lock) order, so that
 /// concurrent commands never deadlock. Answers what to publish once committed.
 pub(crate) async fn apply_deltas(
     conn: &mut AsyncPgConnection,
     set: DeltaSet,
+    log: ChangeLog,
 ) -> Result<Vec<Published>> {
     let mut published = Vec::with_capacity(set.len());
     for (scope, delta) in set {
-        let (version, as_of) = bump_row(conn, scope, &delta.counts).await?;
+        let (version, as_of) = match log {
+            ChangeLog::Append => bump_logged_row(conn, scope, &delta).await?,
+            ChangeLog::Skip => bump_row(conn, scope, &delta.counts).await?,
+        };
         apply_days(conn, scope, &delta.days).await?;
         if let Scope::Team(team) = scope {
             apply_members(conn, team.0, &delta.members).await?;
@@ -63,6 +76,21 @@ async fn bump_row(
     insert_zero_row(conn, scope).await?;
     // The row exists now, whoever inserted it.
     update_row(conn, scope, d)
+        .await?
+        .ok_or(Error::NotFound("statistics row"))
+}
+
+/// [`bump_row`] and the change's log row, in one statement (one round trip).
+async fn bump_logged_row(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    delta: &Delta,
+) -> Result<(i64, DateTime<Utc>)> {
+    if let Some(bumped) = change_log::bump_and_append(conn, scope, delta).await? {
+        return Ok(bumped);
+    }
+    insert_zero_row(conn, scope).await?;
+    change_log::bump_and_append(conn, scope, delta)
         .await?
         .ok_or(Error::NotFound("statistics row"))
 }

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::aggregates::Published;
+use super::bump::{BumpAndAppend, TeamStats, UserStats};
 use crate::error::{Error, Result};
 use crate::model::{TeamId, UserId};
 use crate::stats::{Delta, Scope};
@@ -33,36 +34,28 @@ fn scope_of(kind: &str, id: Uuid) -> Option<Scope> {
     }
 }
 
-/// Appends a command's changes in one statement (any number of rows, one prepared plan).
-pub(crate) async fn append(conn: &mut AsyncPgConnection, batch: &[Published]) -> Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let mut kinds = Vec::with_capacity(batch.len());
-    let mut ids = Vec::with_capacity(batch.len());
-    let mut versions = Vec::with_capacity(batch.len());
-    let mut deltas = Vec::with_capacity(batch.len());
-    let mut times = Vec::with_capacity(batch.len());
-    for published in batch {
-        let (kind, id) = key(published.scope);
-        kinds.push(kind);
-        ids.push(id);
-        versions.push(published.version);
-        deltas.push(serde_json::to_string(&*published.delta).map_err(encoding)?);
-        times.push(published.as_of);
-    }
-    diesel::sql_query(
-        "INSERT INTO aggregate_changes (scope_kind, scope_id, version, delta, committed_at) \
-         SELECT * FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::text[]::jsonb[], $5::timestamptz[])",
-    )
-    .bind::<Array<Text>, _>(kinds)
-    .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<Array<BigInt>, _>(versions)
-    .bind::<Array<Text>, _>(deltas)
-    .bind::<Array<Timestamptz>, _>(times)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// Adds `delta`'s counters to the scope's row, bumps its version and logs the change, in one
+/// round trip (a prepared statement per scope kind). `None` when the scope has no row yet.
+pub(crate) async fn bump_and_append(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    delta: &Delta,
+) -> Result<Option<(i64, DateTime<Utc>)>> {
+    let encoded = serde_json::to_string(delta).map_err(encoding)?;
+    let counts = delta.counts.fields().map(|(_, value)| value);
+    let bumped = match scope {
+        Scope::User(user) => {
+            BumpAndAppend::<UserStats>::new(user.0, encoded, counts)
+                .get_result(conn)
+                .await
+        }
+        Scope::Team(team) => {
+            BumpAndAppend::<TeamStats>::new(team.0, encoded, counts)
+                .get_result(conn)
+                .await
+        }
+    };
+    Ok(bumped.optional()?)
 }
 
 fn encoding(err: serde_json::Error) -> Error {

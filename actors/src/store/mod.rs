@@ -3,6 +3,7 @@
 
 pub(crate) mod aggregates;
 mod audit;
+mod bump;
 pub(crate) mod change_log;
 mod embedded;
 pub(crate) mod hydrate;
