@@ -40,20 +40,33 @@ impl TestApp {
 
     /// Registers `email` with [`PASSWORD`], asserting 201.
     pub async fn register(&self, email: &str) -> anyhow::Result<Registered> {
-        let body = serde_json::json!({
-            "email": email, "password": PASSWORD, "display_name": "Test User"
-        });
-        let response = self.post_json("/api/v1/auth/register", &body).await?;
-        assert_eq!(response.status(), 201, "register {email}");
-        let tokens: serde_json::Value = response.json().await?;
-        let text = |value: &serde_json::Value| value.as_str().map(str::to_owned);
-        Ok(Registered {
-            user_id: text(&tokens["user"]["id"]).context("no user.id")?,
-            email: email.to_owned(),
-            access: text(&tokens["access_token"]).context("no access_token")?,
-            refresh: text(&tokens["refresh_token"]).context("no refresh_token")?,
-        })
+        register_at(&self.http, &self.base_url, email).await
     }
+}
+
+/// Registers `email` with [`PASSWORD`] at the server (or balancer) on `base_url`, asserting
+/// 201.
+pub async fn register_at(
+    http: &reqwest::Client,
+    base_url: &str,
+    email: &str,
+) -> anyhow::Result<Registered> {
+    let body = serde_json::json!({
+        "email": email, "password": PASSWORD, "display_name": "Test User"
+    });
+    let response = (http.post(format!("{base_url}/api/v1/auth/register")))
+        .json(&body)
+        .send()
+        .await?;
+    assert_eq!(response.status(), 201, "register {email}");
+    let tokens: serde_json::Value = response.json().await?;
+    let text = |value: &serde_json::Value| value.as_str().map(str::to_owned);
+    Ok(Registered {
+        user_id: text(&tokens["user"]["id"]).context("no user.id")?,
+        email: email.to_owned(),
+        access: text(&tokens["access_token"]).context("no access_token")?,
+        refresh: text(&tokens["refresh_token"]).context("no refresh_token")?,
+    })
 }
 
 /// Starts the server binary on `db` with `data_dir` and extra `serve` flags, and answers the
@@ -241,34 +254,18 @@ impl TestApp {
     /// until it listens.
     pub async fn restart(&mut self) -> anyhow::Result<()> {
         self.terminate().await?;
+        self.start_again().await
+    }
+
+    /// Starts the binary again after it exited (see [`TestApp::kill`]), with the same settings
+    /// on the same address, database and data directory, and waits until it listens.
+    pub async fn start_again(&mut self) -> anyhow::Result<()> {
         let address = self.base_url.trim_start_matches("http://").to_owned();
-        let database_url = match self.settings.database_port {
-            Some(port) => through_port(&self.db.url, port)?,
-            None => self.db.url.clone(),
-        };
-        let mut command = Command::new(BINARY);
-        command
-            .arg("serve")
-            .args(["--listen", &address, "--database-url", &database_url])
-            .arg("--data-dir")
-            .arg(&self.data_dir)
-            .args(&self.settings.args)
-            .env_remove("DATABASE_URL")
-            .env("RUST_LOG", "warn")
-            .envs(
-                self.settings
-                    .env
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str())),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        self.child = command
-            .spawn()
-            .context("cannot restart the server binary")?;
-        let again = read_address(&mut self.child).await?;
-        anyhow::ensure!(again == address, "restarted on {again}, not {address}");
+        let (child, again) = launch(&self.settings, &self.db, &self.data_dir, &address)
+            .await
+            .context("cannot start the server binary again")?;
+        self.child = child;
+        anyhow::ensure!(again == address, "started again on {again}, not {address}");
         Ok(())
     }
 }

@@ -3,7 +3,9 @@
 
 #![allow(dead_code)] // Each test file uses a different part of this helper.
 
+use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -15,7 +17,7 @@ use tokio::process::{Child, Command};
 pub const BINARY: &str = env!("CARGO_BIN_EXE_taskpulse");
 
 /// How a [`TestApp`] is started.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct TestAppBuilder {
     env: Vec<(String, String)>,
     args: Vec<String>,
@@ -44,37 +46,27 @@ impl TestAppBuilder {
 
     /// Starts the server on a fresh database and waits until it listens.
     pub async fn spawn(self) -> anyhow::Result<TestApp> {
-        let db = TestDb::migrated().await?;
-        let database_url = match self.database_port {
-            Some(port) => through_port(&db.url, port)?,
-            None => db.url.clone(),
-        };
-        let data_dir = target_dir()
-            .join("taskpulse-test-data")
-            .join(uuid::Uuid::now_v7().simple().to_string());
-        let mut command = Command::new(BINARY);
-        command
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--database-url", &database_url])
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .args(&self.args)
-            .env_remove("DATABASE_URL")
-            .env("RUST_LOG", "warn")
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        let mut child = command.spawn().context("cannot start the server binary")?;
-        let address = read_address(&mut child).await?;
-        Ok(TestApp {
-            base_url: format!("http://{address}"),
-            http: reqwest::Client::new(),
-            child,
-            data_dir,
-            db,
-            settings: self,
-        })
+        let db = Arc::new(TestDb::migrated().await?);
+        TestApp::start(self, db, "127.0.0.1:0").await
+    }
+
+    /// Starts `nodes` servers on one fresh database, sharing one JWT secret so that a token
+    /// from any node is good on all (README.md, "Running several nodes").
+    pub async fn spawn_cluster(self, nodes: usize) -> anyhow::Result<Vec<TestApp>> {
+        anyhow::ensure!(nodes >= 1, "a cluster has at least one node");
+        let random = || uuid::Uuid::now_v7().simple().to_string();
+        let secret = format!("{}{}", random(), random());
+        let first = self
+            .with_arg("--jwt-secret")
+            .with_arg(&secret)
+            .spawn()
+            .await?;
+        let mut cluster = Vec::with_capacity(nodes);
+        for _ in 1..nodes {
+            cluster.push(first.spawn_peer().await?);
+        }
+        cluster.insert(0, first);
+        Ok(cluster)
     }
 }
 
@@ -84,11 +76,12 @@ pub struct TestApp {
     pub base_url: String,
     /// A client for it.
     pub http: reqwest::Client,
-    /// The server's database.
-    pub db: TestDb,
+    /// The server's database, shared with its peers: dropped (and so deleted) only when the
+    /// last node that uses it is dropped, after that node's process was killed.
+    pub db: Arc<TestDb>,
     child: Child,
-    data_dir: std::path::PathBuf,
-    /// What it was started with, for [`TestApp::restart`].
+    data_dir: PathBuf,
+    /// What it was started with, for [`TestApp::restart`] and [`TestApp::spawn_peer`].
     settings: TestAppBuilder,
 }
 
@@ -118,6 +111,50 @@ impl TestApp {
         self.child.id().context("the server already exited")
     }
 
+    /// Starts the binary with `settings` on `db`, listening on `listen`, in a data directory of
+    /// its own, and waits until it listens.
+    async fn start(
+        settings: TestAppBuilder,
+        db: Arc<TestDb>,
+        listen: &str,
+    ) -> anyhow::Result<Self> {
+        let data_dir = target_dir()
+            .join("taskpulse-test-data")
+            .join(uuid::Uuid::now_v7().simple().to_string());
+        let (child, address) = launch(&settings, &db, &data_dir, listen).await?;
+        Ok(TestApp {
+            base_url: format!("http://{address}"),
+            http: reqwest::Client::new(),
+            child,
+            data_dir,
+            db,
+            settings,
+        })
+    }
+
+    /// Another node on this server's database, with the same settings, a data directory of its
+    /// own and a port of its own. Tokens are good on both only when the settings carry the
+    /// JWT secret: start the first node with [`TestAppBuilder::spawn_cluster`].
+    pub async fn spawn_peer(&self) -> anyhow::Result<Self> {
+        let settings = &self.settings;
+        let shared = settings.args.iter().any(|a| a.starts_with("--jwt-secret"))
+            || settings
+                .env
+                .iter()
+                .any(|(k, _)| k == "TASKPULSE_JWT_SECRET");
+        anyhow::ensure!(
+            shared,
+            "peers need a shared JWT secret: start the first node with spawn_cluster"
+        );
+        Self::start(self.settings.clone(), Arc::clone(&self.db), "127.0.0.1:0").await
+    }
+
+    /// Kills the server with SIGKILL (no graceful shutdown: in-flight requests and
+    /// transactions are cut) and waits for it to be gone.
+    pub async fn kill(&mut self) -> anyhow::Result<()> {
+        self.child.kill().await.context("cannot kill the server")
+    }
+
     /// Sends SIGTERM and waits (at most 30 s) for the server to exit.
     pub async fn terminate(&mut self) -> anyhow::Result<std::process::ExitStatus> {
         let pid = self.child.id().context("the server already exited")?;
@@ -135,6 +172,36 @@ impl Drop for TestApp {
         let _ = self.child.start_kill();
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
+}
+
+/// Starts `taskpulse serve` with `settings` on `db` and `data_dir`, and waits until it listens;
+/// answers the process and the address it listens on.
+async fn launch(
+    settings: &TestAppBuilder,
+    db: &TestDb,
+    data_dir: &std::path::Path,
+    listen: &str,
+) -> anyhow::Result<(Child, String)> {
+    let database_url = match settings.database_port {
+        Some(port) => through_port(&db.url, port)?,
+        None => db.url.clone(),
+    };
+    let mut child = Command::new(BINARY)
+        .arg("serve")
+        .args(["--listen", listen, "--database-url", &database_url])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(&settings.args)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .envs(settings.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start the server binary")?;
+    let address = read_address(&mut child).await?;
+    Ok((child, address))
 }
 
 /// Reads the server's stdout until it says where it listens.
