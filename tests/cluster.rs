@@ -66,7 +66,6 @@ async fn a_task_created_on_one_node_reaches_another_nodes_reads_and_subscribers(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "engine bug: a version gap is re-read from the row (a snapshot), not from the change log (see the cluster tests' report)"]
 async fn a_change_whose_signal_was_lost_reaches_subscribers_as_a_delta() -> anyhow::Result<()> {
     // One node id for both, so each takes the other's signals for its own and ignores them:
     // b learns of a's commits from the change log only, when something shows it is behind.

@@ -14,6 +14,7 @@ use crate::live::{Live, Slot, Snapshot};
 use crate::stats::Delta;
 use crate::store::Pool;
 use crate::store::aggregates::Published;
+use crate::store::change_log::{self, Wanted};
 use crate::store::hydrate::hydrate;
 use crate::subscription::Outbox;
 
@@ -59,6 +60,8 @@ pub(crate) struct AggregateState {
     /// Deltas that arrived ahead of their turn, by version.
     waiting: BTreeMap<i64, (Published, Vec<Applied>)>,
     gap_timer_armed: bool,
+    /// The version from which the missing deltas were last asked of the change log.
+    gap_asked_from: Option<i64>,
     /// The latest changes, oldest first, for resume.
     history: VecDeque<(Arc<Delta>, Arc<Snapshot>)>,
 }
@@ -78,6 +81,7 @@ impl Actor for AggregateActor {
             current: None,
             waiting: BTreeMap::new(),
             gap_timer_armed: false,
+            gap_asked_from: None,
             history: VecDeque::new(),
         })
     }
@@ -118,8 +122,7 @@ impl Actor for AggregateActor {
             AggregateMsg::GapTimeout => {
                 state.gap_timer_armed = false;
                 if state.has_gap() {
-                    tracing::debug!(scope = ?state.args.slot.scope, "version gap not filled in time: re-reading the row");
-                    Box::pin(state.rehydrate()).await?;
+                    state.close_gap(&myself).await?;
                 }
                 state.arm_gap_timer(&myself);
             }
@@ -282,6 +285,41 @@ impl AggregateState {
             Some((_, first)) => first.version - 1,
             None => self.version(),
         }
+    }
+
+    /// A gap was not filled in time (its delta's signal was lost, or is late). First the
+    /// missing deltas are read from the change log, off the actor (it keeps serving), so that
+    /// subscribers still get deltas; if that does not close the gap by the next timeout either,
+    /// the row is re-read and subscribers get a snapshot.
+    async fn close_gap(
+        &mut self,
+        myself: &ActorRef<AggregateMsg>,
+    ) -> Result<(), ActorProcessingErr> {
+        let version = self.version();
+        let logged = self.args.config.cluster.enabled;
+        if !logged || self.gap_asked_from == Some(version) {
+            tracing::debug!(scope = ?self.args.slot.scope, "version gap not filled in time: re-reading the row");
+            return Box::pin(self.rehydrate()).await;
+        }
+        self.gap_asked_from = Some(version);
+        let first_waiting = self.waiting.keys().next().copied().unwrap_or(version + 1);
+        let wanted = [Wanted {
+            scope: self.args.slot.scope,
+            after: version,
+            upto: first_waiting - 1,
+        }];
+        let (pool, myself) = (self.args.pool.clone(), myself.clone());
+        tokio::spawn(async move {
+            let read = async {
+                let mut conn = pool.get().await?;
+                change_log::read(&mut conn, &wanted, first_waiting - version).await
+            };
+            // What the log cannot give, the next timeout re-reads from the row.
+            for change in read.await.unwrap_or_default() {
+                let _ = myself.cast(AggregateMsg::Apply(change, None));
+            }
+        });
+        Ok(())
     }
 
     /// Reads the row at an exact version and starts over from it.

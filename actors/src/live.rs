@@ -103,9 +103,13 @@ impl Slot {
     }
 
     /// Whether a subscriber resuming after `since` can be served from the actor's memory
-    /// (otherwise the change log is read first).
+    /// (otherwise the change log is read first, or the aggregate caught up when the client
+    /// has seen more than it holds).
     pub fn replays_from_memory(&self, since: i64) -> bool {
-        since >= self.replay_floor.load(Ordering::Acquire)
+        let held = self
+            .current()
+            .is_some_and(|current| since <= current.version);
+        held && since >= self.replay_floor.load(Ordering::Acquire)
     }
 
     pub fn set_replay_floor(&self, floor: i64) {

@@ -95,7 +95,6 @@ async fn a_client_resumes_from_the_log_after_every_node_was_restarted() -> anyho
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "engine bug: the change log is read before the aggregate is hydrated (see the cluster tests' report)"]
 async fn a_resume_on_a_node_that_just_loaded_the_scope_replays_deltas_while_writes_go_on()
 -> anyhow::Result<()> {
     let nodes = TestApp::builder()
@@ -169,7 +168,6 @@ async fn write_until(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "engine bug: a node behind the client's version answers an older snapshot (see the cluster tests' report)"]
 async fn a_resume_on_a_node_that_has_not_heard_of_the_last_change_never_goes_back()
 -> anyhow::Result<()> {
     // One node id for both, so each takes the other's signals for its own and ignores them:

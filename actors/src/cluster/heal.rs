@@ -115,7 +115,8 @@ async fn check(node: &Node) -> Result<()> {
         let behind: Vec<(Scope, i64)> = (heads.into_iter())
             .filter(|(scope, head)| {
                 let slot = node.live.slot(scope);
-                slot.and_then(|s| s.current()).is_none_or(|c| c.version < *head)
+                slot.and_then(|s| s.current())
+                    .is_none_or(|c| c.version < *head)
             })
             .collect();
         if behind.is_empty() {

@@ -157,16 +157,16 @@ impl Cluster {
         }
     }
 
-    /// The logged changes of `scope` after `since`, for a resuming subscriber (at most the
-    /// replay limit; empty when the cluster is off or the database does not answer).
-    pub async fn history(&self, scope: Scope, since: i64) -> Vec<Published> {
+    /// The logged changes of `scope` after `since` up to `upto`, for a resuming subscriber (at
+    /// most the replay limit; empty when the cluster is off or the database does not answer).
+    pub async fn history(&self, scope: Scope, since: i64, upto: i64) -> Vec<Published> {
         if !self.enabled() {
             return Vec::new();
         }
         let wanted = [Wanted {
             scope,
             after: since,
-            upto: i64::MAX,
+            upto,
         }];
         let read = async {
             let mut conn = self.node.pool.get().await?;
@@ -176,6 +176,17 @@ impl Cluster {
             tracing::debug!(error = %err, ?scope, "cannot read the change log to resume: a snapshot instead");
             Vec::new()
         })
+    }
+
+    /// Brings this node's aggregate of `scope` up to at least `version` (from the log, else
+    /// from its row) before anything else is asked of it.
+    pub async fn catch_up(&self, scope: Scope, version: i64) {
+        if !self.enabled() {
+            return;
+        }
+        if let Err(err) = heal::catch_up(&self.node, [(scope, version)]).await {
+            tracing::debug!(error = %err, ?scope, "cannot catch up before a resume");
+        }
     }
 
     pub fn link(&self) -> ClusterLink {

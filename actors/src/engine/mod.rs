@@ -201,7 +201,7 @@ impl Engine {
         let attach = Arc::clone(&outbox);
         let log = match since_version {
             Some(since) if !self.replays_from_memory(scope, since) => {
-                self.inner.cluster.history(scope, since).await
+                self.history_for_resume(scope, since).await
             }
             _ => Vec::new(),
         };
@@ -228,6 +228,21 @@ impl Engine {
             )),
             Err(err) => Err(Error::EngineUnavailable(err.to_string())),
         }
+    }
+
+    /// The logged changes a subscriber resuming after `since` needs from the log: those up to
+    /// the version the aggregate holds once warm (what comes later, it holds itself). A client
+    /// that saw more than this node has heard of (it was on a node that has since died, say)
+    /// first has the aggregate caught up, so that it is never answered with an older state.
+    async fn history_for_resume(&self, scope: Scope, since: i64) -> Vec<Published> {
+        let Ok(held) = self.snapshot(scope).await else {
+            return Vec::new();
+        };
+        if since > held.version {
+            self.inner.cluster.catch_up(scope, since).await;
+            return Vec::new();
+        }
+        self.inner.cluster.history(scope, since, held.version).await
     }
 
     fn replays_from_memory(&self, scope: Scope, since: i64) -> bool {
