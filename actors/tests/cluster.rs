@@ -28,6 +28,19 @@ fn new_task(title: &str) -> NewTask {
     }
 }
 
+/// Two nodes with one id: each ignores the other's signals as its own, so every signal is
+/// lost and only b's periodic check (every 200 ms) can bring it up to date.
+async fn twins() -> anyhow::Result<(TestEngine, Engine)> {
+    let a = TestEngine::with_config(node(|c| c.node_id = "twin".to_owned())).await?;
+    let b = a
+        .peer(node(|c| {
+            c.node_id = "twin".to_owned();
+            c.heal_every = Duration::from_millis(200);
+        }))
+        .await?;
+    Ok((a, b))
+}
+
 /// The next event, or a failure after `SOON`.
 async fn next(subscription: &mut Subscription) -> anyhow::Result<SubscriptionEvent> {
     tokio::time::timeout(SOON, subscription.next())
@@ -191,15 +204,7 @@ async fn concurrent_writers_on_two_nodes_agree_with_the_truth() -> anyhow::Resul
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_signal_is_healed_by_the_periodic_check() -> anyhow::Result<()> {
-    // Two nodes with one id ignore each other's signals as their own: every signal is lost,
-    // and only the periodic check can bring node b up to date.
-    let a = TestEngine::with_config(node(|c| c.node_id = "twin".to_owned())).await?;
-    let b = a
-        .peer(node(|c| {
-            c.node_id = "twin".to_owned();
-            c.heal_every = Duration::from_millis(200);
-        }))
-        .await?;
+    let (a, b) = twins().await?;
     let ann = a.user("ann").await?;
     let scope = Scope::User(ann);
     let before = version_on(&b, scope).await;
@@ -274,13 +279,7 @@ async fn removing_a_member_on_one_node_revokes_their_subscription_on_another() -
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_revocation_is_healed_by_the_periodic_check() -> anyhow::Result<()> {
-    let a = TestEngine::with_config(node(|c| c.node_id = "twin".to_owned())).await?;
-    let b = a
-        .peer(node(|c| {
-            c.node_id = "twin".to_owned();
-            c.heal_every = Duration::from_millis(200);
-        }))
-        .await?;
+    let (a, b) = twins().await?;
     let (owner, bob) = (a.user("owner").await?, a.user("bob").await?);
     let team = a.engine.create_team(owner, "crew").await?.id;
     a.engine

@@ -20,6 +20,19 @@ pub(crate) trait StatsTable: Send + Sync + 'static {
     const COUNTERS: &'static [&'static str];
 }
 
+/// The statistics rows' counters, in `Counts::fields` order.
+const COUNTERS: [&str; 9] = [
+    "pending",
+    "in_progress",
+    "completed",
+    "low",
+    "medium",
+    "high",
+    "urgent",
+    "shared_with_me",
+    "shared_by_me",
+];
+
 /// `user_stats`.
 pub(crate) struct UserStats;
 
@@ -27,35 +40,17 @@ impl StatsTable for UserStats {
     const TABLE: &'static str = "user_stats";
     const KEY: &'static str = "user_id";
     const KIND: &'static str = "user";
-    const COUNTERS: &'static [&'static str] = &[
-        "pending",
-        "in_progress",
-        "completed",
-        "low",
-        "medium",
-        "high",
-        "urgent",
-        "shared_with_me",
-        "shared_by_me",
-    ];
+    const COUNTERS: &'static [&'static str] = &COUNTERS;
 }
 
-/// `team_stats`.
+/// `team_stats`: no sharing counters.
 pub(crate) struct TeamStats;
 
 impl StatsTable for TeamStats {
     const TABLE: &'static str = "team_stats";
     const KEY: &'static str = "team_id";
     const KIND: &'static str = "team";
-    const COUNTERS: &'static [&'static str] = &[
-        "pending",
-        "in_progress",
-        "completed",
-        "low",
-        "medium",
-        "high",
-        "urgent",
-    ];
+    const COUNTERS: &'static [&'static str] = COUNTERS.split_at(7).0;
 }
 
 /// `WITH bumped AS (UPDATE <table> SET <counter> = <counter> + $n, …, version = version + 1,
