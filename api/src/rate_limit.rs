@@ -19,6 +19,7 @@ use poem::http::header::AUTHORIZATION;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use taskpulse_actors::UserId;
 
+use crate::auth::VerifiedBearer;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -90,7 +91,7 @@ impl RateLimits {
     }
 
     /// Spends one request of `req`'s budget, or says how long until it may try again.
-    fn check(&self, state: &AppState, req: &Request) -> Result<(), ApiError> {
+    fn check(&self, state: &AppState, req: &mut Request) -> Result<(), ApiError> {
         let Some(limiters) = &self.limiters else {
             return Ok(());
         };
@@ -98,8 +99,14 @@ impl RateLimits {
         let outcome = if path.starts_with("/api/v1/auth/") {
             limiters.auth.check_key(&self.client_ip(req))
         } else if path.starts_with("/api/v1/") && path != "/api/v1/health" {
-            let client = bearer_user(state, req)
-                .map_or_else(|| Client::Ip(self.client_ip(req)), Client::User);
+            let client = match bearer_user(state, req) {
+                Some(verified) => {
+                    let user = verified.user;
+                    req.extensions_mut().insert(verified);
+                    Client::User(user)
+                }
+                None => Client::Ip(self.client_ip(req)),
+            };
             limiters.api.check_key(&client)
         } else {
             return Ok(());
@@ -157,20 +164,24 @@ fn client_ip<'a>(
     client
 }
 
-/// The user of a valid bearer access token, if the request carries one.
-fn bearer_user(state: &AppState, req: &Request) -> Option<UserId> {
+/// The valid bearer access token the request carries, if any, with its user.
+fn bearer_user(state: &AppState, req: &Request) -> Option<VerifiedBearer> {
     let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| state.access_tokens.verify(token.trim()))
-        .flatten()
+    let token = token.trim();
+    let user = (scheme.eq_ignore_ascii_case("bearer"))
+        .then(|| state.access_tokens.verify(token))
+        .flatten()?;
+    Some(VerifiedBearer {
+        token: token.to_owned(),
+        user,
+    })
 }
 
 /// Answers 429 `rate_limited` to a request over its budget; lets the others through.
-pub async fn limit<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    if let Some(state) = req.data::<AppState>() {
-        state.rate_limits.check(state, &req)?;
+pub async fn limit<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    if let Some(state) = req.data::<AppState>().cloned() {
+        state.rate_limits.check(&state, &mut req)?;
     }
     next.call(req).await.map(IntoResponse::into_response)
 }

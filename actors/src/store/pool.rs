@@ -3,8 +3,10 @@
 use std::time::Duration;
 
 use diesel_async::AsyncPgConnection;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::bb8;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 
 use crate::error::{Error, Result};
 
@@ -34,7 +36,12 @@ impl Default for PoolOptions {
 
 /// Builds a pool; it connects lazily, so a database that is down now does not stop start-up.
 pub async fn connect_pool(url: &str, options: &PoolOptions) -> Result<Pool> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    // No test query on checkout (a round trip before every use): a connection that broke is
+    // found by the error its next query raises, answered as `Unavailable`, and dropped by the
+    // pool when it comes back (`is_broken`: its socket closed or its transaction state lost).
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     bb8::Pool::builder()
         .max_size(options.max_size)
         .connection_timeout(options.connection_timeout)

@@ -9,6 +9,7 @@ mod secret;
 mod session;
 
 pub use bearer::BearerAuth;
+pub(crate) use bearer::VerifiedBearer;
 pub use jwt::{
     ACCESS_TOKEN_TYPE, AUDIENCE, AccessClaims, AccessToken, AccessTokens, ISSUER, MIN_SECRET_BYTES,
     WeakSecret,
