@@ -384,3 +384,35 @@ async fn a_single_node_engine_writes_no_change_log() -> anyhow::Result<()> {
     t.assert_consistent().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_change_log_keeps_nothing_older_than_its_window() -> anyhow::Result<()> {
+    let t = TestEngine::with_config(node(|c| {
+        c.log_keep_for = Duration::from_millis(200);
+        c.prune_every = Duration::from_millis(100);
+    }))
+    .await?;
+    let ann = t.user("ann").await?;
+    for i in 0..3 {
+        t.engine
+            .create_task(ann, new_task(&format!("t{i}")))
+            .await?;
+    }
+
+    let emptied = eventually(SOON, || async {
+        let Ok(mut conn) = t.pool.get().await else {
+            return false;
+        };
+        let left: Result<i64, _> = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM aggregate_changes)",
+        ))
+        .get_result(&mut conn)
+        .await;
+        left.is_ok_and(|n| n == 0)
+    })
+    .await;
+
+    assert!(emptied, "changes older than the window were kept");
+    assert!(t.engine.metrics().cluster.log_pruned >= 3);
+    Ok(())
+}

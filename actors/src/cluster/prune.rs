@@ -2,6 +2,8 @@
 //! of aggregates that are gone. Deletes never touch the rows writers append, so writes are
 //! not blocked; one node prunes at a time.
 
+use std::time::Duration;
+
 use super::Node;
 use crate::error::Result;
 use crate::store::change_log::{self, Retention};
@@ -21,6 +23,8 @@ async fn prune(node: &Node) -> Result<()> {
     let retention = Retention {
         versions: node.config.log_keep_versions,
         age: node.config.log_keep_for,
+        // Generous: another node may have pruned last, or none for a while.
+        moved_within: (node.config.prune_every * 10).max(Duration::from_secs(600)),
     };
     let mut conn = node.pool.get().await?;
     let metrics = &node.live.metrics.cluster;
