@@ -74,7 +74,7 @@ pub(crate) struct Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        self.tasks.iter().for_each(JoinHandle::abort);
+        self.stop();
     }
 }
 
@@ -112,6 +112,12 @@ impl Cluster {
 
     pub fn enabled(&self) -> bool {
         self.node.config.enabled
+    }
+
+    /// Stops hearing, checking and pruning (what is queued to announce is dropped: the other
+    /// nodes' periodic checks cover it).
+    pub fn stop(&self) {
+        self.tasks.iter().for_each(JoinHandle::abort);
     }
 
     /// Whether writes append their changes to the change log (they do it in the statement

@@ -102,8 +102,9 @@ impl Engine {
         })
     }
 
-    /// Stops every actor and waits for them.
+    /// Stops every actor and waits for them; this node stops hearing the others.
     pub async fn shutdown(&self) {
+        self.inner.cluster.stop();
         self.inner
             .supervisor
             .stop_children_and_wait(None, Some(Duration::from_secs(5)))
