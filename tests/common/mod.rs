@@ -56,9 +56,13 @@ impl TestAppBuilder {
         anyhow::ensure!(nodes >= 1, "a cluster has at least one node");
         let random = || uuid::Uuid::now_v7().simple().to_string();
         let secret = format!("{}{}", random(), random());
+        // Several nodes of several tests share one PostgreSQL (100 connections by default):
+        // a small pool per node keeps them well under it.
         let first = self
             .with_arg("--jwt-secret")
             .with_arg(&secret)
+            .with_arg("--db-pool-size")
+            .with_arg("6")
             .spawn()
             .await?;
         let mut cluster = Vec::with_capacity(nodes);
