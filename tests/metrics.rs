@@ -111,3 +111,41 @@ async fn live_websocket_sessions_and_engine_deltas_are_exported() -> anyhow::Res
     .await?;
     Ok(())
 }
+
+/// What Prometheus's own linter says of the served text (empty when all is well).
+async fn promtool_findings(text: String) -> anyhow::Result<String> {
+    use tokio::io::AsyncWriteExt;
+    let mut promtool = tokio::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|err| anyhow::anyhow!("promtool is needed (scripts/setup installs it): {err}"))?;
+    let mut stdin = promtool
+        .stdin
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdin"))?;
+    stdin.write_all(text.as_bytes()).await?;
+    drop(stdin);
+    let output = promtool.wait_with_output().await?;
+    Ok(format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    ))
+}
+
+#[tokio::test]
+async fn the_metrics_pass_promtool() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let ada = app.register("ada@example.com").await?;
+    app.create_task(&ada.access, json!({"title": "Count me"}))
+        .await?;
+
+    let text = app.get("/metrics").await?.text().await?;
+    let findings = promtool_findings(text).await?;
+
+    assert_eq!(findings.trim(), "", "promtool check metrics");
+    Ok(())
+}

@@ -24,6 +24,10 @@ const BUCKETS: &[f64] = &[
 ];
 const REQUESTS: &str = "taskpulse_http_requests_total";
 const LATENCY: &str = "taskpulse_http_request_duration_seconds";
+const POOL: &str = "taskpulse_db_pool_connections";
+const POOL_IDLE: &str = "taskpulse_db_pool_idle_connections";
+const AGGREGATES: &str = "taskpulse_live_aggregates";
+const SESSIONS: &str = "taskpulse_ws_live_sessions";
 
 /// The server's metrics: a Prometheus recorder and the handle that renders it.
 pub struct Metrics {
@@ -44,6 +48,7 @@ impl Metrics {
             Err(_) => PrometheusBuilder::new().build_recorder(),
         };
         let handle = recorder.handle();
+        describe(&recorder);
         Self {
             recorder,
             handle,
@@ -73,6 +78,30 @@ impl Metrics {
         self.recorder
             .register_gauge(&Key::from_name(name), &META)
             .set(value);
+    }
+}
+
+/// HELP texts: Prometheus tools (`promtool check metrics`) and dashboards expect one per
+/// family.
+fn describe(recorder: &PrometheusRecorder) {
+    recorder.describe_counter(
+        REQUESTS.into(),
+        None,
+        "HTTP requests answered, by method, route template and status.".into(),
+    );
+    recorder.describe_histogram(
+        LATENCY.into(),
+        Some(metrics::Unit::Seconds),
+        "HTTP request latency, by method, route template and status.".into(),
+    );
+    let gauges = [
+        (POOL, "Database connections open in the pool."),
+        (POOL_IDLE, "Database connections idle in the pool."),
+        (AGGREGATES, "Aggregate actors live on this node."),
+        (SESSIONS, "WebSocket sessions open on this node."),
+    ];
+    for (name, help) in gauges {
+        recorder.describe_gauge(name.into(), None, help.into());
     }
 }
 
@@ -127,19 +156,10 @@ fn route_templates(openapi_document: &str) -> HashMap<String, String> {
 #[handler]
 pub fn render(state: Data<&AppState>, metrics: Data<&Arc<Metrics>>) -> Response {
     let pool = state.pool.state();
-    metrics.gauge("taskpulse_db_pool_connections", f64::from(pool.connections));
-    metrics.gauge(
-        "taskpulse_db_pool_idle_connections",
-        f64::from(pool.idle_connections),
-    );
-    metrics.gauge(
-        "taskpulse_live_aggregates",
-        state.engine.live_aggregates() as f64,
-    );
-    metrics.gauge(
-        "taskpulse_ws_live_sessions",
-        state.ws.live_sessions() as f64,
-    );
+    metrics.gauge(POOL, f64::from(pool.connections));
+    metrics.gauge(POOL_IDLE, f64::from(pool.idle_connections));
+    metrics.gauge(AGGREGATES, state.engine.live_aggregates() as f64);
+    metrics.gauge(SESSIONS, state.ws.live_sessions() as f64);
     let mut text = metrics.handle.render();
     render_engine(&mut text, &state.engine.metrics());
     Response::builder()
