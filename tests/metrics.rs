@@ -137,15 +137,32 @@ async fn promtool_findings(text: String) -> anyhow::Result<String> {
 }
 
 #[tokio::test]
-async fn the_metrics_pass_promtool() -> anyhow::Result<()> {
+async fn the_metrics_pass_promtool_and_include_what_operators_look_for() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let ada = app.register("ada@example.com").await?;
     app.create_task(&ada.access, json!({"title": "Count me"}))
         .await?;
 
     let text = app.get("/metrics").await?.text().await?;
-    let findings = promtool_findings(text).await?;
+    let findings = promtool_findings(text.clone()).await?;
 
     assert_eq!(findings.trim(), "", "promtool check metrics");
+    // What operators look for besides requests: the process, the build, the pool's waits.
+    for family in [
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "process_open_fds",
+        "taskpulse_build_info",
+        "taskpulse_db_pool_gets_waited_total",
+        "taskpulse_db_pool_gets_timed_out_total",
+        "taskpulse_db_pool_wait_seconds_total",
+        "taskpulse_cluster_lag_seconds",
+        "taskpulse_change_log_bytes",
+    ] {
+        assert!(
+            text.contains(&format!("# TYPE {family} ")),
+            "{family} missing:\n{text}"
+        );
+    }
     Ok(())
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use metrics::{Key, Label, Level, Metadata, Recorder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -33,6 +33,8 @@ const SESSIONS: &str = "taskpulse_ws_live_sessions";
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
+    /// Resident memory, CPU time, open file descriptors… of this process, read at scrape time.
+    process: metrics_process::Collector,
     /// poem-openapi routes `/api/v1/tasks/{id}` as `/api/v1/tasks/:param0`; labels show the
     /// documented template instead.
     templates: HashMap<String, String>,
@@ -49,9 +51,12 @@ impl Metrics {
         };
         let handle = recorder.handle();
         describe(&recorder);
+        let process = metrics_process::Collector::default();
+        metrics::with_local_recorder(&recorder, || process.describe());
         Self {
             recorder,
             handle,
+            process,
             templates: route_templates(openapi_document),
         }
     }
@@ -160,8 +165,26 @@ pub fn render(state: Data<&AppState>, metrics: Data<&Arc<Metrics>>) -> Response 
     metrics.gauge(POOL_IDLE, f64::from(pool.idle_connections));
     metrics.gauge(AGGREGATES, state.engine.live_aggregates() as f64);
     metrics.gauge(SESSIONS, state.ws.live_sessions() as f64);
+    metrics::with_local_recorder(&metrics.recorder, || metrics.process.collect());
     let mut text = metrics.handle.render();
     render_engine(&mut text, &state.engine.metrics());
+    let waits = &pool.statistics;
+    render_pool(
+        &mut text,
+        [
+            waits.get_waited,
+            waits.get_timed_out,
+            waits.connections_closed_broken,
+        ],
+        waits.get_wait_time,
+    );
+    let _ = writeln!(
+        text,
+        "# HELP taskpulse_build_info The running build: always 1, its version as a label.\n\
+         # TYPE taskpulse_build_info gauge\n\
+         taskpulse_build_info{{version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
     Response::builder()
         .content_type("text/plain; version=0.0.4")
         .body(text)
@@ -253,6 +276,40 @@ fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
         CLUSTER_LAG_BUCKETS.iter().copied().zip(cluster.lag_buckets),
         cluster.lag_count,
         cluster.lag_seconds_sum,
+    );
+}
+
+/// How requests waited for database connections (bb8 counts them since start).
+fn render_pool(text: &mut String, [waited, timed_out, broken]: [u64; 3], wait_time: Duration) {
+    let counters = [
+        (
+            "taskpulse_db_pool_gets_waited_total",
+            "Connection requests that had to wait for a free connection.",
+            waited,
+        ),
+        (
+            "taskpulse_db_pool_gets_timed_out_total",
+            "Connection requests that timed out waiting (answered 503 database_unavailable).",
+            timed_out,
+        ),
+        (
+            "taskpulse_db_pool_connections_closed_broken_total",
+            "Connections dropped because they broke (found by the error they raised).",
+            broken,
+        ),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(
+            text,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
+    let name = "taskpulse_db_pool_wait_seconds_total";
+    let _ = writeln!(
+        text,
+        "# HELP {name} Time spent waiting for database connections, summed.\n\
+         # TYPE {name} counter\n{name} {}",
+        wait_time.as_secs_f64()
     );
 }
 
