@@ -166,3 +166,62 @@ async fn the_metrics_pass_promtool_and_include_what_operators_look_for() -> anyh
     }
     Ok(())
 }
+
+/// Every query expression in a Grafana dashboard, wherever it sits.
+fn dashboard_expressions(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner.as_str()) {
+                    ("expr" | "query", Some(expr)) => found.push(expr.to_owned()),
+                    _ => dashboard_expressions(inner, found),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|i| dashboard_expressions(i, found));
+        }
+        _ => {}
+    }
+}
+
+/// The metric families an expression names (`…_bucket` and the like belong to their
+/// histogram's family).
+fn families(expr: &str) -> Vec<String> {
+    expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with("taskpulse_") || word.starts_with("process_"))
+        .map(|word| {
+            ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| word.strip_suffix(suffix))
+                .unwrap_or(word)
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_grafana_dashboard_names_only_exported_metrics() -> anyhow::Result<()> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/grafana/taskpulse.json");
+    let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let mut expressions = Vec::new();
+    dashboard_expressions(&dashboard, &mut expressions);
+    let app = TestApp::spawn().await?;
+    let ada = app.register("ada@example.com").await?;
+    app.create_task(&ada.access, json!({"title": "Count me"}))
+        .await?;
+
+    let text = app.get("/metrics").await?.text().await?;
+
+    let named: Vec<String> = expressions.iter().flat_map(|e| families(e)).collect();
+    assert!(
+        named.len() >= 10,
+        "the dashboard names too few metrics: {named:?}"
+    );
+    let missing: Vec<&String> = named
+        .iter()
+        .filter(|family| !text.contains(&format!("# TYPE {family} ")))
+        .collect();
+    assert!(missing.is_empty(), "not exported: {missing:?}");
+    Ok(())
+}
