@@ -16,6 +16,7 @@ async fn requests_are_counted_by_route_template_and_status() -> anyhow::Result<(
     let path = format!("/api/v1/tasks/{}", task["id"].as_str().unwrap_or_default());
     expect_json(app.get_as(&path, &ada.access).await?, 200).await?;
     app.get("/api/v1/tasks").await?;
+    app.get("/no/such/page").await?;
 
     let response = app.get("/metrics").await?;
 
@@ -29,6 +30,9 @@ async fn requests_are_counted_by_route_template_and_status() -> anyhow::Result<(
         "{text}"
     );
     assert!(has(r#"route="/api/v1/tasks",status="401""#), "{text}");
+    // Paths no route matches share one label, never the raw path nor an empty one.
+    assert!(has(r#"route="unmatched",status="404""#), "{text}");
+    assert!(!text.contains(r#"route="""#), "{text}");
     assert!(
         has(r#"route="/api/v1/auth/register",status="201""#),
         "{text}"

@@ -122,7 +122,10 @@ pub async fn track<E: Endpoint>(next: E, req: Request) -> poem::Result<Response>
         Err(err) => (err.data::<PathPattern>(), err.status()),
     };
     if let Some(metrics) = metrics {
-        let route = route.map_or("unmatched", |p| metrics.template(&p.0));
+        // A path no route matched carries an empty pattern (or none).
+        let route = route
+            .filter(|p| !p.0.is_empty())
+            .map_or("unmatched", |p| metrics.template(&p.0));
         metrics.request(
             &method,
             route,
