@@ -1,6 +1,7 @@
 //! The engine's own figures, for an embedder's metrics exporter: deltas applied, and how long
 //! a write waits for its live aggregates (read-your-writes delivery latency).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -22,6 +23,8 @@ pub(crate) struct EngineMetrics {
     buckets: [AtomicU64; DELIVERY_BUCKETS.len()],
     deliveries: AtomicU64,
     delivery_micros: AtomicU64,
+    /// Shared with every subscriber's outbox, which counts its own collapses.
+    pub collapsed: Arc<AtomicU64>,
     pub cluster: ClusterMetrics,
 }
 
@@ -152,6 +155,7 @@ impl EngineMetrics {
             delivery_buckets: std::array::from_fn(|i| self.buckets[i].load(Ordering::Relaxed)),
             deliveries: self.deliveries.load(Ordering::Relaxed),
             delivery_seconds_sum: self.delivery_micros.load(Ordering::Relaxed) as f64 / 1e6,
+            subscribers_collapsed: self.collapsed.load(Ordering::Relaxed),
             cluster: self.cluster.read(),
         }
     }
@@ -171,6 +175,9 @@ pub struct MetricsSnapshot {
     pub deliveries: u64,
     /// Their delivery time, summed.
     pub delivery_seconds_sum: f64,
+    /// Times a subscriber fell so far behind that its queued deltas were replaced by one
+    /// fresh snapshot.
+    pub subscribers_collapsed: u64,
     /// Several nodes: what was heard, healed and pruned.
     pub cluster: ClusterFigures,
 }

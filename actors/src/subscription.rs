@@ -2,6 +2,7 @@
 //! waiting, and that collapses to one fresh snapshot when the subscriber falls behind.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -48,16 +49,19 @@ pub(crate) struct Outbox {
     /// When the subscription was made (a revocation only ends older ones).
     pub attached_at: Instant,
     capacity: usize,
+    /// The engine's count of collapses to a snapshot.
+    collapsed: Arc<AtomicU64>,
     state: Mutex<OutboxState>,
     wake: Notify,
 }
 
 impl Outbox {
-    pub fn new(user: UserId, capacity: usize) -> Self {
+    pub fn new(user: UserId, capacity: usize, collapsed: Arc<AtomicU64>) -> Self {
         Self {
             user,
             attached_at: Instant::now(),
             capacity: capacity.max(1),
+            collapsed,
             state: Mutex::new(OutboxState::default()),
             wake: Notify::new(),
         }
@@ -79,6 +83,7 @@ impl Outbox {
                 // Latest wins: the slow subscriber gets one snapshot instead of a backlog.
                 s.queue.clear();
                 s.resync = true;
+                self.collapsed.fetch_add(1, Ordering::Relaxed);
             } else {
                 s.queue.push_back(item);
             }

@@ -140,6 +140,8 @@ async fn a_subscriber_that_stops_reading_gets_one_fresh_snapshot_and_others_miss
         matches!(&caught_up, SubscriptionEvent::Snapshot(s) if s.version == 20),
         "{caught_up:?}"
     );
+    // Counted once for the one collapse (operators see slow clients in /metrics).
+    assert_eq!(t.engine.metrics().subscribers_collapsed, 1);
     Ok(())
 }
 

@@ -206,6 +206,11 @@ fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
             engine.deltas_applied,
         ),
         (
+            "taskpulse_subscribers_collapsed_total",
+            "Times a slow subscriber's queued deltas were replaced by one fresh snapshot.",
+            engine.subscribers_collapsed,
+        ),
+        (
             "taskpulse_cluster_changes_received_total",
             "Changes committed by other nodes and handed to live aggregates on this node.",
             cluster.changes_received,
@@ -367,6 +372,7 @@ mod tests {
                 delivery_buckets: buckets,
                 deliveries: 4,
                 delivery_seconds_sum: 0.5,
+                subscribers_collapsed: 0,
                 cluster: Default::default(),
             },
         );

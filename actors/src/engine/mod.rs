@@ -198,7 +198,11 @@ impl Engine {
         scope: Scope,
         since_version: Option<i64>,
     ) -> Result<Subscription> {
-        let outbox = Arc::new(Outbox::new(subscriber, self.inner.config.subscriber_queue));
+        let outbox = Arc::new(Outbox::new(
+            subscriber,
+            self.inner.config.subscriber_queue,
+            Arc::clone(&self.inner.live.metrics.collapsed),
+        ));
         let attach = Arc::clone(&outbox);
         let log = match since_version {
             Some(since) if !self.replays_from_memory(scope, since) => {
