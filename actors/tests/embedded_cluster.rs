@@ -1,5 +1,6 @@
 //! The embedded cluster: made from the installed PostgreSQL programs, reachable on its Unix
-//! socket, reused when already running, and stopped when its handle is dropped.
+//! socket, reused when already running, stopped when its handle is dropped, and started again
+//! when its postmaster dies.
 
 use std::time::Duration;
 
@@ -37,6 +38,49 @@ async fn embedded_cluster_starts_serves_and_stops() -> anyhow::Result<()> {
     assert!(
         after_stop.is_err(),
         "the cluster still answers after it was stopped"
+    );
+    std::fs::remove_dir_all(&root)?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_embedded_cluster_is_started_again() -> anyhow::Result<()> {
+    let root = scratch_dir();
+    let data_dir = root.join("postgres");
+    let cluster = EmbeddedCluster::start(&data_dir, false).await?;
+    let url = cluster.url("postgres");
+    let watcher = cluster.keep_alive();
+    let postmaster = std::fs::read_to_string(cluster.data_dir().join("postmaster.pid"))?
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &postmaster])
+        .status()?;
+    let mut back = false;
+    for _ in 0..300 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if probe(&url).await.is_ok() {
+            back = true;
+            break;
+        }
+    }
+
+    let now_running = std::fs::read_to_string(cluster.data_dir().join("postmaster.pid"))?;
+    watcher.abort();
+    drop(cluster);
+    assert!(killed.success(), "kill -KILL {postmaster}");
+    assert!(
+        back,
+        "the embedded cluster was not started again within 30 s"
+    );
+    assert_ne!(
+        now_running.lines().next().map(str::trim),
+        Some(postmaster.as_str()),
+        "the same postmaster still runs"
     );
     std::fs::remove_dir_all(&root)?;
     Ok(())

@@ -7,6 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use nix::unistd::{Gid, Uid, User};
 use std::os::unix::fs::chown;
@@ -15,6 +16,10 @@ use crate::error::{Error, Result};
 
 /// The system user PostgreSQL runs as when taskpulse runs as root (PostgreSQL refuses root).
 const SERVICE_USER: &str = "postgres";
+/// How often the watcher checks that the server runs.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+/// The watcher's wait after a failed restart: doubling from the first to the last.
+const RESTART_BACKOFF: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(30));
 /// A Unix socket path is at most 107 bytes; the socket file adds `/.s.PGSQL.5432`.
 const MAX_SOCKET_DIR_LEN: usize = 90;
 
@@ -57,6 +62,76 @@ impl EmbeddedCluster {
             .map(|_| ())
     }
 
+    /// Watches the server and starts it again when its postmaster dies (killed, out of
+    /// memory…), waiting longer after each failed attempt (1 s doubling to 30 s), so that
+    /// taskpulse recovers by itself as it does from any database outage. Ends when the
+    /// returned handle is aborted.
+    pub fn keep_alive(&self) -> tokio::task::JoinHandle<()> {
+        let cluster = self.watcher();
+        tokio::spawn(async move {
+            let mut backoff = RESTART_BACKOFF.0;
+            loop {
+                tokio::time::sleep(WATCH_EVERY).await;
+                let watched = cluster.watcher();
+                let restarted =
+                    tokio::task::spawn_blocking(move || watched.restart_if_down()).await;
+                match restarted {
+                    Ok(Ok(false)) => backoff = RESTART_BACKOFF.0,
+                    Ok(Ok(true)) => {
+                        tracing::warn!(
+                            "the embedded PostgreSQL cluster had stopped: started it again"
+                        );
+                        backoff = RESTART_BACKOFF.0;
+                    }
+                    Ok(Err(err)) => {
+                        tracing::warn!(error = %err, ?backoff, "the embedded PostgreSQL cluster is down and did not start");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(RESTART_BACKOFF.1);
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "the embedded cluster's watcher failed")
+                    }
+                }
+            }
+        })
+    }
+
+    /// A handle on the same server that never stops it when dropped (only the owner's does).
+    fn watcher(&self) -> Self {
+        Self {
+            data_dir: self.data_dir.clone(),
+            bin_dir: self.bin_dir.clone(),
+            run_as: self.run_as,
+            keep_running: true,
+        }
+    }
+
+    /// Starts the server when it is not running; answers whether it had to.
+    fn restart_if_down(&self) -> Result<bool> {
+        if self.is_running() {
+            return Ok(false);
+        }
+        self.start_server()?;
+        Ok(true)
+    }
+
+    fn start_server(&self) -> Result<()> {
+        let socket_dir = self.data_dir.to_string_lossy().into_owned();
+        let log = self.data_dir.join("server.log");
+        let options = format!("-k {socket_dir} -c listen_addresses='' -p 5432");
+        self.pg_ctl(&[
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            &log.to_string_lossy(),
+            "-o",
+            &options,
+        ])
+        .map(|_| ())
+    }
+
     fn start_blocking(data_dir: PathBuf, keep_running: bool) -> Result<Self> {
         let bin_dir = find_bin_dir().ok_or_else(|| {
             Error::Embedded(
@@ -97,19 +172,7 @@ impl EmbeddedCluster {
             cluster.initialise(&parent)?;
         }
         if !cluster.is_running() {
-            let socket_dir = cluster.data_dir.to_string_lossy().into_owned();
-            let log = cluster.data_dir.join("server.log");
-            let options = format!("-k {socket_dir} -c listen_addresses='' -p 5432");
-            cluster.pg_ctl(&[
-                "start",
-                "-w",
-                "-t",
-                "60",
-                "-l",
-                &log.to_string_lossy(),
-                "-o",
-                &options,
-            ])?;
+            cluster.start_server()?;
         }
         drop(lock);
         Ok(cluster)
