@@ -19,6 +19,10 @@ pub struct Cli {
     /// Log line format.
     #[arg(long, global = true, env = "TASKPULSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// A TOML file of settings, keyed by flag name (`listen = "0.0.0.0:8080"`); flags and
+    /// `TASKPULSE_*` variables override it. See `deploy/taskpulse.toml`.
+    #[arg(long, global = true, env = "TASKPULSE_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -111,8 +115,9 @@ pub struct ServeArgs {
     /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
     #[arg(long, env = "TASKPULSE_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
-    /// Origins allowed to open WebSocket sessions, comma-separated (`*` for any); empty: the
-    /// server's own origin only.
+    /// Origins allowed to call the REST API from a browser (CORS) and to open WebSocket
+    /// sessions, comma-separated: `*` for any, or scheme://host[:port] such as
+    /// `https://app.example.com`; empty: the server's own origin only.
     #[arg(long, env = "TASKPULSE_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
     /// WebSocket sessions one user may hold at once.
@@ -292,6 +297,45 @@ impl ServeArgs {
     }
 }
 
+/// The `--allowed-origins` entries as browsers write them in `Origin` (scheme and host in
+/// lower case, no default port), blanks dropped; an error names the first entry that is
+/// neither `*` nor an http(s) origin.
+pub fn validate_origins(values: &[String]) -> anyhow::Result<Vec<String>> {
+    values
+        .iter()
+        .map(|value| value.trim())
+        .filter(|value| !value.is_empty())
+        .map(|value| {
+            if value == "*" {
+                return Ok(value.to_owned());
+            }
+            parse_origin(value).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--allowed-origins: `{value}` is not an origin; write `*` or \
+                     scheme://host[:port] with http or https and no path, such as \
+                     https://app.example.com"
+                )
+            })
+        })
+        .collect()
+}
+
+/// An origin: http or https, a host, maybe a port, and nothing else (a browser's `Origin`
+/// never has a path, not even `/`, so a configured one would never match).
+fn parse_origin(value: &str) -> Option<String> {
+    let url = url::Url::parse(value).ok()?;
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && !value.contains('*')
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && !value.ends_with('/')
+        && url.query().is_none()
+        && url.fragment().is_none();
+    plain.then(|| url.origin().ascii_serialization())
+}
+
 /// A network (`10.0.0.0/8`) or a single address (`10.0.0.1`, taken as `/32` or `/128`).
 fn parse_network(value: &str) -> Result<ipnet::IpNet, String> {
     let value = value.trim();
@@ -299,4 +343,39 @@ fn parse_network(value: &str) -> Result<ipnet::IpNet, String> {
         .parse::<ipnet::IpNet>()
         .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("`{value}` is neither an IP address nor a network like 10.0.0.0/8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origins(values: &[&str]) -> anyhow::Result<Vec<String>> {
+        validate_origins(&values.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn origins_are_kept_as_browsers_send_them() -> anyhow::Result<()> {
+        assert_eq!(
+            origins(&["https://App.Example.com", " http://localhost:3000", "*", ""])?,
+            ["https://app.example.com", "http://localhost:3000", "*"]
+        );
+        assert_eq!(origins(&["https://a.example:443"])?, ["https://a.example"]);
+        Ok(())
+    }
+
+    #[test]
+    fn anything_but_an_http_origin_is_refused() {
+        for bad in [
+            "not a url",
+            "app.example.com",
+            "ftp://app.example.com",
+            "https://app.example.com/",
+            "https://app.example.com/path",
+            "https://app.example.com?q=1",
+            "https://user@app.example.com",
+            "https://*.example.com",
+        ] {
+            assert!(origins(&[bad]).is_err(), "{bad} was accepted");
+        }
+    }
 }

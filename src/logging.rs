@@ -1,4 +1,7 @@
-//! Log set-up: `RUST_LOG` filters (default `info,ractor=warn`), text or JSON lines on stderr.
+//! Log set-up: `RUST_LOG` filters (default `info,ractor=warn`, which shows the access log,
+//! target `taskpulse::access`), text or JSON lines on stderr.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -12,6 +15,8 @@ pub fn init(format: LogFormat) {
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,ractor=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        // Colour codes only for a person at a terminal, never into a file or a collector.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

@@ -3,6 +3,7 @@
 mod allocator;
 mod check;
 mod config;
+mod config_file;
 mod database;
 mod limits;
 mod loadgen;
@@ -12,17 +13,27 @@ mod serve;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use crate::config::{Cli, Command};
+use crate::config::Command;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     allocator::return_large_blocks();
-    let cli = Cli::parse();
+    let cli = match config_file::parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            eprintln!("taskpulse: error: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     logging::init(cli.log_format);
     let outcome = match cli.command {
-        Command::Serve(args) => serve::run(*args).await,
+        Command::Serve(mut args) => match config::validate_origins(&args.allowed_origins) {
+            Ok(origins) => {
+                args.allowed_origins = origins;
+                serve::run(*args).await
+            }
+            Err(err) => Err(err),
+        },
         Command::Migrate(args) => database::migrate_only(&args).await,
         Command::Seed(args) => seed::run(args).await,
         Command::Check(args) => check::run(args).await,

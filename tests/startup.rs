@@ -122,3 +122,81 @@ async fn sigterm_stops_the_server_gracefully() -> anyhow::Result<()> {
     assert!(after.is_err(), "the server still answers after SIGTERM");
     Ok(())
 }
+
+/// A config file in the temporary directory, removed on drop.
+struct ConfigFile(std::path::PathBuf);
+
+impl ConfigFile {
+    fn new(text: &str) -> anyhow::Result<Self> {
+        let path = std::env::temp_dir().join(format!("taskpulse-{}.toml", uuid::Uuid::now_v7()));
+        std::fs::write(&path, text)?;
+        Ok(Self(path))
+    }
+
+    fn path(&self) -> String {
+        self.0.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_setting_in_the_config_file_ends_with_one_clear_line() -> anyhow::Result<()> {
+    let file = ConfigFile::new("lissten = \"127.0.0.1:0\"\n")?;
+
+    let (code, stderr) = serve_and_fail(&["--config", &file.path()]).await?;
+
+    assert_eq!(code, Some(1));
+    assert_eq!(stderr.trim().lines().count(), 1, "stderr: {stderr}");
+    assert!(stderr.contains("`lissten` is not a setting"), "{stderr}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn flags_and_environment_beat_the_config_file() -> anyhow::Result<()> {
+    // Both values in the file are unusable: the server starts only if the flag (--listen,
+    // from TestApp) and the environment variable win over them.
+    let file = ConfigFile::new("listen = \"not an address\"\ndb-pool-size = \"many\"\n")?;
+
+    let app = TestApp::builder()
+        .with_arg("--config")
+        .with_arg(&file.path())
+        .with_env("TASKPULSE_DB_POOL_SIZE", "4")
+        .spawn()
+        .await?;
+
+    assert_eq!(app.get("/api/v1/health").await?.status(), 200);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_config_file_sets_what_flags_and_environment_leave_out() -> anyhow::Result<()> {
+    let file = ConfigFile::new("allowed-origins = [\"https://app.example.com\"]\n")?;
+
+    let app = TestApp::builder()
+        .with_arg("--config")
+        .with_arg(&file.path())
+        .spawn()
+        .await?;
+    let preflight = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/tasks"))
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await?;
+
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://app.example.com")
+    );
+    Ok(())
+}

@@ -1,8 +1,10 @@
 //! taskpulse's HTTP and WebSocket layer: the documented REST API of API.md, Swagger UI and the
 //! OpenAPI document, all thin over the engine of `taskpulse-actors`.
 
+mod access_log;
 pub mod auth;
 mod body_limit;
+mod cors;
 mod error;
 mod metrics;
 mod page;
@@ -11,7 +13,9 @@ mod routes;
 mod state;
 pub mod ws;
 
-use poem::{EndpointExt, Route};
+use poem::http::Method;
+use poem::web::Redirect;
+use poem::{Endpoint, EndpointExt, IntoResponse, PathPattern, Request, Response, Route};
 use poem_openapi::OpenApiService;
 
 pub use error::{ApiError, REQUEST_ID_HEADER};
@@ -21,7 +25,8 @@ pub use state::{AppState, AuthConfig};
 pub use body_limit::MAX_BODY_BYTES;
 
 /// The whole HTTP surface: REST under `/api/v1`, `/openapi.json` and `/docs`, with every
-/// error shaped as problem+json.
+/// error shaped as problem+json, CORS for the allowed origins and one access-log line per
+/// request.
 pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
     let api = OpenApiService::new(
         (
@@ -45,6 +50,9 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
     let metrics = std::sync::Arc::new(metrics::Metrics::new(&api.spec()));
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
+    let origins = std::sync::Arc::new(cors::AllowedOrigins::new(
+        &state.ws.settings.allowed_origins,
+    ));
     Route::new()
         .at("/openapi.json", spec)
         .nest("/docs", docs)
@@ -53,11 +61,33 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
         .at("/dashboard", poem::get(page::index))
         .at("/dashboard/:file", poem::get(page::asset))
         .nest("/", api)
+        .around(root_redirect)
         .around(rate_limit::limit)
         .around(metrics::track)
+        .around(access_log::note_route)
         .data(metrics)
         // The bearer scheme's checker reads the token keys from here.
         .data(state)
         .around(body_limit::limit_body)
+        .around(cors::preflight)
         .around(error::problem_middleware)
+        // Boxed: each layer's type nests the ones inside, past the compiler's depth limit.
+        .boxed()
+        .around(move |next, req| {
+            let origins = std::sync::Arc::clone(&origins);
+            async move { cors::mark(&origins, next, req).await }
+        })
+        .around(access_log::log)
+}
+
+/// `GET /`, the page a person opens first, redirects to the dashboard. It is answered before
+/// routing because a route at `/` would lose to the catch-all of the API nested there.
+async fn root_redirect<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    if req.uri().path() != "/" || !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return next.call(req).await.map(IntoResponse::into_response);
+    }
+    let mut response = Redirect::see_other("/dashboard").into_response();
+    // Labelled `/` in metrics and the access log, like a route.
+    response.set_data(PathPattern("/".into()));
+    Ok(response)
 }

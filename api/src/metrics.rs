@@ -61,7 +61,8 @@ impl Metrics {
         }
     }
 
-    fn template<'a>(&'a self, pattern: &'a str) -> &'a str {
+    /// The documented template of a router pattern (the pattern itself when undocumented).
+    pub(crate) fn template<'a>(&'a self, pattern: &'a str) -> &'a str {
         self.templates.get(pattern).map_or(pattern, String::as_str)
     }
 

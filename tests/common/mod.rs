@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -22,6 +22,8 @@ pub struct TestAppBuilder {
     env: Vec<(String, String)>,
     args: Vec<String>,
     database_port: Option<u16>,
+    /// Where the server's log lines (stderr) go when captured; shared by its peers.
+    logs: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl TestAppBuilder {
@@ -41,6 +43,13 @@ impl TestAppBuilder {
     /// test's PostgreSQL) instead of the database's own address.
     pub fn with_database_port(mut self, port: u16) -> Self {
         self.database_port = Some(port);
+        self
+    }
+
+    /// Captures the server's log lines (its stderr) for [`TestApp::logs`] instead of passing
+    /// them through. Set `RUST_LOG` with [`Self::with_env`] to choose which lines.
+    pub fn with_captured_logs(mut self) -> Self {
+        self.logs = Some(Arc::default());
         self
     }
 
@@ -108,6 +117,14 @@ impl TestApp {
     /// GET `path`.
     pub async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
         Ok(self.http.get(self.url(path)).send().await?)
+    }
+
+    /// The log lines captured so far (empty unless started
+    /// [`with_captured_logs`](TestAppBuilder::with_captured_logs)).
+    pub fn logs(&self) -> Vec<String> {
+        self.settings.logs.as_ref().map_or_else(Vec::new, |logs| {
+            logs.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        })
     }
 
     /// The server's process id.
@@ -200,10 +217,24 @@ async fn launch(
         .env("RUST_LOG", "warn")
         .envs(settings.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(match settings.logs {
+            Some(_) => Stdio::piped(),
+            None => Stdio::inherit(),
+        })
         .kill_on_drop(true)
         .spawn()
         .context("cannot start the server binary")?;
+    if let (Some(logs), Some(stderr)) = (&settings.logs, child.stderr.take()) {
+        let logs = Arc::clone(logs);
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                logs.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(line);
+            }
+        });
+    }
     let address = read_address(&mut child).await?;
     Ok((child, address))
 }

@@ -33,6 +33,7 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<UserId> {
     if let Some(verified) = req.extensions().get::<VerifiedBearer>()
         && verified.token == bearer.token
     {
+        crate::access_log::note_user(req, verified.user);
         return Ok(verified.user);
     }
     let state = req.data::<AppState>().ok_or_else(|| {
@@ -42,7 +43,10 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<UserId> {
             poem::http::StatusCode::INTERNAL_SERVER_ERROR,
         )
     })?;
-    state.access_tokens.verify(&bearer.token).ok_or_else(|| {
-        ApiError::Unauthenticated("the access token is invalid or expired".to_owned()).into()
-    })
+    let user = state.access_tokens.verify(&bearer.token).ok_or_else(|| {
+        ApiError::Unauthenticated("the access token is invalid or expired".to_owned())
+    })?;
+    // The access log names the user (never the token).
+    crate::access_log::note_user(req, user);
+    Ok(user)
 }
