@@ -1,14 +1,18 @@
 //! `taskpulse serve`: the HTTP server, with graceful shutdown on SIGINT/SIGTERM.
 
 use std::fs;
+use std::future::Future;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 use poem::Server;
 use poem::listener::TcpAcceptor;
-use taskpulse_actors::{Engine, EngineConfig};
+use taskpulse_actors::{EmbeddedCluster, Engine, EngineConfig};
 use taskpulse_api::auth::{AccessTokens, load_or_generate_secret, prepare_dummy_hash};
 use taskpulse_api::{AppState, AuthConfig};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use crate::config::ServeArgs;
 use crate::database;
@@ -24,6 +28,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let database = database::prepare(&args.database, !args.no_migrate).await?;
+    // An embedded cluster whose postmaster dies is started again, as a server would be.
+    let watcher = (database._located.embedded.as_ref()).map(EmbeddedCluster::keep_alive);
 
     let engine_config = EngineConfig {
         cluster: args.cluster.cluster_config(),
@@ -45,16 +51,31 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("taskpulse listening on http://{address}");
     tracing::info!(%address, node = %node_id, "listening");
 
-    Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            taskpulse_api::app(state),
-            shutdown_signal(),
-            Some(args.shutdown_grace),
-        )
-        .await
-        .context("the server stopped with an error")?;
+    let grace = args.shutdown_grace;
+    let (grace_ends, grace_end) = oneshot::channel();
+    let server = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+        taskpulse_api::app(state.clone()),
+        going_away(state, grace, shutdown_signal(), grace_ends),
+        Some(grace),
+    );
+    // The grace period counts from the signal, the WebSocket goodbyes included.
+    let grace_over = async {
+        match grace_end.await {
+            Ok(deadline) => tokio::time::sleep_until(deadline).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        stopped = server => stopped.context("the server stopped with an error")?,
+        () = grace_over => {
+            tracing::warn!("the grace period ended with requests in flight; they are cut");
+        }
+    }
     engine.shutdown().await;
     tracing::info!("stopped");
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
     // Dropping `database` stops an embedded cluster.
     drop(database);
     Ok(())
@@ -94,6 +115,35 @@ fn ensure_writable_dir(dir: &Path) -> anyhow::Result<()> {
     fs::write(&probe, b"").with_context(problem)?;
     fs::remove_file(&probe).with_context(problem)?;
     Ok(())
+}
+
+/// Resolves when poem should stop listening: after `signal`, readiness turns 503 and every
+/// WebSocket session closes with 1001 while the listener still serves; once they are all
+/// closed, or the grace period is over, poem's own graceful shutdown finishes the requests in
+/// flight. Sends the end of the grace period on `grace_ends`.
+async fn going_away(
+    state: AppState,
+    grace: Duration,
+    signal: impl Future<Output = ()>,
+    grace_ends: oneshot::Sender<Instant>,
+) {
+    signal.await;
+    let deadline = Instant::now() + grace;
+    let _ = grace_ends.send(deadline);
+    state.shutdown.begin();
+    let open = state.ws.open_sockets();
+    if open > 0 {
+        tracing::info!(open, "closing the WebSocket sessions");
+    }
+    if tokio::time::timeout_at(deadline, state.ws.all_closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = state.ws.open_sockets(),
+            "WebSocket sessions did not answer their close within the grace period"
+        );
+    }
 }
 
 async fn shutdown_signal() {

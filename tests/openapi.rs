@@ -34,6 +34,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/dashboard/shared"),
     ("get", "/api/v1/audit-logs"),
     ("get", "/api/v1/health"),
+    ("get", "/api/v1/health/live"),
+    ("get", "/api/v1/health/ready"),
 ];
 
 /// Routes that need no token.
@@ -43,7 +45,13 @@ const PUBLIC: &[&str] = &[
     "/api/v1/auth/refresh",
     "/api/v1/auth/logout",
     "/api/v1/health",
+    "/api/v1/health/live",
+    "/api/v1/health/ready",
 ];
+
+/// Routes that answer their own body with 503 when the service (or this node) is not usable
+/// (API.md, "Operations"), rather than a problem.
+const OWN_503: &[&str] = &["/api/v1/health", "/api/v1/health/ready"];
 
 #[tokio::test]
 async fn every_route_of_the_contract_is_documented() -> anyhow::Result<()> {
@@ -103,8 +111,7 @@ async fn every_route_of_the_contract_is_documented() -> anyhow::Result<()> {
             );
         }
         for (status, response) in responses {
-            // Health answers its own body with 503 when down (API.md, "Operations").
-            let health_down = *path == "/api/v1/health" && status == "503";
+            let health_down = OWN_503.contains(path) && status == "503";
             if (status.starts_with('4') || status.starts_with('5')) && !health_down {
                 assert!(
                     response["content"]["application/problem+json"].is_object(),
@@ -114,6 +121,13 @@ async fn every_route_of_the_contract_is_documented() -> anyhow::Result<()> {
         }
     }
     assert!(missing.is_empty(), "undocumented: {missing:?}");
+    for path in OWN_503 {
+        let content = spec["paths"][path]["get"]["responses"]["503"]["content"].as_object();
+        assert!(
+            content.is_some_and(|c| c.keys().any(|t| t.starts_with("application/json"))),
+            "{path} documents no 503 with its own body"
+        );
+    }
     assert_eq!(
         spec["components"]["securitySchemes"]["bearerAuth"]["scheme"],
         "bearer"
@@ -144,6 +158,9 @@ async fn request_and_response_bodies_carry_examples() -> anyhow::Result<()> {
         "Activity",
         "SharedOverview",
         "AuditPage",
+        "Health",
+        "Liveness",
+        "Readiness",
     ] {
         assert!(
             schemas[name]["example"].is_object(),

@@ -316,3 +316,45 @@ async fn a_write_whose_connection_breaks_mid_transaction_answers_503() -> anyhow
     assert_eq!(title, "Before");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ready_answers_503_while_the_database_is_down_and_live_stays_200() -> anyhow::Result<()> {
+    // Arrange: a ready server behind the proxy.
+    let upstream = Upstream::of(&taskpulse_testdb::TestDb::empty().await?.url)?;
+    let proxy = Proxy::start(upstream).await?;
+    let app = TestApp::builder()
+        .with_database_port(proxy.port)
+        .with_arg("--db-timeout")
+        .with_arg("500ms")
+        .spawn()
+        .await?;
+    expect_json(app.get("/api/v1/health/ready").await?, 200).await?;
+
+    // Act: the database goes away.
+    proxy.cut().await?;
+    let not_ready = expect_json(app.get("/api/v1/health/ready").await?, 503).await?;
+    let live = expect_json(app.get("/api/v1/health/live").await?, 200).await?;
+
+    // Assert: not ready because of the database alone; alive all along; ready again once
+    // the database returns.
+    assert_eq!(not_ready["status"], "not_ready", "{not_ready}");
+    let components: Vec<&Value> = not_ready["not_ready"]
+        .as_array()
+        .context("no not_ready list")?
+        .iter()
+        .map(|reason| &reason["component"])
+        .collect();
+    assert_eq!(components, [&json!("database")], "{not_ready}");
+    assert_eq!(live["status"], "alive");
+    proxy.restore();
+    poll_until(Duration::from_secs(20), || async {
+        Ok(
+            match app.get("/api/v1/health/ready").await?.status().as_u16() {
+                200 => Ok(()),
+                other => Err(format!("ready answered {other}")),
+            },
+        )
+    })
+    .await?;
+    Ok(())
+}

@@ -98,7 +98,12 @@ impl RateLimits {
         let path = req.uri().path();
         let outcome = if path.starts_with("/api/v1/auth/") {
             limiters.auth.check_key(&self.client_ip(req))
-        } else if path.starts_with("/api/v1/") && path != "/api/v1/health" {
+        } else if path.starts_with("/api/v1/")
+            && !matches!(
+                path,
+                "/api/v1/health" | "/api/v1/health/live" | "/api/v1/health/ready"
+            )
+        {
             let client = match bearer_user(state, req) {
                 Some(verified) => {
                     let user = verified.user;

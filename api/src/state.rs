@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use taskpulse_actors::{Engine, Pool};
+use tokio::sync::watch;
 
 use crate::auth::AccessTokens;
 use crate::rate_limit::{RateLimitSettings, RateLimits};
@@ -29,6 +30,40 @@ pub struct Inner {
     pub ws: WsHub,
     /// How fast each client may call the API.
     pub rate_limits: RateLimits,
+    /// Set once the server begins to shut down.
+    pub shutdown: ShutdownSignal,
+}
+
+/// Set once, when the server begins to shut down: from then on readiness answers 503 (so a
+/// load balancer stops sending) and every WebSocket session closes with 1001, while the
+/// listener still serves until they are gone.
+#[derive(Debug)]
+pub struct ShutdownSignal(watch::Sender<bool>);
+
+impl Default for ShutdownSignal {
+    fn default() -> Self {
+        Self(watch::Sender::new(false))
+    }
+}
+
+impl ShutdownSignal {
+    /// Begins the shutdown; calling it again changes nothing.
+    pub fn begin(&self) {
+        self.0
+            .send_if_modified(|begun| !std::mem::replace(begun, true));
+    }
+
+    /// Whether the shutdown has begun.
+    pub fn has_begun(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Waits until the shutdown begins (at once when it already has).
+    pub async fn begun(&self) {
+        let mut begun = self.0.subscribe();
+        // The sender lives as long as `self`, so this cannot fail while we wait.
+        let _ = begun.wait_for(|begun| *begun).await;
+    }
 }
 
 /// How sessions are signed and how long their tokens live.
@@ -57,6 +92,7 @@ impl AppState {
             refresh_token_ttl: auth.refresh_token_ttl,
             ws: WsHub::new(ws),
             rate_limits: RateLimits::new(rate_limits),
+            shutdown: ShutdownSignal::default(),
         }))
     }
 }

@@ -1,4 +1,7 @@
-//! `GET /api/v1/health`: is the service usable, and what is it waiting on.
+//! `GET /api/v1/health`: is the service usable, and what is it waiting on; `/health/live` and
+//! `/health/ready`: the two questions an orchestrator or a load balancer asks.
+
+mod probes;
 
 use std::time::{Duration, Instant};
 
@@ -8,6 +11,10 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use crate::routes::ApiTags;
 use crate::state::AppState;
+use probes::{
+    Liveness, LivenessResponse, NotReady, Readiness, ReadinessComponent, ReadinessResponse,
+    ReadinessStatus,
+};
 
 /// Health checks.
 pub struct HealthApi {
@@ -135,6 +142,62 @@ impl HealthApi {
         match status {
             HealthStatus::Down => HealthResponse::Down(Json(health)),
             _ => HealthResponse::Up(Json(health)),
+        }
+    }
+
+    /// Liveness probe
+    ///
+    /// Answers 200 while the process serves requests, whatever its dependencies do (also
+    /// while it shuts down): restart the process only when this stops answering. Needs no
+    /// authentication and touches neither the database nor the engine.
+    #[oai(
+        path = "/api/v1/health/live",
+        method = "get",
+        operation_id = "getLiveness"
+    )]
+    async fn live(&self) -> LivenessResponse {
+        LivenessResponse::Alive(Json(Liveness::default()))
+    }
+
+    /// Readiness probe
+    ///
+    /// Answers 200 when this node should receive traffic: the database answered a real
+    /// round trip and the engine answered its ping. Answers 503, saying what is not ready,
+    /// when either does not, and from the moment the server begins to shut down (so that a
+    /// load balancer stops sending before the listener closes). Needs no authentication.
+    #[oai(
+        path = "/api/v1/health/ready",
+        method = "get",
+        operation_id = "getReadiness"
+    )]
+    async fn ready(&self) -> ReadinessResponse {
+        if self.state.shutdown.has_begun() {
+            // No checks: the answer cannot change any more, and they would only hold a
+            // database connection that in-flight requests may still need.
+            return Readiness::not_ready(vec![NotReady {
+                component: ReadinessComponent::Server,
+                detail: "the server is shutting down".to_owned(),
+            }]);
+        }
+        let (database, engine) = tokio::join!(self.check_database(), self.check_engine());
+        let not_ready: Vec<NotReady> = [
+            (ReadinessComponent::Database, database),
+            (ReadinessComponent::Engine, engine),
+        ]
+        .into_iter()
+        .filter(|(_, check)| check.status == HealthStatus::Down)
+        .map(|(component, check)| NotReady {
+            component,
+            detail: check.detail.unwrap_or_else(|| "not usable".to_owned()),
+        })
+        .collect();
+        if not_ready.is_empty() {
+            ReadinessResponse::Ready(Json(Readiness {
+                status: ReadinessStatus::Ready,
+                not_ready,
+            }))
+        } else {
+            Readiness::not_ready(not_ready)
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod protocol;
 mod session;
+mod shutdown;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -19,6 +20,7 @@ use tokio::sync::mpsc;
 use crate::error::ApiError;
 use crate::state::AppState;
 use session::{Outgoing, SessionActor, SessionArguments, SessionMsg};
+use shutdown::OpenSockets;
 
 /// Messages above this close the session with 1009.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -61,6 +63,7 @@ pub struct WsHub {
     /// The settings.
     pub settings: WsSettings,
     sessions: Mutex<HashMap<UserId, usize>>,
+    open: OpenSockets,
 }
 
 impl WsHub {
@@ -69,7 +72,19 @@ impl WsHub {
         Self {
             settings,
             sessions: Mutex::default(),
+            open: OpenSockets::default(),
         }
+    }
+
+    /// Open sockets, authenticated or not.
+    pub fn open_sockets(&self) -> usize {
+        self.open.count()
+    }
+
+    /// Waits until every socket is closed. After [`crate::AppState`]'s shutdown began, every
+    /// session closes with 1001 and then ends once its client answered the close.
+    pub async fn all_closed(&self) {
+        self.open.none_open().await;
     }
 
     /// Counts a session in; false when the user already holds the most allowed.
@@ -122,7 +137,8 @@ struct WsQuery {
     access_token: Option<String>,
 }
 
-/// The upgrade: refuses foreign origins with 403, then hands the socket to a session actor.
+/// The upgrade: refuses foreign origins with 403 and, once the server shuts down, everyone
+/// with 503; then hands the socket to a session actor.
 /// The token in the query string is never logged.
 #[handler]
 pub async fn upgrade(
@@ -139,6 +155,14 @@ pub async fn upgrade(
             ))
             .into());
         }
+    }
+    if state.shutdown.has_begun() {
+        // Refused before the upgrade: a client that reconnects at once would only be sent
+        // away again, and would keep the shutdown waiting for its socket.
+        return Err(ApiError::Engine(EngineError::EngineUnavailable(
+            "the server is shutting down".to_owned(),
+        ))
+        .into());
     }
     let config = WebSocketConfig::default()
         .read_buffer_size(512)
@@ -157,6 +181,10 @@ pub async fn upgrade(
 /// out. One task rather than a reader and a writer keeps an idle session small; a write to a
 /// client that does not read still gives way when the session ends.
 async fn run(mut socket: WebSocketStream, state: AppState, token: Option<String>) {
+    let shared = state.clone();
+    let _open = shared.ws.open.open();
+    let shutdown = shared.shutdown.begun();
+    tokio::pin!(shutdown);
     let (out, mut outgoing) = mpsc::channel::<Outgoing>(OUTBOUND_QUEUE);
     let args = SessionArguments { state, out, token };
     // Boxed: the start-up future is large and would otherwise stay part of this task's
@@ -166,8 +194,14 @@ async fn run(mut socket: WebSocketStream, state: AppState, token: Option<String>
     };
     // False once the client sent a message above the limit: the session closes with 1009.
     let mut reading = true;
+    // True once the server shuts down: the session closes with 1001.
+    let mut going_away = false;
     loop {
         tokio::select! {
+            () = &mut shutdown => {
+                going_away = true;
+                break;
+            }
             next = outgoing.recv() => {
                 // `None`: the session and its forwarders are gone.
                 let Some(next) = next else { break };
@@ -216,7 +250,11 @@ async fn run(mut socket: WebSocketStream, state: AppState, token: Option<String>
         }
     }
     session.stop(None);
-    let _ = tokio::time::timeout(Duration::from_secs(1), socket.close()).await;
+    if going_away {
+        shutdown::go_away(&mut socket).await;
+    } else {
+        let _ = tokio::time::timeout(Duration::from_secs(1), socket.close()).await;
+    }
 }
 
 /// Writes one frame; false when nothing more may follow (the socket failed, or it was the
