@@ -113,6 +113,16 @@ async fn live_websocket_sessions_and_engine_deltas_are_exported() -> anyhow::Res
         })
     })
     .await?;
+    // The session the client closed is counted under its reason.
+    common::poll_until(Duration::from_secs(5), || async {
+        Ok(
+            match metric(r#"taskpulse_ws_sessions_closed_total{reason="client"}"#).await? {
+                Some(n) if n >= 1.0 => Ok(()),
+                other => Err(format!("{other:?}")),
+            },
+        )
+    })
+    .await?;
     Ok(())
 }
 

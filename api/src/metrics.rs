@@ -172,6 +172,15 @@ pub fn render(state: Data<&AppState>, metrics: Data<&Arc<Metrics>>) -> Response 
     metrics::with_local_recorder(&metrics.recorder, || metrics.process.collect());
     let mut text = metrics.handle.render();
     render_engine(&mut text, &state.engine.metrics());
+    let closed = "taskpulse_ws_sessions_closed_total";
+    let _ = writeln!(
+        text,
+        "# HELP {closed} WebSocket sessions ended since start, by why (client, unauthenticated, \
+         silent, too_big, policy, shutdown, error).\n# TYPE {closed} counter"
+    );
+    for (reason, sessions) in state.ws.closed_sessions() {
+        let _ = writeln!(text, "{closed}{{reason=\"{reason}\"}} {sessions}");
+    }
     let waits = &pool.statistics;
     render_pool(
         &mut text,

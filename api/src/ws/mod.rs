@@ -1,5 +1,6 @@
 //! `GET /api/v1/ws`: live dashboards over WebSocket (API.md, "WebSocket").
 
+mod closed;
 pub mod protocol;
 mod session;
 mod shutdown;
@@ -19,6 +20,7 @@ use tokio::sync::mpsc;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use closed::{CloseReason, ClosedSessions};
 use session::{Outgoing, SessionActor, SessionArguments, SessionMsg};
 use shutdown::OpenSockets;
 
@@ -64,6 +66,7 @@ pub struct WsHub {
     pub settings: WsSettings,
     sessions: Mutex<HashMap<UserId, usize>>,
     open: OpenSockets,
+    closed: ClosedSessions,
 }
 
 impl WsHub {
@@ -73,7 +76,13 @@ impl WsHub {
             settings,
             sessions: Mutex::default(),
             open: OpenSockets::default(),
+            closed: ClosedSessions::default(),
         }
+    }
+
+    /// Sessions ended since start, by reason label (every reason listed).
+    pub fn closed_sessions(&self) -> Vec<(&'static str, u64)> {
+        self.closed.read()
     }
 
     /// Open sockets, authenticated or not.
@@ -196,15 +205,20 @@ async fn run(mut socket: WebSocketStream, state: AppState, token: Option<String>
     let mut reading = true;
     // True once the server shuts down: the session closes with 1001.
     let mut going_away = false;
+    let mut reason = CloseReason::Client;
     loop {
         tokio::select! {
             () = &mut shutdown => {
                 going_away = true;
+                reason = CloseReason::Shutdown;
                 break;
             }
             next = outgoing.recv() => {
                 // `None`: the session and its forwarders are gone.
                 let Some(next) = next else { break };
+                if let Outgoing::Close(code, _) = &next {
+                    reason = CloseReason::of_code(*code);
+                }
                 // The write first: a session that just ended still gets its close frame out;
                 // only a write that cannot finish gives way.
                 let more = tokio::select! {
@@ -228,7 +242,10 @@ async fn run(mut socket: WebSocketStream, state: AppState, token: Option<String>
                         reading = false;
                         SessionMsg::TooBig
                     }
-                    Some(Err(_)) => break,
+                    Some(Err(_)) => {
+                        reason = CloseReason::Error;
+                        break;
+                    }
                 };
                 if session.cast(message).is_err() {
                     break;
@@ -239,6 +256,9 @@ async fn run(mut socket: WebSocketStream, state: AppState, token: Option<String>
             _ = &mut ended => {
                 let flush = async {
                     while let Ok(next) = outgoing.try_recv() {
+                        if let Outgoing::Close(code, _) = &next {
+                            reason = CloseReason::of_code(*code);
+                        }
                         if !write(&mut socket, next).await {
                             break;
                         }
@@ -250,6 +270,7 @@ async fn run(mut socket: WebSocketStream, state: AppState, token: Option<String>
         }
     }
     session.stop(None);
+    shared.ws.closed.count(reason);
     if going_away {
         shutdown::go_away(&mut socket).await;
     } else {
