@@ -46,6 +46,12 @@ async fn exceeding_the_auth_limit_answers_429_with_retry_after() -> anyhow::Resu
     // One request per 20 s comes back: the next is let through within that.
     assert!(matches!(retry_after, Some(1..=20)), "{retry_after:?}");
     assert_problem(response, 429, "rate_limited").await?;
+    // Operators see it counted by limit.
+    let metrics = app.get("/metrics").await?.text().await?;
+    assert!(
+        metrics.contains("taskpulse_rate_limited_total{limit=\"auth\"} 1\n"),
+        "{metrics}"
+    );
     Ok(())
 }
 

@@ -181,6 +181,15 @@ pub fn render(state: Data<&AppState>, metrics: Data<&Arc<Metrics>>) -> Response 
     for (reason, sessions) in state.ws.closed_sessions() {
         let _ = writeln!(text, "{closed}{{reason=\"{reason}\"}} {sessions}");
     }
+    let limited = "taskpulse_rate_limited_total";
+    let _ = writeln!(
+        text,
+        "# HELP {limited} Requests answered 429 rate_limited since start, by limit (auth: \
+         /api/v1/auth/* per client IP; api: the rest per user).\n# TYPE {limited} counter"
+    );
+    for (limit, refused) in state.rate_limits.refused() {
+        let _ = writeln!(text, "{limited}{{limit=\"{limit}\"}} {refused}");
+    }
     let waits = &pool.statistics;
     render_pool(
         &mut text,

@@ -71,6 +71,8 @@ struct Limiters {
     api: DefaultKeyedRateLimiter<Client>,
     clock: DefaultClock,
     checks: AtomicU64,
+    /// Requests answered 429, by limit: `/api/v1/auth/*`, then the rest.
+    refused: [AtomicU64; 2],
 }
 
 impl RateLimits {
@@ -83,6 +85,7 @@ impl RateLimits {
             ),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
+            refused: Default::default(),
         });
         Self {
             limiters,
@@ -96,7 +99,8 @@ impl RateLimits {
             return Ok(());
         };
         let path = req.uri().path();
-        let outcome = if path.starts_with("/api/v1/auth/") {
+        let auth = path.starts_with("/api/v1/auth/");
+        let outcome = if auth {
             limiters.auth.check_key(&self.client_ip(req))
         } else if path.starts_with("/api/v1/")
             && !matches!(
@@ -120,9 +124,20 @@ impl RateLimits {
             limiters.auth.retain_recent();
             limiters.api.retain_recent();
         }
-        outcome.map_err(|not_until| ApiError::RateLimited {
-            retry_after: not_until.wait_time_from(limiters.clock.now()),
+        outcome.map_err(|not_until| {
+            limiters.refused[usize::from(!auth)].fetch_add(1, Ordering::Relaxed);
+            ApiError::RateLimited {
+                retry_after: not_until.wait_time_from(limiters.clock.now()),
+            }
         })
+    }
+
+    /// Requests answered 429 since start, by limit (`auth`, `api`).
+    pub fn refused(&self) -> [(&'static str, u64); 2] {
+        let count = |at: usize| {
+            (self.limiters.as_ref()).map_or(0, |l| l.refused[at].load(Ordering::Relaxed))
+        };
+        [("auth", count(0)), ("api", count(1))]
     }
 
     /// The client's IP address: the peer's, or what trusted proxies say it is.
