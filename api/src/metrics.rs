@@ -172,24 +172,28 @@ pub fn render(state: Data<&AppState>, metrics: Data<&Arc<Metrics>>) -> Response 
     metrics::with_local_recorder(&metrics.recorder, || metrics.process.collect());
     let mut text = metrics.handle.render();
     render_engine(&mut text, &state.engine.metrics());
-    let closed = "taskpulse_ws_sessions_closed_total";
-    let _ = writeln!(
-        text,
-        "# HELP {closed} WebSocket sessions ended since start, by why (client, unauthenticated, \
-         silent, too_big, policy, shutdown, error).\n# TYPE {closed} counter"
+    let closed: Vec<_> = (state.ws.closed_sessions().into_iter())
+        .map(|(reason, n)| (format!("reason=\"{reason}\""), n))
+        .collect();
+    render_family(
+        &mut text,
+        Kind::Counter,
+        "taskpulse_ws_sessions_closed_total",
+        "WebSocket sessions ended since start, by why (client, unauthenticated, silent, \
+         too_big, policy, shutdown, error).",
+        closed,
     );
-    for (reason, sessions) in state.ws.closed_sessions() {
-        let _ = writeln!(text, "{closed}{{reason=\"{reason}\"}} {sessions}");
-    }
-    let limited = "taskpulse_rate_limited_total";
-    let _ = writeln!(
-        text,
-        "# HELP {limited} Requests answered 429 rate_limited since start, by limit (auth: \
-         /api/v1/auth/* per client IP; api: the rest per user).\n# TYPE {limited} counter"
+    let limited: Vec<_> = (state.rate_limits.refused().into_iter())
+        .map(|(limit, n)| (format!("limit=\"{limit}\""), n))
+        .collect();
+    render_family(
+        &mut text,
+        Kind::Counter,
+        "taskpulse_rate_limited_total",
+        "Requests answered 429 rate_limited since start, by limit (auth: /api/v1/auth/* per \
+         client IP; api: the rest per user).",
+        limited,
     );
-    for (limit, refused) in state.rate_limits.refused() {
-        let _ = writeln!(text, "{limited}{{limit=\"{limit}\"}} {refused}");
-    }
     let waits = &pool.statistics;
     render_pool(
         &mut text,
@@ -200,12 +204,13 @@ pub fn render(state: Data<&AppState>, metrics: Data<&Arc<Metrics>>) -> Response 
         ],
         waits.get_wait_time,
     );
-    let _ = writeln!(
-        text,
-        "# HELP taskpulse_build_info The running build: always 1, its version as a label.\n\
-         # TYPE taskpulse_build_info gauge\n\
-         taskpulse_build_info{{version=\"{}\"}} 1",
-        env!("CARGO_PKG_VERSION")
+    let version = format!("version=\"{}\"", env!("CARGO_PKG_VERSION"));
+    render_family(
+        &mut text,
+        Kind::Gauge,
+        "taskpulse_build_info",
+        "The running build: always 1, its version as a label.",
+        [(version, 1)],
     );
     Response::builder()
         .content_type("text/plain; version=0.0.4")
@@ -261,11 +266,7 @@ fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
         ),
     ];
     for (name, help, value) in counters {
-        // Writing to a String cannot fail.
-        let _ = writeln!(
-            text,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-        );
+        render_family(text, Kind::Counter, name, help, [(String::new(), value)]);
     }
     let gauges = [
         (
@@ -280,10 +281,7 @@ fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
         ),
     ];
     for (name, help, value) in gauges {
-        let _ = writeln!(
-            text,
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-        );
+        render_family(text, Kind::Gauge, name, help, [(String::new(), value)]);
     }
     render_histogram(
         text,
@@ -326,18 +324,46 @@ fn render_pool(text: &mut String, [waited, timed_out, broken]: [u64; 3], wait_ti
         ),
     ];
     for (name, help, value) in counters {
-        let _ = writeln!(
-            text,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-        );
+        render_family(text, Kind::Counter, name, help, [(String::new(), value)]);
     }
-    let name = "taskpulse_db_pool_wait_seconds_total";
-    let _ = writeln!(
+    render_family(
         text,
-        "# HELP {name} Time spent waiting for database connections, summed.\n\
-         # TYPE {name} counter\n{name} {}",
-        wait_time.as_secs_f64()
+        Kind::Counter,
+        "taskpulse_db_pool_wait_seconds_total",
+        "Time spent waiting for database connections, summed.",
+        [(String::new(), wait_time.as_secs_f64())],
     );
+}
+
+/// A counter or a gauge.
+#[derive(Clone, Copy)]
+enum Kind {
+    Counter,
+    Gauge,
+}
+
+/// One family: its HELP and TYPE lines, then a sample per label set (`""` for none, or
+/// `reason="client"`).
+fn render_family<V: std::fmt::Display>(
+    text: &mut String,
+    kind: Kind,
+    name: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (String, V)>,
+) {
+    let kind = match kind {
+        Kind::Counter => "counter",
+        Kind::Gauge => "gauge",
+    };
+    // Writing to a String cannot fail.
+    let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        let _ = if labels.is_empty() {
+            writeln!(text, "{name} {value}")
+        } else {
+            writeln!(text, "{name}{{{labels}}} {value}")
+        };
+    }
 }
 
 /// A histogram from per-bucket (not cumulative) counts.
