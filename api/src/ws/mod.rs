@@ -18,6 +18,7 @@ use serde::Deserialize;
 use taskpulse_actors::{Error as EngineError, UserId};
 use tokio::sync::mpsc;
 
+use crate::cors;
 use crate::error::ApiError;
 use crate::state::AppState;
 use closed::{CloseReason, ClosedSessions};
@@ -126,17 +127,10 @@ impl WsHub {
             .sum()
     }
 
-    /// Whether a request with this `Origin` may open a session.
+    /// Whether a request with this `Origin` may open a session: the rule CORS applies to
+    /// REST (one list, one rule).
     fn origin_allowed(&self, origin: &str, host: Option<&str>) -> bool {
-        if self.settings.allowed_origins.is_empty() {
-            // The server's own origin: same host and port as the request was sent to.
-            let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-            return host.is_some_and(|host| host.eq_ignore_ascii_case(authority));
-        }
-        self.settings
-            .allowed_origins
-            .iter()
-            .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(origin))
+        cors::allows(&self.settings.allowed_origins, origin, host)
     }
 }
 
