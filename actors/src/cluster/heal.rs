@@ -73,7 +73,8 @@ pub(crate) async fn catch_up(
     Ok(wanted.len())
 }
 
-/// Applies a revocation another node committed.
+/// Ends `user`'s subscriptions to the team on this node (everyone's, when `None`: the team is
+/// gone, and its aggregate is retired).
 pub(crate) fn revoke(node: &Node, team: TeamId, user: Option<UserId>) {
     match user {
         Some(user) => {

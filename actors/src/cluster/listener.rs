@@ -60,6 +60,8 @@ pub(crate) async fn connect(node: &Node) -> Result<AsyncPgConnection> {
 
 /// Hears signals until the connection is lost.
 async fn serve(node: &Node, conn: &mut AsyncPgConnection) {
+    // This node's own signals come back to it too; most are told apart without parsing.
+    let own = format!("{{\"n\":\"{}\"", node.config.node_id);
     loop {
         let first = {
             let mut stream = std::pin::pin!(conn.notifications_stream());
@@ -84,8 +86,6 @@ async fn serve(node: &Node, conn: &mut AsyncPgConnection) {
                 payloads.push(notification.payload);
             }
         }
-        // This node's own signals come back to it too; most are told apart without parsing.
-        let own = format!("{{\"n\":\"{}\"", node.config.node_id);
         let announcements = payloads
             .iter()
             .filter(|payload| !payload.starts_with(&own))

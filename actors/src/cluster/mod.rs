@@ -151,8 +151,10 @@ impl Cluster {
         }
     }
 
-    /// After commit: tell the other nodes that `user` (everyone: `None`) lost the team.
-    pub fn announce_revoked(&self, team: TeamId, user: Option<UserId>) {
+    /// After commit: `user` (everyone, when `None`: the team is gone) may no longer read the
+    /// team, on this node and on the others.
+    pub fn revoke(&self, team: TeamId, user: Option<UserId>) {
+        heal::revoke(&self.node, team, user);
         self.send(Announcement::Revoked(team, user));
     }
 

@@ -300,17 +300,7 @@ impl Engine {
     /// After commit: `user` (everyone, when `None`: the team is gone) may no longer read the
     /// team, on this node and on the others.
     fn revoke(&self, team: TeamId, user: Option<UserId>) {
-        match user {
-            Some(user) => {
-                if let Some(slot) = self.inner.live.slot(&Scope::Team(team)) {
-                    slot.revoke(Some(user));
-                }
-            }
-            None => {
-                let _ = (self.inner.supervisor).cast(SupervisorMsg::Retire(Scope::Team(team)));
-            }
-        }
-        self.inner.cluster.announce_revoked(team, user);
+        self.inner.cluster.revoke(team, user);
     }
 
     /// Stops the scope's actor now if nobody subscribes to it (as idleness would); the next

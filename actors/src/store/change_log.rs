@@ -129,6 +129,7 @@ pub(crate) async fn read(
         .collect()
 }
 
+/// A scope and a version of it (its row's, or a bound).
 #[derive(QueryableByName)]
 struct HeadRow {
     #[diesel(sql_type = Text)]
@@ -186,16 +187,6 @@ struct Locked {
     locked: bool,
 }
 
-#[derive(QueryableByName)]
-struct Floor {
-    #[diesel(sql_type = Text)]
-    scope_kind: String,
-    #[diesel(sql_type = SqlUuid)]
-    scope_id: Uuid,
-    #[diesel(sql_type = BigInt)]
-    floor: i64,
-}
-
 /// Aggregates per delete statement when pruning by version.
 const PRUNE_BATCH: usize = 1000;
 
@@ -225,8 +216,8 @@ pub(crate) async fn prune(
         // Older than the last `versions` of their aggregate: one range of the log's primary
         // key per aggregate that moved lately, so the cost follows the aggregates that moved
         // and the rows deleted, never the log's size (a join would scan the whole log).
-        let floors: Vec<Floor> = diesel::sql_query(
-            "SELECT 'user' AS scope_kind, user_id AS scope_id, version - $1 AS floor \
+        let floors: Vec<HeadRow> = diesel::sql_query(
+            "SELECT 'user' AS scope_kind, user_id AS scope_id, version - $1 AS version \
                FROM user_stats WHERE version > $1 AND updated_at > now() - make_interval(secs => $2) \
              UNION ALL \
              SELECT 'team', team_id, version - $1 \
@@ -239,7 +230,7 @@ pub(crate) async fn prune(
         for batch in floors.chunks(PRUNE_BATCH) {
             let kinds: Vec<&str> = batch.iter().map(|f| f.scope_kind.as_str()).collect();
             let ids: Vec<Uuid> = batch.iter().map(|f| f.scope_id).collect();
-            let below: Vec<i64> = batch.iter().map(|f| f.floor).collect();
+            let below: Vec<i64> = batch.iter().map(|f| f.version).collect();
             deleted += diesel::sql_query(
                 "DELETE FROM aggregate_changes c \
                  USING unnest($1::text[], $2::uuid[], $3::bigint[]) AS w(kind, id, floor) \

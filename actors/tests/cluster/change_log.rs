@@ -1,0 +1,127 @@
+//! The change log as history: resume from it on a node that never saw the changes, its
+//! retention (by versions and by age), and a single node that writes none.
+
+use super::*;
+
+/// Rows in the change log now.
+async fn logged_changes(t: &TestEngine) -> anyhow::Result<i64> {
+    let mut conn = t.pool.get().await?;
+    Ok(
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM aggregate_changes)",
+        ))
+        .get_result(&mut conn)
+        .await?,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_replays_from_the_change_log_on_a_node_that_never_saw_the_changes()
+-> anyhow::Result<()> {
+    let a = TestEngine::start().await?;
+    let ann = a.user("ann").await?;
+    let scope = Scope::User(ann);
+    let since = version_on(&a.engine, scope).await;
+    for i in 0..100 {
+        a.engine
+            .create_task(ann, new_task(&format!("t{i}")))
+            .await?;
+    }
+    let head = version_on(&a.engine, scope).await;
+    let expected = a.engine.snapshot(scope).await?;
+    a.engine.shutdown().await;
+
+    // A node started after every change, with nothing of them in memory.
+    let fresh = a.peer(EngineConfig::default()).await?;
+    let mut resumed = fresh.subscribe(ann, scope, Some(since)).await?;
+
+    for version in since + 1..=head {
+        match next(&mut resumed).await? {
+            SubscriptionEvent::Delta { snapshot, .. } => {
+                assert_eq!(snapshot.version, version);
+                assert_eq!(snapshot.aggregate.counts.total(), version - since);
+            }
+            other => anyhow::bail!("expected delta {version}, got {other:?}"),
+        }
+    }
+    assert_eq!(fresh.snapshot(scope).await?.aggregate, expected.aggregate);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_beyond_the_logs_retention_gets_a_snapshot() -> anyhow::Result<()> {
+    let a = TestEngine::with_config(node(|c| {
+        c.log_keep_versions = 3;
+        c.prune_every = Duration::from_millis(100);
+    }))
+    .await?;
+    let ann = a.user("ann").await?;
+    let scope = Scope::User(ann);
+    let since = version_on(&a.engine, scope).await;
+    for i in 0..10 {
+        a.engine
+            .create_task(ann, new_task(&format!("t{i}")))
+            .await?;
+    }
+    assert!(
+        eventually(SOON, || async {
+            a.engine.metrics().cluster.log_pruned >= 7
+        })
+        .await,
+        "the log was not pruned"
+    );
+    let fresh = a.peer(EngineConfig::default()).await?;
+
+    let mut far_behind = fresh.subscribe(ann, scope, Some(since)).await?;
+    let mut just_behind = fresh
+        .subscribe(ann, scope, Some(version_on(&a.engine, scope).await - 2))
+        .await?;
+
+    assert!(matches!(
+        next(&mut far_behind).await?,
+        SubscriptionEvent::Snapshot(s) if s.version == since + 10
+    ));
+    assert!(matches!(
+        next(&mut just_behind).await?,
+        SubscriptionEvent::Delta { snapshot, .. } if snapshot.version == since + 9
+    ));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_single_node_engine_writes_no_change_log() -> anyhow::Result<()> {
+    let t = TestEngine::with_config(node(|c| c.enabled = false)).await?;
+    let ann: UserId = t.user("ann").await?;
+    t.engine.create_task(ann, new_task("alone")).await?;
+
+    let logged = logged_changes(&t).await?;
+
+    assert_eq!(logged, 0);
+    assert!(!t.engine.cluster_link().enabled);
+    t.assert_consistent().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_change_log_keeps_nothing_older_than_its_window() -> anyhow::Result<()> {
+    let t = TestEngine::with_config(node(|c| {
+        c.log_keep_for = Duration::from_millis(200);
+        c.prune_every = Duration::from_millis(100);
+    }))
+    .await?;
+    let ann = t.user("ann").await?;
+    for i in 0..3 {
+        t.engine
+            .create_task(ann, new_task(&format!("t{i}")))
+            .await?;
+    }
+
+    let emptied = eventually(SOON, || async {
+        logged_changes(&t).await.is_ok_and(|n| n == 0)
+    })
+    .await;
+
+    assert!(emptied, "changes older than the window were kept");
+    assert!(t.engine.metrics().cluster.log_pruned >= 3);
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! The families `/metrics` writes itself rather than through the recorder: the engine's
+//! figures (already bucketed by the engine), the pool's waits, and the counters read from
+//! shared state at scrape time.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use taskpulse_actors::{CLUSTER_LAG_BUCKETS, DELIVERY_BUCKETS, MetricsSnapshot};
+
+/// The engine's own counters, already bucketed by the engine, in the exposition format.
+pub(super) fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let cluster = &engine.cluster;
+    let counters = [
+        (
+            "taskpulse_deltas_applied_total",
+            "Deltas applied by live aggregates since start.",
+            engine.deltas_applied,
+        ),
+        (
+            "taskpulse_subscribers_collapsed_total",
+            "Times a slow subscriber's queued deltas were replaced by one fresh snapshot.",
+            engine.subscribers_collapsed,
+        ),
+        (
+            "taskpulse_cluster_changes_received_total",
+            "Changes committed by other nodes and handed to live aggregates on this node.",
+            cluster.changes_received,
+        ),
+        (
+            "taskpulse_cluster_healed_total",
+            "Live aggregates the periodic check found behind their rows and caught up (lost or late signals).",
+            cluster.healed,
+        ),
+        (
+            "taskpulse_cluster_signals_sent_total",
+            "Signals (NOTIFY) sent to the other nodes.",
+            cluster.signals_sent,
+        ),
+        (
+            "taskpulse_cluster_signal_failures_total",
+            "Signals that could not be sent (the other nodes' periodic check covers them).",
+            cluster.signal_failures,
+        ),
+        (
+            "taskpulse_cluster_listener_connects_total",
+            "Times the cluster listener connected (1 + reconnections).",
+            cluster.listener_connects,
+        ),
+        (
+            "taskpulse_change_log_pruned_total",
+            "Change-log rows pruned by this node.",
+            cluster.log_pruned,
+        ),
+    ];
+    for (name, help, value) in counters {
+        render_family(text, Kind::Counter, name, help, [(String::new(), value)]);
+    }
+    let gauges = [
+        (
+            "taskpulse_change_log_bytes",
+            "The change log's size on disk, indexes included, as last measured.",
+            cluster.log_bytes,
+        ),
+        (
+            "taskpulse_change_log_rows",
+            "The change log's estimated row count, as last measured.",
+            cluster.log_rows,
+        ),
+    ];
+    for (name, help, value) in gauges {
+        render_family(text, Kind::Gauge, name, help, [(String::new(), value)]);
+    }
+    render_histogram(
+        text,
+        "taskpulse_delta_delivery_seconds",
+        "How long a write waited until its live aggregates reflected it.",
+        DELIVERY_BUCKETS
+            .iter()
+            .copied()
+            .zip(engine.delivery_buckets),
+        engine.deliveries,
+        engine.delivery_seconds_sum,
+    );
+    render_histogram(
+        text,
+        "taskpulse_cluster_lag_seconds",
+        "From a change's commit on another node to its hand-over to a live aggregate on this one.",
+        CLUSTER_LAG_BUCKETS.iter().copied().zip(cluster.lag_buckets),
+        cluster.lag_count,
+        cluster.lag_seconds_sum,
+    );
+}
+
+/// How requests waited for database connections (bb8 counts them since start).
+pub(super) fn render_pool(
+    text: &mut String,
+    [waited, timed_out, broken]: [u64; 3],
+    wait_time: Duration,
+) {
+    let counters = [
+        (
+            "taskpulse_db_pool_gets_waited_total",
+            "Connection requests that had to wait for a free connection.",
+            waited,
+        ),
+        (
+            "taskpulse_db_pool_gets_timed_out_total",
+            "Connection requests that timed out waiting (answered 503 database_unavailable).",
+            timed_out,
+        ),
+        (
+            "taskpulse_db_pool_connections_closed_broken_total",
+            "Connections dropped because they broke (found by the error they raised).",
+            broken,
+        ),
+    ];
+    for (name, help, value) in counters {
+        render_family(text, Kind::Counter, name, help, [(String::new(), value)]);
+    }
+    render_family(
+        text,
+        Kind::Counter,
+        "taskpulse_db_pool_wait_seconds_total",
+        "Time spent waiting for database connections, summed.",
+        [(String::new(), wait_time.as_secs_f64())],
+    );
+}
+
+/// A counter or a gauge.
+#[derive(Clone, Copy)]
+pub(super) enum Kind {
+    Counter,
+    Gauge,
+}
+
+/// One family: its HELP and TYPE lines, then a sample per label set (`""` for none, or
+/// `reason="client"`).
+pub(super) fn render_family<V: std::fmt::Display>(
+    text: &mut String,
+    kind: Kind,
+    name: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (String, V)>,
+) {
+    let kind = match kind {
+        Kind::Counter => "counter",
+        Kind::Gauge => "gauge",
+    };
+    // Writing to a String cannot fail.
+    let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        let _ = if labels.is_empty() {
+            writeln!(text, "{name} {value}")
+        } else {
+            writeln!(text, "{name}{{{labels}}} {value}")
+        };
+    }
+}
+
+/// A histogram from per-bucket (not cumulative) counts.
+fn render_histogram(
+    text: &mut String,
+    name: &str,
+    help: &str,
+    buckets: impl Iterator<Item = (f64, u64)>,
+    count: u64,
+    sum: f64,
+) {
+    let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} histogram");
+    let mut cumulative = 0;
+    for (bound, in_bucket) in buckets {
+        cumulative += in_bucket;
+        let _ = writeln!(text, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+    }
+    let _ = writeln!(
+        text,
+        "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_buckets_are_rendered_cumulative_with_inf_equal_to_count() {
+        let mut buckets = [0; DELIVERY_BUCKETS.len()];
+        buckets[0] = 2;
+        buckets[3] = 1;
+        let mut text = String::new();
+        render_engine(
+            &mut text,
+            &MetricsSnapshot {
+                live_aggregates: 1,
+                deltas_applied: 7,
+                delivery_buckets: buckets,
+                deliveries: 4,
+                delivery_seconds_sum: 0.5,
+                subscribers_collapsed: 0,
+                cluster: Default::default(),
+            },
+        );
+        assert!(
+            text.contains("taskpulse_deltas_applied_total 7\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("taskpulse_delta_delivery_seconds_bucket{le=\"0.00005\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("taskpulse_delta_delivery_seconds_bucket{le=\"0.25\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("taskpulse_delta_delivery_seconds_bucket{le=\"+Inf\"} 4\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("taskpulse_delta_delivery_seconds_count 4\n"),
+            "{text}"
+        );
+        assert!(text.contains("# TYPE taskpulse_delta_delivery_seconds histogram"));
+    }
+}
