@@ -130,10 +130,15 @@ impl Cluster {
         }
     }
 
+    /// Whether the signal travels with the writer's commit (a NOTIFY in its transaction).
+    pub fn signals_in_transaction(&self) -> bool {
+        self.enabled() && self.node.config.signal == SignalMode::InTransaction
+    }
+
     /// Inside the writing transaction, after the rows were bumped: the signal, when it travels
     /// with the commit.
     pub async fn stage(&self, conn: &mut AsyncPgConnection, published: &[Published]) -> Result<()> {
-        if self.enabled() && self.node.config.signal == SignalMode::InTransaction {
+        if self.signals_in_transaction() {
             let announcements: Vec<Announcement> = signal::moved(published).collect();
             signal::notify(
                 conn,

@@ -2,11 +2,9 @@
 //! or edit); members of its team (any role sees, member and above change, admin and above
 //! delete).
 
-use diesel_async::AsyncPgConnection;
-
 use crate::error::{Error, Result};
-use crate::model::{Permission, Task, UserId};
-use crate::store::{tasks, teams};
+use crate::model::{Permission, UserId};
+use crate::store::task_context::TaskContext;
 
 /// What one user may do with one task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,25 +14,17 @@ pub(crate) struct TaskAccess {
     pub delete: bool,
 }
 
-/// The user's access, or `NotFound` when they may not even see the task (invisible and
-/// missing tasks are not told apart).
-pub(crate) async fn task_access(
-    conn: &mut AsyncPgConnection,
-    task: &Task,
-    user: UserId,
-) -> Result<TaskAccess> {
-    if task.owner_id == user {
+/// The access of `user`, whose role and share `context` was read for, or `NotFound` when they
+/// may not even see the task (invisible and missing tasks are not told apart).
+pub(crate) fn task_access(context: &TaskContext, user: UserId) -> Result<TaskAccess> {
+    if context.task.owner_id == user {
         return Ok(TaskAccess {
             owner: true,
             write: true,
             delete: true,
         });
     }
-    let role = match task.team_id {
-        Some(team) => teams::role_of(conn, team, user).await?,
-        None => None,
-    };
-    let share = tasks::share_permission(conn, task.id, user).await?;
+    let (role, share) = (context.role, context.permission);
     if role.is_none() && share.is_none() {
         return Err(Error::NotFound("task"));
     }

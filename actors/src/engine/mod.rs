@@ -7,6 +7,7 @@ mod audit;
 mod check;
 mod reads;
 mod shares;
+mod task_write;
 mod tasks;
 mod teams;
 mod validate;

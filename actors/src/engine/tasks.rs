@@ -2,19 +2,21 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::Engine;
 use super::access::task_access;
+use super::task_write::Decision;
 use super::validate::{Checks, DESCRIPTION_MAX, LIMIT, TITLE};
 use crate::error::{Error, Result};
-use crate::model::{Priority, Task, TaskId, TaskStatus, TeamId, UserId};
+use crate::model::{Priority, Role, Task, TaskId, TaskStatus, TeamId, UserId};
 use crate::stats::task_deltas;
+use crate::store::AuditEntry;
 use crate::store::schema::{task_shares, tasks as tasks_table, team_members};
-use crate::store::tasks::{self as store, TaskRow, task_from_row};
-use crate::store::{AuditEntry, teams, write_audit};
+use crate::store::tasks::{TaskRecord, facts};
+use crate::store::teams;
 
 /// A task to create.
 #[derive(Debug, Clone, Default)]
@@ -119,7 +121,8 @@ fn check_title(checks: &mut Checks, title: &str) {
 }
 
 impl Engine {
-    /// Creates a task owned by `actor`.
+    /// Creates a task owned by `actor`: one statement, which also checks the caller's role when
+    /// the task is a team's.
     pub async fn create_task(&self, actor: UserId, new: NewTask) -> Result<Task> {
         let mut checks = Checks::default();
         check_title(&mut checks, &new.title);
@@ -127,7 +130,7 @@ impl Engine {
             checks.length("description", d, 0, DESCRIPTION_MAX);
         }
         checks.finish()?;
-        let now = Utc::now();
+        let now = stored_now();
         let status = new.status.unwrap_or(TaskStatus::Pending);
         let task = Task {
             id: TaskId::new(),
@@ -135,7 +138,7 @@ impl Engine {
             description: new.description.unwrap_or_default(),
             status,
             priority: new.priority.unwrap_or(Priority::Medium),
-            due_at: new.due_at,
+            due_at: new.due_at.map(stored_time),
             owner_id: actor,
             team_id: new.team_id,
             version: 1,
@@ -143,43 +146,40 @@ impl Engine {
             updated_at: now,
             completed_at: (status == TaskStatus::Completed).then_some(now),
         };
+        let mut write = self.write();
+        if let Some(team) = task.team_id {
+            write.lock_team_for(team, actor, &[Role::Owner, Role::Admin, Role::Member]);
+        }
+        write
+            .insert_task(&task)
+            .audit(audit(
+                actor,
+                "task.create",
+                &task,
+                json!({ "title": task.title }),
+            ))
+            .deltas(task_deltas(None, Some(&facts(&task, Vec::new()))))?;
         let mut conn = self.conn().await?;
-        let (task, published) = conn
-            .transaction::<_, Error, _>(async |conn| {
-                if let Some(team) = task.team_id {
-                    match teams::role_of(conn, team, actor).await? {
-                        None => return Err(Error::NotFound("team")),
-                        Some(role) if !role.can_write() => {
-                            return Err(Error::Forbidden(
-                                "viewers cannot create team tasks".to_owned(),
-                            ));
-                        }
-                        Some(_) => {}
-                    }
-                }
-                let task = store::insert_task(conn, &task).await?;
-                let deltas = task_deltas(None, Some(&store::facts(&task, Vec::new())));
-                write_audit(
-                    conn,
-                    audit(actor, "task.create", &task, json!({ "title": task.title })),
-                )
-                .await?;
-                let published = self.finish(conn, deltas).await?;
-                Ok((task, published))
-            })
-            .await?;
+        let written = self.commit(&mut conn, write).await?;
         drop(conn);
-        self.publish(published).await;
+        if !written.applied {
+            return Err(match written.role {
+                None => Error::NotFound("team"),
+                Some(_) => Error::Forbidden("viewers cannot create team tasks".to_owned()),
+            });
+        }
+        self.publish(written.published).await;
         Ok(task)
     }
 
     /// A task the caller may see.
     pub async fn get_task(&self, actor: UserId, id: TaskId) -> Result<Task> {
-        let mut conn = self.conn().await?;
-        let task = store::find_task(&mut conn, id)
-            .await?
-            .ok_or(Error::NotFound("task"))?;
-        task_access(&mut conn, &task, actor).await?;
+        let (task, _) = self
+            .on_task(id, actor, None, |context| {
+                task_access(context, actor)?;
+                Ok(Decision::Answer(context.task.clone()))
+            })
+            .await?;
         Ok(task)
     }
 
@@ -199,13 +199,10 @@ impl Engine {
             checks.length("description", d, 0, DESCRIPTION_MAX);
         }
         checks.finish()?;
-        let mut conn = self.conn().await?;
-        let (task, published) = conn
-            .transaction::<_, Error, _>(async |conn| {
-                let old = store::lock_task(conn, id)
-                    .await?
-                    .ok_or(Error::NotFound("task"))?;
-                if !task_access(conn, &old, actor).await?.write {
+        let (task, _) = self
+            .on_task(id, actor, None, |context| {
+                let old = &context.task;
+                if !task_access(context, actor)?.write {
                     return Err(Error::Forbidden("you may only view this task".to_owned()));
                 }
                 if if_version.is_some_and(|v| v != old.version) {
@@ -213,58 +210,58 @@ impl Engine {
                         current: old.version,
                     });
                 }
-                let new = patched(&old, patch);
-                if new == old {
-                    return Ok((old, Vec::new()));
+                let now = stored_now();
+                let mut new = patched(old, &patch, now);
+                if new == *old {
+                    return Ok(Decision::Answer(new));
                 }
-                let shares = store::shared_with(conn, id).await?;
-                // Deltas from the row as stored: PostgreSQL keeps microseconds, and the due
-                // date an actor holds must match what the next change reads back.
-                let saved = store::update_task(conn, &new).await?;
+                new.version = old.version + 1;
+                new.updated_at = now;
+                // Sharees' counters do not depend on anything a patch changes.
                 let deltas = task_deltas(
-                    Some(&store::facts(&old, shares.clone())),
-                    Some(&store::facts(&saved, shares)),
+                    Some(&facts(old, Vec::new())),
+                    Some(&facts(&new, Vec::new())),
                 );
-                write_audit(
-                    conn,
-                    audit(actor, "task.update", &saved, changes(&old, &saved)),
-                )
-                .await?;
-                let published = self.finish(conn, deltas).await?;
-                Ok((saved, published))
+                let mut write = self.write();
+                if let Some(team) = old.team_id {
+                    write.lock_team(team);
+                }
+                write
+                    .update_task(&new, old.version)
+                    .audit(audit(actor, "task.update", &new, changes(old, &new)))
+                    .deltas(deltas)?;
+                Ok(Decision::Write(write, new))
             })
             .await?;
-        drop(conn);
-        self.publish(published).await;
         Ok(task)
     }
 
     /// Deletes a task: its owner, or an admin or owner of its team.
     pub async fn delete_task(&self, actor: UserId, id: TaskId) -> Result<()> {
-        let mut conn = self.conn().await?;
-        let published = conn
-            .transaction::<_, Error, _>(async |conn| {
-                let old = store::lock_task(conn, id)
-                    .await?
-                    .ok_or(Error::NotFound("task"))?;
-                if !task_access(conn, &old, actor).await?.delete {
-                    return Err(Error::Forbidden(
-                        "only the owner or a team admin may delete this task".to_owned(),
-                    ));
-                }
-                let shares = store::shared_with(conn, id).await?;
-                let deltas = task_deltas(Some(&store::facts(&old, shares)), None);
-                store::delete_task(conn, id).await?;
-                write_audit(
-                    conn,
-                    audit(actor, "task.delete", &old, json!({ "title": old.title })),
-                )
-                .await?;
-                self.finish(conn, deltas).await
-            })
-            .await?;
-        drop(conn);
-        self.publish(published).await;
+        self.on_task(id, actor, None, |context| {
+            let old = &context.task;
+            if !task_access(context, actor)?.delete {
+                return Err(Error::Forbidden(
+                    "only the owner or a team admin may delete this task".to_owned(),
+                ));
+            }
+            let deltas = task_deltas(Some(&facts(old, context.shared_with.clone())), None);
+            let mut write = self.write();
+            if let Some(team) = old.team_id {
+                write.lock_team(team);
+            }
+            write
+                .delete_task(old.id, old.version, context.shares_version)
+                .audit(audit(
+                    actor,
+                    "task.delete",
+                    old,
+                    json!({ "title": old.title }),
+                ))
+                .deltas(deltas)?;
+            Ok(Decision::Write(write, ()))
+        })
+        .await?;
         Ok(())
     }
 
@@ -308,14 +305,15 @@ impl Engine {
         if let Some(after) = after {
             q = q.filter(tasks_table::id.lt(after));
         }
-        let rows: Vec<TaskRow> = q
+        let rows: Vec<TaskRecord> = q
+            .select(TaskRecord::as_select())
             .order(tasks_table::id.desc())
             .limit(limit + 1)
             .load(&mut conn)
             .await?;
         let mut items = rows
             .into_iter()
-            .map(task_from_row)
+            .map(TaskRecord::into_task)
             .collect::<Result<Vec<_>>>()?;
         let next_cursor = if items.len() as i64 > limit {
             items.truncate(limit as usize);
@@ -328,25 +326,36 @@ impl Engine {
 }
 
 /// The task after the patch; `completed_at` follows the status.
-fn patched(old: &Task, patch: TaskPatch) -> Task {
+fn patched(old: &Task, patch: &TaskPatch, now: DateTime<Utc>) -> Task {
     let mut new = old.clone();
-    if let Some(title) = patch.title {
-        new.title = title;
+    if let Some(title) = &patch.title {
+        new.title.clone_from(title);
     }
-    if let Some(description) = patch.description {
-        new.description = description;
+    if let Some(description) = &patch.description {
+        new.description.clone_from(description);
     }
     if let Some(priority) = patch.priority {
         new.priority = priority;
     }
     if let Some(due_at) = patch.due_at {
-        new.due_at = due_at;
+        new.due_at = due_at.map(stored_time);
     }
     if let Some(status) = patch.status.filter(|s| *s != old.status) {
         new.status = status;
-        new.completed_at = (status == TaskStatus::Completed).then(Utc::now);
+        new.completed_at = (status == TaskStatus::Completed).then_some(now);
     }
     new
+}
+
+/// Now, as PostgreSQL stores it: the engine computes a write's deltas from the times it
+/// writes, so they must be exactly the times read back later.
+fn stored_now() -> DateTime<Utc> {
+    stored_time(Utc::now())
+}
+
+/// A time cut to PostgreSQL's precision (microseconds).
+fn stored_time(time: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(time.timestamp_micros()).unwrap_or(time)
 }
 
 fn changes(old: &Task, new: &Task) -> serde_json::Value {

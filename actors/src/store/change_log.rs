@@ -7,13 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Text, Timestamptz, Uuid as SqlUuid};
-use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::aggregates::Published;
-use super::bump::{BumpAndAppend, TeamStats, UserStats};
 use crate::error::{Error, Result};
 use crate::model::{TeamId, UserId};
 use crate::stats::{Delta, Scope};
@@ -34,32 +33,8 @@ fn scope_of(kind: &str, id: Uuid) -> Option<Scope> {
     }
 }
 
-/// Adds `delta`'s counters to the scope's row, bumps its version and logs the change, in one
-/// round trip (a prepared statement per scope kind). `None` when the scope has no row yet.
-pub(crate) async fn bump_and_append(
-    conn: &mut AsyncPgConnection,
-    scope: Scope,
-    delta: &Delta,
-) -> Result<Option<(i64, DateTime<Utc>)>> {
-    let encoded = serde_json::to_string(delta).map_err(encoding)?;
-    let counts = delta.counts.fields().map(|(_, value)| value);
-    let bumped = match scope {
-        Scope::User(user) => {
-            BumpAndAppend::<UserStats>::new(user.0, encoded, counts)
-                .get_result(conn)
-                .await
-        }
-        Scope::Team(team) => {
-            BumpAndAppend::<TeamStats>::new(team.0, encoded, counts)
-                .get_result(conn)
-                .await
-        }
-    };
-    Ok(bumped.optional()?)
-}
-
-fn encoding(err: serde_json::Error) -> Error {
-    Error::Unavailable(format!("a change could not be encoded: {err}"))
+fn decoding(err: serde_json::Error) -> Error {
+    Error::Unavailable(format!("a logged change could not be decoded: {err}"))
 }
 
 /// What to read of one scope's history: the versions after `after`, up to `upto`.
@@ -118,7 +93,7 @@ pub(crate) async fn read(
             Some((scope, row))
         })
         .map(|(scope, row)| {
-            let delta: Delta = serde_json::from_str(&row.delta).map_err(encoding)?;
+            let delta: Delta = serde_json::from_str(&row.delta).map_err(decoding)?;
             Ok(Published {
                 scope,
                 version: row.version,

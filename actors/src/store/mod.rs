@@ -3,7 +3,6 @@
 
 pub(crate) mod aggregates;
 mod audit;
-mod bump;
 pub(crate) mod change_log;
 mod embedded;
 pub(crate) mod hydrate;
@@ -12,11 +11,14 @@ mod migrate;
 mod pool;
 mod refresh_tokens;
 pub(crate) mod schema;
+mod sql;
+pub(crate) mod task_context;
 pub(crate) mod tasks;
 pub(crate) mod teams;
 pub(crate) mod truth;
 mod url;
 mod users;
+pub(crate) mod write;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 

@@ -56,6 +56,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         completed_at -> Nullable<Timestamptz>,
+        shares_version -> Int8,
     }
 }
 

@@ -1,0 +1,120 @@
+//! How a command that changes one task writes: read, decide, write in one statement that
+//! applies only while the task is as it was read (`store/write.rs`). Two round trips, no
+//! transaction, no lock held between them.
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+
+use super::Engine;
+use crate::error::{Error, Result};
+use crate::model::{TaskId, UserId};
+use crate::store::task_context::{Lock, Target, TaskContext, task_context};
+use crate::store::teams::key_share_team_of_task;
+use crate::store::write::{Write, Written};
+
+/// What a command decided, given the task as it read it.
+pub(crate) enum Decision<T> {
+    /// Nothing to write: answer this.
+    Answer(T),
+    /// Write this; answer that once it is committed.
+    Write(Write, T),
+}
+
+impl Engine {
+    /// A write that bumps aggregates the way this engine is configured to (with or without the
+    /// change log).
+    pub(crate) fn write(&self) -> Write {
+        Write::new(self.inner.cluster.change_log())
+    }
+
+    /// Runs a command on the existing task `id`: reads it with what `actor` may do with it (and
+    /// the user `target` names), lets `decide` choose, and writes the choice as one statement
+    /// that applies only while the task is unchanged. When it changed in between, decides once
+    /// more with the task locked, in a transaction, where the write cannot miss: a busy task
+    /// costs its writers another try, never an error. Answers once the deltas are published.
+    pub(crate) async fn on_task<T: Send>(
+        &self,
+        id: TaskId,
+        actor: UserId,
+        target: Option<Target<'_>>,
+        decide: impl Fn(&TaskContext) -> Result<Decision<T>> + Sync,
+    ) -> Result<(T, Option<Written>)> {
+        let mut conn = self.conn().await?;
+        let attempt = self
+            .decide_and_write(&mut conn, id, actor, target, &decide, Lock::None)
+            .await?;
+        let (answer, mut written) = match attempt {
+            Some(done) => done,
+            None => {
+                conn.transaction::<_, Error, _>(async |conn| {
+                    self.decide_and_write(conn, id, actor, target, &decide, Lock::ForUpdate)
+                        .await?
+                        .ok_or_else(|| {
+                            Error::Unavailable("a locked task changed under its writer".to_owned())
+                        })
+                })
+                .await?
+            }
+        };
+        drop(conn);
+        if let Some(written) = &mut written {
+            self.publish(std::mem::take(&mut written.published)).await;
+        }
+        Ok((answer, written))
+    }
+
+    /// One read-decide-write; `None` when the write did not apply (the task changed since it
+    /// was read, which cannot happen while it is locked).
+    async fn decide_and_write<T: Send>(
+        &self,
+        conn: &mut AsyncPgConnection,
+        id: TaskId,
+        actor: UserId,
+        target: Option<Target<'_>>,
+        decide: &(impl Fn(&TaskContext) -> Result<Decision<T>> + Sync),
+        lock: Lock,
+    ) -> Result<Option<(T, Option<Written>)>> {
+        if lock == Lock::ForUpdate {
+            // The team row before the task row: the order a team's deletion locks them in.
+            key_share_team_of_task(conn, id).await?;
+        }
+        let context = task_context(conn, id, actor, target, lock)
+            .await?
+            .ok_or(Error::NotFound("task"))?;
+        let (write, answer) = match decide(&context)? {
+            Decision::Answer(answer) => return Ok(Some((answer, None))),
+            Decision::Write(write, answer) => (write, answer),
+        };
+        let written = match lock {
+            Lock::None => self.commit(conn, write).await?,
+            Lock::ForUpdate => self.run_staged(conn, write).await?,
+        };
+        Ok(written.applied.then_some((answer, Some(written))))
+    }
+
+    /// Runs a write on its own (one statement, its own transaction). When the cluster's signal
+    /// travels with the commit, the statement and the signal share a transaction instead.
+    pub(crate) async fn commit(
+        &self,
+        conn: &mut AsyncPgConnection,
+        write: Write,
+    ) -> Result<Written> {
+        if self.inner.cluster.signals_in_transaction() {
+            conn.transaction::<_, Error, _>(async |conn| self.run_staged(conn, write).await)
+                .await
+        } else {
+            write.run(conn).await
+        }
+    }
+
+    /// Runs a write inside the caller's transaction, with the cluster's signal when it travels
+    /// with the commit.
+    pub(crate) async fn run_staged(
+        &self,
+        conn: &mut AsyncPgConnection,
+        write: Write,
+    ) -> Result<Written> {
+        let written = write.run(conn).await?;
+        self.inner.cluster.stage(conn, &written.published).await?;
+        Ok(written)
+    }
+}

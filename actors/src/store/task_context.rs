@@ -1,0 +1,153 @@
+//! Everything a task command decides on, read in one round trip: the task, what the caller may
+//! do with it (their role in its team, their share), who it is shared with, and the user a share
+//! command names.
+
+use chrono::{DateTime, Utc};
+use diesel::OptionalExtension;
+use diesel::Queryable;
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::sql::Sql;
+use super::tasks::parse_stored;
+use crate::error::Result;
+use crate::model::{Permission, Role, Task, TaskId, TeamId, UserId};
+
+/// How a share command names the user it shares with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target<'a> {
+    Id(UserId),
+    Email(&'a str),
+}
+
+/// Whether the read locks the task row until the caller's transaction ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lock {
+    None,
+    ForUpdate,
+}
+
+/// A task and its surroundings, as of one snapshot.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskContext {
+    pub task: Task,
+    /// Grows with every change to the task's shares (see the migration that adds it).
+    pub shares_version: i64,
+    /// The caller's role in the task's team.
+    pub role: Option<Role>,
+    /// The caller's share of the task.
+    pub permission: Option<Permission>,
+    /// Who the task is shared with, by id.
+    pub shared_with: Vec<UserId>,
+    /// The user a share command names, with their email, if they exist.
+    pub target: Option<(UserId, String)>,
+}
+
+type ContextSql = (
+    SqlUuid,
+    Text,
+    Text,
+    Text,
+    Text,
+    Nullable<Timestamptz>,
+    SqlUuid,
+    Nullable<SqlUuid>,
+    BigInt,
+    Timestamptz,
+    Timestamptz,
+    Nullable<Timestamptz>,
+    BigInt,
+    Nullable<Text>,
+    Nullable<Text>,
+    Array<SqlUuid>,
+    Nullable<SqlUuid>,
+    Nullable<Text>,
+);
+
+#[derive(Queryable)]
+struct ContextRow {
+    id: Uuid,
+    title: String,
+    description: String,
+    status: String,
+    priority: String,
+    due_at: Option<DateTime<Utc>>,
+    owner_id: Uuid,
+    team_id: Option<Uuid>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    completed_at: Option<DateTime<Utc>>,
+    shares_version: i64,
+    role: Option<String>,
+    permission: Option<String>,
+    shared_with: Vec<Uuid>,
+    target_id: Option<Uuid>,
+    target_email: Option<String>,
+}
+
+/// The task `id` as `actor` would act on it; `None` when it does not exist.
+pub(crate) async fn task_context(
+    conn: &mut AsyncPgConnection,
+    id: TaskId,
+    actor: UserId,
+    target: Option<Target<'_>>,
+    lock: Lock,
+) -> Result<Option<TaskContext>> {
+    let mut sql = Sql::<ContextSql>::new();
+    sql.sql(
+        "SELECT t.id, t.title, t.description, t.status, t.priority, t.due_at, t.owner_id, \
+         t.team_id, t.version, t.created_at, t.updated_at, t.completed_at, t.shares_version, \
+         (SELECT m.role FROM team_members m WHERE m.team_id = t.team_id AND m.user_id = ",
+    )
+    .bind(actor.0)
+    .sql("), (SELECT s.permission FROM task_shares s WHERE s.task_id = t.id AND s.user_id = ")
+    .bind(actor.0)
+    .sql(
+        "), ARRAY(SELECT s.user_id FROM task_shares s WHERE s.task_id = t.id ORDER BY s.user_id), \
+         target.id, target.email FROM tasks t LEFT JOIN LATERAL (SELECT u.id, u.email FROM users u \
+         WHERE ",
+    );
+    match target {
+        None => sql.sql("FALSE"),
+        Some(Target::Id(user)) => sql.sql("u.id = ").bind(user.0),
+        // PostgreSQL text cannot hold NUL: no stored email has one, and binding it would fail.
+        Some(Target::Email(email)) if email.contains('\0') => sql.sql("FALSE"),
+        Some(Target::Email(email)) => sql
+            .sql("lower(u.email) = lower(")
+            .bind(email.to_owned())
+            .sql(")"),
+    };
+    sql.sql(") target ON TRUE WHERE t.id = ").bind(id.0);
+    if lock == Lock::ForUpdate {
+        sql.sql(" FOR UPDATE OF t");
+    }
+    let Some(row) = sql.get_result::<ContextRow>(conn).await.optional()? else {
+        return Ok(None);
+    };
+    Ok(Some(TaskContext {
+        task: Task {
+            id: TaskId(row.id),
+            title: row.title,
+            description: row.description,
+            status: parse_stored(&row.status)?,
+            priority: parse_stored(&row.priority)?,
+            due_at: row.due_at,
+            owner_id: UserId(row.owner_id),
+            team_id: row.team_id.map(TeamId),
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            completed_at: row.completed_at,
+        },
+        shares_version: row.shares_version,
+        role: row.role.as_deref().map(parse_stored).transpose()?,
+        permission: row.permission.as_deref().map(parse_stored).transpose()?,
+        shared_with: row.shared_with.into_iter().map(UserId).collect(),
+        target: row
+            .target_id
+            .zip(row.target_email)
+            .map(|(id, e)| (UserId(id), e)),
+    }))
+}
