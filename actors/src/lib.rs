@@ -32,8 +32,8 @@ pub use store::teams::{Member, TeamMembership};
 pub use store::{
     AuditEntry, AuditRecord, DatabaseOptions, DatabaseSource, EmbeddedCluster, LocatedDatabase,
     Pool, PoolOptions, PooledConnection, connect_pool, database_name, ensure_database,
-    locate_database, probe, rebuild_aggregates, redact, revert_all_migrations, run_migrations,
-    with_database, write_audit,
+    locate_database, manager_config, probe, rebuild_aggregates, redact, revert_all_migrations,
+    run_migrations, with_database, write_audit,
 };
 pub use store::{
     NewRefreshToken, NewUser, SpentRefreshToken, UserCredentials, create_user,

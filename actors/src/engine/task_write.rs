@@ -7,8 +7,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::model::{TaskId, UserId};
-use crate::store::task_context::{Lock, Target, TaskContext, task_context};
-use crate::store::teams::key_share_team_of_task;
+use crate::store::task_context::{Target, TaskContext, lock_task, task_context};
 use crate::store::write::{Write, Written};
 
 /// What a command decided, given the task as it read it.
@@ -40,13 +39,13 @@ impl Engine {
     ) -> Result<(T, Option<Written>)> {
         let mut conn = self.conn().await?;
         let attempt = self
-            .decide_and_write(&mut conn, id, actor, target, &decide, Lock::None)
+            .decide_and_write(&mut conn, id, actor, target, &decide, false)
             .await?;
         let (answer, mut written) = match attempt {
             Some(done) => done,
             None => {
                 conn.transaction::<_, Error, _>(async |conn| {
-                    self.decide_and_write(conn, id, actor, target, &decide, Lock::ForUpdate)
+                    self.decide_and_write(conn, id, actor, target, &decide, true)
                         .await?
                         .ok_or_else(|| {
                             Error::Unavailable("a locked task changed under its writer".to_owned())
@@ -62,8 +61,9 @@ impl Engine {
         Ok((answer, written))
     }
 
-    /// One read-decide-write; `None` when the write did not apply (the task changed since it
-    /// was read, which cannot happen while it is locked).
+    /// One read-decide-write, `locked` inside the caller's transaction; `None` when the write
+    /// did not apply (the task changed since it was read, which cannot happen while it is
+    /// locked).
     async fn decide_and_write<T: Send>(
         &self,
         conn: &mut AsyncPgConnection,
@@ -71,22 +71,22 @@ impl Engine {
         actor: UserId,
         target: Option<Target<'_>>,
         decide: &(impl Fn(&TaskContext) -> Result<Decision<T>> + Sync),
-        lock: Lock,
+        locked: bool,
     ) -> Result<Option<(T, Option<Written>)>> {
-        if lock == Lock::ForUpdate {
-            // The team row before the task row: the order a team's deletion locks them in.
-            key_share_team_of_task(conn, id).await?;
+        if locked {
+            lock_task(conn, id).await?;
         }
-        let context = task_context(conn, id, actor, target, lock)
+        let context = task_context(conn, id, actor, target)
             .await?
             .ok_or(Error::NotFound("task"))?;
         let (write, answer) = match decide(&context)? {
             Decision::Answer(answer) => return Ok(Some((answer, None))),
             Decision::Write(write, answer) => (write, answer),
         };
-        let written = match lock {
-            Lock::None => self.commit(conn, write).await?,
-            Lock::ForUpdate => self.run_staged(conn, write).await?,
+        let written = if locked {
+            self.run_staged(conn, write).await?
+        } else {
+            self.commit(conn, write).await?
         };
         Ok(written.applied.then_some((answer, Some(written))))
     }

@@ -26,7 +26,7 @@ pub use audit::{AuditEntry, AuditRecord, write_audit};
 pub use embedded::EmbeddedCluster;
 pub use locate::{DatabaseOptions, DatabaseSource, LocatedDatabase, locate_database, probe};
 pub use migrate::{revert_all_migrations, run_migrations};
-pub use pool::{Pool, PoolOptions, PooledConnection, connect_pool};
+pub use pool::{Pool, PoolOptions, PooledConnection, connect_pool, manager_config};
 pub use refresh_tokens::{
     NewRefreshToken, SpentRefreshToken, find_refresh_token_family, insert_refresh_token,
     revoke_refresh_family, spend_refresh_token,

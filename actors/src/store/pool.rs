@@ -34,14 +34,20 @@ impl Default for PoolOptions {
     }
 }
 
-/// Builds a pool; it connects lazily, so a database that is down now does not stop start-up.
-pub async fn connect_pool(url: &str, options: &PoolOptions) -> Result<Pool> {
+/// How the engine's pools make and check connections.
+pub fn manager_config() -> ManagerConfig<AsyncPgConnection> {
     // No test query on checkout (a round trip before every use): a connection that broke is
     // found by the error its next query raises, answered as `Unavailable`, and dropped by the
     // pool when it comes back (`is_broken`: its socket closed or its transaction state lost).
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    config
+}
+
+/// Builds a pool; it connects lazily, so a database that is down now does not stop start-up.
+pub async fn connect_pool(url: &str, options: &PoolOptions) -> Result<Pool> {
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, manager_config());
     bb8::Pool::builder()
         .max_size(options.max_size)
         .connection_timeout(options.connection_timeout)

@@ -21,13 +21,6 @@ pub(crate) enum Target<'a> {
     Email(&'a str),
 }
 
-/// Whether the read locks the task row until the caller's transaction ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lock {
-    None,
-    ForUpdate,
-}
-
 /// A task and its surroundings, as of one snapshot.
 #[derive(Debug, Clone)]
 pub(crate) struct TaskContext {
@@ -93,7 +86,6 @@ pub(crate) async fn task_context(
     id: TaskId,
     actor: UserId,
     target: Option<Target<'_>>,
-    lock: Lock,
 ) -> Result<Option<TaskContext>> {
     let mut sql = Sql::<ContextSql>::new();
     sql.sql(
@@ -120,9 +112,6 @@ pub(crate) async fn task_context(
             .sql(")"),
     };
     sql.sql(") target ON TRUE WHERE t.id = ").bind(id.0);
-    if lock == Lock::ForUpdate {
-        sql.sql(" FOR UPDATE OF t");
-    }
     let Some(row) = sql.get_result::<ContextRow>(conn).await.optional()? else {
         return Ok(None);
     };
@@ -150,4 +139,23 @@ pub(crate) async fn task_context(
             .zip(row.target_email)
             .map(|(id, e)| (UserId(id), e)),
     }))
+}
+
+/// Locks the task row until the caller's transaction ends, taking the key-share lock on its
+/// team's row first (the order a team's deletion locks them in; see `write.rs`). Read the
+/// context after this, in a statement of its own: a locking read that waited returns the
+/// task's newest row, but the rest of that statement would still see the older snapshot.
+pub(crate) async fn lock_task(conn: &mut AsyncPgConnection, id: TaskId) -> Result<()> {
+    let mut team = Sql::<BigInt>::new();
+    team.sql("SELECT count(*) FROM (SELECT id FROM teams WHERE id = (SELECT team_id FROM tasks ")
+        .sql("WHERE id = ")
+        .bind(id.0)
+        .sql(") FOR KEY SHARE) locked");
+    team.get_result::<i64>(conn).await?;
+    let mut task = Sql::<BigInt>::new();
+    task.sql("SELECT count(*) FROM (SELECT id FROM tasks WHERE id = ")
+        .bind(id.0)
+        .sql(" FOR UPDATE) locked");
+    task.get_result::<i64>(conn).await?;
+    Ok(())
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{tasks, team_members, team_stats, teams, users};
+use super::schema::{team_members, team_stats, teams, users};
 use super::tasks::parse_stored;
 use crate::error::Result;
 use crate::model::{Role, TaskId, TeamId, UserId};
@@ -236,24 +236,6 @@ fn membership_from_row(
         role: parse_stored(&role)?,
         created_at,
     })
-}
-
-/// Takes the key-share lock on the row of the team the task belongs to, if any: what a write
-/// to a team task takes first, before the task row (see `write.rs`).
-pub(crate) async fn key_share_team_of_task(
-    conn: &mut AsyncPgConnection,
-    task: TaskId,
-) -> Result<()> {
-    let of_task = tasks::table
-        .find(task.0)
-        .select(tasks::team_id.assume_not_null());
-    let _: Vec<Uuid> = teams::table
-        .filter(teams::id.eq_any(of_task))
-        .select(teams::id)
-        .for_key_share()
-        .load(conn)
-        .await?;
-    Ok(())
 }
 
 /// The team's task ids, each locked, in id order (the order every writer locks tasks in).
