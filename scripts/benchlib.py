@@ -57,10 +57,17 @@ class Node:
         self.proc.wait(timeout=30)
 
 
-def loadgen(binary, urls, rate, duration, users, read_duration="0s"):
-    """One bounded loadgen run against `urls` (loopback), its JSON report."""
+def loadgen(binary, urls, rate, duration, users, read_duration="0s", hot_team=None,
+            server_pid=None):
+    """One bounded loadgen run against `urls` (loopback), its JSON report. With `hot_team`,
+    that many connections create tasks in one team instead (`loadgen --hot-team`); with
+    `server_pid`, the report has the CPU per write of that server and of PostgreSQL."""
     args = [binary, "loadgen", "--json", "--read-duration", read_duration, "--rate", str(rate),
             "--duration", duration, "--users", str(users)]
+    if hot_team:
+        args += ["--hot-team", str(hot_team)]
+    if server_pid:
+        args += ["--server-pid", str(server_pid)]
     for url in urls:
         args += ["--url", url]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
@@ -68,6 +75,17 @@ def loadgen(binary, urls, rate, duration, users, read_duration="0s"):
 
 
 def describe(report):
+    cpu = report.get("cpu_per_write_ms")
+    return _describe(report) + (
+        f", CPU/write: server {cpu['server']:.2f} ms, PostgreSQL {cpu['postgres']:.2f} ms"
+        if cpu else "")
+
+
+def _describe(report):
     ws = report["commit_to_ws_ms"]
+    if ws["count"] == 0:
+        w = report["write_ms"]
+        return (f"{report['writes_per_second']:7.0f} writes/s, write p50 {w['p50']:.2f} ms "
+                f"p99 {w['p99']:.2f} ms, errors {report['errors']}")
     return (f"{report['writes_per_second']:7.0f} writes/s, write→ws p50 {ws['p50']:.2f} ms "
             f"p99 {ws['p99']:.2f} ms, errors {report['errors']}")

@@ -73,6 +73,40 @@ async fn loadgen_measures_every_write_through_to_the_websocket() -> anyhow::Resu
 }
 
 #[tokio::test]
+async fn loadgen_hot_team_writes_into_one_team_and_reports_cpu_per_write() -> anyhow::Result<()> {
+    let app = TestApp::builder()
+        .with_arg("--no-rate-limit")
+        .spawn()
+        .await?;
+    let output = Command::new(BINARY)
+        .args(["loadgen", "--url", &app.base_url, "--hot-team", "4"])
+        .args(["--duration", "2s", "--json", "--server-pid"])
+        .arg(app.pid()?.to_string())
+        .output()
+        .await?;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(report["errors"], 0, "{report}");
+    let writes = report["writes"].as_u64().unwrap_or_default();
+    assert!(writes >= 4, "{report}");
+    assert_eq!(report["write_ms"]["count"].as_u64(), Some(writes), "{report}");
+    assert_eq!(report["commit_to_ws_ms"]["count"], 0, "no sessions: {report}");
+    for side in ["server", "postgres"] {
+        assert!(
+            report["cpu_per_write_ms"][side]
+                .as_f64()
+                .is_some_and(|ms| ms > 0.0),
+            "{side}: {report}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn loadgen_with_two_urls_measures_every_delta_on_the_other_node() -> anyhow::Result<()> {
     // The same server twice stands in for two nodes of a cluster: what is checked is the
     // placement (each user writes through one URL and listens on the other) and the report.

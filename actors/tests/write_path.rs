@@ -83,8 +83,15 @@ async fn recorded(test: &TestEngine) -> anyhow::Result<(Engine, Statements)> {
     .await?;
     // The change log's pruning runs once at start, on the same pool: let it finish first.
     for _ in 0..200 {
-        let seen = statements.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if seen.iter().any(|sql| sql.contains("pg_total_relation_size")) {
+        let seen = statements
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if seen
+            .iter()
+            .any(|sql| sql.contains("pg_total_relation_size"))
+        {
             statements.take();
             return Ok((engine, statements));
         }

@@ -260,6 +260,49 @@ impl Client {
         ((!broken).then_some(user), outcome)
     }
 
+    /// Creates a team through `node`; answers its id.
+    pub async fn create_team(
+        &self,
+        node: usize,
+        token: &str,
+        name: &str,
+    ) -> anyhow::Result<String> {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/teams", self.nodes[node].base))
+            .bearer_auth(token)
+            .json(&json!({ "name": name }))
+            .send()
+            .await?;
+        if response.status() != 201 {
+            bail!(
+                "node {node}: creating a team answered {}",
+                response.status()
+            );
+        }
+        let team: Value = response.json().await?;
+        Ok(team["id"].as_str().context("no team id")?.to_owned())
+    }
+
+    /// Creates a task through `node`.
+    pub async fn create_task(&self, node: usize, token: &str, body: Value) -> anyhow::Result<()> {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/tasks", self.nodes[node].base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await?;
+        if response.status() != 201 {
+            bail!(
+                "node {node}: creating a task answered {}",
+                response.status()
+            );
+        }
+        response.bytes().await?;
+        Ok(())
+    }
+
     /// One statistics read from `node`; whether it answered 200.
     pub async fn get_statistics(&self, node: usize, token: &str) -> bool {
         let response = self

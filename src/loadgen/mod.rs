@@ -14,6 +14,8 @@
 //! the default per-user limits on purpose.
 
 mod client;
+mod cpu;
+mod hot;
 mod idle;
 mod report;
 
@@ -25,6 +27,7 @@ use clap::Args;
 use tokio::sync::mpsc;
 
 use client::{Client, LiveUser};
+use cpu::CpuSample;
 use report::{Histogram, Report};
 
 /// `loadgen`'s settings.
@@ -64,7 +67,13 @@ pub struct LoadgenArgs {
     /// memory per session (needs `--server-pid` and exactly one `--url`).
     #[arg(long, requires = "server_pid", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub idle_sessions: Option<u32>,
-    /// The server's process id, to read its resident memory (same machine).
+    /// Instead of the load: this many connections create tasks in one team as its owner, each
+    /// as fast as it is answered, for `--duration` — every write bumps the same two aggregate
+    /// rows. Reports the sustained write rate and the write latency.
+    #[arg(long, conflicts_with = "idle_sessions", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub hot_team: Option<u32>,
+    /// The server's process id (same machine): with `--idle-sessions`, to read its resident
+    /// memory; otherwise the report adds the CPU per write of the server and of PostgreSQL.
     #[arg(long)]
     pub server_pid: Option<u32>,
 }
@@ -96,6 +105,27 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
         return idle::measure(&client, sessions as usize, pid, args.json).await;
     }
     let run_tag = uuid::Uuid::now_v7().simple().to_string()[24..].to_owned();
+    if let Some(writers) = args.hot_team {
+        eprintln!(
+            "loadgen: {writers} connections creating tasks in one team for {}…",
+            humantime::format_duration(args.duration)
+        );
+        let mut report = Report::new(client.urls());
+        let cpu = args.server_pid.map(CpuSample::take);
+        hot::run(
+            &client,
+            writers as usize,
+            args.duration,
+            &run_tag,
+            &mut report,
+        )
+        .await?;
+        report.cpu_per_write = cpu
+            .zip(args.server_pid)
+            .map(|(c, pid)| c.per_write(pid, report.writes_sent));
+        print_report(&report, args.json);
+        return Ok(());
+    }
 
     eprintln!(
         "loadgen: registering {} users and opening their sessions on {} node(s)…",
@@ -111,7 +141,11 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
         args.rate,
         humantime::format_duration(args.duration)
     );
+    let cpu = args.server_pid.map(CpuSample::take);
     write_phase(&client, users, &args, &mut report).await?;
+    report.cpu_per_write = cpu
+        .zip(args.server_pid)
+        .map(|(c, pid)| c.per_write(pid, report.writes_sent));
     if !args.read_duration.is_zero() {
         eprintln!(
             "loadgen: reading statistics with {} readers for {}…",
@@ -120,12 +154,16 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
         );
         read_phase(&client, tokens, &args, &mut report).await;
     }
-    if args.json {
+    print_report(&report, args.json);
+    Ok(())
+}
+
+fn print_report(report: &Report, json: bool) {
+    if json {
         println!("{}", report.json());
     } else {
         print!("{}", report.table());
     }
-    Ok(())
 }
 
 /// Open-loop writes: a tick every 1/rate seconds hands the write to a free user (one write in

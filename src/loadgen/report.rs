@@ -81,6 +81,8 @@ pub struct Report {
     pub read_latency: Histogram,
     /// Length of the read phase.
     pub read_seconds: f64,
+    /// CPU per write of the server and PostgreSQL (`--server-pid`).
+    pub cpu_per_write: Option<Value>,
     finished: u64,
     first_error: Option<String>,
 }
@@ -102,6 +104,7 @@ impl Report {
             read_errors: 0,
             read_latency: Histogram::new(),
             read_seconds: 0.0,
+            cpu_per_write: None,
             finished: 0,
             first_error: None,
         }
@@ -164,6 +167,7 @@ impl Report {
             "stats_get_ms": self.read_latency.summary(),
             "errors": self.write_errors + self.read_errors,
             "first_error": self.first_error,
+            "cpu_per_write_ms": self.cpu_per_write,
         })
     }
 
@@ -212,6 +216,13 @@ impl Report {
                 .map(|e| format!(" (first: {e})"))
                 .unwrap_or_default()
         );
+        if let Some(cpu) = &self.cpu_per_write {
+            out += &format!(
+                "CPU per write: server {:.3} ms, PostgreSQL {:.3} ms\n",
+                cpu["server"].as_f64().unwrap_or(0.0),
+                cpu["postgres"].as_f64().unwrap_or(0.0)
+            );
+        }
         out
     }
 }
