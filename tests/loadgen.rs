@@ -93,8 +93,15 @@ async fn loadgen_hot_team_writes_into_one_team_and_reports_cpu_per_write() -> an
     assert_eq!(report["errors"], 0, "{report}");
     let writes = report["writes"].as_u64().unwrap_or_default();
     assert!(writes >= 4, "{report}");
-    assert_eq!(report["write_ms"]["count"].as_u64(), Some(writes), "{report}");
-    assert_eq!(report["commit_to_ws_ms"]["count"], 0, "no sessions: {report}");
+    assert_eq!(
+        report["write_ms"]["count"].as_u64(),
+        Some(writes),
+        "{report}"
+    );
+    assert_eq!(
+        report["commit_to_ws_ms"]["count"], 0,
+        "no sessions: {report}"
+    );
     for side in ["server", "postgres"] {
         assert!(
             report["cpu_per_write_ms"][side]
