@@ -17,7 +17,6 @@ use crate::config::Command;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    allocator::return_large_blocks();
     let cli = match config_file::parse() {
         Ok(cli) => cli,
         Err(err) => {
