@@ -12,8 +12,8 @@ use std::time::Duration;
 use common::{TestEngine, eventually};
 use diesel_async::RunQueryDsl;
 use taskpulse_actors::{
-    ClusterConfig, Engine, EngineConfig, NewTask, Role, Scope, Subscription, SubscriptionEvent,
-    TaskPatch, TaskStatus, UserId, UserRef,
+    ClusterConfig, Engine, EngineConfig, NewTask, Role, Scope, SignalMode, Subscription,
+    SubscriptionEvent, TaskPatch, TaskStatus, UserId, UserRef,
 };
 
 const SOON: Duration = Duration::from_secs(5);
@@ -86,8 +86,20 @@ async fn reaches(engine: &Engine, scope: Scope, version: i64) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_commit_on_one_node_reaches_the_other_nodes_reads_and_subscribers() -> anyhow::Result<()>
 {
-    let a = TestEngine::start().await?;
-    let b = a.peer(EngineConfig::default()).await?;
+    commit_reaches_the_other_node(SignalMode::AfterCommit).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_signal_in_the_writing_transaction_a_commit_reaches_the_other_node()
+-> anyhow::Result<()> {
+    commit_reaches_the_other_node(SignalMode::InTransaction).await
+}
+
+/// A creation (one statement) and an update (a read and one statement) on node a reach node
+/// b's reads and subscribers, with the signal sent `mode`.
+async fn commit_reaches_the_other_node(mode: SignalMode) -> anyhow::Result<()> {
+    let a = TestEngine::with_config(node(|c| c.signal = mode)).await?;
+    let b = a.peer(node(|c| c.signal = mode)).await?;
     let ann = a.user("ann").await?;
     let scope = Scope::User(ann);
     let mut on_b = b.subscribe(ann, scope, None).await?;

@@ -2,7 +2,6 @@
 //! do with it (their role in its team, their share), who it is shared with, and the user a share
 //! command names.
 
-use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
 use diesel::Queryable;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -10,9 +9,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::sql::Sql;
-use super::tasks::parse_stored;
+use super::tasks::{TaskRecord, parse_stored};
 use crate::error::Result;
-use crate::model::{Permission, Role, Task, TaskId, TeamId, UserId};
+use crate::model::{Permission, Role, Task, TaskId, UserId};
 
 /// How a share command names the user it shares with.
 #[derive(Debug, Clone, Copy)]
@@ -37,41 +36,34 @@ pub(crate) struct TaskContext {
     pub target: Option<(UserId, String)>,
 }
 
+/// `tasks`' columns as [`TaskRecord`] reads them, then the task's surroundings.
 type ContextSql = (
-    SqlUuid,
-    Text,
-    Text,
-    Text,
-    Text,
-    Nullable<Timestamptz>,
-    SqlUuid,
-    Nullable<SqlUuid>,
-    BigInt,
-    Timestamptz,
-    Timestamptz,
-    Nullable<Timestamptz>,
-    BigInt,
-    Nullable<Text>,
-    Nullable<Text>,
-    Array<SqlUuid>,
-    Nullable<SqlUuid>,
-    Nullable<Text>,
+    (
+        SqlUuid,
+        Text,
+        Text,
+        Text,
+        Text,
+        Nullable<Timestamptz>,
+        SqlUuid,
+        Nullable<SqlUuid>,
+        BigInt,
+        Timestamptz,
+        Timestamptz,
+        Nullable<Timestamptz>,
+    ),
+    (
+        BigInt,
+        Nullable<Text>,
+        Nullable<Text>,
+        Array<SqlUuid>,
+        Nullable<SqlUuid>,
+        Nullable<Text>,
+    ),
 );
 
 #[derive(Queryable)]
-struct ContextRow {
-    id: Uuid,
-    title: String,
-    description: String,
-    status: String,
-    priority: String,
-    due_at: Option<DateTime<Utc>>,
-    owner_id: Uuid,
-    team_id: Option<Uuid>,
-    version: i64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    completed_at: Option<DateTime<Utc>>,
+struct Surroundings {
     shares_version: i64,
     role: Option<String>,
     permission: Option<String>,
@@ -112,32 +104,20 @@ pub(crate) async fn task_context(
             .sql(")"),
     };
     sql.sql(") target ON TRUE WHERE t.id = ").bind(id.0);
-    let Some(row) = sql.get_result::<ContextRow>(conn).await.optional()? else {
+    let Some((task, around)) = sql
+        .get_result::<(TaskRecord, Surroundings)>(conn)
+        .await
+        .optional()?
+    else {
         return Ok(None);
     };
     Ok(Some(TaskContext {
-        task: Task {
-            id: TaskId(row.id),
-            title: row.title,
-            description: row.description,
-            status: parse_stored(&row.status)?,
-            priority: parse_stored(&row.priority)?,
-            due_at: row.due_at,
-            owner_id: UserId(row.owner_id),
-            team_id: row.team_id.map(TeamId),
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            completed_at: row.completed_at,
-        },
-        shares_version: row.shares_version,
-        role: row.role.as_deref().map(parse_stored).transpose()?,
-        permission: row.permission.as_deref().map(parse_stored).transpose()?,
-        shared_with: row.shared_with.into_iter().map(UserId).collect(),
-        target: row
-            .target_id
-            .zip(row.target_email)
-            .map(|(id, e)| (UserId(id), e)),
+        task: task.into_task()?,
+        shares_version: around.shares_version,
+        role: around.role.as_deref().map(parse_stored).transpose()?,
+        permission: around.permission.as_deref().map(parse_stored).transpose()?,
+        shared_with: around.shared_with.into_iter().map(UserId).collect(),
+        target: (around.target_id.zip(around.target_email)).map(|(id, e)| (UserId(id), e)),
     }))
 }
 
