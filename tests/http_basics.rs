@@ -61,6 +61,46 @@ async fn body_over_64_kib_is_a_problem_413() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn a_json_body_giving_a_key_twice_is_a_problem_400_and_nothing_is_stored()
+-> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let ada = app.register("ada@example.com").await?;
+
+    for body in [
+        r#"{"title":"a","title":"b"}"#,
+        r#"{"title":"a","due_at":null,"priority":"low","due_at":null}"#,
+    ] {
+        let response = app
+            .http
+            .post(app.url("/api/v1/tasks"))
+            .bearer_auth(&ada.access)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await?;
+        assert_problem(response, 400, "malformed_request").await?;
+    }
+
+    let listed: serde_json::Value = app
+        .get_as("/api/v1/tasks", &ada.access)
+        .await?
+        .json()
+        .await?;
+    assert_eq!(listed["items"], serde_json::json!([]), "{listed}");
+    // The same body with distinct keys is taken.
+    let response = app
+        .http
+        .post(app.url("/api/v1/tasks"))
+        .bearer_auth(&ada.access)
+        .header("content-type", "application/json")
+        .body(r#"{"title":"a","priority":"low"}"#)
+        .send()
+        .await?;
+    assert_eq!(response.status(), 201);
+    Ok(())
+}
+
+#[tokio::test]
 async fn every_response_carries_a_request_id() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
 

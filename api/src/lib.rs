@@ -6,6 +6,7 @@ pub mod auth;
 mod body_limit;
 mod cors;
 mod error;
+mod json_body;
 mod metrics;
 mod page;
 mod rate_limit;
@@ -68,6 +69,8 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
         .data(metrics)
         // The bearer scheme's checker reads the token keys from here.
         .data(state)
+        // Inside the size limit: it reads the body the limit has bounded.
+        .around(json_body::reject_duplicate_keys)
         .around(body_limit::limit_body)
         .around(cors::preflight)
         .around(error::problem_middleware)
