@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 /// cost PostgreSQL).
 #[derive(Debug, Clone, Copy)]
 pub struct CpuSample {
+    server_pid: u32,
     server: f64,
     postgres: f64,
 }
@@ -15,14 +16,15 @@ pub struct CpuSample {
 impl CpuSample {
     pub fn take(server_pid: u32) -> Self {
         Self {
+            server_pid,
             server: process_seconds(&server_pid.to_string()),
             postgres: postgres_seconds(),
         }
     }
 
     /// Milliseconds of CPU per write on each side since `self`.
-    pub fn per_write(&self, server_pid: u32, writes: u64) -> Value {
-        let now = Self::take(server_pid);
+    pub fn per_write(&self, writes: u64) -> Value {
+        let now = Self::take(self.server_pid);
         let per = |seconds: f64| seconds * 1000.0 / writes.max(1) as f64;
         json!({
             "server": per(now.server - self.server),

@@ -120,9 +120,7 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
             &mut report,
         )
         .await?;
-        report.cpu_per_write = cpu
-            .zip(args.server_pid)
-            .map(|(c, pid)| c.per_write(pid, report.writes_sent));
+        report.cpu_per_write = cpu.map(|c| c.per_write(report.writes_sent));
         print_report(&report, args.json);
         return Ok(());
     }
@@ -143,9 +141,7 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
     );
     let cpu = args.server_pid.map(CpuSample::take);
     write_phase(&client, users, &args, &mut report).await?;
-    report.cpu_per_write = cpu
-        .zip(args.server_pid)
-        .map(|(c, pid)| c.per_write(pid, report.writes_sent));
+    report.cpu_per_write = cpu.map(|c| c.per_write(report.writes_sent));
     if !args.read_duration.is_zero() {
         eprintln!(
             "loadgen: reading statistics with {} readers for {}…",

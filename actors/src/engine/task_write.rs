@@ -1,5 +1,5 @@
 //! How a command that changes one task writes: read, decide, write in one statement that
-//! applies only while the task is as it was read (`store/write.rs`). Two round trips, no
+//! applies only while the task is as it was read (`store/write/`). Two round trips, no
 //! transaction, no lock held between them.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};

@@ -122,6 +122,17 @@ impl<ST> Sql<ST> {
         self
     }
 
+    /// Appends parameters separated by commas (a row of `INSERT … SELECT`).
+    pub fn values<const N: usize>(&mut self, values: [Bind; N]) -> &mut Self {
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.sql(", ");
+            }
+            self.bind(value);
+        }
+        self
+    }
+
     /// How many parameters it has.
     pub fn parameters(&self) -> usize {
         self.binds

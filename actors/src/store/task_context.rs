@@ -122,7 +122,7 @@ pub(crate) async fn task_context(
 }
 
 /// Locks the task row until the caller's transaction ends, taking the key-share lock on its
-/// team's row first (the order a team's deletion locks them in; see `write.rs`). Read the
+/// team's row first (the order a team's deletion locks them in; see `store/write/mod.rs`). Read the
 /// context after this, in a statement of its own: a locking read that waited returns the
 /// task's newest row, but the rest of that statement would still see the older snapshot.
 pub(crate) async fn lock_task(conn: &mut AsyncPgConnection, id: TaskId) -> Result<()> {
