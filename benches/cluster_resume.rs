@@ -13,10 +13,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::sql_types::Uuid as SqlUuid;
-use diesel_async::RunQueryDsl;
-use taskpulse_actors::{
-    Engine, EngineConfig, NewTask, PoolOptions, Scope, SubscriptionEvent, UserId, connect_pool,
-};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use taskpulse_actors::{Engine, EngineConfig, NewTask, Scope, SubscriptionEvent, UserId};
 use taskpulse_testdb::TestDb;
 use tokio::runtime::Runtime;
 
@@ -31,8 +29,7 @@ struct Bench {
 }
 
 async fn engine(db: &TestDb, config: EngineConfig) -> anyhow::Result<Engine> {
-    let pool = connect_pool(&db.url, &PoolOptions::default()).await?;
-    Ok(Engine::start(pool, config).await?)
+    Ok(Engine::start(&db.url, config).await?)
 }
 
 async fn setup() -> anyhow::Result<Bench> {
@@ -40,8 +37,7 @@ async fn setup() -> anyhow::Result<Bench> {
     let writer = engine(&db, EngineConfig::default()).await?;
     let user = UserId::new();
     {
-        let pool = connect_pool(&db.url, &PoolOptions::default()).await?;
-        let mut conn = pool.get().await?;
+        let mut conn = AsyncPgConnection::establish(&db.url).await?;
         diesel::sql_query("INSERT INTO users (id, email, password_hash, display_name) VALUES ($1, 'resume@example.com', 'x', 'Resume')")
             .bind::<SqlUuid, _>(user.0)
             .execute(&mut conn)

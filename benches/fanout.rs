@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use taskpulse_actors::{
-    Counts, Delta, Engine, EngineConfig, PoolOptions, Published, Scope, SubscriptionEvent, UserId,
-    connect_pool,
+    Counts, Delta, Engine, EngineConfig, Published, Scope, SubscriptionEvent, UserId,
 };
 use taskpulse_testdb::TestDb;
 use tokio::runtime::Runtime;
@@ -29,8 +28,8 @@ fn fanout(c: &mut Criterion) {
     let (_db, engine) = rt
         .block_on(async {
             let db = TestDb::migrated().await?;
-            let pool = connect_pool(&db.url, &PoolOptions::default()).await?;
-            anyhow::Ok((db, Engine::start(pool, EngineConfig::default()).await?))
+            let engine = Engine::start(&db.url, EngineConfig::default()).await?;
+            anyhow::Ok((db, engine))
         })
         .unwrap_or_else(|err| panic!("no database for the benchmark: {err:#}"));
     let mut group = c.benchmark_group("fanout");

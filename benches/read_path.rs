@@ -1,25 +1,26 @@
 //! Dashboard statistics for one user: read from the live aggregate (what taskpulse serves)
 //! versus the usual approach — separate `SELECT count(*)` queries per request over the same
-//! data, through the same pool — with 10k, 100k and 1M tasks over 100 users (so the user read
-//! owns 100, 1 000 and 10 000 tasks). Target: ≥ 20× the count(*) path at 1M tasks.
+//! data, through a pool set up like the engine's — with 10k, 100k and 1M tasks over 100
+//! users (so the user read owns 100, 1 000 and 10 000 tasks). Target: ≥ 20× the count(*) path at 1M tasks.
 //! Run: `cargo bench --bench read_path` (seeding 1M tasks takes about half a minute).
 
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use diesel::sql_types::{BigInt, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
-use taskpulse_actors::{
-    Engine, EngineConfig, Pool, PoolOptions, Scope, UserId, connect_pool, rebuild_aggregates,
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod, bb8,
 };
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use taskpulse_actors::{Engine, EngineConfig, PoolOptions, Scope, UserId};
 use taskpulse_testdb::TestDb;
 use tokio::runtime::Runtime;
 
 const USERS: i64 = 100;
 
 /// 100 users, `tasks` tasks spread evenly over them, a tenth shared; aggregates rebuilt.
-async fn seed(pool: &Pool, tasks: i64) -> anyhow::Result<UserId> {
-    let mut conn = pool.get().await?;
+async fn seed(url: &str, tasks: i64) -> anyhow::Result<UserId> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
     diesel::sql_query(
         "INSERT INTO users (id, email, password_hash, display_name)
          SELECT gen_random_uuid(), 'bench-' || g || '@example.com', 'x', 'Bench ' || g
@@ -51,7 +52,7 @@ async fn seed(pool: &Pool, tasks: i64) -> anyhow::Result<UserId> {
     .execute(&mut conn)
     .await?;
     diesel::sql_query("ANALYZE").execute(&mut conn).await?;
-    rebuild_aggregates(&mut conn).await?;
+    taskpulse_actors::database::rebuild_aggregates(url).await?;
     #[derive(diesel::QueryableByName)]
     struct Id {
         #[diesel(sql_type = SqlUuid)]
@@ -63,8 +64,19 @@ async fn seed(pool: &Pool, tasks: i64) -> anyhow::Result<UserId> {
     Ok(UserId(user.id))
 }
 
+/// The usual dashboard's own pool: what the `COUNT(*)` way goes through.
+type CountingPool = bb8::Pool<AsyncPgConnection>;
+
+async fn counting_pool(url: &str) -> anyhow::Result<CountingPool> {
+    // As the engine's: no query on checkout.
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    Ok(bb8::Pool::builder().max_size(8).build(manager).await?)
+}
+
 /// The usual dashboard: one `count(*)` per number, every request.
-async fn counted_statistics(pool: &Pool, user: UserId) -> anyhow::Result<i64> {
+async fn counted_statistics(pool: &CountingPool, user: UserId) -> anyhow::Result<i64> {
     let mut conn = pool.get().await?;
     let queries = [
         "SELECT count(*) AS n FROM tasks WHERE owner_id = $1",
@@ -98,16 +110,19 @@ fn read_path(c: &mut Criterion) {
         let (db, pool, engine, user) = rt
             .block_on(async {
                 let db = TestDb::migrated().await?;
-                let pool = connect_pool(
+                let user = seed(&db.url, tasks).await?;
+                let pool = counting_pool(&db.url).await?;
+                let engine = Engine::start(
                     &db.url,
-                    &PoolOptions {
-                        max_size: 8,
-                        ..PoolOptions::default()
+                    EngineConfig {
+                        pool: PoolOptions {
+                            max_size: 8,
+                            ..PoolOptions::default()
+                        },
+                        ..EngineConfig::default()
                     },
                 )
                 .await?;
-                let user = seed(&pool, tasks).await?;
-                let engine = Engine::start(pool.clone(), EngineConfig::default()).await?;
                 engine.statistics(user, Scope::User(user)).await?;
                 anyhow::Ok((db, pool, engine, user))
             })

@@ -19,17 +19,17 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use diesel::sql_types::Uuid as SqlUuid;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use taskpulse_actors::{
     Counts, Delta, Engine, EngineConfig, PoolOptions, Published, Scope, Subscription,
-    SubscriptionEvent, UserId, connect_pool, rebuild_aggregates,
+    SubscriptionEvent, UserId,
 };
 use taskpulse_testdb::TestDb;
 use tokio::runtime::Runtime;
 
 struct Bench {
     engine: Engine,
-    _db: TestDb,
+    db: TestDb,
 }
 
 fn delta(scope: Scope, version: i64) -> Published {
@@ -51,21 +51,17 @@ fn delta(scope: Scope, version: i64) -> Published {
 
 async fn setup() -> anyhow::Result<Bench> {
     let db = TestDb::migrated().await?;
-    let pool = connect_pool(
-        &db.url,
-        &PoolOptions {
-            max_size: 8,
-            ..PoolOptions::default()
-        },
-    )
-    .await?;
     let config = EngineConfig {
         subscriber_queue: 1 << 20,
         history_len: 128,
+        pool: PoolOptions {
+            max_size: 8,
+            ..PoolOptions::default()
+        },
         ..EngineConfig::default()
     };
-    let engine = Engine::start(pool, config).await?;
-    Ok(Bench { engine, _db: db })
+    let engine = Engine::start(&db.url, config).await?;
+    Ok(Bench { engine, db })
 }
 
 async fn next_version(subscription: &mut Subscription) -> i64 {
@@ -195,7 +191,7 @@ fn benches(c: &mut Criterion) {
 
     // Hydration of a user with 200 tasks.
     let user = rt
-        .block_on(seed_user(&engine))
+        .block_on(seed_user(&bench.db.url))
         .unwrap_or_else(|e| panic!("{e:#}"));
     c.bench_function("hydrate_user", |b| {
         b.iter_custom(|iters| {
@@ -214,9 +210,9 @@ fn benches(c: &mut Criterion) {
 }
 
 /// One user owning 200 tasks (half of them with due dates), aggregates rebuilt.
-async fn seed_user(engine: &Engine) -> anyhow::Result<UserId> {
+async fn seed_user(url: &str) -> anyhow::Result<UserId> {
     let user = UserId::new();
-    let mut conn = engine.pool().get().await?;
+    let mut conn = AsyncPgConnection::establish(url).await?;
     diesel::sql_query("INSERT INTO users (id, email, password_hash, display_name) VALUES ($1, 'bench@example.com', 'x', 'Bench')")
         .bind::<SqlUuid, _>(user.0)
         .execute(&mut conn)
@@ -232,7 +228,7 @@ async fn seed_user(engine: &Engine) -> anyhow::Result<UserId> {
     .bind::<SqlUuid, _>(user.0)
     .execute(&mut conn)
     .await?;
-    rebuild_aggregates(&mut conn).await?;
+    taskpulse_actors::database::rebuild_aggregates(url).await?;
     Ok(user)
 }
 

@@ -79,7 +79,7 @@ fn encoding(c: &mut Criterion) {
         b.iter(|| snapshot_message("team:x", &snapshot, now).0.len())
     });
     c.bench_function("ws_delta_message", |b| {
-        b.iter(|| delta_message("team:x", Some(&before), &after).len())
+        b.iter(|| delta_message("team:x", &before, &after).len())
     });
 }
 

@@ -10,9 +10,15 @@ use crate::database;
 /// Runs the check; fails (exit 1) when anything differs.
 pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
     let database = database::prepare(&args.database, false).await?;
-    let engine = Engine::start(database.pool.clone(), EngineConfig::default())
-        .await
-        .context("cannot start the engine")?;
+    let engine = Engine::start(
+        database.url(),
+        EngineConfig {
+            pool: args.database.pool_options(),
+            ..EngineConfig::default()
+        },
+    )
+    .await
+    .context("cannot start the engine")?;
     let options = CheckOptions {
         sample: if args.all { None } else { args.sample },
     };

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use taskpulse_actors::{ClusterConfig, DatabaseOptions, PoolOptions, SignalMode};
+use taskpulse_actors::database::DatabaseOptions;
+use taskpulse_actors::{ClusterConfig, PoolOptions, SignalMode};
 
 /// taskpulse: a real-time statistics engine for task management.
 #[derive(Debug, Parser)]
@@ -86,6 +87,7 @@ impl DatabaseArgs {
         PoolOptions {
             max_size: self.db_pool_size,
             connection_timeout: self.db_timeout,
+            ..PoolOptions::default()
         }
     }
 }

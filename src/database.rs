@@ -1,19 +1,24 @@
-//! Start-up's database steps: locate, create, migrate, pool.
+//! Start-up's database steps: locate, create, migrate.
 
 use anyhow::Context;
-use taskpulse_actors::{
-    DatabaseSource, LocatedDatabase, Pool, connect_pool, ensure_database, locate_database, redact,
-    run_migrations,
+use taskpulse_actors::database::{
+    DatabaseSource, LocatedDatabase, ensure_database, locate_database, redact, run_migrations,
 };
 
 use crate::config::DatabaseArgs;
 
-/// A ready database: located, created, migrated (unless told not to) and pooled.
+/// A ready database: located, created and migrated (unless told not to). Holding it keeps an
+/// embedded cluster running.
 pub struct Database {
-    /// Keeps an embedded cluster running while the process needs it.
-    pub _located: LocatedDatabase,
-    /// The pool over it.
-    pub pool: Pool,
+    /// Where it is.
+    pub located: LocatedDatabase,
+}
+
+impl Database {
+    /// Its connection URL.
+    pub fn url(&self) -> &str {
+        &self.located.url
+    }
 }
 
 /// Locates the database, creates it when missing, applies migrations when `migrate`.
@@ -41,11 +46,7 @@ pub async fn prepare(args: &DatabaseArgs, migrate: bool) -> anyhow::Result<Datab
             .with_context(|| format!("cannot migrate the database at {shown}"))?;
         tracing::info!(applied, "migrations are up to date");
     }
-    let pool = connect_pool(&located.url, &args.pool_options()).await?;
-    Ok(Database {
-        _located: located,
-        pool,
-    })
+    Ok(Database { located })
 }
 
 /// `taskpulse migrate`.

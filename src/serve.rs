@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use poem::Server;
 use poem::listener::TcpAcceptor;
-use taskpulse_actors::{EmbeddedCluster, Engine, EngineConfig};
+use taskpulse_actors::database::EmbeddedCluster;
+use taskpulse_actors::{Engine, EngineConfig};
 use taskpulse_api::auth::{AccessTokens, load_or_generate_secret, prepare_dummy_hash};
 use taskpulse_api::{AppState, AuthConfig};
 use tokio::sync::oneshot;
@@ -29,14 +30,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let database = database::prepare(&args.database, !args.no_migrate).await?;
     // An embedded cluster whose postmaster dies is started again, as a server would be.
-    let watcher = (database._located.embedded.as_ref()).map(EmbeddedCluster::keep_alive);
+    let watcher = (database.located.embedded.as_ref()).map(EmbeddedCluster::keep_alive);
 
     let engine_config = EngineConfig {
         cluster: args.cluster.cluster_config(),
+        pool: args.database.pool_options(),
         ..EngineConfig::default()
     };
     let node_id = engine_config.cluster.node_id.clone();
-    let engine = Engine::start(database.pool.clone(), engine_config)
+    let engine = Engine::start(database.url(), engine_config)
         .await
         .context("cannot start the engine")?;
     let state = AppState::new(

@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
-use diesel::sql_types::{Text, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
+use taskpulse_actors::database::{
+    DatabaseOptions, ensure_database, locate_database, run_migrations,
+};
 use taskpulse_actors::{
-    DatabaseOptions, Engine, EngineConfig, NewTask, PoolOptions, Scope, SubscriptionEvent,
-    TaskPatch, TaskStatus, UserId, connect_pool, ensure_database, locate_database, run_migrations,
+    DisplayName, Email, Engine, EngineConfig, NewAccount, NewTask, Scope, SubscriptionEvent,
+    TaskPatch, TaskStatus,
 };
 
 #[tokio::main]
@@ -23,25 +24,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let database = locate_database(&options).await?;
     ensure_database(&database.url).await?;
     run_migrations(&database.url).await?;
-    let pool = connect_pool(&database.url, &PoolOptions::default()).await?;
-    let engine = Engine::start(pool.clone(), EngineConfig::default()).await?;
+    let engine = Engine::start(&database.url, EngineConfig::default()).await?;
 
-    // Accounts belong to the embedding service; the engine needs the user row and its
-    // (zeroed) aggregate row.
-    let ann = UserId::new();
-    let mut conn = pool.get().await?;
-    diesel::sql_query(
-        "INSERT INTO users (id, email, password_hash, display_name) VALUES ($1, $2, '-', 'Ann')",
-    )
-    .bind::<SqlUuid, _>(ann.0)
-    .bind::<Text, _>(format!("ann-{}@example.com", ann.0.simple()))
-    .execute(&mut conn)
-    .await?;
-    diesel::sql_query("INSERT INTO user_stats (user_id) VALUES ($1)")
-        .bind::<SqlUuid, _>(ann.0)
-        .execute(&mut conn)
-        .await?;
-    drop(conn);
+    // The embedding service signs its users in itself: the engine keeps an account (and its
+    // aggregate) for each, with no password of its own ("!" is no hash).
+    let email = format!("ann-{}@example.com", uuid::Uuid::now_v7().simple());
+    let ann = engine
+        .create_account(NewAccount {
+            email: Email::parse(&email)?,
+            display_name: DisplayName::parse("Ann")?,
+            password_hash: "!".to_owned(),
+        })
+        .await?
+        .id;
 
     let mut live = engine.subscribe(ann, Scope::User(ann), None).await?;
     let task = engine

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::store::PoolOptions;
+
 /// How the engine behaves; the defaults suit a server.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -21,6 +23,8 @@ pub struct EngineConfig {
     pub call_timeout: Duration,
     /// How this engine shares its database with other nodes.
     pub cluster: ClusterConfig,
+    /// The engine's connections to its database.
+    pub pool: PoolOptions,
 }
 
 impl Default for EngineConfig {
@@ -33,11 +37,12 @@ impl Default for EngineConfig {
             applied_timeout: Duration::from_secs(2),
             call_timeout: Duration::from_secs(5),
             cluster: ClusterConfig::default(),
+            pool: PoolOptions::default(),
         }
     }
 }
 
-/// Several engines (nodes) on one database (DESIGN.md, "More than one node"). On by default:
+/// Several engines (nodes) on one database (docs/cluster.md). On by default:
 /// an engine cannot know whether it is alone.
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {

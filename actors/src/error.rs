@@ -32,9 +32,19 @@ pub enum Error {
     /// PostgreSQL could not be reached, or a connection could not be had in time.
     #[error("database unavailable: {0}")]
     Unavailable(String),
-    /// A query failed for a reason other than the ones above.
+    /// Presented credentials were refused for a reason the caller can act on (a wrong
+    /// password, a spent or unknown refresh token).
+    #[error("refused: {message}")]
+    Refused {
+        /// A stable snake_case code: `invalid_credentials`, `refresh_token_reused`,
+        /// `invalid_refresh_token`.
+        code: &'static str,
+        /// What happened, for a person.
+        message: String,
+    },
+    /// A query failed for a reason other than the ones above (a bug or a schema out of step).
     #[error("database error")]
-    Database(#[from] diesel::result::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A migration failed to apply or revert.
     #[error("migration failed: {0}")]
     Migration(String),
@@ -82,5 +92,94 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl From<diesel_async::pooled_connection::bb8::RunError> for Error {
     fn from(err: diesel_async::pooled_connection::bb8::RunError) -> Self {
         Error::Unavailable(err.to_string())
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    /// A query that failed because the connection is gone is [`Error::Unavailable`], so that
+    /// callers can answer "try again" without knowing diesel; anything else is a
+    /// [`Error::Database`].
+    fn from(err: diesel::result::Error) -> Self {
+        if is_connection_failure(&err) {
+            Error::Unavailable(err.to_string())
+        } else {
+            Error::Database(Box::new(err))
+        }
+    }
+}
+
+/// Did the query fail because the connection to PostgreSQL is gone (rather than because of
+/// what it asked)? A dead database surfaces this way once a connection was had: the socket
+/// closed, the server went away mid-query, or it is shutting down or starting up.
+fn is_connection_failure(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    match err {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        // SQLSTATE 57P01..57P03 (the server is shutting down or not accepting connections yet)
+        // reach diesel only as text.
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            message.starts_with("terminating connection due to administrator command")
+                || message.starts_with("the database system is")
+        }
+        DieselError::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => is_connection_failure(commit_error) || is_connection_failure(rollback_error),
+        // The connection's transaction state is lost: it cannot be used, whatever broke it.
+        DieselError::BrokenTransactionManager => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+    use super::Error;
+
+    fn broken(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable() {
+        for err in [
+            broken(DatabaseErrorKind::ClosedConnection, "connection closed"),
+            broken(DatabaseErrorKind::UnableToSendCommand, "broken pipe"),
+            DieselError::RollbackErrorOnCommit {
+                rollback_error: Box::new(DieselError::BrokenTransactionManager),
+                commit_error: Box::new(broken(
+                    DatabaseErrorKind::UnableToSendCommand,
+                    "broken pipe",
+                )),
+            },
+            broken(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            broken(
+                DatabaseErrorKind::Unknown,
+                "the database system is starting up",
+            ),
+        ] {
+            let shown = format!("{err:?}");
+            assert!(matches!(Error::from(err), Error::Unavailable(_)), "{shown}");
+        }
+    }
+
+    #[test]
+    fn other_query_failures_stay_database_errors() {
+        for err in [
+            broken(DatabaseErrorKind::UniqueViolation, "duplicate key"),
+            broken(DatabaseErrorKind::Unknown, "column \"x\" does not exist"),
+            DieselError::NotFound,
+        ] {
+            let shown = format!("{err:?}");
+            assert!(matches!(Error::from(err), Error::Database(_)), "{shown}");
+        }
     }
 }

@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
+mod account;
 mod aggregate;
 mod bus;
 mod cluster;
 mod config;
+pub mod database;
 mod engine;
 mod error;
 mod live;
@@ -14,12 +16,13 @@ mod store;
 mod subscription;
 mod supervisor;
 
+pub use account::{AccountFields, DisplayName, Email, Password};
 pub use cluster::ClusterLink;
 pub use config::{ClusterConfig, EngineConfig, SignalMode};
 pub use engine::{
-    Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, Engine, MemberStat, NewTask, Page,
-    SharedByMe, SharedOverview, SharedWithMe, Statistics, TaskPatch, TaskQuery, TaskScope,
-    TeamDetail, UserRef,
+    Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, Engine, MemberStat, NewAccount,
+    NewSessionToken, NewTask, Page, SharedByMe, SharedOverview, SharedWithMe, SignInAttempt,
+    SignInCandidate, SignedIn, Statistics, TaskPatch, TaskQuery, TaskScope, TeamDetail, UserRef,
 };
 pub use error::{Error, FieldError, Result};
 pub use live::Snapshot;
@@ -29,15 +32,5 @@ pub use stats::{Aggregate, Counts, DayCounts, Delta, MemberCounts, Scope};
 pub use store::aggregates::Published;
 pub use store::tasks::Share;
 pub use store::teams::{Member, TeamMembership};
-pub use store::{
-    AuditEntry, AuditRecord, DatabaseOptions, DatabaseSource, EmbeddedCluster, LocatedDatabase,
-    Pool, PoolOptions, PooledConnection, connect_pool, database_name, ensure_database,
-    locate_database, manager_config, probe, rebuild_aggregates, redact, revert_all_migrations,
-    run_migrations, with_database, write_audit,
-};
-pub use store::{
-    NewRefreshToken, NewUser, SpentRefreshToken, UserCredentials, create_user,
-    find_refresh_token_family, find_user, find_user_by_email, insert_refresh_token,
-    revoke_refresh_family, spend_refresh_token,
-};
+pub use store::{AuditRecord, PoolFigures, PoolOptions, StatementEvent, StatementHook};
 pub use subscription::{Subscription, SubscriptionEvent};

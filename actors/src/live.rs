@@ -1,6 +1,6 @@
 //! What readers share with the aggregate actors without a round trip: per scope, the latest
-//! published snapshot and the subscribers' outboxes (DESIGN.md: hot reads read a published
-//! snapshot, not the actor).
+//! published snapshot and the subscribers' outboxes (docs/architecture.md, "The live side":
+//! hot reads read a published snapshot, not the actor).
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -13,7 +13,7 @@ use ractor::ActorRef;
 use crate::aggregate::AggregateMsg;
 use crate::metrics::EngineMetrics;
 use crate::model::UserId;
-use crate::stats::{Aggregate, Scope};
+use crate::stats::{Aggregate, Delta, Scope};
 use crate::subscription::Outbox;
 
 /// An aggregate at one version: immutable, cheap to share.
@@ -27,6 +27,21 @@ pub struct Snapshot {
     pub as_of: DateTime<Utc>,
     /// The state.
     pub aggregate: Aggregate,
+}
+
+impl Snapshot {
+    /// The state just before `delta`, the change that made this version: what a subscriber
+    /// that resumed mid-stream compares its first delta with.
+    pub fn before(&self, delta: &Delta) -> Snapshot {
+        let mut aggregate = self.aggregate.clone();
+        aggregate.apply(&delta.inverse(), self.as_of.date_naive());
+        Snapshot {
+            scope: self.scope,
+            version: self.version - 1,
+            as_of: self.as_of,
+            aggregate,
+        }
+    }
 }
 
 /// The live scopes of one engine.

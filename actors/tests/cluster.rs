@@ -67,7 +67,7 @@ async fn row_version(t: &TestEngine, scope: Scope) -> anyhow::Result<i64> {
             team.0
         ),
     };
-    let mut conn = t.pool.get().await?;
+    let mut conn = t.conn().await?;
     Ok(
         diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&query))
             .get_result(&mut conn)
@@ -243,7 +243,7 @@ async fn a_dropped_listener_connection_is_reconnected_and_nothing_is_missed() ->
     let before = version_on(&b, scope).await;
 
     // Ends every listener's connection on this database (both nodes' and only theirs).
-    let mut conn = a.pool.get().await?;
+    let mut conn = a.conn().await?;
     diesel::sql_query(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE datname = current_database() AND query LIKE 'LISTEN%'",

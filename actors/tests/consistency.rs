@@ -292,7 +292,7 @@ async fn an_engine_dropped_mid_stream_leaves_nothing_for_the_next_to_miss() -> a
     }
     first.shutdown().await;
     drop(first);
-    let second = Engine::start(t.pool.clone(), Default::default()).await?;
+    let second = Engine::start(&t.db.url, Default::default()).await?;
     for writer in spawn_writers(&second, &world, 3, 40) {
         writer.await??;
     }

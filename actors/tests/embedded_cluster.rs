@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use taskpulse_actors::{EmbeddedCluster, ensure_database, probe, run_migrations};
+use taskpulse_actors::database::{EmbeddedCluster, ensure_database, probe, run_migrations};
 
 fn scratch_dir() -> std::path::PathBuf {
     // Short, so that the socket path stays within the Unix limit.

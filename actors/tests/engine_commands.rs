@@ -31,7 +31,7 @@ async fn a_write_is_visible_in_the_statistics_as_soon_as_it_returns() -> anyhow:
 async fn an_account_made_without_an_aggregate_row_starts_from_zero() -> anyhow::Result<()> {
     let t = TestEngine::start().await?;
     let ann = t.user("ann").await?;
-    let mut conn = t.pool.get().await?;
+    let mut conn = t.conn().await?;
     diesel_async::RunQueryDsl::execute(
         diesel::sql_query("DELETE FROM user_stats WHERE user_id = $1")
             .bind::<diesel::sql_types::Uuid, _>(ann.0),

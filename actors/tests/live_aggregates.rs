@@ -212,7 +212,7 @@ async fn a_version_gap_that_is_not_filled_makes_the_aggregate_reread_its_row() -
     let mut subscription = t.engine.subscribe(ann, Scope::User(ann), None).await?;
     next_event(&mut subscription).await?;
     // Another node writes twice; this node hears only of the second change.
-    let other_node = taskpulse_actors::Engine::start(t.pool.clone(), config).await?;
+    let other_node = taskpulse_actors::Engine::start(&t.db.url, config).await?;
     other_node.create_task(ann, task("a")).await?;
     other_node.create_task(ann, task("b")).await?;
     let second = taskpulse_actors::Published {

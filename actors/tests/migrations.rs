@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use taskpulse_actors::{revert_all_migrations, run_migrations};
+use taskpulse_actors::database::{revert_all_migrations, run_migrations};
 use taskpulse_testdb::TestDb;
 
 #[derive(QueryableByName, PartialEq, Eq, PartialOrd, Ord, Debug)]

@@ -7,36 +7,55 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::TestEngine;
-use diesel::connection::{Instrumentation, InstrumentationEvent};
-use diesel::sql_types::BigInt;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, bb8};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use futures_util::FutureExt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use taskpulse_actors::{
-    ClusterConfig, Engine, EngineConfig, NewTask, Permission, Priority, TaskPatch, TaskStatus,
-    UserRef, manager_config,
+    ClusterConfig, Engine, EngineConfig, NewTask, Permission, PoolOptions, Priority,
+    StatementEvent, StatementHook, TaskPatch, TaskStatus, UserRef,
 };
 
-/// Records the SQL of every statement a connection sends.
+/// Records the SQL of every statement the engine's connections send, and how many they
+/// prepare.
 #[derive(Clone, Default)]
-struct Statements(Arc<Mutex<Vec<String>>>);
-
-impl Instrumentation for Statements {
-    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            let sql = query.to_string();
-            // The cluster's own traffic (its listener, its after-commit signal) is not the
-            // command's.
-            if !(sql.contains("pg_notify") || sql.starts_with("LISTEN") || sql == "SELECT 1") {
-                self.0.lock().unwrap_or_else(|e| e.into_inner()).push(sql);
-            }
-        }
-    }
+struct Statements {
+    sent: Arc<Mutex<Vec<String>>>,
+    prepared: Arc<AtomicUsize>,
 }
 
 impl Statements {
+    fn hook(&self) -> StatementHook {
+        let this = self.clone();
+        Arc::new(move |event| match event {
+            // The cluster's own traffic (its listener, its after-commit signal) is not the
+            // command's.
+            StatementEvent::Sent(sql)
+                if !(sql.contains("pg_notify")
+                    || sql.starts_with("LISTEN")
+                    || sql == "SELECT 1") =>
+            {
+                this.sent
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(sql.to_owned());
+            }
+            StatementEvent::Prepared(_) => {
+                this.prepared.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        })
+    }
+
     fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut *self.sent.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn seen(&self, what: &str) -> bool {
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        sent.iter().any(|sql| sql.contains(what))
+    }
+
+    fn prepared(&self) -> usize {
+        self.prepared.load(Ordering::Relaxed)
     }
 
     /// Asserts that `count` statements were sent since the last look, none of them a `BEGIN`.
@@ -50,32 +69,22 @@ impl Statements {
     }
 }
 
-/// An engine whose one pooled connection records what it sends, once its start-up work is done
+/// An engine on one connection whose statements are recorded, once its start-up work is done
 /// and with nothing else running in the background.
 async fn recorded(test: &TestEngine) -> anyhow::Result<(Engine, Statements)> {
     let statements = Statements::default();
-    let recorder = statements.clone();
-    // The engine's own pool settings (no query on checkout), with a recorder on each connection.
-    let mut config = manager_config();
-    config.custom_setup = Box::new(move |url| {
-        let recorder = recorder.clone();
-        async move {
-            let mut conn = AsyncPgConnection::establish(url).await?;
-            conn.set_instrumentation(recorder);
-            Ok(conn)
-        }
-        .boxed()
-    });
-    let manager =
-        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(&test.db.url, config);
-    let pool = bb8::Pool::builder().max_size(1).build(manager).await?;
     let engine = Engine::start(
-        pool,
+        &test.db.url,
         EngineConfig {
             cluster: ClusterConfig {
                 heal_every: Duration::from_secs(3600),
                 prune_every: Duration::from_secs(3600),
                 ..ClusterConfig::default()
+            },
+            pool: PoolOptions {
+                max_size: 1,
+                on_statement: Some(statements.hook()),
+                ..PoolOptions::default()
             },
             ..EngineConfig::default()
         },
@@ -83,34 +92,13 @@ async fn recorded(test: &TestEngine) -> anyhow::Result<(Engine, Statements)> {
     .await?;
     // The change log's pruning runs once at start, on the same pool: let it finish first.
     for _ in 0..200 {
-        let seen = statements
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if seen
-            .iter()
-            .any(|sql| sql.contains("pg_total_relation_size"))
-        {
+        if statements.seen("pg_total_relation_size") {
             statements.take();
             return Ok((engine, statements));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     anyhow::bail!("the start-up pruning never ran")
-}
-
-async fn prepared_statements(engine: &Engine) -> anyhow::Result<i64> {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        count: i64,
-    }
-    let mut conn = engine.pool().get().await?;
-    let row: Count = diesel::sql_query("SELECT count(*) AS count FROM pg_prepared_statements")
-        .get_result(&mut conn)
-        .await?;
-    Ok(row.count)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -163,8 +151,9 @@ async fn each_task_command_sends_one_statement_or_a_read_and_one() -> anyhow::Re
         statements.expect(2, "unshare: a read and one statement");
         engine.delete_task(owner, in_team.id).await?;
         statements.expect(2, "delete: a read and one statement");
-        prepared.push(prepared_statements(&engine).await?);
+        prepared.push(statements.prepared());
     }
+    assert!(prepared[0] > 0, "the first round prepared its statements");
     assert_eq!(
         prepared[0], prepared[1],
         "the second round reused the statements the first prepared"

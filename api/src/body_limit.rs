@@ -5,7 +5,7 @@ use poem::error::ReadBodyError;
 use poem::http::header::CONTENT_LENGTH;
 use poem::{Body, Endpoint, Request};
 
-/// Request bodies larger than this are refused with 413 (API.md, "Validation").
+/// Request bodies larger than this are refused with 413 (docs/architecture.md, "Rules and limits").
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The middleware function, for `EndpointExt::around`.

@@ -5,7 +5,6 @@
 use poem::http::StatusCode;
 use std::time::Duration;
 
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use poem::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use serde::Serialize;
@@ -59,12 +58,6 @@ impl ApiError {
             code: "invalid_credentials",
             detail: "the email or the password is wrong".to_owned(),
         }
-    }
-}
-
-impl From<diesel::result::Error> for ApiError {
-    fn from(err: diesel::result::Error) -> Self {
-        ApiError::Engine(EngineError::Database(err))
     }
 }
 
@@ -185,8 +178,10 @@ fn problem_for_engine_error(err: &EngineError) -> Problem {
         EngineError::Conflict { code, message } => {
             Problem::new(StatusCode::CONFLICT, code, message.clone())
         }
+        EngineError::Refused { code, message } => {
+            Problem::new(StatusCode::UNAUTHORIZED, code, message.clone())
+        }
         EngineError::Unavailable(_) => database_unavailable(),
-        EngineError::Database(err) if is_connection_failure(err) => database_unavailable(),
         EngineError::EngineUnavailable(_) => Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "engine_unavailable",
@@ -204,32 +199,6 @@ fn database_unavailable() -> Problem {
         "the database is unavailable; try again shortly",
     )
     .retry_after(UNAVAILABLE_RETRY_AFTER_SECS)
-}
-
-/// Did the query fail because the connection to PostgreSQL is gone (rather than because of
-/// what it asked)? A dead database surfaces this way once a connection was had: the socket
-/// closed, the server went away mid-query, or it is shutting down or starting up.
-fn is_connection_failure(err: &DieselError) -> bool {
-    match err {
-        DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _,
-        ) => true,
-        // SQLSTATE 57P01..57P03 (the server is shutting down or not accepting connections yet)
-        // reach diesel only as text.
-        DieselError::DatabaseError(_, info) => {
-            let message = info.message();
-            message.starts_with("terminating connection due to administrator command")
-                || message.starts_with("the database system is")
-        }
-        DieselError::RollbackErrorOnCommit {
-            rollback_error,
-            commit_error,
-        } => is_connection_failure(commit_error) || is_connection_failure(rollback_error),
-        // The connection's transaction state is lost: it cannot be used, whatever broke it.
-        DieselError::BrokenTransactionManager => true,
-        _ => false,
-    }
 }
 
 fn internal_problem() -> Problem {

@@ -1,4 +1,4 @@
-//! taskpulse's HTTP and WebSocket layer: the documented REST API of API.md, Swagger UI and the
+//! taskpulse's HTTP and WebSocket layer: the documented REST API, Swagger UI and the
 //! OpenAPI document, all thin over the engine of `taskpulse-actors`.
 
 mod access_log;

@@ -165,7 +165,7 @@ fn route_templates(openapi_document: &str) -> HashMap<String, String> {
 /// The Prometheus text of every metric, with the gauges read now.
 #[handler]
 pub fn render(state: Data<&AppState>, metrics: Data<&Arc<Metrics>>) -> Response {
-    let pool = state.pool.state();
+    let pool = state.engine.pool_figures();
     metrics.gauge(POOL, f64::from(pool.connections));
     metrics.gauge(POOL_IDLE, f64::from(pool.idle_connections));
     metrics.gauge(AGGREGATES, state.engine.live_aggregates() as f64);
@@ -195,15 +195,14 @@ pub fn render(state: Data<&AppState>, metrics: Data<&Arc<Metrics>>) -> Response 
          client IP; api: the rest per user).",
         limited,
     );
-    let waits = &pool.statistics;
     render_pool(
         &mut text,
         [
-            waits.get_waited,
-            waits.get_timed_out,
-            waits.connections_closed_broken,
+            pool.gets_waited,
+            pool.gets_timed_out,
+            pool.connections_closed_broken,
         ],
-        waits.get_wait_time,
+        pool.wait_time,
     );
     let version = format!("version=\"{}\"", env!("CARGO_PKG_VERSION"));
     render_family(

@@ -1,4 +1,4 @@
-//! `GET /dashboard`: the live dashboard page of API.md. Plain HTML, CSS and JavaScript modules,
+//! `GET /dashboard`: the live dashboard page. Plain HTML, CSS and JavaScript modules,
 //! embedded in the binary, with no build step and no third-party code: the page signs in over
 //! REST and follows `/api/v1/ws` from the same origin.
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use taskpulse_actors::{Engine, Pool};
+use taskpulse_actors::Engine;
 use tokio::sync::watch;
 
 use crate::auth::AccessTokens;
@@ -16,8 +16,6 @@ pub struct AppState(Arc<Inner>);
 
 /// The parts of [`AppState`].
 pub struct Inner {
-    /// The database pool.
-    pub pool: Pool,
     /// The engine: every task, team and dashboard operation goes through it.
     pub engine: Engine,
     /// When the server started, for `uptime_seconds`.
@@ -85,7 +83,6 @@ impl AppState {
         rate_limits: &RateLimitSettings,
     ) -> Self {
         Self(Arc::new(Inner {
-            pool: engine.pool().clone(),
             engine,
             started_at: Instant::now(),
             access_tokens: auth.access_tokens,

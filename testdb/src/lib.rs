@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use taskpulse_actors::{
+use taskpulse_actors::database::{
     DatabaseOptions, LocatedDatabase, locate_database, run_migrations, with_database,
 };
 use tokio::sync::OnceCell;
@@ -202,7 +202,10 @@ pub fn target_dir() -> PathBuf {
 }
 
 async fn connect(url: &str) -> anyhow::Result<AsyncPgConnection> {
-    AsyncPgConnection::establish(url)
-        .await
-        .with_context(|| format!("cannot connect to {}", taskpulse_actors::redact(url)))
+    AsyncPgConnection::establish(url).await.with_context(|| {
+        format!(
+            "cannot connect to {}",
+            taskpulse_actors::database::redact(url)
+        )
+    })
 }

@@ -1,4 +1,4 @@
-//! Several nodes on one database (DESIGN.md, "More than one node"). PostgreSQL is the whole
+//! Several nodes on one database (docs/cluster.md). PostgreSQL is the whole
 //! cluster: each change is appended to the change log in its writing transaction, a small
 //! signal (NOTIFY) tells the other nodes which scopes moved, and each node reads the versions
 //! it lacks from the log. Signals are only hints: a periodic check compares every live scope

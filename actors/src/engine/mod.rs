@@ -3,6 +3,7 @@
 //! live aggregates and the call returns once they reflect it.
 
 mod access;
+mod accounts;
 mod audit;
 mod check;
 mod reads;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use diesel_async::AsyncPgConnection;
 use ractor::{Actor, ActorRef};
 
+pub use accounts::{NewAccount, NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
 pub use check::{CheckOptions, CheckReport};
 pub use reads::{
     Activity, ActivityDay, Breakdown, MemberStat, SharedByMe, SharedOverview, SharedWithMe,
@@ -36,7 +38,7 @@ use crate::metrics::MetricsSnapshot;
 use crate::model::{TeamId, UserId};
 use crate::stats::{DeltaSet, Scope};
 use crate::store::aggregates::{Published, apply_deltas};
-use crate::store::{Pool, PooledConnection};
+use crate::store::{Pool, PoolFigures, PooledConnection, connect_pool, pool_figures};
 use crate::subscription::{Outbox, Subscription};
 use crate::supervisor::{SupervisorActor, SupervisorArguments, SupervisorMsg};
 
@@ -70,10 +72,13 @@ impl Drop for Inner {
 }
 
 impl Engine {
-    /// Starts an engine on a pool. With `config.cluster` enabled (the default) it joins
-    /// whatever other engines share the database: their commits reach this one's aggregates
-    /// and subscribers, and this one's reach theirs.
-    pub async fn start(pool: Pool, config: EngineConfig) -> Result<Self> {
+    /// Starts an engine on the (migrated) database at `url`, with a pool of its own
+    /// (`config.pool`; it connects lazily, so a database that is down now does not stop the
+    /// start). With `config.cluster` enabled (the default) it joins whatever other engines
+    /// share the database: their commits reach this one's aggregates and subscribers, and this
+    /// one's reach theirs.
+    pub async fn start(url: &str, config: EngineConfig) -> Result<Self> {
+        let pool = connect_pool(url, &config.pool).await?;
         let live = Arc::new(Live::new());
         let config = Arc::new(config);
         let args = SupervisorArguments {
@@ -117,9 +122,19 @@ impl Engine {
             .await;
     }
 
-    /// The pool the engine writes through.
-    pub fn pool(&self) -> &Pool {
-        &self.inner.pool
+    /// Whether the database answers a trivial query within `timeout`.
+    pub async fn ping_database(&self, timeout: Duration) -> Result<()> {
+        match tokio::time::timeout(timeout, async {
+            let mut conn = self.conn().await?;
+            crate::store::ping(&mut conn).await
+        })
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Error::Unavailable(format!(
+                "the database did not answer within {timeout:?}"
+            ))),
+        }
     }
 
     /// Asks the supervisor for a sign of life; answers how many aggregates are live.
@@ -141,6 +156,11 @@ impl Engine {
     /// The engine's figures: live aggregates, deltas applied, delivery latency.
     pub fn metrics(&self) -> MetricsSnapshot {
         self.inner.live.metrics.read(self.inner.live.slots.len())
+    }
+
+    /// How the engine's database connections are used.
+    pub fn pool_figures(&self) -> PoolFigures {
+        pool_figures(&self.inner.pool)
     }
 
     /// How many aggregate actors are live.

@@ -1,76 +1,30 @@
-//! Everything that talks to PostgreSQL: locating a server, migrations, the pool, and one file
-//! per table family.
+//! Everything that reads or writes the engine's tables: the pool, and one file per table
+//! family. The only module that names a table.
 
 pub(crate) mod aggregates;
-mod audit;
+pub(crate) mod audit;
 pub(crate) mod change_log;
-mod embedded;
 pub(crate) mod hydrate;
-mod locate;
-mod migrate;
 mod pool;
-mod refresh_tokens;
+pub(crate) mod refresh_tokens;
 pub(crate) mod schema;
+pub(crate) mod seed;
 mod sql;
 pub(crate) mod task_context;
 pub(crate) mod tasks;
 pub(crate) mod teams;
 pub(crate) mod truth;
-mod url;
-mod users;
+pub(crate) mod users;
 pub(crate) mod write;
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+pub use audit::AuditRecord;
+pub(crate) use audit::{AuditEntry, write_audit};
+pub(crate) use pool::{Pool, PooledConnection, connect_pool, figures as pool_figures};
+pub use pool::{PoolFigures, PoolOptions, StatementEvent, StatementHook};
 
-pub use audit::{AuditEntry, AuditRecord, write_audit};
-pub use embedded::EmbeddedCluster;
-pub use locate::{DatabaseOptions, DatabaseSource, LocatedDatabase, locate_database, probe};
-pub use migrate::{revert_all_migrations, run_migrations};
-pub use pool::{Pool, PoolOptions, PooledConnection, connect_pool, manager_config};
-pub use refresh_tokens::{
-    NewRefreshToken, SpentRefreshToken, find_refresh_token_family, insert_refresh_token,
-    revoke_refresh_family, spend_refresh_token,
-};
-pub use truth::rebuild_aggregates;
-pub use url::{database_name, redact, with_database};
-pub use users::{NewUser, UserCredentials, create_user, find_user, find_user_by_email};
-
-use crate::error::{Error, Result};
-
-/// Creates the database `url` names when it does not exist yet; answers whether it did.
-pub async fn ensure_database(url: &str) -> Result<bool> {
-    let name = database_name(url)?;
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(Error::NoDatabase(format!(
-            "database name {name:?} may hold only letters, digits, '_' and '-'"
-        )));
-    }
-    let maintenance = with_database(url, "postgres")?;
-    let mut conn = AsyncPgConnection::establish(&maintenance)
-        .await
-        .map_err(|err| Error::Unavailable(format!("{}: {err}", redact(&maintenance))))?;
-    let exists: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
-        "(SELECT count(*) FROM pg_database WHERE datname = '{name}')"
-    )))
-    .get_result(&mut conn)
-    .await?;
-    if exists > 0 {
-        return Ok(false);
-    }
-    match diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut conn)
-        .await
-    {
-        Ok(_) => Ok(true),
-        // Another process created it between our look and our create.
-        Err(diesel::result::Error::DatabaseError(_, info))
-            if info.message().contains("already exists") =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(err.into()),
-    }
+/// One trivial query: does the database answer?
+pub(crate) async fn ping(conn: &mut diesel_async::AsyncPgConnection) -> crate::error::Result<()> {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query("SELECT 1").execute(conn).await?;
+    Ok(())
 }

@@ -1,28 +1,57 @@
 //! The connection pool every engine query goes through.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use diesel_async::AsyncPgConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel_async::pooled_connection::bb8;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use futures_util::FutureExt;
 
 use crate::error::{Error, Result};
 
 /// A pool of async PostgreSQL connections.
-pub type Pool = bb8::Pool<AsyncPgConnection>;
+pub(crate) type Pool = bb8::Pool<AsyncPgConnection>;
 /// One connection checked out of the [`Pool`].
-pub type PooledConnection<'a> = bb8::PooledConnection<'a, AsyncPgConnection>;
+pub(crate) type PooledConnection<'a> = bb8::PooledConnection<'a, AsyncPgConnection>;
+
+/// Called for every statement the engine's connections send and prepare (for seeing what a
+/// command costs; keep it cheap, it runs on the request path).
+pub type StatementHook = Arc<dyn Fn(StatementEvent<'_>) + Send + Sync>;
+
+/// What a [`StatementHook`] is told, with the statement's SQL text.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum StatementEvent<'a> {
+    /// A statement is about to be sent.
+    Sent(&'a str),
+    /// A statement was prepared and is kept for reuse on its connection.
+    Prepared(&'a str),
+}
 
 /// How the pool is sized and how long a caller waits for a connection.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PoolOptions {
     /// The most connections open at once.
     pub max_size: u32,
     /// How long a request waits for a free connection before it is told the database is
     /// unavailable.
     pub connection_timeout: Duration,
+    /// Sees every statement sent on the pool's connections.
+    pub on_statement: Option<StatementHook>,
+}
+
+impl std::fmt::Debug for PoolOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolOptions")
+            .field("max_size", &self.max_size)
+            .field("connection_timeout", &self.connection_timeout)
+            .field("on_statement", &self.on_statement.as_ref().map(|_| ".."))
+            .finish()
+    }
 }
 
 impl Default for PoolOptions {
@@ -30,28 +59,78 @@ impl Default for PoolOptions {
         Self {
             max_size: 16,
             connection_timeout: Duration::from_secs(5),
+            on_statement: None,
         }
     }
 }
 
-/// How the engine's pools make and check connections.
-pub fn manager_config() -> ManagerConfig<AsyncPgConnection> {
+/// Builds a pool; it connects lazily, so a database that is down now does not stop start-up.
+pub(crate) async fn connect_pool(url: &str, options: &PoolOptions) -> Result<Pool> {
     // No test query on checkout (a round trip before every use): a connection that broke is
     // found by the error its next query raises, answered as `Unavailable`, and dropped by the
     // pool when it comes back (`is_broken`: its socket closed or its transaction state lost).
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
-    config
-}
-
-/// Builds a pool; it connects lazily, so a database that is down now does not stop start-up.
-pub async fn connect_pool(url: &str, options: &PoolOptions) -> Result<Pool> {
-    let manager =
-        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, manager_config());
+    if let Some(hook) = options.on_statement.clone() {
+        config.custom_setup = Box::new(move |url| {
+            let hook = Arc::clone(&hook);
+            async move {
+                let mut conn = AsyncPgConnection::establish(url).await?;
+                conn.set_instrumentation(Hooked(hook));
+                Ok(conn)
+            }
+            .boxed()
+        });
+    }
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     bb8::Pool::builder()
         .max_size(options.max_size)
         .connection_timeout(options.connection_timeout)
         .build(manager)
         .await
         .map_err(|err| Error::Unavailable(err.to_string()))
+}
+
+struct Hooked(StatementHook);
+
+impl Instrumentation for Hooked {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                (self.0)(StatementEvent::Sent(&query.to_string()));
+            }
+            InstrumentationEvent::CacheQuery { sql, .. } => (self.0)(StatementEvent::Prepared(sql)),
+            _ => {}
+        }
+    }
+}
+
+/// How the engine's connections are used, for metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolFigures {
+    /// Connections open now.
+    pub connections: u32,
+    /// Of which idle.
+    pub idle_connections: u32,
+    /// Checkouts that had to wait for a free connection, since start.
+    pub gets_waited: u64,
+    /// Checkouts that timed out waiting (answered as `Unavailable`), since start.
+    pub gets_timed_out: u64,
+    /// Connections dropped because they broke (found by the error they raised), since start.
+    pub connections_closed_broken: u64,
+    /// Time spent waiting for connections, summed.
+    pub wait_time: Duration,
+}
+
+pub(crate) fn figures(pool: &Pool) -> PoolFigures {
+    let state = pool.state();
+    let stats = &state.statistics;
+    PoolFigures {
+        connections: state.connections,
+        idle_connections: state.idle_connections,
+        gets_waited: stats.get_waited,
+        gets_timed_out: stats.get_timed_out,
+        connections_closed_broken: stats.connections_closed_broken,
+        wait_time: stats.get_wait_time,
+    }
 }

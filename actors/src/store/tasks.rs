@@ -12,9 +12,8 @@ use crate::stats::TaskFacts;
 
 /// A stored value outside its closed set can only come from outside the engine.
 pub(crate) fn parse_stored<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
-    text.parse().map_err(|err: String| {
-        Error::Database(diesel::result::Error::DeserializationError(err.into()))
-    })
+    text.parse()
+        .map_err(|err: String| Error::Database(err.into()))
 }
 
 /// A `tasks` row as read (its `shares_version` is the writers' business, read by

@@ -5,7 +5,7 @@ use super::*;
 
 /// Rows in the change log now.
 async fn logged_changes(t: &TestEngine) -> anyhow::Result<i64> {
-    let mut conn = t.pool.get().await?;
+    let mut conn = t.conn().await?;
     Ok(
         diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
             "(SELECT count(*) FROM aggregate_changes)",

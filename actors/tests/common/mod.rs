@@ -4,16 +4,23 @@
 
 use std::time::Duration;
 
-use diesel::sql_types::{Text, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
-use taskpulse_actors::{Engine, EngineConfig, Pool, PoolOptions, UserId, connect_pool};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use taskpulse_actors::{DisplayName, Email, Engine, EngineConfig, NewAccount, PoolOptions, UserId};
 use taskpulse_testdb::TestDb;
 
 /// An engine on a fresh database.
 pub struct TestEngine {
     pub engine: Engine,
-    pub pool: Pool,
     pub db: TestDb,
+}
+
+/// The pool the tests' engines use: roomy, and patient under a loaded machine.
+pub fn pool_options() -> PoolOptions {
+    PoolOptions {
+        max_size: 20,
+        connection_timeout: Duration::from_secs(10),
+        ..PoolOptions::default()
+    }
 }
 
 impl TestEngine {
@@ -23,48 +30,29 @@ impl TestEngine {
 
     pub async fn with_config(config: EngineConfig) -> anyhow::Result<Self> {
         let db = TestDb::migrated().await?;
-        let pool = connect_pool(
-            &db.url,
-            &PoolOptions {
-                max_size: 20,
-                connection_timeout: Duration::from_secs(10),
-            },
-        )
-        .await?;
-        let engine = Engine::start(pool.clone(), config).await?;
-        Ok(Self { engine, pool, db })
+        let engine = Engine::start(&db.url, with_test_pool(config)).await?;
+        Ok(Self { engine, db })
     }
 
     /// Another node: a second engine, with a pool of its own, on the same database.
     pub async fn peer(&self, config: EngineConfig) -> anyhow::Result<Engine> {
-        let pool = connect_pool(
-            &self.db.url,
-            &PoolOptions {
-                max_size: 20,
-                connection_timeout: Duration::from_secs(10),
-            },
-        )
-        .await?;
-        Ok(Engine::start(pool, config).await?)
+        Ok(Engine::start(&self.db.url, with_test_pool(config)).await?)
     }
 
-    /// A user with an aggregate row, as registration makes one.
+    /// A connection of the test's own, for looking at (or tampering with) the rows directly.
+    pub async fn conn(&self) -> anyhow::Result<AsyncPgConnection> {
+        Ok(AsyncPgConnection::establish(&self.db.url).await?)
+    }
+
+    /// A user with an aggregate row.
     pub async fn user(&self, name: &str) -> anyhow::Result<UserId> {
-        let id = UserId::new();
-        let mut conn = self.pool.get().await?;
-        diesel::sql_query(
-            "INSERT INTO users (id, email, password_hash, display_name) VALUES ($1, $2, 'x', $3)",
-        )
-        .bind::<SqlUuid, _>(id.0)
-        .bind::<Text, _>(format!("{name}-{}@example.com", id.0.simple()))
-        .bind::<Text, _>(name)
-        .execute(&mut conn)
-        .await?;
-        diesel::sql_query("INSERT INTO user_stats (user_id) VALUES ($1)")
-            .bind::<SqlUuid, _>(id.0)
-            .execute(&mut conn)
-            .await?;
-        Ok(id)
+        let email = format!("{name}-{}@example.com", uuid::Uuid::now_v7().simple());
+        let account = NewAccount {
+            email: Email::parse(&email).map_err(anyhow::Error::msg)?,
+            display_name: DisplayName::parse(name).map_err(anyhow::Error::msg)?,
+            password_hash: "!".to_owned(),
+        };
+        Ok(self.engine.create_account(account).await?.id)
     }
 
     /// Fails with every difference when the aggregates disagree with the truth.
@@ -76,6 +64,14 @@ impl TestEngine {
             report.differences.join("\n")
         );
         Ok(())
+    }
+}
+
+/// `config` with the tests' pool.
+fn with_test_pool(config: EngineConfig) -> EngineConfig {
+    EngineConfig {
+        pool: pool_options(),
+        ..config
     }
 }
 

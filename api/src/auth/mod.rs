@@ -17,4 +17,4 @@ pub use jwt::{
 pub use password::{hash_password, prepare_dummy_hash};
 pub use refresh::{generate_refresh_token, hash_refresh_token};
 pub use secret::{SECRET_FILE, SecretError, load_or_generate_secret};
-pub use session::{Credentials, Registration, Session, login, logout, refresh, register};
+pub use session::{Credentials, Session, login, logout, refresh, register};

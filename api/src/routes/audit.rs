@@ -1,4 +1,4 @@
-//! `GET /api/v1/audit-logs` (API.md, "Audit log"): the caller's own actions, or a team's
+//! `GET /api/v1/audit-logs`: the caller's own actions, or a team's
 //! entries for its admins and owners.
 
 use chrono::{DateTime, Utc};

@@ -1,13 +1,12 @@
-//! `/api/v1/auth/*` and `/api/v1/me`: accounts and sessions (API.md, "Authentication").
+//! `/api/v1/auth/*` and `/api/v1/me`: accounts and sessions.
 
 mod schemas;
-mod validate;
 
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use taskpulse_actors::find_user;
+use taskpulse_actors::{AccountFields, Error as EngineError};
 
-use crate::auth::{self, BearerAuth, Credentials, Registration};
+use crate::auth::{self, BearerAuth, Credentials};
 use crate::error::ApiError;
 use crate::routes::ApiTags;
 use crate::routes::problem::{Failure, NOT_JSON, ProblemDocs, TOO_LARGE};
@@ -140,13 +139,9 @@ impl AuthApi {
         body: Json<RegisterRequest>,
     ) -> Result<RegisterResponse, Failure<RegisterProblems>> {
         let Json(request) = body;
-        validate::check_registration(&request.email, &request.password, &request.display_name)?;
-        let registration = Registration {
-            email: request.email.into_inner(),
-            password: request.password.into_inner(),
-            display_name: request.display_name.into_inner(),
-        };
-        let session = auth::register(&self.state, registration).await?;
+        let account =
+            AccountFields::parse(&request.email, &request.password, &request.display_name)?;
+        let session = auth::register(&self.state, account).await?;
         Ok(RegisterResponse::Created(Json(session.into())))
     }
 
@@ -201,18 +196,13 @@ impl AuthApi {
     /// The signed-in user
     #[oai(path = "/api/v1/me", method = "get", operation_id = "getMe")]
     async fn me(&self, auth: BearerAuth) -> Result<MeResponse, Failure<MeProblems>> {
-        let mut conn = self
-            .state
-            .pool
-            .get()
-            .await
-            .map_err(taskpulse_actors::Error::from)?;
-        match find_user(&mut conn, auth.0).await? {
-            Some(user) => Ok(MeResponse::Ok(Json(user.into()))),
+        match self.state.engine.user(auth.0).await {
+            Ok(user) => Ok(MeResponse::Ok(Json(user.into()))),
             // A valid token for an account that has since been deleted.
-            None => {
+            Err(EngineError::NotFound(_)) => {
                 Err(ApiError::Unauthenticated("the account no longer exists".to_owned()).into())
             }
+            Err(err) => Err(ApiError::from(err).into()),
         }
     }
 }

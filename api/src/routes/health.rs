@@ -5,7 +5,6 @@ mod probes;
 
 use std::time::{Duration, Instant};
 
-use diesel_async::RunQueryDsl;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
@@ -274,28 +273,21 @@ impl HealthApi {
 
     async fn check_database(&self) -> ServiceHealth {
         let started = Instant::now();
-        let outcome = tokio::time::timeout(DATABASE_CHECK_TIMEOUT, async {
-            let mut conn = self.state.pool.get().await.map_err(|e| e.to_string())?;
-            diesel::sql_query("SELECT 1")
-                .execute(&mut *conn)
-                .await
-                .map_err(|e| e.to_string())
-        })
-        .await;
+        let outcome = self
+            .state
+            .engine
+            .ping_database(DATABASE_CHECK_TIMEOUT)
+            .await;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let (status, detail) = match outcome {
-            Ok(Ok(_)) => (HealthStatus::Healthy, None),
-            Ok(Err(err)) => {
+            Ok(()) => (HealthStatus::Healthy, None),
+            Err(err) => {
                 tracing::warn!(error = %err, "health: database check failed");
                 (
                     HealthStatus::Down,
-                    Some("the database cannot be reached".to_owned()),
+                    Some("the database cannot be reached or did not answer within 2 s".to_owned()),
                 )
             }
-            Err(_) => (
-                HealthStatus::Down,
-                Some("the database did not answer within 2 s".to_owned()),
-            ),
         };
         ServiceHealth {
             name: "database".to_owned(),

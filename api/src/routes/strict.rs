@@ -1,5 +1,5 @@
 //! A JSON string that must be a JSON string. poem-openapi's `String` also accepts numbers and
-//! booleans (`5` becomes `"5"`); API.md wants a wrong type to be 400 `malformed_request`, so
+//! booleans (`5` becomes `"5"`); the contract wants a wrong type to be 400 `malformed_request`, so
 //! request fields use [`StrictString`] instead.
 
 use std::borrow::Cow;

@@ -1,4 +1,5 @@
-//! The closed sets of API.md as OpenAPI enums, converted to and from the engine's types.
+//! The API's closed sets (status, priority, role, permission) as OpenAPI enums, converted to
+//! and from the engine's types.
 
 use poem_openapi::Enum;
 use taskpulse_actors::{Permission, Priority, Role, TaskStatus};

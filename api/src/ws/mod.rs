@@ -1,4 +1,4 @@
-//! `GET /api/v1/ws`: live dashboards over WebSocket (API.md, "WebSocket").
+//! `GET /api/v1/ws`: live dashboards over WebSocket (docs/websocket.md).
 
 mod closed;
 pub mod protocol;
@@ -30,7 +30,7 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// Outbound messages queued per session before the topic forwarders wait.
 const OUTBOUND_QUEUE: usize = 32;
 
-/// How sessions behave; the defaults are API.md's.
+/// How sessions behave; the defaults are those of docs/websocket.md, "Limits".
 #[derive(Debug, Clone)]
 pub struct WsSettings {
     /// Origins allowed to open a session (and, for REST, by CORS); empty: the server's own.

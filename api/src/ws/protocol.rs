@@ -1,4 +1,4 @@
-//! The WebSocket messages of API.md, both ways, as JSON text frames.
+//! The WebSocket messages of docs/websocket.md, both ways, as JSON text frames.
 
 use chrono::{DateTime, Utc};
 use poem_openapi::types::ToJSON;
@@ -80,7 +80,7 @@ pub fn snapshot_message(
 }
 
 /// The `delta` message: the numbers that moved since `before`, and the statistics after.
-pub fn delta_message(topic: &str, before: Option<&Statistics>, after: &Statistics) -> String {
+pub fn delta_message(topic: &str, before: &Statistics, after: &Statistics) -> String {
     let mut changes = serde_json::Map::new();
     let numbers = |s: &Statistics| {
         [
@@ -93,9 +93,8 @@ pub fn delta_message(topic: &str, before: Option<&Statistics>, after: &Statistic
             ("shared_by_me", s.shared_by_me.unwrap_or(0)),
         ]
     };
-    let old = before.map(numbers);
-    for (index, (name, value)) in numbers(after).into_iter().enumerate() {
-        let previous = old.map_or(0, |o| o[index].1);
+    let old = numbers(before);
+    for ((name, value), (_, previous)) in numbers(after).into_iter().zip(old) {
         if value != previous {
             changes.insert(name.to_owned(), json!(value - previous));
         }

@@ -19,7 +19,7 @@ use super::protocol::{
 };
 use crate::state::AppState;
 
-/// Close codes of API.md.
+/// Close codes (docs/websocket.md, "Close codes").
 pub const CLOSE_UNAUTHENTICATED: u16 = 4401;
 /// Message too big.
 pub const CLOSE_TOO_BIG: u16 = 1009;
@@ -367,9 +367,14 @@ fn forward(
                     last = Some(stats);
                     text
                 }
-                SubscriptionEvent::Delta { snapshot, .. } => {
+                SubscriptionEvent::Delta { delta, snapshot } => {
                     let stats = snapshot.statistics(now);
-                    let text = delta_message(&topic, last.as_ref(), &stats);
+                    // A resumed subscription starts with a delta: what it changed is measured
+                    // from the state before it, not from zero.
+                    let before = last
+                        .take()
+                        .unwrap_or_else(|| snapshot.before(&delta).statistics(now));
+                    let text = delta_message(&topic, &before, &stats);
                     last = Some(stats);
                     text
                 }

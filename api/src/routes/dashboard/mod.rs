@@ -1,4 +1,5 @@
-//! `/api/v1/dashboard/*` (API.md, "Dashboard"): read from the live aggregates, never stale.
+//! `/api/v1/dashboard/*` (docs/architecture.md, "The live side"): read from the live
+//! aggregates, never stale.
 
 mod schemas;
 

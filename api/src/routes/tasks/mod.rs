@@ -1,5 +1,5 @@
-//! `/api/v1/tasks` and `/api/v1/tasks/{id}/shares` (API.md, "Tasks"): thin over the engine,
-//! which validates and authorises every call itself.
+//! `/api/v1/tasks` and `/api/v1/tasks/{id}/shares` (docs/architecture.md, "Rules and
+//! limits"): thin over the engine, which validates and authorises every call itself.
 
 mod schemas;
 

@@ -1,5 +1,5 @@
-//! `/api/v1/teams` (API.md, "Teams"): thin over the engine, which validates and authorises
-//! every call itself.
+//! `/api/v1/teams` (docs/architecture.md, "Rules and limits"): thin over the engine, which
+//! validates and authorises every call itself.
 
 mod schemas;
 

@@ -1,6 +1,6 @@
-//! Finding a PostgreSQL to run on, the zero-configuration way (DESIGN.md, "Configuration and
-//! start-up"): an explicit URL; else a server on 127.0.0.1:5432; else a private cluster made
-//! from the installed PostgreSQL programs.
+//! Finding a PostgreSQL to run on, the zero-configuration way (docs/architecture.md,
+//! "Configuration and finding a PostgreSQL"): an explicit URL; else a server on
+//! 127.0.0.1:5432; else a private cluster made from the installed PostgreSQL programs.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -61,7 +61,7 @@ pub struct LocatedDatabase {
     pub embedded: Option<EmbeddedCluster>,
 }
 
-/// Finds (or starts) a PostgreSQL server, trying in the order of DESIGN.md.
+/// Finds (or starts) a PostgreSQL server, trying in the order of docs/architecture.md.
 pub async fn locate_database(options: &DatabaseOptions) -> Result<LocatedDatabase> {
     if let Some(url) = &options.url {
         return Ok(LocatedDatabase {
