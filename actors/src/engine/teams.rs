@@ -1,8 +1,7 @@
 //! Team commands: create, membership, delete. Membership changes of one team are serialised
 //! on its row.
 
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::AsyncConnection;
 use serde_json::json;
 
 use super::tasks::{Page, checked_limit, parse_cursor};
@@ -11,8 +10,7 @@ use super::{Engine, UserRef};
 use crate::error::{Error, Result};
 use crate::model::{Role, TeamId, UserId};
 use crate::stats::{DeltaSet, Scope, merge_into, task_deltas};
-use crate::store::schema::tasks as tasks_table;
-use crate::store::tasks as task_store;
+use crate::store::tasks::{delete_team_tasks, lock_team_tasks};
 use crate::store::teams::{self as store, Member, TeamMembership};
 use crate::store::{AuditEntry, write_audit};
 
@@ -255,22 +253,15 @@ impl Engine {
                     ));
                 }
                 let mut deltas = DeltaSet::new();
-                for id in store::lock_team_tasks(conn, team).await? {
-                    if let Some(task) = task_store::find_task(conn, id).await? {
-                        let shares = task_store::shared_with(conn, id).await?;
-                        for (scope, delta) in
-                            task_deltas(Some(&task_store::facts(&task, shares)), None)
-                        {
-                            merge_into(&mut deltas, scope, delta);
-                        }
+                for task in lock_team_tasks(conn, team).await? {
+                    for (scope, delta) in task_deltas(Some(&task), None) {
+                        merge_into(&mut deltas, scope, delta);
                     }
                 }
                 // The team's own rows go with it.
                 deltas.remove(&Scope::Team(team));
                 deltas.retain(|_, d| !d.is_empty());
-                diesel::delete(tasks_table::table.filter(tasks_table::team_id.eq(team.0)))
-                    .execute(conn)
-                    .await?;
+                delete_team_tasks(conn, team).await?;
                 let published = self.finish(conn, deltas).await?;
                 store::delete_team(conn, team).await?;
                 write_audit(conn, audit(actor, "team.delete", team, json!({}))).await?;

@@ -2,7 +2,7 @@
 //! per table family.
 
 pub(crate) mod aggregates;
-mod audit;
+pub(crate) mod audit;
 pub(crate) mod change_log;
 mod embedded;
 pub(crate) mod hydrate;
@@ -11,6 +11,7 @@ mod migrate;
 mod pool;
 mod refresh_tokens;
 pub(crate) mod schema;
+pub(crate) mod shares;
 mod sql;
 pub(crate) mod task_context;
 pub(crate) mod tasks;
