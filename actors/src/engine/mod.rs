@@ -10,12 +10,12 @@ mod shares;
 mod task_write;
 mod tasks;
 mod teams;
+mod transaction;
 mod validate;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel_async::AsyncPgConnection;
 use ractor::{Actor, ActorRef};
 
 pub use check::{CheckOptions, CheckReport};
@@ -34,8 +34,8 @@ use crate::error::{Error, Result};
 use crate::live::{Live, Snapshot};
 use crate::metrics::MetricsSnapshot;
 use crate::model::{TeamId, UserId};
-use crate::stats::{DeltaSet, Scope};
-use crate::store::aggregates::{Published, apply_deltas};
+use crate::stats::Scope;
+use crate::store::aggregates::Published;
 use crate::store::{Pool, PooledConnection};
 use crate::subscription::{Outbox, Subscription};
 use crate::supervisor::{SupervisorActor, SupervisorArguments, SupervisorMsg};
@@ -271,24 +271,6 @@ impl Engine {
 
     async fn conn(&self) -> Result<PooledConnection<'_>> {
         Ok(self.inner.pool.get().await?)
-    }
-
-    /// The end of every writing transaction: deltas to their rows and to the change log.
-    async fn finish(
-        &self,
-        conn: &mut AsyncPgConnection,
-        deltas: DeltaSet,
-    ) -> Result<Vec<Published>> {
-        let published = apply_deltas(conn, deltas, self.inner.cluster.change_log()).await?;
-        self.inner.cluster.stage(conn, &published).await?;
-        Ok(published)
-    }
-
-    /// After commit: a signal to the other nodes (never waited for), then to this node's live
-    /// aggregates, waiting until they reflect it (read-your-writes).
-    async fn publish(&self, published: Vec<Published>) {
-        self.inner.cluster.announce_moved(&published);
-        self.deliver(published).await;
     }
 
     /// Hands deltas to this node's live aggregates and waits until they reflect them; only

@@ -9,8 +9,8 @@ use super::{Engine, UserRef};
 use crate::error::{Error, FieldError, Result};
 use crate::model::{Permission, TaskId, UserId};
 use crate::stats::task_deltas;
-use crate::store::task_context::Target;
 use crate::store::shares::{Share, list_shares};
+use crate::store::task_context::Target;
 use crate::store::tasks::facts;
 
 /// The most users one task can be shared with: deleting a task bumps every sharee's

@@ -95,7 +95,6 @@ struct MemberRow {
     completed: i64,
 }
 
-
 impl MemberRow {
     fn into_counts(self) -> (UserId, MemberCounts) {
         let counts = MemberCounts {
