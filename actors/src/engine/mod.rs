@@ -16,7 +16,8 @@ mod validate;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ractor::{Actor, ActorRef};
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorRef, RpcReplyPort};
 
 pub use check::{CheckOptions, CheckReport};
 pub use reads::{
@@ -124,15 +125,23 @@ impl Engine {
 
     /// Asks the supervisor for a sign of life; answers how many aggregates are live.
     pub async fn ping(&self) -> Result<usize> {
-        match self
-            .inner
-            .supervisor
-            .call(SupervisorMsg::Ping, Some(self.inner.config.call_timeout))
-            .await
-        {
-            Ok(ractor::rpc::CallResult::Success(live)) => Ok(live),
-            Ok(_) => Err(Error::EngineUnavailable(
-                "the supervisor did not answer in time".to_owned(),
+        self.ask(SupervisorMsg::Ping).await
+    }
+
+    /// Asks the supervisor and waits for its answer, at most the configured call timeout: no
+    /// answer in time, a dropped request or a supervisor that is gone is `EngineUnavailable`.
+    async fn ask<T: Send + 'static>(
+        &self,
+        request: impl FnOnce(RpcReplyPort<T>) -> SupervisorMsg,
+    ) -> Result<T> {
+        let timeout = self.inner.config.call_timeout;
+        match self.inner.supervisor.call(request, Some(timeout)).await {
+            Ok(CallResult::Success(answer)) => Ok(answer),
+            Ok(CallResult::Timeout) => Err(Error::EngineUnavailable(format!(
+                "the supervisor did not answer within {timeout:?}"
+            ))),
+            Ok(CallResult::SenderError) => Err(Error::EngineUnavailable(
+                "the supervisor dropped the request".to_owned(),
             )),
             Err(err) => Err(Error::EngineUnavailable(err.to_string())),
         }
@@ -163,7 +172,7 @@ impl Engine {
         for _ in 0..3 {
             let actor = self.warm(scope).await?;
             // An actor that stops between the two calls (passivation) is simply asked again.
-            if let Ok(ractor::rpc::CallResult::Success(snapshot)) =
+            if let Ok(CallResult::Success(snapshot)) =
                 actor.call(AggregateMsg::Read, Some(timeout)).await
             {
                 return Ok(snapshot);
@@ -175,21 +184,7 @@ impl Engine {
     }
 
     async fn warm(&self, scope: Scope) -> Result<ActorRef<AggregateMsg>> {
-        match self
-            .inner
-            .supervisor
-            .call(
-                |reply| SupervisorMsg::Warm(scope, reply),
-                Some(self.inner.config.call_timeout),
-            )
-            .await
-        {
-            Ok(ractor::rpc::CallResult::Success(actor)) => Ok(actor),
-            Ok(_) => Err(Error::EngineUnavailable(
-                "the supervisor did not answer in time".to_owned(),
-            )),
-            Err(err) => Err(Error::EngineUnavailable(err.to_string())),
-        }
+        self.ask(|reply| SupervisorMsg::Warm(scope, reply)).await
     }
 
     /// Subscribes to a scope without a permission check (see [`Engine::subscribe`]).
@@ -211,29 +206,16 @@ impl Engine {
             }
             _ => Vec::new(),
         };
-        let reply = self
-            .inner
-            .supervisor
-            .call(
-                move |reply| SupervisorMsg::Subscribe {
-                    scope,
-                    outbox: attach,
-                    since: since_version,
-                    log,
-                    reply,
-                },
-                Some(self.inner.config.call_timeout),
-            )
-            .await;
-        match reply {
-            Ok(ractor::rpc::CallResult::Success(slot)) => {
-                Ok(Subscription::new(outbox, slot, since_version))
-            }
-            Ok(_) => Err(Error::EngineUnavailable(
-                "the supervisor did not answer in time".to_owned(),
-            )),
-            Err(err) => Err(Error::EngineUnavailable(err.to_string())),
-        }
+        let slot = self
+            .ask(move |reply| SupervisorMsg::Subscribe {
+                scope,
+                outbox: attach,
+                since: since_version,
+                log,
+                reply,
+            })
+            .await?;
+        Ok(Subscription::new(outbox, slot, since_version))
     }
 
     /// The logged changes a subscriber resuming after `since` needs from the log: those up to
@@ -287,16 +269,10 @@ impl Engine {
     }
 
     /// Stops the scope's actor now if nobody subscribes to it (as idleness would); the next
-    /// use re-reads it from its rows.
+    /// use re-reads it from its rows. A supervisor that does not answer in time is an error:
+    /// the actor may still be live.
     pub async fn passivate(&self, scope: Scope) -> Result<()> {
-        self.inner
-            .supervisor
-            .call(
-                |reply| SupervisorMsg::Passivate(scope, reply),
-                Some(self.inner.config.call_timeout),
-            )
+        self.ask(|reply| SupervisorMsg::Passivate(scope, reply))
             .await
-            .map(|_| ())
-            .map_err(|err| Error::EngineUnavailable(err.to_string()))
     }
 }
