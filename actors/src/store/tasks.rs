@@ -91,6 +91,7 @@ pub(crate) struct TaskListing {
     pub priority: Option<Priority>,
     /// Where the previous page ended (pages go from the newest task down).
     pub after: Option<TaskId>,
+    /// How many rows to read (one more than a page, to know whether another follows).
     pub limit: i64,
 }
 
