@@ -30,7 +30,7 @@ pub use metrics::{CLUSTER_LAG_BUCKETS, ClusterFigures, DELIVERY_BUCKETS, Metrics
 pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};
 pub use stats::{Aggregate, Counts, DayCounts, Delta, MemberCounts, Scope};
 pub use store::aggregates::Published;
-pub use store::tasks::Share;
+pub use store::shares::Share;
 pub use store::teams::{Member, TeamMembership};
 pub use store::{AuditRecord, PoolFigures, PoolOptions, StatementEvent, StatementHook};
 pub use subscription::{Subscription, SubscriptionEvent};

@@ -4,14 +4,23 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::{Text, Uuid as SqlUuid};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            AsExpression, FromSqlRow,
+        )]
         #[serde(transparent)]
+        #[diesel(sql_type = SqlUuid)]
         pub struct $name(pub Uuid);
 
         impl $name {
@@ -38,6 +47,18 @@ macro_rules! id_type {
                 Self(id)
             }
         }
+
+        impl ToSql<SqlUuid, Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <Uuid as ToSql<SqlUuid, Pg>>::to_sql(&self.0, out)
+            }
+        }
+
+        impl FromSql<SqlUuid, Pg> for $name {
+            fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+                <Uuid as FromSql<SqlUuid, Pg>>::from_sql(value).map(Self)
+            }
+        }
     };
 }
 
@@ -57,8 +78,12 @@ id_type!(
 macro_rules! closed_set {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            AsExpression, FromSqlRow,
+        )]
         #[serde(rename_all = "snake_case")]
+        #[diesel(sql_type = Text)]
         pub enum $name {
             $($(#[$vdoc])* $variant),+
         }
@@ -92,6 +117,20 @@ macro_rules! closed_set {
                         [$($text),+].join(", ")
                     )),
                 }
+            }
+        }
+
+        impl ToSql<Text, Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <str as ToSql<Text, Pg>>::to_sql(self.as_str(), out)
+            }
+        }
+
+        // A stored value outside the set can only come from outside the engine: an error,
+        // as any other value the column's type does not hold.
+        impl FromSql<Text, Pg> for $name {
+            fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+                Ok(std::str::from_utf8(value.as_bytes())?.parse()?)
             }
         }
     };

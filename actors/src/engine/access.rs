@@ -1,6 +1,6 @@
-//! Who may see and change a task (API.md, "Tasks"): its owner; users it is shared with (view
-//! or edit); members of its team (any role sees, member and above change, admin and above
-//! delete).
+//! Who may see and change a task (docs/architecture.md, "Rules and limits"): its owner; users
+//! it is shared with (view or edit); members of its team (any role sees, member and above
+//! change, admin and above delete).
 
 use crate::error::{Error, Result};
 use crate::model::{Permission, UserId};

@@ -2,17 +2,12 @@
 //! `COUNT(*)` over the tasks says.
 
 use chrono::Utc;
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
-use uuid::Uuid;
 
 use super::Engine;
 use crate::error::Result;
-use crate::model::{TeamId, UserId};
 use crate::stats::Scope;
 use crate::store::hydrate::hydrate;
-use crate::store::schema::{tasks, teams, users};
-use crate::store::truth::row_mismatches;
+use crate::store::truth::{overdue, row_mismatches, scopes_to_check};
 
 /// Which aggregates to check.
 #[derive(Debug, Clone, Copy, Default)]
@@ -45,36 +40,14 @@ impl Engine {
     /// flight shows up as a difference.
     pub async fn check(&self, options: CheckOptions) -> Result<CheckReport> {
         let mut conn = self.conn().await?;
-        let (user_ids, team_ids): (Vec<Uuid>, Vec<Uuid>) = match options.sample {
-            None => (
-                users::table.select(users::id).load(&mut conn).await?,
-                teams::table.select(teams::id).load(&mut conn).await?,
-            ),
-            Some(n) => {
-                let random = diesel::dsl::sql::<diesel::sql_types::Double>("random()");
-                (
-                    users::table
-                        .select(users::id)
-                        .order(random.clone())
-                        .limit(n)
-                        .load(&mut conn)
-                        .await?,
-                    teams::table
-                        .select(teams::id)
-                        .order(random)
-                        .limit(n)
-                        .load(&mut conn)
-                        .await?,
-                )
-            }
-        };
+        let (user_ids, team_ids) = scopes_to_check(&mut conn, options.sample).await?;
         let mut differences = row_mismatches(&mut conn, &user_ids, &team_ids).await?;
         drop(conn);
 
         let mut scopes: Vec<Scope> = user_ids
             .iter()
-            .map(|id| Scope::User(UserId(*id)))
-            .chain(team_ids.iter().map(|id| Scope::Team(TeamId(*id))))
+            .map(|id| Scope::User(*id))
+            .chain(team_ids.iter().map(|id| Scope::Team(*id)))
             .collect();
         scopes.extend(self.inner.live.slots.iter().map(|e| *e.key()));
         scopes.sort_unstable();
@@ -97,23 +70,7 @@ impl Engine {
             return Ok(None);
         };
         let now = Utc::now();
-        let open_due = tasks::status.ne("completed").and(tasks::due_at.lt(now));
-        let overdue: i64 = match scope {
-            Scope::User(u) => {
-                tasks::table
-                    .filter(tasks::owner_id.eq(u.0).and(open_due))
-                    .count()
-                    .get_result(&mut conn)
-                    .await?
-            }
-            Scope::Team(t) => {
-                tasks::table
-                    .filter(tasks::team_id.eq(t.0).and(open_due))
-                    .count()
-                    .get_result(&mut conn)
-                    .await?
-            }
-        };
+        let overdue = overdue(&mut conn, scope, now).await?;
         let mut problems = Vec::new();
         if live.version != row.version {
             problems.push(format!(

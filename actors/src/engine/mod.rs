@@ -11,13 +11,14 @@ mod shares;
 mod task_write;
 mod tasks;
 mod teams;
+mod transaction;
 mod validate;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel_async::AsyncPgConnection;
-use ractor::{Actor, ActorRef};
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorRef, RpcReplyPort};
 
 pub use accounts::{NewAccount, NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
 pub use check::{CheckOptions, CheckReport};
@@ -36,8 +37,8 @@ use crate::error::{Error, Result};
 use crate::live::{Live, Snapshot};
 use crate::metrics::MetricsSnapshot;
 use crate::model::{TeamId, UserId};
-use crate::stats::{DeltaSet, Scope};
-use crate::store::aggregates::{Published, apply_deltas};
+use crate::stats::Scope;
+use crate::store::aggregates::Published;
 use crate::store::{Pool, PoolFigures, PooledConnection, connect_pool, pool_figures};
 use crate::subscription::{Outbox, Subscription};
 use crate::supervisor::{SupervisorActor, SupervisorArguments, SupervisorMsg};
@@ -139,15 +140,23 @@ impl Engine {
 
     /// Asks the supervisor for a sign of life; answers how many aggregates are live.
     pub async fn ping(&self) -> Result<usize> {
-        match self
-            .inner
-            .supervisor
-            .call(SupervisorMsg::Ping, Some(self.inner.config.call_timeout))
-            .await
-        {
-            Ok(ractor::rpc::CallResult::Success(live)) => Ok(live),
-            Ok(_) => Err(Error::EngineUnavailable(
-                "the supervisor did not answer in time".to_owned(),
+        self.ask(SupervisorMsg::Ping).await
+    }
+
+    /// Asks the supervisor and waits for its answer, at most the configured call timeout: no
+    /// answer in time, a dropped request or a supervisor that is gone is `EngineUnavailable`.
+    async fn ask<T: Send + 'static>(
+        &self,
+        request: impl FnOnce(RpcReplyPort<T>) -> SupervisorMsg,
+    ) -> Result<T> {
+        let timeout = self.inner.config.call_timeout;
+        match self.inner.supervisor.call(request, Some(timeout)).await {
+            Ok(CallResult::Success(answer)) => Ok(answer),
+            Ok(CallResult::Timeout) => Err(Error::EngineUnavailable(format!(
+                "the supervisor did not answer within {timeout:?}"
+            ))),
+            Ok(CallResult::SenderError) => Err(Error::EngineUnavailable(
+                "the supervisor dropped the request".to_owned(),
             )),
             Err(err) => Err(Error::EngineUnavailable(err.to_string())),
         }
@@ -183,7 +192,7 @@ impl Engine {
         for _ in 0..3 {
             let actor = self.warm(scope).await?;
             // An actor that stops between the two calls (passivation) is simply asked again.
-            if let Ok(ractor::rpc::CallResult::Success(snapshot)) =
+            if let Ok(CallResult::Success(snapshot)) =
                 actor.call(AggregateMsg::Read, Some(timeout)).await
             {
                 return Ok(snapshot);
@@ -195,21 +204,7 @@ impl Engine {
     }
 
     async fn warm(&self, scope: Scope) -> Result<ActorRef<AggregateMsg>> {
-        match self
-            .inner
-            .supervisor
-            .call(
-                |reply| SupervisorMsg::Warm(scope, reply),
-                Some(self.inner.config.call_timeout),
-            )
-            .await
-        {
-            Ok(ractor::rpc::CallResult::Success(actor)) => Ok(actor),
-            Ok(_) => Err(Error::EngineUnavailable(
-                "the supervisor did not answer in time".to_owned(),
-            )),
-            Err(err) => Err(Error::EngineUnavailable(err.to_string())),
-        }
+        self.ask(|reply| SupervisorMsg::Warm(scope, reply)).await
     }
 
     /// Subscribes to a scope without a permission check (see [`Engine::subscribe`]).
@@ -231,29 +226,16 @@ impl Engine {
             }
             _ => Vec::new(),
         };
-        let reply = self
-            .inner
-            .supervisor
-            .call(
-                move |reply| SupervisorMsg::Subscribe {
-                    scope,
-                    outbox: attach,
-                    since: since_version,
-                    log,
-                    reply,
-                },
-                Some(self.inner.config.call_timeout),
-            )
-            .await;
-        match reply {
-            Ok(ractor::rpc::CallResult::Success(slot)) => {
-                Ok(Subscription::new(outbox, slot, since_version))
-            }
-            Ok(_) => Err(Error::EngineUnavailable(
-                "the supervisor did not answer in time".to_owned(),
-            )),
-            Err(err) => Err(Error::EngineUnavailable(err.to_string())),
-        }
+        let slot = self
+            .ask(move |reply| SupervisorMsg::Subscribe {
+                scope,
+                outbox: attach,
+                since: since_version,
+                log,
+                reply,
+            })
+            .await?;
+        Ok(Subscription::new(outbox, slot, since_version))
     }
 
     /// The logged changes a subscriber resuming after `since` needs from the log: those up to
@@ -293,24 +275,6 @@ impl Engine {
         Ok(self.inner.pool.get().await?)
     }
 
-    /// The end of every writing transaction: deltas to their rows and to the change log.
-    async fn finish(
-        &self,
-        conn: &mut AsyncPgConnection,
-        deltas: DeltaSet,
-    ) -> Result<Vec<Published>> {
-        let published = apply_deltas(conn, deltas, self.inner.cluster.change_log()).await?;
-        self.inner.cluster.stage(conn, &published).await?;
-        Ok(published)
-    }
-
-    /// After commit: a signal to the other nodes (never waited for), then to this node's live
-    /// aggregates, waiting until they reflect it (read-your-writes).
-    async fn publish(&self, published: Vec<Published>) {
-        self.inner.cluster.announce_moved(&published);
-        self.deliver(published).await;
-    }
-
     /// Hands deltas to this node's live aggregates and waits until they reflect them; only
     /// this node hears of them (benchmarks feed synthetic deltas through it).
     #[doc(hidden)]
@@ -325,16 +289,10 @@ impl Engine {
     }
 
     /// Stops the scope's actor now if nobody subscribes to it (as idleness would); the next
-    /// use re-reads it from its rows.
+    /// use re-reads it from its rows. A supervisor that does not answer in time is an error:
+    /// the actor may still be live.
     pub async fn passivate(&self, scope: Scope) -> Result<()> {
-        self.inner
-            .supervisor
-            .call(
-                |reply| SupervisorMsg::Passivate(scope, reply),
-                Some(self.inner.config.call_timeout),
-            )
+        self.ask(|reply| SupervisorMsg::Passivate(scope, reply))
             .await
-            .map(|_| ())
-            .map_err(|err| Error::EngineUnavailable(err.to_string()))
     }
 }

@@ -2,17 +2,14 @@
 //! `overdue` taken against the clock at read time.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
-use uuid::Uuid;
 
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::live::Snapshot;
-use crate::model::{Permission, TaskId, TaskStatus, UserId};
+use crate::model::UserId;
 use crate::stats::Scope;
-use crate::store::schema::{task_shares, tasks};
-use crate::store::tasks::parse_stored;
+pub use crate::store::shares::{SharedByMe, SharedWithMe};
+use crate::store::shares::{shared_by_owner, shared_with_user};
 use crate::store::teams;
 use crate::subscription::Subscription;
 
@@ -167,34 +164,6 @@ impl Snapshot {
     }
 }
 
-/// A task shared with the caller.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SharedWithMe {
-    /// The task.
-    pub task_id: TaskId,
-    /// Its title.
-    pub title: String,
-    /// Its status.
-    pub status: TaskStatus,
-    /// Its owner.
-    pub owner_id: UserId,
-    /// What the caller may do with it.
-    pub permission: Permission,
-}
-
-/// One of the caller's tasks and who it is shared with.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SharedByMe {
-    /// The task.
-    pub task_id: TaskId,
-    /// Its title.
-    pub title: String,
-    /// Its status.
-    pub status: TaskStatus,
-    /// The users it is shared with.
-    pub shared_with: Vec<UserId>,
-}
-
 /// Both sharing lists of the caller.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SharedOverview {
@@ -270,60 +239,9 @@ impl Engine {
     /// What is shared with the caller and by the caller.
     pub async fn shared_overview(&self, actor: UserId) -> Result<SharedOverview> {
         let mut conn = self.conn().await?;
-        let with_me: Vec<(Uuid, String, String, Uuid, String)> = task_shares::table
-            .inner_join(tasks::table)
-            .filter(task_shares::user_id.eq(actor.0))
-            .select((
-                tasks::id,
-                tasks::title,
-                tasks::status,
-                tasks::owner_id,
-                task_shares::permission,
-            ))
-            .order((task_shares::created_at.desc(), tasks::id.desc()))
-            .limit(SHARED_LIST_MAX)
-            .load(&mut conn)
-            .await?;
-        let by_me: Vec<(Uuid, String, String, Vec<Uuid>)> = tasks::table
-            .inner_join(task_shares::table)
-            .filter(tasks::owner_id.eq(actor.0))
-            .group_by((tasks::id, tasks::title, tasks::status))
-            .select((
-                tasks::id,
-                tasks::title,
-                tasks::status,
-                diesel::dsl::sql::<diesel::sql_types::Array<diesel::sql_types::Uuid>>(
-                    "array_agg(task_shares.user_id ORDER BY task_shares.user_id)",
-                ),
-            ))
-            .order(tasks::id.desc())
-            .limit(SHARED_LIST_MAX)
-            .load(&mut conn)
-            .await?;
         Ok(SharedOverview {
-            shared_with_me: with_me
-                .into_iter()
-                .map(|(id, title, status, owner, permission)| {
-                    Ok(SharedWithMe {
-                        task_id: TaskId(id),
-                        title,
-                        status: parse_stored(&status)?,
-                        owner_id: UserId(owner),
-                        permission: parse_stored(&permission)?,
-                    })
-                })
-                .collect::<Result<_>>()?,
-            shared_by_me: by_me
-                .into_iter()
-                .map(|(id, title, status, users)| {
-                    Ok(SharedByMe {
-                        task_id: TaskId(id),
-                        title,
-                        status: parse_stored(&status)?,
-                        shared_with: users.into_iter().map(UserId).collect(),
-                    })
-                })
-                .collect::<Result<_>>()?,
+            shared_with_me: shared_with_user(&mut conn, actor, SHARED_LIST_MAX).await?,
+            shared_by_me: shared_by_owner(&mut conn, actor, SHARED_LIST_MAX).await?,
         })
     }
 }

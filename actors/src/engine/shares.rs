@@ -9,8 +9,9 @@ use super::{Engine, UserRef};
 use crate::error::{Error, FieldError, Result};
 use crate::model::{Permission, TaskId, UserId};
 use crate::stats::task_deltas;
+use crate::store::shares::{Share, list_shares};
 use crate::store::task_context::Target;
-use crate::store::tasks::{self as store, Share, facts};
+use crate::store::tasks::facts;
 
 /// The most users one task can be shared with: deleting a task bumps every sharee's
 /// aggregate in one statement, which must stay within PostgreSQL's parameter limit.
@@ -126,6 +127,6 @@ impl Engine {
         })
         .await?;
         let mut conn = self.conn().await?;
-        store::list_shares(&mut conn, id).await
+        list_shares(&mut conn, id).await
     }
 }

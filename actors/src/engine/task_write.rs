@@ -5,6 +5,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::Engine;
+use super::transaction::Committed;
 use crate::error::{Error, Result};
 use crate::model::{TaskId, UserId};
 use crate::store::task_context::{Target, TaskContext, lock_task, task_context};
@@ -29,7 +30,8 @@ impl Engine {
     /// the user `target` names), lets `decide` choose, and writes the choice as one statement
     /// that applies only while the task is unchanged. When it changed in between, decides once
     /// more with the task locked, in a transaction, where the write cannot miss: a busy task
-    /// costs its writers another try, never an error. Answers once the deltas are published.
+    /// costs its writers another try, never an error. Answers once the deltas are published
+    /// (the answer's [`Written`] without them).
     pub(crate) async fn on_task<T: Send>(
         &self,
         id: TaskId,
@@ -37,28 +39,26 @@ impl Engine {
         target: Option<Target<'_>>,
         decide: impl Fn(&TaskContext) -> Result<Decision<T>> + Sync,
     ) -> Result<(T, Option<Written>)> {
-        let mut conn = self.conn().await?;
-        let attempt = self
-            .decide_and_write(&mut conn, id, actor, target, &decide, false)
-            .await?;
-        let (answer, mut written) = match attempt {
-            Some(done) => done,
-            None => {
-                conn.transaction::<_, Error, _>(async |conn| {
-                    self.decide_and_write(conn, id, actor, target, &decide, true)
-                        .await?
-                        .ok_or_else(|| {
-                            Error::Unavailable("a locked task changed under its writer".to_owned())
-                        })
-                })
+        let attempt = {
+            let mut conn = self.conn().await?;
+            self.decide_and_write(&mut conn, id, actor, target, &decide, false)
                 .await?
-            }
         };
-        drop(conn);
-        if let Some(written) = &mut written {
-            self.publish(std::mem::take(&mut written.published)).await;
+        if let Some(done) = attempt {
+            let committed = Committed::from_write(done);
+            self.publish(committed.published).await;
+            return Ok(committed.answer);
         }
-        Ok((answer, written))
+        self.transaction(async |conn| {
+            let done = self
+                .decide_and_write(conn, id, actor, target, &decide, true)
+                .await?
+                .ok_or_else(|| {
+                    Error::Unavailable("a locked task changed under its writer".to_owned())
+                })?;
+            Ok(Committed::from_write(done))
+        })
+        .await
     }
 
     /// One read-decide-write, `locked` inside the caller's transaction; `None` when the write
@@ -116,5 +116,18 @@ impl Engine {
         let written = write.run(conn).await?;
         self.inner.cluster.stage(conn, &written.published).await?;
         Ok(written)
+    }
+}
+
+impl<T> Committed<(T, Option<Written>)> {
+    /// A command's answer and what its write committed, the deltas taken out to publish.
+    fn from_write((answer, mut written): (T, Option<Written>)) -> Self {
+        let published = (written.as_mut())
+            .map(|written| std::mem::take(&mut written.published))
+            .unwrap_or_default();
+        Self {
+            answer: (answer, written),
+            published,
+        }
     }
 }

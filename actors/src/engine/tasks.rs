@@ -1,8 +1,6 @@
 //! Task commands and queries.
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -14,8 +12,7 @@ use crate::error::{Error, Result};
 use crate::model::{Priority, Role, Task, TaskId, TaskStatus, TeamId, UserId};
 use crate::stats::task_deltas;
 use crate::store::AuditEntry;
-use crate::store::schema::{task_shares, tasks as tasks_table, team_members};
-use crate::store::tasks::{TaskRecord, facts};
+use crate::store::tasks::{TaskListing, facts, list_tasks};
 use crate::store::teams;
 
 /// A task to create.
@@ -275,46 +272,16 @@ impl Engine {
         {
             return Err(Error::NotFound("team"));
         }
-        let my_teams = team_members::table
-            .filter(team_members::user_id.eq(actor.0))
-            .select(team_members::team_id.nullable());
-        let shared = task_shares::table
-            .filter(task_shares::user_id.eq(actor.0))
-            .select(task_shares::task_id);
-        let mut q = tasks_table::table.into_boxed();
-        q = match query.scope {
-            TaskScope::Own => q.filter(tasks_table::owner_id.eq(actor.0)),
-            TaskScope::Shared => q.filter(tasks_table::id.eq_any(shared)),
-            TaskScope::Team => q.filter(tasks_table::team_id.eq_any(my_teams)),
-            TaskScope::All => q.filter(
-                tasks_table::owner_id
-                    .eq(actor.0)
-                    .or(tasks_table::id.eq_any(shared))
-                    .or(tasks_table::team_id.eq_any(my_teams)),
-            ),
+        let listing = TaskListing {
+            viewer: actor,
+            scope: query.scope,
+            team: query.team_id,
+            status: query.status,
+            priority: query.priority,
+            after: after.map(TaskId),
+            limit: limit + 1,
         };
-        if let Some(team) = query.team_id {
-            q = q.filter(tasks_table::team_id.eq(team.0));
-        }
-        if let Some(status) = query.status {
-            q = q.filter(tasks_table::status.eq(status.as_str()));
-        }
-        if let Some(priority) = query.priority {
-            q = q.filter(tasks_table::priority.eq(priority.as_str()));
-        }
-        if let Some(after) = after {
-            q = q.filter(tasks_table::id.lt(after));
-        }
-        let rows: Vec<TaskRecord> = q
-            .select(TaskRecord::as_select())
-            .order(tasks_table::id.desc())
-            .limit(limit + 1)
-            .load(&mut conn)
-            .await?;
-        let mut items = rows
-            .into_iter()
-            .map(TaskRecord::into_task)
-            .collect::<Result<Vec<_>>>()?;
+        let mut items = list_tasks(&mut conn, &listing).await?;
         let next_cursor = if items.len() as i64 > limit {
             items.truncate(limit as usize);
             items.last().map(|t| t.id.0.simple().to_string())

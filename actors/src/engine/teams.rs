@@ -1,18 +1,16 @@
 //! Team commands: create, membership, delete. Membership changes of one team are serialised
 //! on its row.
 
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
 use serde_json::json;
 
 use super::tasks::{Page, checked_limit, parse_cursor};
+use super::transaction::Committed;
 use super::validate::{Checks, TEAM_NAME};
 use super::{Engine, UserRef};
 use crate::error::{Error, Result};
 use crate::model::{Role, TeamId, UserId};
 use crate::stats::{DeltaSet, Scope, merge_into, task_deltas};
-use crate::store::schema::tasks as tasks_table;
-use crate::store::tasks as task_store;
+use crate::store::tasks::{delete_team_tasks, lock_team_tasks};
 use crate::store::teams::{self as store, Member, TeamMembership};
 use crate::store::{AuditEntry, write_audit};
 
@@ -74,15 +72,14 @@ impl Engine {
         checks.length("name", name, TEAM_NAME.0, TEAM_NAME.1);
         checks.not_blank("name", name);
         checks.finish()?;
-        let mut conn = self.conn().await?;
-        conn.transaction::<_, Error, _>(async |conn| {
+        self.transaction(async |conn| {
             let team = store::insert_team(conn, TeamId::new(), name, actor).await?;
             write_audit(
                 conn,
                 audit(actor, "team.create", team.id, json!({ "name": name })),
             )
             .await?;
-            Ok(team)
+            Ok(Committed::answer(team))
         })
         .await
     }
@@ -128,8 +125,7 @@ impl Engine {
         who: UserRef,
         role: Role,
     ) -> Result<Member> {
-        let mut conn = self.conn().await?;
-        conn.transaction::<_, Error, _>(async |conn| {
+        self.transaction(async |conn| {
             if !store::lock_team(conn, team).await? {
                 return Err(Error::NotFound("team"));
             }
@@ -156,7 +152,7 @@ impl Engine {
                 ),
             )
             .await?;
-            member(conn, team, user).await
+            Ok(Committed::answer(member(conn, team, user).await?))
         })
         .await
     }
@@ -169,8 +165,7 @@ impl Engine {
         user: UserId,
         role: Role,
     ) -> Result<Member> {
-        let mut conn = self.conn().await?;
-        conn.transaction::<_, Error, _>(async |conn| {
+        self.transaction(async |conn| {
             if !store::lock_team(conn, team).await? {
                 return Err(Error::NotFound("team"));
             }
@@ -200,7 +195,7 @@ impl Engine {
                 ),
             )
             .await?;
-            member(conn, team, user).await
+            Ok(Committed::answer(member(conn, team, user).await?))
         })
         .await
     }
@@ -208,8 +203,7 @@ impl Engine {
     /// Removes a member (admin or owner, or the member leaving; the last owner cannot leave).
     /// Their live subscriptions to the team end with a revocation.
     pub async fn remove_member(&self, actor: UserId, team: TeamId, user: UserId) -> Result<()> {
-        let mut conn = self.conn().await?;
-        conn.transaction::<_, Error, _>(async |conn| {
+        self.transaction(async |conn| {
             if !store::lock_team(conn, team).await? {
                 return Err(Error::NotFound("team"));
             }
@@ -233,52 +227,43 @@ impl Engine {
                 "team.member_remove"
             };
             write_audit(conn, audit(actor, action, team, json!({ "user_id": user }))).await?;
-            Ok(())
+            Ok(Committed::answer(()))
         })
         .await?;
-        drop(conn);
         self.revoke(team, Some(user));
         Ok(())
     }
 
     /// Deletes a team and its tasks (owner only). The tasks' owners and sharees see them go.
     pub async fn delete_team(&self, actor: UserId, team: TeamId) -> Result<()> {
-        let mut conn = self.conn().await?;
-        let published = conn
-            .transaction::<_, Error, _>(async |conn| {
-                if !store::lock_team(conn, team).await? {
-                    return Err(Error::NotFound("team"));
+        self.transaction(async |conn| {
+            if !store::lock_team(conn, team).await? {
+                return Err(Error::NotFound("team"));
+            }
+            if caller_role(conn, team, actor).await? != Role::Owner {
+                return Err(Error::Forbidden(
+                    "only an owner may delete the team".to_owned(),
+                ));
+            }
+            let mut deltas = DeltaSet::new();
+            for task in lock_team_tasks(conn, team).await? {
+                for (scope, delta) in task_deltas(Some(&task), None) {
+                    merge_into(&mut deltas, scope, delta);
                 }
-                if caller_role(conn, team, actor).await? != Role::Owner {
-                    return Err(Error::Forbidden(
-                        "only an owner may delete the team".to_owned(),
-                    ));
-                }
-                let mut deltas = DeltaSet::new();
-                for id in store::lock_team_tasks(conn, team).await? {
-                    if let Some(task) = task_store::find_task(conn, id).await? {
-                        let shares = task_store::shared_with(conn, id).await?;
-                        for (scope, delta) in
-                            task_deltas(Some(&task_store::facts(&task, shares)), None)
-                        {
-                            merge_into(&mut deltas, scope, delta);
-                        }
-                    }
-                }
-                // The team's own rows go with it.
-                deltas.remove(&Scope::Team(team));
-                deltas.retain(|_, d| !d.is_empty());
-                diesel::delete(tasks_table::table.filter(tasks_table::team_id.eq(team.0)))
-                    .execute(conn)
-                    .await?;
-                let published = self.finish(conn, deltas).await?;
-                store::delete_team(conn, team).await?;
-                write_audit(conn, audit(actor, "team.delete", team, json!({}))).await?;
-                Ok(published)
+            }
+            // The team's own rows go with it.
+            deltas.remove(&Scope::Team(team));
+            deltas.retain(|_, d| !d.is_empty());
+            delete_team_tasks(conn, team).await?;
+            let published = self.apply_deltas(conn, deltas).await?;
+            store::delete_team(conn, team).await?;
+            write_audit(conn, audit(actor, "team.delete", team, json!({}))).await?;
+            Ok(Committed {
+                answer: (),
+                published,
             })
-            .await?;
-        drop(conn);
-        self.publish(published).await;
+        })
+        .await?;
         self.revoke(team, None);
         Ok(())
     }

@@ -1,4 +1,5 @@
-//! Input rules of API.md ("Validation"), checked before anything reaches the database.
+//! Input rules (docs/architecture.md, "Rules and limits"), checked before anything reaches
+//! the database.
 
 use crate::error::{Error, FieldError, Result};
 
@@ -47,5 +48,5 @@ impl Checks {
 pub(crate) const TITLE: (usize, usize) = (1, 200);
 pub(crate) const DESCRIPTION_MAX: usize = 10_000;
 pub(crate) const TEAM_NAME: (usize, usize) = (1, 100);
-/// Page sizes (API.md, "Pagination").
+/// Page sizes (docs/architecture.md, "Rules and limits").
 pub(crate) const LIMIT: (i64, i64) = (1, 200);

@@ -29,7 +29,7 @@ pub struct AuditEntry {
 
 /// A stored audit entry.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = audit_log)]
+#[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]
 pub struct AuditRecord {
     /// Its id (UUIDv7: sorts by time).
     pub id: Uuid,
@@ -64,4 +64,35 @@ pub async fn write_audit(conn: &mut AsyncPgConnection, entry: AuditEntry) -> Res
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Whose entries a page of the audit log holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AuditOf {
+    /// What this user did.
+    Actor(UserId),
+    /// What happened in this team.
+    Team(TeamId),
+}
+
+/// Up to `limit` entries of `of`, newest first, older than the entry `before`.
+pub(crate) async fn audit_page(
+    conn: &mut AsyncPgConnection,
+    of: AuditOf,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<AuditRecord>> {
+    let mut q = audit_log::table.into_boxed();
+    q = match of {
+        AuditOf::Team(team) => q.filter(audit_log::team_id.eq(team)),
+        AuditOf::Actor(actor) => q.filter(audit_log::actor_id.eq(actor)),
+    };
+    if let Some(before) = before {
+        q = q.filter(audit_log::id.lt(before));
+    }
+    Ok(q.select(AuditRecord::as_select())
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .load(conn)
+        .await?)
 }

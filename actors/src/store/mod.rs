@@ -9,6 +9,7 @@ mod pool;
 pub(crate) mod refresh_tokens;
 pub(crate) mod schema;
 pub(crate) mod seed;
+pub(crate) mod shares;
 mod sql;
 pub(crate) mod task_context;
 pub(crate) mod tasks;

@@ -4,12 +4,11 @@
 
 use diesel::OptionalExtension;
 use diesel::Queryable;
-use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::sql::Sql;
-use super::tasks::{TaskRecord, parse_stored};
+use super::tasks::{TaskRecord, TaskRecordSql};
 use crate::error::Result;
 use crate::model::{Permission, Role, Task, TaskId, UserId};
 
@@ -36,22 +35,9 @@ pub(crate) struct TaskContext {
     pub target: Option<(UserId, String)>,
 }
 
-/// `tasks`' columns as [`TaskRecord`] reads them, then the task's surroundings.
+/// `tasks`' columns as [`TaskRecord`] reads them, then [`Surroundings`].
 type ContextSql = (
-    (
-        SqlUuid,
-        Text,
-        Text,
-        Text,
-        Text,
-        Nullable<Timestamptz>,
-        SqlUuid,
-        Nullable<SqlUuid>,
-        BigInt,
-        Timestamptz,
-        Timestamptz,
-        Nullable<Timestamptz>,
-    ),
+    TaskRecordSql,
     (
         BigInt,
         Nullable<Text>,
@@ -65,10 +51,10 @@ type ContextSql = (
 #[derive(Queryable)]
 struct Surroundings {
     shares_version: i64,
-    role: Option<String>,
-    permission: Option<String>,
-    shared_with: Vec<Uuid>,
-    target_id: Option<Uuid>,
+    role: Option<Role>,
+    permission: Option<Permission>,
+    shared_with: Vec<UserId>,
+    target_id: Option<UserId>,
     target_email: Option<String>,
 }
 
@@ -112,12 +98,12 @@ pub(crate) async fn task_context(
         return Ok(None);
     };
     Ok(Some(TaskContext {
-        task: task.into_task()?,
+        task: task.into(),
         shares_version: around.shares_version,
-        role: around.role.as_deref().map(parse_stored).transpose()?,
-        permission: around.permission.as_deref().map(parse_stored).transpose()?,
-        shared_with: around.shared_with.into_iter().map(UserId).collect(),
-        target: (around.target_id.zip(around.target_email)).map(|(id, e)| (UserId(id), e)),
+        role: around.role,
+        permission: around.permission,
+        shared_with: around.shared_with,
+        target: around.target_id.zip(around.target_email),
     }))
 }
 

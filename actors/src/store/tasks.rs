@@ -1,80 +1,68 @@
-//! Task and share rows.
+//! Task rows: one task, a page of the tasks a user may see, a team's tasks.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
-use super::schema::{task_shares, tasks, users};
-use crate::error::{Error, Result};
-use crate::model::{Permission, Task, TaskId, TeamId, UserId};
+use super::schema::{task_shares, tasks, team_members};
+use super::shares::shared_with;
+use crate::engine::TaskScope;
+use crate::error::Result;
+use crate::model::{Priority, Task, TaskId, TaskStatus, TeamId, UserId};
 use crate::stats::TaskFacts;
 
-/// A stored value outside its closed set can only come from outside the engine.
-pub(crate) fn parse_stored<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
-    text.parse()
-        .map_err(|err: String| Error::Database(err.into()))
-}
-
 /// A `tasks` row as read (its `shares_version` is the writers' business, read by
-/// [`task_context`]).
+/// [`task_context`](super::task_context::task_context)).
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = tasks, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = tasks, check_for_backend(Pg))]
 pub(crate) struct TaskRecord {
-    id: Uuid,
+    id: TaskId,
     title: String,
     description: String,
-    status: String,
-    priority: String,
+    status: TaskStatus,
+    priority: Priority,
     due_at: Option<DateTime<Utc>>,
-    owner_id: Uuid,
-    team_id: Option<Uuid>,
+    owner_id: UserId,
+    team_id: Option<TeamId>,
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     completed_at: Option<DateTime<Utc>>,
 }
 
-impl TaskRecord {
-    pub(crate) fn into_task(self) -> Result<Task> {
-        Ok(Task {
-            id: TaskId(self.id),
-            title: self.title,
-            description: self.description,
-            status: parse_stored(&self.status)?,
-            priority: parse_stored(&self.priority)?,
-            due_at: self.due_at,
-            owner_id: UserId(self.owner_id),
-            team_id: self.team_id.map(TeamId),
-            version: self.version,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            completed_at: self.completed_at,
-        })
+/// The SQL types of a [`TaskRecord`], for hand-written statements that read one.
+pub(crate) type TaskRecordSql =
+    <<TaskRecord as Selectable<Pg>>::SelectExpression as Expression>::SqlType;
+
+impl From<TaskRecord> for Task {
+    fn from(row: TaskRecord) -> Self {
+        Task {
+            id: row.id,
+            title: row.title,
+            description: row.description,
+            status: row.status,
+            priority: row.priority,
+            due_at: row.due_at,
+            owner_id: row.owner_id,
+            team_id: row.team_id,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            completed_at: row.completed_at,
+        }
     }
 }
 
 /// The task, unlocked.
 pub(crate) async fn find_task(conn: &mut AsyncPgConnection, id: TaskId) -> Result<Option<Task>> {
-    tasks::table
-        .find(id.0)
+    let row = tasks::table
+        .find(id)
         .select(TaskRecord::as_select())
         .first(conn)
         .await
-        .optional()?
-        .map(TaskRecord::into_task)
-        .transpose()
-}
-
-/// Who the task is shared with.
-pub(crate) async fn shared_with(conn: &mut AsyncPgConnection, id: TaskId) -> Result<Vec<UserId>> {
-    let users: Vec<Uuid> = task_shares::table
-        .filter(task_shares::task_id.eq(id.0))
-        .select(task_shares::user_id)
-        .order(task_shares::user_id)
-        .load(conn)
-        .await?;
-    Ok(users.into_iter().map(UserId).collect())
+        .optional()?;
+    Ok(row.map(Task::from))
 }
 
 /// The facts the aggregates depend on.
@@ -92,41 +80,92 @@ pub(crate) fn facts(task: &Task, shared_with: Vec<UserId>) -> TaskFacts {
     }
 }
 
-/// A share of a task with one user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Share {
-    /// The user it is shared with.
-    pub user_id: UserId,
-    /// Their email.
-    pub email: String,
-    /// What they may do.
-    pub permission: Permission,
-    /// When it was (first) shared.
-    pub created_at: DateTime<Utc>,
+/// Which tasks a listing reads.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskListing {
+    /// Whose view: their own tasks, those shared with them, their teams'.
+    pub viewer: UserId,
+    pub scope: TaskScope,
+    pub team: Option<TeamId>,
+    pub status: Option<TaskStatus>,
+    pub priority: Option<Priority>,
+    /// Where the previous page ended (pages go from the newest task down).
+    pub after: Option<TaskId>,
+    /// How many rows to read (one more than a page, to know whether another follows).
+    pub limit: i64,
 }
 
-/// A task's shares, oldest first.
-pub(crate) async fn list_shares(conn: &mut AsyncPgConnection, task: TaskId) -> Result<Vec<Share>> {
-    let rows: Vec<(Uuid, String, String, DateTime<Utc>)> = task_shares::table
-        .inner_join(users::table)
-        .filter(task_shares::task_id.eq(task.0))
-        .select((
-            task_shares::user_id,
-            users::email,
-            task_shares::permission,
-            task_shares::created_at,
-        ))
-        .order((task_shares::created_at, task_shares::user_id))
+/// A page of the tasks `listing` names, newest first.
+pub(crate) async fn list_tasks(
+    conn: &mut AsyncPgConnection,
+    listing: &TaskListing,
+) -> Result<Vec<Task>> {
+    let viewer = listing.viewer;
+    let my_teams = team_members::table
+        .filter(team_members::user_id.eq(viewer))
+        .select(team_members::team_id.nullable());
+    let shared = task_shares::table
+        .filter(task_shares::user_id.eq(viewer))
+        .select(task_shares::task_id);
+    let mut q = tasks::table.into_boxed();
+    q = match listing.scope {
+        TaskScope::Own => q.filter(tasks::owner_id.eq(viewer)),
+        TaskScope::Shared => q.filter(tasks::id.eq_any(shared)),
+        TaskScope::Team => q.filter(tasks::team_id.eq_any(my_teams)),
+        TaskScope::All => q.filter(
+            tasks::owner_id
+                .eq(viewer)
+                .or(tasks::id.eq_any(shared))
+                .or(tasks::team_id.eq_any(my_teams)),
+        ),
+    };
+    if let Some(team) = listing.team {
+        q = q.filter(tasks::team_id.eq(team));
+    }
+    if let Some(status) = listing.status {
+        q = q.filter(tasks::status.eq(status));
+    }
+    if let Some(priority) = listing.priority {
+        q = q.filter(tasks::priority.eq(priority));
+    }
+    if let Some(after) = listing.after {
+        q = q.filter(tasks::id.lt(after));
+    }
+    let rows: Vec<TaskRecord> = q
+        .select(TaskRecord::as_select())
+        .order(tasks::id.desc())
+        .limit(listing.limit)
         .load(conn)
         .await?;
-    rows.into_iter()
-        .map(|(user, email, permission, created_at)| {
-            Ok(Share {
-                user_id: UserId(user),
-                email,
-                permission: parse_stored(&permission)?,
-                created_at,
-            })
-        })
-        .collect()
+    Ok(rows.into_iter().map(Task::from).collect())
+}
+
+/// The facts of every task of `team`, each task locked, in id order (the order every writer
+/// locks tasks in).
+pub(crate) async fn lock_team_tasks(
+    conn: &mut AsyncPgConnection,
+    team: TeamId,
+) -> Result<Vec<TaskFacts>> {
+    let ids: Vec<TaskId> = tasks::table
+        .filter(tasks::team_id.eq(team))
+        .select(tasks::id)
+        .order(tasks::id)
+        .for_update()
+        .load(conn)
+        .await?;
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(task) = find_task(conn, id).await? {
+            found.push(facts(&task, shared_with(conn, id).await?));
+        }
+    }
+    Ok(found)
+}
+
+/// Deletes every task of `team` (their shares go with them).
+pub(crate) async fn delete_team_tasks(conn: &mut AsyncPgConnection, team: TeamId) -> Result<()> {
+    diesel::delete(tasks::table.filter(tasks::team_id.eq(team)))
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -1,36 +1,41 @@
 //! Team and membership rows, and looking users up for them.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{team_members, team_stats, teams, users};
-use super::tasks::parse_stored;
 use crate::error::Result;
-use crate::model::{Role, TaskId, TeamId, UserId};
+use crate::model::{Role, TeamId, UserId};
 
 /// A team as one of its members sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = teams, check_for_backend(Pg))]
 pub struct TeamMembership {
     /// The team.
     pub id: TeamId,
     /// Its name.
     pub name: String,
     /// The member's role in it.
+    #[diesel(select_expression = team_members::role)]
     pub role: Role,
     /// When the team was made.
     pub created_at: DateTime<Utc>,
 }
 
 /// One member of a team.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = team_members, check_for_backend(Pg))]
 pub struct Member {
     /// The member.
     pub user_id: UserId,
     /// Their email.
+    #[diesel(select_expression = users::email)]
     pub email: String,
     /// Their display name.
+    #[diesel(select_expression = users::display_name)]
     pub display_name: String,
     /// Their role.
     pub role: Role,
@@ -44,13 +49,12 @@ pub(crate) async fn role_of(
     team: TeamId,
     user: UserId,
 ) -> Result<Option<Role>> {
-    let role: Option<String> = team_members::table
-        .find((team.0, user.0))
+    Ok(team_members::table
+        .find((team, user))
         .select(team_members::role)
         .first(conn)
         .await
-        .optional()?;
-    role.as_deref().map(parse_stored).transpose()
+        .optional()?)
 }
 
 /// Locks the team row (membership changes of one team are serialised on it); answers whether
@@ -106,7 +110,7 @@ pub(crate) async fn insert_member(
         .values((
             team_members::team_id.eq(team.0),
             team_members::user_id.eq(user.0),
-            team_members::role.eq(role.as_str()),
+            team_members::role.eq(role),
         ))
         .execute(conn)
         .await?;
@@ -121,7 +125,7 @@ pub(crate) async fn set_role(
     role: Role,
 ) -> Result<()> {
     diesel::update(team_members::table.find((team.0, user.0)))
-        .set(team_members::role.eq(role.as_str()))
+        .set(team_members::role.eq(role))
         .execute(conn)
         .await?;
     Ok(())
@@ -145,7 +149,7 @@ pub(crate) async fn owner_count(conn: &mut AsyncPgConnection, team: TeamId) -> R
         .filter(
             team_members::team_id
                 .eq(team.0)
-                .and(team_members::role.eq(Role::Owner.as_str())),
+                .and(team_members::role.eq(Role::Owner)),
         )
         .count()
         .get_result(conn)
@@ -154,30 +158,13 @@ pub(crate) async fn owner_count(conn: &mut AsyncPgConnection, team: TeamId) -> R
 
 /// The team's members, by join time.
 pub(crate) async fn members(conn: &mut AsyncPgConnection, team: TeamId) -> Result<Vec<Member>> {
-    let rows: Vec<(Uuid, String, String, String, DateTime<Utc>)> = team_members::table
+    Ok(team_members::table
         .inner_join(users::table)
-        .filter(team_members::team_id.eq(team.0))
-        .select((
-            team_members::user_id,
-            users::email,
-            users::display_name,
-            team_members::role,
-            team_members::joined_at,
-        ))
+        .filter(team_members::team_id.eq(team))
+        .select(Member::as_select())
         .order((team_members::joined_at, team_members::user_id))
         .load(conn)
-        .await?;
-    rows.into_iter()
-        .map(|(user, email, display_name, role, joined_at)| {
-            Ok(Member {
-                user_id: UserId(user),
-                email,
-                display_name,
-                role: parse_stored(&role)?,
-                joined_at,
-            })
-        })
-        .collect()
+        .await?)
 }
 
 /// The team as `user` sees it, if they are a member.
@@ -186,19 +173,13 @@ pub(crate) async fn membership(
     team: TeamId,
     user: UserId,
 ) -> Result<Option<TeamMembership>> {
-    let row: Option<(Uuid, String, String, DateTime<Utc>)> = teams::table
+    Ok(teams::table
         .inner_join(team_members::table)
-        .filter(teams::id.eq(team.0).and(team_members::user_id.eq(user.0)))
-        .select((
-            teams::id,
-            teams::name,
-            team_members::role,
-            teams::created_at,
-        ))
+        .filter(teams::id.eq(team).and(team_members::user_id.eq(user)))
+        .select(TeamMembership::as_select())
         .first(conn)
         .await
-        .optional()?;
-    row.map(membership_from_row).transpose()
+        .optional()?)
 }
 
 /// A page of `user`'s teams, by team id, after `after`.
@@ -210,48 +191,15 @@ pub(crate) async fn memberships(
 ) -> Result<Vec<TeamMembership>> {
     let mut query = teams::table
         .inner_join(team_members::table)
-        .filter(team_members::user_id.eq(user.0))
-        .select((
-            teams::id,
-            teams::name,
-            team_members::role,
-            teams::created_at,
-        ))
+        .filter(team_members::user_id.eq(user))
+        .select(TeamMembership::as_select())
         .order(teams::id)
         .limit(limit)
         .into_boxed();
     if let Some(after) = after {
-        query = query.filter(teams::id.gt(after.0));
+        query = query.filter(teams::id.gt(after));
     }
-    let rows: Vec<(Uuid, String, String, DateTime<Utc>)> = query.load(conn).await?;
-    rows.into_iter().map(membership_from_row).collect()
-}
-
-fn membership_from_row(
-    (id, name, role, created_at): (Uuid, String, String, DateTime<Utc>),
-) -> Result<TeamMembership> {
-    Ok(TeamMembership {
-        id: TeamId(id),
-        name,
-        role: parse_stored(&role)?,
-        created_at,
-    })
-}
-
-/// The team's task ids, each locked, in id order (the order every writer locks tasks in).
-pub(crate) async fn lock_team_tasks(
-    conn: &mut AsyncPgConnection,
-    team: TeamId,
-) -> Result<Vec<TaskId>> {
-    use super::schema::tasks;
-    let ids: Vec<Uuid> = tasks::table
-        .filter(tasks::team_id.eq(team.0))
-        .select(tasks::id)
-        .order(tasks::id)
-        .for_update()
-        .load(conn)
-        .await?;
-    Ok(ids.into_iter().map(TaskId).collect())
+    Ok(query.load(conn).await?)
 }
 
 /// Deletes the team (members, aggregate rows and activity go with it).

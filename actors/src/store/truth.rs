@@ -1,9 +1,16 @@
 //! What the aggregates must equal, computed from scratch with `COUNT(*)` over `tasks` and
 //! `task_shares`. Used to rebuild the aggregate rows (after bulk loads) and to check them.
 
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Double;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use super::schema::{tasks, teams, users};
 use crate::error::{Error, Result};
+use crate::model::{TaskStatus, TeamId, UserId};
+use crate::stats::Scope;
 
 /// Per user: the tasks they own by status and priority, and the sharing counters.
 pub(crate) const USER_TRUTH: &str = "
@@ -125,8 +132,8 @@ struct Mismatch {
 /// each: counters, per-owner team counts, and daily activity.
 pub(crate) async fn row_mismatches(
     conn: &mut AsyncPgConnection,
-    users: &[uuid::Uuid],
-    teams: &[uuid::Uuid],
+    users: &[UserId],
+    teams: &[TeamId],
 ) -> Result<Vec<String>> {
     use diesel::sql_types::{Array, Uuid};
     let user_rows = format!(
@@ -180,4 +187,61 @@ pub(crate) async fn row_mismatches(
         found.extend(rows.into_iter().map(|m| m.what));
     }
     Ok(found)
+}
+
+/// The users and teams to check: all of them, or `sample` of each chosen at random.
+pub(crate) async fn scopes_to_check(
+    conn: &mut AsyncPgConnection,
+    sample: Option<i64>,
+) -> Result<(Vec<UserId>, Vec<TeamId>)> {
+    Ok(match sample {
+        None => (
+            users::table.select(users::id).load(conn).await?,
+            teams::table.select(teams::id).load(conn).await?,
+        ),
+        Some(n) => {
+            let random = sql::<Double>("random()");
+            (
+                users::table
+                    .select(users::id)
+                    .order(random.clone())
+                    .limit(n)
+                    .load(conn)
+                    .await?,
+                teams::table
+                    .select(teams::id)
+                    .order(random)
+                    .limit(n)
+                    .load(conn)
+                    .await?,
+            )
+        }
+    })
+}
+
+/// How many of the scope's tasks are open and due before `now`.
+pub(crate) async fn overdue(
+    conn: &mut AsyncPgConnection,
+    scope: Scope,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let open_due = tasks::status
+        .ne(TaskStatus::Completed)
+        .and(tasks::due_at.lt(now));
+    Ok(match scope {
+        Scope::User(u) => {
+            tasks::table
+                .filter(tasks::owner_id.eq(u).and(open_due))
+                .count()
+                .get_result(conn)
+                .await?
+        }
+        Scope::Team(t) => {
+            tasks::table
+                .filter(tasks::team_id.eq(t).and(open_due))
+                .count()
+                .get_result(conn)
+                .await?
+        }
+    })
 }

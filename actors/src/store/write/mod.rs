@@ -35,7 +35,6 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::aggregates::{ChangeLog, Published};
 use super::sql::Sql;
-use super::tasks::parse_stored;
 use crate::error::{Error, Result};
 use crate::model::Role;
 use crate::stats::{Delta, Scope};
@@ -49,7 +48,7 @@ type WrittenRow = (
 );
 
 type WrittenValues = (
-    Option<String>,
+    Option<Role>,
     bool,
     Option<DateTime<Utc>>,
     Vec<Option<i64>>,
@@ -202,7 +201,6 @@ impl Write {
         ));
         let (role, applied, share_created_at, versions, ats): WrittenValues =
             self.sql.get_result(conn).await?;
-        let role = role.as_deref().map(parse_stored).transpose()?;
         let mut published = Vec::with_capacity(self.bumps.len());
         if applied {
             for (((scope, _, delta), version), at) in self.bumps.into_iter().zip(versions).zip(ats)
