@@ -25,6 +25,9 @@ pub struct EngineConfig {
     pub cluster: ClusterConfig,
     /// The engine's connections to its database.
     pub pool: PoolOptions,
+    /// How long an ended sign-in session or account is remembered: at least as long as an
+    /// access token lives, so that none outlives its session.
+    pub session_memory: Duration,
 }
 
 impl Default for EngineConfig {
@@ -38,6 +41,7 @@ impl Default for EngineConfig {
             call_timeout: Duration::from_secs(5),
             cluster: ClusterConfig::default(),
             pool: PoolOptions::default(),
+            session_memory: Duration::from_secs(15 * 60),
         }
     }
 }

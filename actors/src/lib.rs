@@ -6,6 +6,7 @@ mod bus;
 mod cluster;
 mod config;
 pub mod database;
+mod endings;
 mod engine;
 mod error;
 mod live;
@@ -19,6 +20,7 @@ mod supervisor;
 pub use account::{AccountFields, DisplayName, Email, Password};
 pub use cluster::ClusterLink;
 pub use config::{ClusterConfig, EngineConfig, SignalMode};
+pub use endings::Ending;
 pub use engine::{
     Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, Engine, MemberStat, NewAccount,
     NewSessionToken, NewTask, Page, SharedByMe, SharedOverview, SharedWithMe, SignInAttempt,

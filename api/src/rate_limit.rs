@@ -110,7 +110,7 @@ impl RateLimits {
         {
             let client = match bearer_user(state, req) {
                 Some(verified) => {
-                    let user = verified.user;
+                    let user = verified.subject.user;
                     req.extensions_mut().insert(verified);
                     Client::User(user)
                 }
@@ -189,12 +189,12 @@ fn bearer_user(state: &AppState, req: &Request) -> Option<VerifiedBearer> {
     let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
-    let user = (scheme.eq_ignore_ascii_case("bearer"))
+    let subject = (scheme.eq_ignore_ascii_case("bearer"))
         .then(|| state.access_tokens.verify(token))
         .flatten()?;
     Some(VerifiedBearer {
         token: token.to_owned(),
-        user,
+        subject,
     })
 }
 

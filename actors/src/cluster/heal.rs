@@ -183,6 +183,7 @@ pub(crate) async fn heard(node: &Node, announcements: Vec<Announcement>) -> Resu
                 *entry = (*entry).max(version);
             }
             Announcement::Revoked(team, user) => revoke(node, team, user),
+            Announcement::Ended(ending) => node.endings.end(ending),
         }
     }
     catch_up(node, moved).await.map(|_| ())

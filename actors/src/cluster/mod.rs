@@ -20,6 +20,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::config::{ClusterConfig, SignalMode};
+use crate::endings::{Ending, Endings};
 use crate::error::Result;
 use crate::live::Live;
 use crate::model::{TeamId, UserId};
@@ -43,6 +44,7 @@ pub(crate) struct Node {
     pub supervisor: ActorRef<SupervisorMsg>,
     pub config: Arc<ClusterConfig>,
     pub link: Arc<Link>,
+    pub endings: Arc<Endings>,
 }
 
 /// The state of this node's link to the others, for health.
@@ -158,6 +160,12 @@ impl Cluster {
 
     /// After commit: `user` (everyone, when `None`: the team is gone) may no longer read the
     /// team, on this node and on the others.
+    /// After commit: a session or an account ended; the other nodes refuse its tokens too.
+    pub fn end(&self, ending: Ending) {
+        self.node.endings.end(ending);
+        self.send(Announcement::Ended(ending));
+    }
+
     pub fn revoke(&self, team: TeamId, user: Option<UserId>) {
         heal::revoke(&self.node, team, user);
         self.send(Announcement::Revoked(team, user));

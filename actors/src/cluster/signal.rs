@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::Node;
+use crate::endings::Ending;
 use crate::error::Result;
 use crate::model::{TeamId, UserId};
 use crate::stats::Scope;
@@ -28,6 +29,8 @@ pub(crate) enum Announcement {
     Moved(Scope, i64),
     /// This member (everyone, when `None`: the team is gone) may no longer read the team.
     Revoked(TeamId, Option<UserId>),
+    /// A sign-in session or an account ended: its access tokens stop working.
+    Ended(Ending),
 }
 
 /// A signal as sent: the sending node and what it announces, in short JSON.
@@ -42,6 +45,9 @@ pub(crate) struct Signal {
     /// Revocations: (team, member or everyone).
     #[serde(rename = "r", default, skip_serializing_if = "Vec::is_empty")]
     pub revoked: Vec<(Uuid, Option<Uuid>)>,
+    /// Endings: ("s" for a session or "a" for an account, id).
+    #[serde(rename = "e", default, skip_serializing_if = "Vec::is_empty")]
+    pub ended: Vec<(String, Uuid)>,
 }
 
 impl Signal {
@@ -65,6 +71,12 @@ impl Signal {
                         Announcement::Revoked(team, user) => {
                             signal.revoked.push((team.0, user.map(|u| u.0)));
                         }
+                        Announcement::Ended(Ending::Session(session)) => {
+                            signal.ended.push(("s".to_owned(), session));
+                        }
+                        Announcement::Ended(Ending::Account(user)) => {
+                            signal.ended.push(("a".to_owned(), user.0));
+                        }
                     }
                 }
                 signal
@@ -84,7 +96,15 @@ impl Signal {
         });
         let revoked = (self.revoked.iter())
             .map(|(team, user)| Announcement::Revoked(TeamId(*team), user.map(UserId)));
-        moved.chain(revoked)
+        let ended = self
+            .ended
+            .iter()
+            .filter_map(|(kind, id)| match kind.as_str() {
+                "s" => Some(Announcement::Ended(Ending::Session(*id))),
+                "a" => Some(Announcement::Ended(Ending::Account(UserId(*id)))),
+                _ => None,
+            });
+        moved.chain(revoked).chain(ended)
     }
 }
 

@@ -3,6 +3,8 @@
 //! presented twice revokes its whole session. Password hashing and token signing stay with the
 //! caller: the engine receives hashes and token digests, never secrets.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
@@ -10,12 +12,14 @@ use uuid::Uuid;
 
 use super::Engine;
 use crate::account::{DisplayName, Email};
+use crate::endings::{Ending, Endings};
 use crate::error::{Error, Result};
 use crate::model::{User, UserId};
+use crate::store::Pool;
 use crate::store::audit::{AuditEntry, write_audit};
 use crate::store::refresh_tokens::{
-    NewRefreshToken, SpentRefreshToken, find_refresh_token_family, insert_refresh_token,
-    revoke_refresh_family, spend_refresh_token,
+    NewRefreshToken, SpentRefreshToken, families_revoked_since, find_refresh_token_family,
+    insert_refresh_token, revoke_refresh_family, spend_refresh_token,
 };
 use crate::store::users::{NewUser, create_user, find_user, find_user_by_email};
 
@@ -174,7 +178,7 @@ impl Engine {
                         let revoked = revoke_refresh_family(conn, family_id).await?;
                         let details = json!({ "family_id": family_id, "revoked_tokens": revoked });
                         audit_account(conn, user_id, "auth.refresh_reused", details).await?;
-                        Ok(Renewal::Reused)
+                        Ok(Renewal::Reused(family_id))
                     }
                     SpentRefreshToken::Unusable => Ok(Renewal::Unusable),
                 }
@@ -182,7 +186,8 @@ impl Engine {
             .await?;
         match renewal {
             Renewal::Renewed(signed_in) => Ok(signed_in),
-            Renewal::Reused => {
+            Renewal::Reused(session) => {
+                self.inner.cluster.end(Ending::Session(session));
                 tracing::warn!("a spent refresh token was presented again; its session is revoked");
                 Err(Error::Refused {
                     code: "refresh_token_reused",
@@ -201,17 +206,39 @@ impl Engine {
 
     /// Ends the session of the refresh token with this digest. An unknown token changes
     /// nothing and is not an error (as in RFC 7009): the client is signed out either way.
+    /// Its access tokens stop working at once, on every node.
     pub async fn sign_out(&self, token_hash: &[u8]) -> Result<()> {
         let mut conn = self.conn().await?;
-        conn.transaction::<_, Error, _>(async |conn| {
-            if let Some((user_id, family_id)) = find_refresh_token_family(conn, token_hash).await? {
+        let ended = conn
+            .transaction::<_, Error, _>(async |conn| {
+                let Some((user_id, family_id)) =
+                    find_refresh_token_family(conn, token_hash).await?
+                else {
+                    return Ok(None);
+                };
                 let revoked = revoke_refresh_family(conn, family_id).await?;
                 let details = json!({ "family_id": family_id, "revoked_tokens": revoked });
                 audit_account(conn, user_id, "auth.logout", details).await?;
-            }
-            Ok(())
-        })
-        .await
+                Ok(Some(family_id))
+            })
+            .await?;
+        if let Some(session) = ended {
+            self.inner.cluster.end(Ending::Session(session));
+        }
+        Ok(())
+    }
+
+    /// Whether a token of `user` issued in `session` belongs to a session or an account that
+    /// has ended (answered from memory).
+    pub fn has_ended(&self, user: UserId, session: Option<Uuid>) -> bool {
+        self.inner.endings.has_ended(user, session)
+    }
+
+    /// Endings as they happen, on this node or another: for holders of long-lived sessions
+    /// (WebSocket connections) to close those that ended. A receiver that lags is told so and
+    /// should check its sessions with [`Engine::has_ended`].
+    pub fn endings(&self) -> tokio::sync::broadcast::Receiver<Ending> {
+        self.inner.endings.subscribe()
     }
 
     /// The account with this id; [`Error::NotFound`] once it no longer exists.
@@ -227,7 +254,7 @@ impl Engine {
 /// it commits (a detected reuse must stay revoked even though the call fails).
 enum Renewal {
     Renewed(SignedIn),
-    Reused,
+    Reused(Uuid),
     Unusable,
 }
 
@@ -286,4 +313,25 @@ async fn audit_account(
         },
     )
     .await
+}
+
+/// Reads the sessions ended within `memory` (a node starting now must refuse their tokens
+/// too). Without the database now, it starts empty: the cluster signals fill it from here on.
+pub(super) async fn endings_since_start(pool: &Pool, endings: &Endings, memory: Duration) {
+    let since = chrono::Duration::from_std(memory)
+        .ok()
+        .and_then(|memory| Utc::now().checked_sub_signed(memory))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let read = async {
+        let mut conn = pool.get().await?;
+        families_revoked_since(&mut conn, since).await
+    };
+    match read.await {
+        Ok(families) => {
+            for family in families {
+                endings.end(Ending::Session(family));
+            }
+        }
+        Err(err) => tracing::warn!(error = %err, "cannot read the recently ended sessions"),
+    }
 }

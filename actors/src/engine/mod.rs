@@ -6,6 +6,7 @@ mod access;
 mod accounts;
 mod audit;
 mod check;
+mod known_accounts;
 mod reads;
 mod shares;
 mod task_write;
@@ -33,6 +34,7 @@ use crate::aggregate::AggregateMsg;
 use crate::bus::deliver;
 use crate::cluster::{Cluster, ClusterLink, Link, Node};
 use crate::config::EngineConfig;
+use crate::endings::Endings;
 use crate::error::{Error, Result};
 use crate::live::{Live, Snapshot};
 use crate::metrics::MetricsSnapshot;
@@ -42,6 +44,7 @@ use crate::store::aggregates::Published;
 use crate::store::{Pool, PoolFigures, PooledConnection, connect_pool, pool_figures};
 use crate::subscription::{Outbox, Subscription};
 use crate::supervisor::{SupervisorActor, SupervisorArguments, SupervisorMsg};
+use known_accounts::KnownAccounts;
 
 /// Names the user a command is about: by id or by email.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +67,8 @@ struct Inner {
     supervisor: ActorRef<SupervisorMsg>,
     cluster: Cluster,
     config: Arc<EngineConfig>,
+    known_accounts: KnownAccounts,
+    endings: Arc<Endings>,
 }
 
 impl Drop for Inner {
@@ -90,12 +95,15 @@ impl Engine {
         let (supervisor, _) = Actor::spawn(None, SupervisorActor, args)
             .await
             .map_err(|err| Error::EngineUnavailable(err.to_string()))?;
+        let endings = Arc::new(Endings::new(config.session_memory));
+        accounts::endings_since_start(&pool, &endings, config.session_memory).await;
         let cluster = Cluster::start(Node {
             pool: pool.clone(),
             live: Arc::clone(&live),
             supervisor: supervisor.clone(),
             config: Arc::new(config.cluster.clone()),
             link: Arc::new(Link::default()),
+            endings: Arc::clone(&endings),
         })
         .await;
         Ok(Self {
@@ -105,6 +113,8 @@ impl Engine {
                 supervisor,
                 cluster,
                 config,
+                known_accounts: KnownAccounts::default(),
+                endings,
             }),
         })
     }

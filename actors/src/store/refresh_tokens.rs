@@ -133,3 +133,17 @@ pub async fn revoke_refresh_family(conn: &mut AsyncPgConnection, family_id: Uuid
     .execute(conn)
     .await?)
 }
+
+/// The sessions (families) with a token revoked since `since`: the sign-outs and detected
+/// reuses a node starting now must still refuse the access tokens of.
+pub(crate) async fn families_revoked_since(
+    conn: &mut AsyncPgConnection,
+    since: DateTime<Utc>,
+) -> Result<Vec<Uuid>> {
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::revoked_at.gt(since))
+        .select(refresh_tokens::family_id)
+        .distinct()
+        .load(conn)
+        .await?)
+}

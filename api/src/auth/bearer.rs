@@ -6,6 +6,7 @@ use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 use taskpulse_actors::UserId;
 
+use super::Subject;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -26,16 +27,10 @@ pub struct BearerAuth(pub UserId);
 #[derive(Debug, Clone)]
 pub(crate) struct VerifiedBearer {
     pub token: String,
-    pub user: UserId,
+    pub subject: Subject,
 }
 
 async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<UserId> {
-    if let Some(verified) = req.extensions().get::<VerifiedBearer>()
-        && verified.token == bearer.token
-    {
-        crate::access_log::note_user(req, verified.user);
-        return Ok(verified.user);
-    }
     let state = req.data::<AppState>().ok_or_else(|| {
         // Only a wiring mistake gets here: `app()` attaches the state to every request.
         poem::Error::from_string(
@@ -43,9 +38,24 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<UserId> {
             poem::http::StatusCode::INTERNAL_SERVER_ERROR,
         )
     })?;
-    let user = state.access_tokens.verify(&bearer.token).ok_or_else(|| {
-        ApiError::Unauthenticated("the access token is invalid or expired".to_owned())
-    })?;
+    let Subject { user, session } = match req.extensions().get::<VerifiedBearer>() {
+        Some(verified) if verified.token == bearer.token => verified.subject,
+        _ => state.access_tokens.verify(&bearer.token).ok_or_else(|| {
+            ApiError::Unauthenticated("the access token is invalid or expired".to_owned())
+        })?,
+    };
+    // A token outlives neither its sign-in session nor its account.
+    if state.engine.has_ended(user, session) {
+        return Err(ApiError::Unauthenticated("the session has ended".to_owned()).into());
+    }
+    if !state
+        .engine
+        .is_account(user)
+        .await
+        .map_err(ApiError::from)?
+    {
+        return Err(ApiError::Unauthenticated("the account no longer exists".to_owned()).into());
+    }
     // The access log names the user (never the token).
     crate::access_log::note_user(req, user);
     Ok(user)

@@ -40,6 +40,19 @@ pub struct AccessClaims {
     pub exp: u64,
     /// This token's unique id.
     pub jti: Uuid,
+    /// The sign-in session it was issued in (tokens from before sessions were named have
+    /// none): when the session ends, so does the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
+}
+
+/// Whom a valid access token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subject {
+    /// The user.
+    pub user: UserId,
+    /// The sign-in session the token was issued in.
+    pub session: Option<Uuid>,
 }
 
 /// A freshly issued access token.
@@ -101,8 +114,12 @@ impl AccessTokens {
         self.ttl
     }
 
-    /// A new access token for `user`.
-    pub fn issue(&self, user: UserId) -> Result<AccessToken, jsonwebtoken::errors::Error> {
+    /// A new access token for `user` in the sign-in session `session`.
+    pub fn issue(
+        &self,
+        user: UserId,
+        session: Uuid,
+    ) -> Result<AccessToken, jsonwebtoken::errors::Error> {
         let now = jsonwebtoken::get_current_timestamp();
         let expires_in = self.ttl.as_secs().max(1);
         let claims = AccessClaims {
@@ -114,14 +131,19 @@ impl AccessTokens {
             nbf: now,
             exp: now + expires_in,
             jti: Uuid::now_v7(),
+            sid: Some(session),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok(AccessToken { token, expires_in })
     }
 
-    /// The user an access token speaks for, when the token is valid in every respect.
-    pub fn verify(&self, token: &str) -> Option<UserId> {
-        self.verify_claims(token).map(|claims| UserId(claims.sub))
+    /// Whom an access token speaks for, when the token is valid in every respect (whether
+    /// its session or account still exists is the engine's to say).
+    pub fn verify(&self, token: &str) -> Option<Subject> {
+        self.verify_claims(token).map(|claims| Subject {
+            user: UserId(claims.sub),
+            session: claims.sid,
+        })
     }
 
     /// The claims of an access token that is valid in every respect (sessions that outlive a
@@ -146,9 +168,15 @@ mod tests {
         let tokens = tokens()?;
         let user = UserId::new();
 
-        let issued = tokens.issue(user)?;
+        let session = Uuid::now_v7();
 
-        assert_eq!(tokens.verify(&issued.token), Some(user));
+        let issued = tokens.issue(user, session)?;
+
+        let subject = Subject {
+            user,
+            session: Some(session),
+        };
+        assert_eq!(tokens.verify(&issued.token), Some(subject));
         assert_eq!(issued.expires_in, 900);
         Ok(())
     }
@@ -157,7 +185,7 @@ mod tests {
     fn a_token_from_another_secret_does_not_verify() -> anyhow::Result<()> {
         let other = AccessTokens::new(&[8u8; 32], Duration::from_secs(900))?;
 
-        let issued = other.issue(UserId::new())?;
+        let issued = other.issue(UserId::new(), Uuid::now_v7())?;
 
         assert_eq!(tokens()?.verify(&issued.token), None);
         Ok(())

@@ -12,7 +12,7 @@ pub use bearer::BearerAuth;
 pub(crate) use bearer::VerifiedBearer;
 pub use jwt::{
     ACCESS_TOKEN_TYPE, AUDIENCE, AccessClaims, AccessToken, AccessTokens, ISSUER, MIN_SECRET_BYTES,
-    WeakSecret,
+    Subject, WeakSecret,
 };
 pub use password::{hash_password, prepare_dummy_hash};
 pub use refresh::{generate_refresh_token, hash_refresh_token};

@@ -106,7 +106,7 @@ fn issue(
 ) -> Result<Session, ApiError> {
     let access = state
         .access_tokens
-        .issue(signed_in.user.id)
+        .issue(signed_in.user.id, signed_in.session_id)
         .map_err(|err| ApiError::Internal(format!("cannot sign an access token: {err}")))?;
     Ok(Session {
         user: signed_in.user,

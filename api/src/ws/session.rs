@@ -9,9 +9,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use taskpulse_actors::{Error as EngineError, Statistics, Subscription, SubscriptionEvent, UserId};
+use taskpulse_actors::{
+    Ending, Engine, Error as EngineError, Statistics, Subscription, SubscriptionEvent, UserId,
+};
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use uuid::Uuid;
 
 use super::protocol::{
     ClientMessage, delta_message, error_message, parse_topic, pong_message, snapshot_message,
@@ -27,6 +31,8 @@ pub const CLOSE_TOO_BIG: u16 = 1009;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// Policy violation (too many sessions).
 pub const CLOSE_POLICY: u16 = 1008;
+/// Try again later (IANA-registered): the session cannot be set up right now.
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
 
 /// What the writer task sends on the socket.
 #[derive(Debug)]
@@ -67,6 +73,8 @@ pub enum SessionMsg {
     AuthDeadline,
     /// The access token expired.
     Expired,
+    /// The token's sign-in session or account ended (sign-out, reuse, deletion).
+    Ended,
     /// A topic's subscription ended by itself (revocation).
     TopicEnded(String),
     /// The client sent a message above the limit.
@@ -80,6 +88,8 @@ pub struct SessionState {
     user: Option<UserId>,
     topics: HashMap<String, JoinHandle<()>>,
     last_seen: Instant,
+    /// Watches for the end of the session's sign-in session or account.
+    ending_watch: Option<JoinHandle<()>>,
 }
 
 impl Actor for SessionActor {
@@ -100,6 +110,7 @@ impl Actor for SessionActor {
             user: None,
             topics: HashMap::new(),
             last_seen: Instant::now(),
+            ending_watch: None,
         };
         match args.token {
             Some(token) => session.authenticate(&myself, &token).await,
@@ -119,6 +130,9 @@ impl Actor for SessionActor {
     ) -> Result<(), ActorProcessingErr> {
         for (_, forwarder) in session.topics.drain() {
             forwarder.abort();
+        }
+        if let Some(watch) = session.ending_watch.take() {
+            watch.abort();
         }
         if let Some(user) = session.user {
             session.state.ws.leave(user);
@@ -170,6 +184,11 @@ impl Actor for SessionActor {
                     .close(&myself, CLOSE_UNAUTHENTICATED, "access token expired")
                     .await
             }
+            SessionMsg::Ended => {
+                session
+                    .close(&myself, CLOSE_UNAUTHENTICATED, "the session has ended")
+                    .await
+            }
             SessionMsg::TopicEnded(topic) => {
                 session.topics.remove(&topic);
             }
@@ -207,6 +226,33 @@ impl SessionState {
             return;
         };
         let user = UserId(claims.sub);
+        // Watch before checking, so that an ending between the two is not missed.
+        let watch = watch_for_ending(&self.state.engine, myself.clone(), user, claims.sid);
+        if self.state.engine.has_ended(user, claims.sid) {
+            watch.abort();
+            return self
+                .close(myself, CLOSE_UNAUTHENTICATED, "the session has ended")
+                .await;
+        }
+        self.ending_watch = Some(watch);
+        match self.state.engine.is_account(user).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return self
+                    .close(
+                        myself,
+                        CLOSE_UNAUTHENTICATED,
+                        "the account no longer exists",
+                    )
+                    .await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot tell whether a session's account exists");
+                return self
+                    .close(myself, CLOSE_TRY_AGAIN, "the database is unavailable")
+                    .await;
+            }
+        }
         if !self.state.ws.join(user) {
             self.close(myself, CLOSE_POLICY, "too many sessions for this user")
                 .await;
@@ -390,6 +436,32 @@ fn forward(
                 }
             };
             if out.send(Outgoing::Text(text)).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// Tells the session when its sign-in session or account ends, on this node or another.
+fn watch_for_ending(
+    engine: &Engine,
+    session: ActorRef<SessionMsg>,
+    user: UserId,
+    sid: Option<Uuid>,
+) -> JoinHandle<()> {
+    let engine = engine.clone();
+    let mut endings = engine.endings();
+    tokio::spawn(async move {
+        loop {
+            let ended = match endings.recv().await {
+                Ok(Ending::Account(ended)) => ended == user,
+                Ok(Ending::Session(ended)) => Some(ended) == sid,
+                // Missed some: ask whether ours was among them.
+                Err(RecvError::Lagged(_)) => engine.has_ended(user, sid),
+                Err(RecvError::Closed) => return,
+            };
+            if ended {
+                let _ = session.cast(SessionMsg::Ended);
                 return;
             }
         }
