@@ -1,86 +1,144 @@
-//! `taskpulse serve`: the HTTP server, with graceful shutdown on SIGINT/SIGTERM.
+//! `taskpulse serve`: the HTTP server, with graceful shutdown on SIGINT/SIGTERM (or, in
+//! tests, on whatever future they choose).
 
 use std::fs;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
-use poem::Server;
 use poem::listener::TcpAcceptor;
 use taskpulse_actors::database::EmbeddedCluster;
 use taskpulse_actors::{Engine, EngineConfig};
 use taskpulse_api::auth::{AccessTokens, load_or_generate_secret, prepare_dummy_hash};
 use taskpulse_api::{AppState, AuthConfig};
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::config::ServeArgs;
-use crate::database;
+use crate::database::{self, Database};
 
-/// Runs the server until a shutdown signal.
+/// Runs the server on `--listen` until SIGINT or SIGTERM.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    // Every WebSocket session holds a socket.
-    crate::limits::raise_open_file_limit(1 << 20);
-    ensure_writable_dir(&args.database.data_dir)?;
-    // Before anything is started: a bad secret is a configuration error to report at once.
-    let auth = auth_config(&args)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let database = database::prepare(&args.database, !args.no_migrate).await?;
-    // An embedded cluster whose postmaster dies is started again, as a server would be.
-    let watcher = (database.located.embedded.as_ref()).map(EmbeddedCluster::keep_alive);
-
-    let engine_config = EngineConfig {
-        cluster: args.cluster.cluster_config(),
-        pool: args.database.pool_options(),
-        ..EngineConfig::default()
-    };
-    let node_id = engine_config.cluster.node_id.clone();
-    let engine = Engine::start(database.url(), engine_config)
-        .await
-        .context("cannot start the engine")?;
-    let state = AppState::new(
-        engine.clone(),
-        auth,
-        args.ws_settings(),
-        &args.rate_limits(),
-    );
-    let acceptor = TcpAcceptor::from_tokio(listener)?;
-    let address = acceptor_address(&acceptor);
+    let server = Server::start(args, listener).await?;
     // Tests and scripts read this line to learn the port; keep its shape.
-    println!("taskpulse listening on http://{address}");
-    tracing::info!(%address, node = %node_id, "listening");
+    println!("taskpulse listening on http://{}", server.address());
+    server.run(shutdown_signal()).await
+}
 
-    let grace = args.shutdown_grace;
-    let (grace_ends, grace_end) = oneshot::channel();
-    let server = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-        taskpulse_api::app(state.clone()),
-        going_away(state, grace, shutdown_signal(), grace_ends),
-        Some(grace),
-    );
-    // The grace period counts from the signal, the WebSocket goodbyes included.
-    let grace_over = async {
-        match grace_end.await {
-            Ok(deadline) => tokio::time::sleep_until(deadline).await,
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        stopped = server => stopped.context("the server stopped with an error")?,
-        () = grace_over => {
-            tracing::warn!("the grace period ended with requests in flight; they are cut");
-        }
+/// A server that is ready to serve: its database prepared, its engine running, its listener
+/// bound. The binary runs one per process; the integration tests run several in theirs.
+pub struct Server {
+    address: SocketAddr,
+    acceptor: TcpAcceptor,
+    state: AppState,
+    engine: Engine,
+    node_id: String,
+    grace: Duration,
+    database: Database,
+    watcher: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Prepares everything `taskpulse serve` serves with `args` (origins already validated),
+    /// on `listener`. Connections wait in the listener's backlog until [`Server::run`].
+    pub async fn start(args: ServeArgs, listener: TcpListener) -> anyhow::Result<Self> {
+        // Every WebSocket session holds a socket.
+        crate::limits::raise_open_file_limit(1 << 20);
+        ensure_writable_dir(&args.database.data_dir)?;
+        // Before the database and the engine: a bad secret is a configuration error to report
+        // at once.
+        let auth = auth_config(&args)?;
+        let address = listener
+            .local_addr()
+            .context("the listener has no address")?;
+        let database = database::prepare(&args.database, !args.no_migrate).await?;
+        // An embedded cluster whose postmaster dies is started again, as a server would be.
+        let watcher = (database.located.embedded.as_ref()).map(EmbeddedCluster::keep_alive);
+
+        let engine_config = EngineConfig {
+            cluster: args.cluster.cluster_config(),
+            pool: args.database.pool_options(),
+            // No access token outlives its session: remember an ending as long as one lives
+            // (with the clock skew verification tolerates).
+            session_memory: args.access_token_ttl + Duration::from_secs(60),
+            ..EngineConfig::default()
+        };
+        let node_id = engine_config.cluster.node_id.clone();
+        let engine = Engine::start(database.url(), engine_config)
+            .await
+            .context("cannot start the engine")?;
+        let state = AppState::new(
+            engine.clone(),
+            auth,
+            args.ws_settings(),
+            &args.rate_limits(),
+        );
+        Ok(Self {
+            address,
+            acceptor: TcpAcceptor::from_tokio(listener)?,
+            state,
+            engine,
+            node_id,
+            grace: args.shutdown_grace,
+            database,
+            watcher,
+        })
     }
-    engine.shutdown().await;
-    tracing::info!("stopped");
-    if let Some(watcher) = watcher {
-        watcher.abort();
+
+    /// The address it listens on (with the port the system chose for port 0).
+    pub fn address(&self) -> SocketAddr {
+        self.address
     }
-    // Dropping `database` stops an embedded cluster.
-    drop(database);
-    Ok(())
+
+    /// Serves until `shutdown` resolves, then shuts down gracefully: WebSocket sessions are
+    /// closed with 1001, in-flight requests finish within `--shutdown-grace`, the engine stops.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let Self {
+            address,
+            acceptor,
+            state,
+            engine,
+            node_id,
+            grace,
+            database,
+            watcher,
+        } = self;
+        tracing::info!(%address, node = %node_id, "listening");
+        let (grace_ends, grace_end) = oneshot::channel();
+        let server = poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+            taskpulse_api::app(state.clone()),
+            going_away(state, grace, shutdown, grace_ends),
+            Some(grace),
+        );
+        // The grace period counts from the signal, the WebSocket goodbyes included.
+        let grace_over = async {
+            match grace_end.await {
+                Ok(deadline) => tokio::time::sleep_until(deadline).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            stopped = server => stopped.context("the server stopped with an error")?,
+            () = grace_over => {
+                tracing::warn!("the grace period ended with requests in flight; they are cut");
+            }
+        }
+        engine.shutdown().await;
+        tracing::info!("stopped");
+        if let Some(watcher) = watcher {
+            watcher.abort();
+        }
+        // Dropping `database` stops an embedded cluster.
+        drop(database);
+        Ok(())
+    }
 }
 
 /// The token keys and lifetimes. The secret itself is never logged.
@@ -98,15 +156,6 @@ fn auth_config(args: &ServeArgs) -> anyhow::Result<AuthConfig> {
         access_tokens,
         refresh_token_ttl: args.refresh_token_ttl,
     })
-}
-
-fn acceptor_address(acceptor: &TcpAcceptor) -> String {
-    use poem::listener::Acceptor;
-    acceptor
-        .local_addr()
-        .first()
-        .map(|addr| addr.to_string().trim_start_matches("socket://").to_owned())
-        .unwrap_or_default()
 }
 
 /// The data directory must exist and be writable before anything is started in it.

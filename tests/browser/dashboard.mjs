@@ -2,7 +2,7 @@
 //
 //   node tests/browser/dashboard.mjs <base_url> <email> <password> [restart | token-refresh]
 //
-// Run by tests/browser.rs, which starts the server and creates the account and its tasks.
+// Run by tests/it/browser.rs, which starts the server and creates the account and its tasks.
 // `restart` (the default) speaks with it, one line each on stdout: `CARDS <json>` (the numbers
 // the page shows after signing in), `READY_FOR_RESTART` (then it waits for one line on stdin:
 // the server has been restarted on the same address), `CARDS <json>` again after

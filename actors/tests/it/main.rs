@@ -1,0 +1,11 @@
+//! The engine's integration tests, one binary: a module per feature.
+
+mod cluster;
+mod common;
+mod consistency;
+mod embedded_cluster;
+mod engine_commands;
+mod engine_sharing_and_teams;
+mod live_aggregates;
+mod migrations;
+mod write_path;

@@ -1,0 +1,183 @@
+//! The live dashboard page in headless Chromium, driven by `tests/browser/dashboard.mjs`
+//! (playwright-core): sign-in, the cards, a live update within a second without a reload, the
+//! team switcher, and disconnected → connected with the numbers still right across a server
+//! restart. Needs Node.js and Chromium (`scripts/setup` installs both); without them this test
+//! fails, it does not skip. The page's screenshots land in `target/dashboard{,-phone}.png`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::common::{PASSWORD, TestApp, id_of};
+use anyhow::{Context, bail, ensure};
+use serde_json::{Value, json};
+use taskpulse_testdb::target_dir;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{ChildStdout, Command};
+
+/// The Chromium the driver launches (never one downloaded by playwright).
+fn chromium() -> PathBuf {
+    std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
+/// `tests/browser`, with its `node_modules` installed (`npm ci`) when missing.
+async fn driver_dir() -> anyhow::Result<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let node = Command::new("node").arg("--version").output().await;
+    ensure!(
+        node.is_ok_and(|out| out.status.success()),
+        "the browser test needs Node.js (`node` on PATH); run scripts/setup"
+    );
+    let browser = chromium();
+    ensure!(
+        browser.is_file(),
+        "the browser test needs Chromium at {} (or CHROMIUM=<path>); run scripts/setup",
+        browser.display()
+    );
+    if !dir
+        .join("node_modules/playwright-core/package.json")
+        .is_file()
+    {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .status()
+            .await
+            .context("cannot run npm (it comes with Node.js); run scripts/setup")?;
+        ensure!(status.success(), "npm ci --prefix tests/browser failed");
+    }
+    Ok(dir)
+}
+
+/// `node dashboard.mjs <base_url> <email> <password> <mode>`, its stdin and stdout piped.
+fn driver(dir: &Path, app: &TestApp, email: &str, mode: &str) -> Command {
+    let mut command = Command::new("node");
+    command
+        .arg(dir.join("dashboard.mjs"))
+        .args([&app.base_url, email, PASSWORD, mode])
+        .env("CHROMIUM", chromium())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    command
+}
+
+/// The next line the driver prints, within `timeout`.
+async fn next_line(
+    lines: &mut Lines<BufReader<ChildStdout>>,
+    timeout: u64,
+) -> anyhow::Result<String> {
+    tokio::time::timeout(Duration::from_secs(timeout), lines.next_line())
+        .await
+        .context("the browser driver said nothing in time")??
+        .context("the browser driver stopped early (its reason is in the output above)")
+}
+
+/// Parses `CARDS <json>`.
+fn cards(line: &str) -> anyhow::Result<Value> {
+    let Some(json) = line.strip_prefix("CARDS ") else {
+        bail!("expected CARDS from the driver, got {line:?}");
+    };
+    Ok(serde_json::from_str(json)?)
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_live_numbers_and_reconnects_after_a_restart() -> anyhow::Result<()> {
+    let dir = driver_dir().await?;
+    let mut app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+    let bob = app.register("bob@example.com").await?;
+    let past = "2020-01-01T00:00:00Z";
+    for task in [
+        json!({ "title": "write the plan" }),
+        json!({ "title": "review it", "priority": "high" }),
+        json!({ "title": "late", "priority": "low", "due_at": past }),
+        json!({ "title": "build", "status": "in_progress", "priority": "urgent" }),
+        json!({ "title": "ship", "status": "completed" }),
+        json!({ "title": "tidy", "status": "completed", "priority": "low" }),
+    ] {
+        app.create_task(&ann.access, task).await?;
+    }
+    let shared_by_ann = app
+        .create_task(&ann.access, json!({ "title": "for bob" }))
+        .await?;
+    app.share(&ann.access, &id_of(&shared_by_ann), &bob.user_id, "view")
+        .await?;
+    let shared_by_bob = app
+        .create_task(&bob.access, json!({ "title": "for ann" }))
+        .await?;
+    app.share(&bob.access, &id_of(&shared_by_bob), &ann.user_id, "edit")
+        .await?;
+    let team = app.create_team(&ann.access, "Platform").await?;
+    app.create_task(
+        &ann.access,
+        json!({ "title": "team work", "team_id": team }),
+    )
+    .await?;
+    let screenshot = target_dir().join("dashboard.png");
+
+    let mut driver = driver(&dir, &app, &ann.email, "restart")
+        .env("DASHBOARD_SCREENSHOT", &screenshot)
+        .spawn()
+        .context("cannot start node")?;
+    let mut stdin = driver.stdin.take().context("no stdin")?;
+    let mut lines = BufReader::new(driver.stdout.take().context("no stdout")?).lines();
+    let signed_in = cards(&next_line(&mut lines, 60).await?)?;
+    let ready = next_line(&mut lines, 60).await?;
+    ensure!(
+        ready == "READY_FOR_RESTART",
+        "expected READY_FOR_RESTART, got {ready:?}"
+    );
+    app.restart().await?;
+    stdin.write_all(b"restarted\n").await?;
+    stdin.flush().await?;
+    let reconnected = cards(&next_line(&mut lines, 60).await?)?;
+    let last = next_line(&mut lines, 60).await?;
+    let status = tokio::time::timeout(Duration::from_secs(30), driver.wait()).await??;
+
+    // Personal and team tasks alike count in the user scope; one is overdue; one shared each way.
+    let expected = json!({
+        "total": 8, "pending": 5, "in_progress": 1, "completed": 2, "overdue": 1,
+        "shared": 2, "shared_with_me": 1, "shared_by_me": 1,
+    });
+    assert_eq!(signed_in, expected, "cards after signing in");
+    // The driver created one pending task while watching, before the restart.
+    let mut after = expected.clone();
+    after["total"] = json!(9);
+    after["pending"] = json!(6);
+    assert_eq!(reconnected, after, "cards after the restart");
+    assert_eq!(last, "PASS");
+    assert!(status.success(), "the driver exited with {status}");
+    assert!(
+        screenshot.is_file(),
+        "no screenshot at {}",
+        screenshot.display()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_dashboard_stays_connected_while_short_lived_tokens_expire() -> anyhow::Result<()> {
+    let dir = driver_dir().await?;
+    let app = TestApp::builder()
+        .with_arg("--access-token-ttl")
+        // Long enough that a loaded CI machine still hands over before expiry (refresh at 3/4).
+        .with_arg("10s")
+        .spawn()
+        .await?;
+    let ann = app.register("ann@example.com").await?;
+    app.create_task(&ann.access, json!({ "title": "one" }))
+        .await?;
+
+    let mut driver = driver(&dir, &app, &ann.email, "token-refresh")
+        .spawn()
+        .context("cannot start node")?;
+    let mut lines = BufReader::new(driver.stdout.take().context("no stdout")?).lines();
+    let last = next_line(&mut lines, 90).await?;
+    let status = tokio::time::timeout(Duration::from_secs(30), driver.wait()).await??;
+
+    assert_eq!(last, "PASS");
+    assert!(status.success(), "the driver exited with {status}");
+    Ok(())
+}

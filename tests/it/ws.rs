@@ -1,0 +1,376 @@
+//! `GET /api/v1/ws` with a real WebSocket client: authentication, snapshot then consecutive
+//! deltas, resume, forbidden topics, revocation, errors, limits and origins.
+
+use std::time::Duration;
+
+use crate::common::{Registered, TestApp};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::io::AsyncReadExt;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp, token: Option<&str>) -> anyhow::Result<Socket> {
+    let base = app.base_url.replace("http://", "ws://");
+    let url = match token {
+        Some(token) => format!("{base}/api/v1/ws?access_token={token}"),
+        None => format!("{base}/api/v1/ws"),
+    };
+    Ok(connect_async(url).await?.0)
+}
+
+async fn send(socket: &mut Socket, message: Value) -> anyhow::Result<()> {
+    Ok(socket
+        .send(Message::Text(message.to_string().into()))
+        .await?)
+}
+
+/// The next JSON message (pings are answered by the client library and skipped).
+async fn receive(socket: &mut Socket) -> anyhow::Result<Value> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the socket closed"))??;
+        match frame {
+            Message::Text(text) => return Ok(serde_json::from_str(&text)?),
+            Message::Close(close) => anyhow::bail!("closed: {close:?}"),
+            _ => {}
+        }
+    }
+}
+
+/// Waits for the close frame and answers its code.
+async fn close_code(socket: &mut Socket) -> anyhow::Result<u16> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), socket.next()).await? {
+            Some(Ok(Message::Close(Some(frame)))) => return Ok(frame.code.into()),
+            Some(Ok(Message::Close(None))) | None => anyhow::bail!("closed without a code"),
+            Some(Ok(_)) => {}
+            Some(Err(err)) => anyhow::bail!("socket error: {err}"),
+        }
+    }
+}
+
+async fn subscribed(
+    app: &TestApp,
+    user: &Registered,
+    topic: &str,
+) -> anyhow::Result<(Socket, Value)> {
+    let mut socket = connect(app, Some(&user.access)).await?;
+    send(&mut socket, json!({ "type": "subscribe", "topic": topic })).await?;
+    let snapshot = receive(&mut socket).await?;
+    Ok((socket, snapshot))
+}
+
+#[tokio::test]
+async fn subscribe_sends_a_snapshot_then_a_delta_per_change() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+    let (mut socket, snapshot) = subscribed(&app, &ann, "user").await?;
+
+    app.create_task(&ann.access, json!({ "title": "one" }))
+        .await?;
+    let first = receive(&mut socket).await?;
+    app.create_task(
+        &ann.access,
+        json!({ "title": "two", "status": "completed" }),
+    )
+    .await?;
+    let second = receive(&mut socket).await?;
+
+    assert_eq!(snapshot["type"], "snapshot");
+    assert_eq!(snapshot["topic"], "user");
+    assert_eq!(snapshot["version"], 0);
+    assert_eq!(snapshot["stats"]["total"], 0);
+    assert!(
+        snapshot["breakdown"]["by_status"].is_object() && snapshot["activity"]["days"].is_array()
+    );
+    assert_eq!(first["type"], "delta");
+    assert_eq!(first["version"], 1);
+    assert_eq!(first["changes"], json!({ "total": 1, "pending": 1 }));
+    assert_eq!(first["stats"]["pending"], 1);
+    assert_eq!(second["version"], 2);
+    assert_eq!(second["changes"], json!({ "total": 1, "completed": 1 }));
+    Ok(())
+}
+
+#[tokio::test]
+async fn auth_by_first_message_works_and_a_bad_token_closes_with_4401() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+
+    let mut by_message = connect(&app, None).await?;
+    send(
+        &mut by_message,
+        json!({ "type": "auth", "access_token": ann.access }),
+    )
+    .await?;
+    send(&mut by_message, json!({ "type": "ping", "id": "p1" })).await?;
+    let pong = receive(&mut by_message).await?;
+    let mut bad = connect(&app, Some("not-a-jwt")).await?;
+    let bad_code = close_code(&mut bad).await?;
+    let mut unauthenticated = connect(&app, None).await?;
+    send(&mut unauthenticated, json!({ "type": "ping", "id": 1 })).await?;
+    let unauthenticated_code = close_code(&mut unauthenticated).await?;
+
+    assert_eq!(pong, json!({ "type": "pong", "id": "p1" }));
+    assert_eq!(bad_code, 4401);
+    assert_eq!(unauthenticated_code, 4401);
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_auth_the_session_closes_after_the_auth_timeout() -> anyhow::Result<()> {
+    // The README's 5 s is checked where it is set (`config.rs`); here, what happens when it ends.
+    let timeout = Duration::from_millis(300);
+    let app = TestApp::builder()
+        .with_ws_auth_timeout(timeout)
+        .spawn()
+        .await?;
+
+    let opened = tokio::time::Instant::now();
+    let mut silent = connect(&app, None).await?;
+    let code = close_code(&mut silent).await?;
+
+    assert_eq!(code, 4401);
+    assert!(
+        opened.elapsed() >= timeout,
+        "closed after {:?}",
+        opened.elapsed()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn resume_replays_missed_deltas() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+    let (socket, _) = subscribed(&app, &ann, "user").await?;
+    drop(socket);
+    for title in ["a", "b", "c"] {
+        app.create_task(&ann.access, json!({ "title": title }))
+            .await?;
+    }
+
+    let mut socket = connect(&app, Some(&ann.access)).await?;
+    send(
+        &mut socket,
+        json!({ "type": "subscribe", "topic": "user", "since_version": 1 }),
+    )
+    .await?;
+    let replayed = [receive(&mut socket).await?, receive(&mut socket).await?];
+    let mut stale = connect(&app, Some(&ann.access)).await?;
+    send(
+        &mut stale,
+        json!({ "type": "subscribe", "topic": "user", "since_version": -5 }),
+    )
+    .await?;
+    let fallback = receive(&mut stale).await?;
+
+    assert_eq!(
+        (
+            replayed[0]["type"].as_str(),
+            replayed[0]["version"].as_i64()
+        ),
+        (Some("delta"), Some(2))
+    );
+    assert_eq!(
+        (
+            replayed[1]["type"].as_str(),
+            replayed[1]["version"].as_i64()
+        ),
+        (Some("delta"), Some(3))
+    );
+    assert_eq!(
+        (fallback["type"].as_str(), fallback["version"].as_i64()),
+        (Some("snapshot"), Some(3))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_foreign_topic_is_forbidden_and_a_removed_member_is_unsubscribed() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let owner = app.register("owner@example.com").await?;
+    let member = app.register("member@example.com").await?;
+    let team = app.create_team(&owner.access, "Team").await?;
+    let topic = format!("team:{team}");
+    app.add_member(&owner.access, &team, &member.user_id, "member")
+        .await?;
+
+    let (mut socket, snapshot) = subscribed(&app, &member, &topic).await?;
+    let outsider = app.register("outsider@example.com").await?;
+    let (_outsider_socket, refused) = subscribed(&app, &outsider, &topic).await?;
+    let removed = app
+        .delete_as(
+            &format!("/api/v1/teams/{team}/members/{}", member.user_id),
+            &owner.access,
+        )
+        .await?;
+    let revoked = receive(&mut socket).await?;
+
+    assert_eq!(snapshot["type"], "snapshot");
+    assert_eq!(snapshot["breakdown"]["by_member"], json!([]));
+    assert_eq!(
+        refused,
+        json!({ "type": "error", "code": "forbidden", "message": refused["message"], "topic": topic })
+    );
+    assert_eq!(removed.status(), 204);
+    assert_eq!(
+        revoked,
+        json!({ "type": "unsubscribed", "topic": topic, "reason": "membership_revoked" })
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_non_json_frame_gets_an_error_and_the_session_stays_usable() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+    let mut socket = connect(&app, Some(&ann.access)).await?;
+
+    socket
+        .send(Message::Text("this is not json".into()))
+        .await?;
+    let error = receive(&mut socket).await?;
+    socket.send(Message::Binary(vec![1, 2, 3].into())).await?;
+    let binary_error = receive(&mut socket).await?;
+    send(&mut socket, json!({ "type": "ping", "id": 7 })).await?;
+    let pong = receive(&mut socket).await?;
+
+    assert_eq!(
+        (error["type"].as_str(), error["code"].as_str()),
+        (Some("error"), Some("malformed_message"))
+    );
+    assert_eq!(binary_error["code"], "unsupported_frame");
+    assert_eq!(pong, json!({ "type": "pong", "id": 7 }));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_message_over_64_kib_closes_with_1009() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+    let mut socket = connect(&app, Some(&ann.access)).await?;
+
+    let huge = json!({ "type": "ping", "id": "x".repeat(70 * 1024) });
+    send(&mut socket, huge).await?;
+
+    assert_eq!(close_code(&mut socket).await?, 1009);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_foreign_origin_is_refused_with_403() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+    let base = app.base_url.replace("http://", "ws://");
+    let mut request =
+        format!("{base}/api/v1/ws?access_token={}", ann.access).into_client_request()?;
+    request
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse()?);
+    let mut own = format!("{base}/api/v1/ws?access_token={}", ann.access).into_client_request()?;
+    own.headers_mut().insert("origin", app.base_url.parse()?);
+
+    let refused = connect_async(request).await;
+    let accepted = connect_async(own).await;
+
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => anyhow::bail!("expected 403, got {other:?}"),
+    }
+    assert!(accepted.is_ok());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_never_delays_another() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+    let (_stalled, _) = subscribed(&app, &ann, "user").await?;
+    let (mut reader, _) = subscribed(&app, &ann, "user").await?;
+
+    let mut versions = Vec::new();
+    for n in 0..60 {
+        app.create_task(
+            &ann.access,
+            json!({ "title": format!("t{n}"), "description": "x".repeat(2000) }),
+        )
+        .await?;
+        versions.push(receive(&mut reader).await?["version"].as_i64());
+    }
+
+    assert_eq!(versions, (1..=60).map(Some).collect::<Vec<_>>());
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_server_pings_and_closes_a_session_that_stays_silent() -> anyhow::Result<()> {
+    let app = TestApp::builder()
+        .with_arg("--ws-ping-every")
+        .with_arg("50ms")
+        .with_arg("--ws-silence-limit")
+        .with_arg("500ms")
+        .spawn()
+        .await?;
+    let ann = app.register("ann@example.com").await?;
+    let mut lively = connect(&app, Some(&ann.access)).await?;
+    let mut silent = raw_upgrade(&app, &ann.access).await?;
+
+    // The lively client reads (and so answers every ping) for twice the silence limit.
+    let mut pings = 0;
+    let until = tokio::time::Instant::now() + Duration::from_secs(1);
+    while let Ok(frame) = tokio::time::timeout_at(until, lively.next()).await {
+        match frame {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            Some(Ok(Message::Close(close))) => {
+                anyhow::bail!("the lively session was closed: {close:?}")
+            }
+            Some(Ok(_)) => {}
+            other => anyhow::bail!("the lively session ended: {other:?}"),
+        }
+    }
+    send(&mut lively, json!({ "type": "ping", "id": "still-there" })).await?;
+    let pong = receive(&mut lively).await?;
+    // The silent one never read, so it never answered a ping: by now the server closed it.
+    let mut received = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut received)).await??;
+    let close_1001 = received
+        .windows(4)
+        .any(|w| w[0] == 0x88 && w[2..] == [0x03, 0xE9]);
+
+    assert!(pings >= 5, "only {pings} pings in one second");
+    assert_eq!(pong["id"], "still-there");
+    assert!(
+        close_1001,
+        "no close frame with code 1001 in {} bytes",
+        received.len()
+    );
+    Ok(())
+}
+
+/// A WebSocket upgrade done by hand on a plain TCP socket, so that nothing answers pings.
+async fn raw_upgrade(app: &TestApp, token: &str) -> anyhow::Result<tokio::net::TcpStream> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    let request = format!(
+        "GET /api/v1/ws?access_token={token} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await?;
+    anyhow::ensure!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "no upgrade: {:?}",
+        String::from_utf8_lossy(&head)
+    );
+    Ok(stream)
+}
