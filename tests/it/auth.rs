@@ -7,6 +7,10 @@ mod bearer;
 mod secret;
 // Refresh-token rotation, reuse detection and logout.
 mod sessions;
+// Ended sessions and unknown accounts lose access at once, on every node.
+mod ended;
+// `DELETE /api/v1/me`.
+mod delete_account;
 
 mod memory;
 

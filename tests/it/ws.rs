@@ -11,9 +11,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
-type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, token: Option<&str>) -> anyhow::Result<Socket> {
+pub(crate) async fn connect(app: &TestApp, token: Option<&str>) -> anyhow::Result<Socket> {
     let base = app.base_url.replace("http://", "ws://");
     let url = match token {
         Some(token) => format!("{base}/api/v1/ws?access_token={token}"),
@@ -22,14 +22,14 @@ async fn connect(app: &TestApp, token: Option<&str>) -> anyhow::Result<Socket> {
     Ok(connect_async(url).await?.0)
 }
 
-async fn send(socket: &mut Socket, message: Value) -> anyhow::Result<()> {
+pub(crate) async fn send(socket: &mut Socket, message: Value) -> anyhow::Result<()> {
     Ok(socket
         .send(Message::Text(message.to_string().into()))
         .await?)
 }
 
 /// The next JSON message (pings are answered by the client library and skipped).
-async fn receive(socket: &mut Socket) -> anyhow::Result<Value> {
+pub(crate) async fn receive(socket: &mut Socket) -> anyhow::Result<Value> {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
             .await?
@@ -43,7 +43,7 @@ async fn receive(socket: &mut Socket) -> anyhow::Result<Value> {
 }
 
 /// Waits for the close frame and answers its code.
-async fn close_code(socket: &mut Socket) -> anyhow::Result<u16> {
+pub(crate) async fn close_code(socket: &mut Socket) -> anyhow::Result<u16> {
     loop {
         match tokio::time::timeout(Duration::from_secs(10), socket.next()).await? {
             Some(Ok(Message::Close(Some(frame)))) => return Ok(frame.code.into()),
@@ -188,6 +188,14 @@ async fn resume_replays_missed_deltas() -> anyhow::Result<()> {
         (fallback["type"].as_str(), fallback["version"].as_i64()),
         (Some("snapshot"), Some(3))
     );
+    // What each replayed delta changed is measured from the version before it, not from zero.
+    for delta in &replayed {
+        assert_eq!(
+            delta["changes"],
+            json!({ "total": 1, "pending": 1 }),
+            "{delta}"
+        );
+    }
     Ok(())
 }
 

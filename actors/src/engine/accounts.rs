@@ -11,17 +11,24 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::Engine;
+use super::transaction::Committed;
 use crate::account::{DisplayName, Email};
 use crate::endings::{Ending, Endings};
 use crate::error::{Error, Result};
+use crate::model::Role;
 use crate::model::{User, UserId};
+use crate::stats::{DeltaSet, Scope, TaskFacts, merge_into, task_deltas};
 use crate::store::Pool;
 use crate::store::audit::{AuditEntry, write_audit};
 use crate::store::refresh_tokens::{
     NewRefreshToken, SpentRefreshToken, families_revoked_since, find_refresh_token_family,
     insert_refresh_token, revoke_refresh_family, spend_refresh_token,
 };
-use crate::store::users::{NewUser, create_user, find_user, find_user_by_email};
+use crate::store::tasks::{bump_shares_version, delete_owned_tasks, lock_account_tasks};
+use crate::store::teams::{lock_teams_of, owner_count};
+use crate::store::users::{
+    NewUser, create_user, delete_user, find_user, find_user_by_email, lock_user,
+};
 
 /// A new account; its password is already hashed by the caller.
 #[derive(Debug, Clone)]
@@ -239,6 +246,84 @@ impl Engine {
     /// should check its sessions with [`Engine::has_ended`].
     pub fn endings(&self) -> tokio::sync::broadcast::Receiver<Ending> {
         self.inner.endings.subscribe()
+    }
+
+    /// Deletes the account: its tasks (the aggregates they counted in move), its shares both
+    /// ways, its memberships (its team subscriptions are revoked) and its sessions (its
+    /// access tokens stop working at once, on every node). The last owner of a team must hand
+    /// it over or delete it first (conflict `last_owner`).
+    pub async fn delete_account(&self, user: UserId) -> Result<()> {
+        let teams = self
+            .transaction(async |conn| {
+                // The engine's lock order: teams, then rows under them.
+                let teams = lock_teams_of(conn, user).await?;
+                for (team, role) in &teams {
+                    if *role == Some(Role::Owner) && owner_count(conn, *team).await? <= 1 {
+                        return Err(Error::Conflict {
+                            code: "last_owner",
+                            message: format!(
+                                "the account is the last owner of team {}: hand the team \
+                                 over or delete it first",
+                                team.0
+                            ),
+                        });
+                    }
+                }
+                if !lock_user(conn, user).await? {
+                    return Err(Error::NotFound("user"));
+                }
+                let mut deltas = DeltaSet::new();
+                let mut shared_with_user = Vec::new();
+                for task in lock_account_tasks(conn, user).await? {
+                    let after = (task.owner != user).then(|| TaskFacts {
+                        shared_with: (task.shared_with.iter().copied())
+                            .filter(|sharee| *sharee != user)
+                            .collect(),
+                        ..task.clone()
+                    });
+                    if after.is_some() {
+                        shared_with_user.push(task.id);
+                    }
+                    for (scope, delta) in task_deltas(Some(&task), after.as_ref()) {
+                        merge_into(&mut deltas, scope, delta);
+                    }
+                }
+                // The account's own aggregate rows go with it.
+                deltas.remove(&Scope::User(user));
+                deltas.retain(|_, delta| !delta.is_empty());
+                bump_shares_version(conn, &shared_with_user).await?;
+                delete_owned_tasks(conn, user).await?;
+                let published = self.apply_deltas(conn, deltas).await?;
+                delete_user(conn, user).await?;
+                write_audit(
+                    conn,
+                    AuditEntry {
+                        // The account is gone: the entry names it as its target only.
+                        actor_id: None,
+                        action: "user.delete",
+                        target_type: "user",
+                        target_id: Some(user.0),
+                        team_id: None,
+                        details: json!({}),
+                    },
+                )
+                .await?;
+                Ok(Committed {
+                    answer: teams,
+                    published,
+                })
+            })
+            .await?;
+        for (team, role) in teams {
+            if role.is_some() {
+                self.revoke(team, Some(user));
+            }
+        }
+        self.inner.cluster.end(Ending::Account(user));
+        self.inner.known_accounts.forget(user);
+        // Nobody may read it any more: free it now rather than when it idles.
+        let _ = self.passivate(Scope::User(user)).await;
+        Ok(())
     }
 
     /// The account with this id; [`Error::NotFound`] once it no longer exists.

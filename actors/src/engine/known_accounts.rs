@@ -25,6 +25,10 @@ impl KnownAccounts {
             .is_some_and(|seen| now.duration_since(*seen) < REMEMBERED_FOR)
     }
 
+    pub fn forget(&self, user: UserId) {
+        self.0.remove(&user);
+    }
+
     fn remember(&self, user: UserId, now: Instant) {
         if self.0.len() >= MAX_REMEMBERED {
             self.0.clear();

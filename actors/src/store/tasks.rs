@@ -153,6 +153,28 @@ pub(crate) async fn lock_team_tasks(
         .for_update()
         .load(conn)
         .await?;
+    facts_of(conn, ids).await
+}
+
+/// The facts of every task `user` owns or has a share of, each task locked, in id order.
+pub(crate) async fn lock_account_tasks(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+) -> Result<Vec<TaskFacts>> {
+    let shared = task_shares::table
+        .filter(task_shares::user_id.eq(user))
+        .select(task_shares::task_id);
+    let ids: Vec<TaskId> = tasks::table
+        .filter(tasks::owner_id.eq(user).or(tasks::id.eq_any(shared)))
+        .select(tasks::id)
+        .order(tasks::id)
+        .for_update()
+        .load(conn)
+        .await?;
+    facts_of(conn, ids).await
+}
+
+async fn facts_of(conn: &mut AsyncPgConnection, ids: Vec<TaskId>) -> Result<Vec<TaskFacts>> {
     let mut found = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(task) = find_task(conn, id).await? {
@@ -160,6 +182,30 @@ pub(crate) async fn lock_team_tasks(
         }
     }
     Ok(found)
+}
+
+/// Deletes every task `owner` owns (their shares go with them).
+pub(crate) async fn delete_owned_tasks(conn: &mut AsyncPgConnection, owner: UserId) -> Result<()> {
+    diesel::delete(tasks::table.filter(tasks::owner_id.eq(owner)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks the tasks' sharees as changed, so that a writer that read them before fails its
+/// compare-and-set and decides again.
+pub(crate) async fn bump_shares_version(
+    conn: &mut AsyncPgConnection,
+    ids: &[TaskId],
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(tasks::table.filter(tasks::id.eq_any(ids)))
+        .set(tasks::shares_version.eq(tasks::shares_version + 1))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Deletes every task of `team` (their shares go with them).

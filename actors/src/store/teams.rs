@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{team_members, team_stats, teams, users};
+use super::schema::{tasks, team_members, team_stats, teams, users};
 use crate::error::Result;
 use crate::model::{Role, TeamId, UserId};
 
@@ -68,6 +68,33 @@ pub(crate) async fn lock_team(conn: &mut AsyncPgConnection, team: TeamId) -> Res
         .await
         .optional()?;
     Ok(found.is_some())
+}
+
+/// Locks, in id order, every team `user` is a member of or owns a task in (as `lock_team`
+/// does); answers the user's role in each (none where they only own tasks).
+pub(crate) async fn lock_teams_of(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+) -> Result<Vec<(TeamId, Option<Role>)>> {
+    let member_of = team_members::table
+        .filter(team_members::user_id.eq(user))
+        .select(team_members::team_id);
+    let task_teams = tasks::table
+        .filter(tasks::owner_id.eq(user))
+        .filter(tasks::team_id.is_not_null())
+        .select(tasks::team_id.assume_not_null());
+    let ids: Vec<TeamId> = teams::table
+        .filter(teams::id.eq_any(member_of).or(teams::id.eq_any(task_teams)))
+        .select(teams::id)
+        .order(teams::id)
+        .for_update()
+        .load(conn)
+        .await?;
+    let mut found = Vec::with_capacity(ids.len());
+    for team in ids {
+        found.push((team, role_of(conn, team, user).await?));
+    }
+    Ok(found)
 }
 
 /// Creates a team with its aggregate row and its creator as owner.

@@ -109,6 +109,27 @@ pub async fn find_user_by_email(
     Ok(row.map(UserRow::into_credentials))
 }
 
+/// Locks the account's row for its deletion; answers whether it exists.
+pub(crate) async fn lock_user(conn: &mut AsyncPgConnection, id: UserId) -> Result<bool> {
+    let found: Option<Uuid> = users::table
+        .find(id.0)
+        .select(users::id)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Deletes the account; its refresh tokens, memberships, shares and aggregate rows go with
+/// it.
+pub(crate) async fn delete_user(conn: &mut AsyncPgConnection, id: UserId) -> Result<()> {
+    diesel::delete(users::table.find(id.0))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The account with this id.
 pub async fn find_user(conn: &mut AsyncPgConnection, id: UserId) -> Result<Option<User>> {
     let row = users::table

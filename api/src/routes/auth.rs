@@ -47,6 +47,13 @@ enum LogoutResponse {
 }
 
 #[derive(ApiResponse)]
+enum DeleteMeResponse {
+    /// The account is gone, with its tasks, shares, memberships and sessions.
+    #[oai(status = 204)]
+    Deleted,
+}
+
+#[derive(ApiResponse)]
 enum MeResponse {
     /// The signed-in user.
     #[oai(status = 200)]
@@ -124,6 +131,20 @@ impl ProblemDocs for MeProblems {
     ];
 }
 
+/// The problems `deleteMe` documents.
+struct DeleteMeProblems;
+impl ProblemDocs for DeleteMeProblems {
+    const ANSWERS: &'static [(u16, &'static str)] = &[
+        (401, "`unauthenticated`: no valid bearer access token"),
+        (
+            409,
+            "`last_owner`: the account is the last owner of a team; hand the team over or \
+             delete it first",
+        ),
+        UNAVAILABLE,
+    ];
+}
+
 #[OpenApi(tag = "ApiTags::Auth")]
 impl AuthApi {
     /// Create an account
@@ -191,6 +212,26 @@ impl AuthApi {
     ) -> Result<LogoutResponse, Failure<LogoutProblems>> {
         auth::logout(&self.state, &body.refresh_token).await?;
         Ok(LogoutResponse::LoggedOut)
+    }
+
+    /// Delete the signed-in account
+    ///
+    /// Deletes the account with its tasks, its shares (both ways) and its team memberships;
+    /// statistics that counted its tasks move at once. Every access token of the account
+    /// stops working at once and its WebSocket sessions close with 4401, on every node.
+    #[oai(path = "/api/v1/me", method = "delete", operation_id = "deleteMe")]
+    async fn delete_me(
+        &self,
+        auth: BearerAuth,
+    ) -> Result<DeleteMeResponse, Failure<DeleteMeProblems>> {
+        match self.state.engine.delete_account(auth.0).await {
+            Ok(()) => Ok(DeleteMeResponse::Deleted),
+            // Deleted meanwhile, by another request with the same account.
+            Err(EngineError::NotFound(_)) => {
+                Err(ApiError::Unauthenticated("the account no longer exists".to_owned()).into())
+            }
+            Err(err) => Err(ApiError::from(err).into()),
+        }
     }
 
     /// The signed-in user
