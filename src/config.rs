@@ -117,6 +117,21 @@ pub struct ServeArgs {
     /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
     #[arg(long, env = "TASKPULSE_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
+    /// How long a new connection may take to send its first complete request head before it
+    /// is closed (silent and half-sent heads hold no socket for long).
+    #[arg(long, env = "TASKPULSE_HEAD_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub head_timeout: Duration,
+    /// How long a connection may stay without traffic before it is closed (keep-alive between
+    /// requests; WebSocket sessions are pinged well within it).
+    #[arg(long, env = "TASKPULSE_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Duration,
+    /// Connections one client IP address may hold at once; more are answered 503.
+    #[arg(long, env = "TASKPULSE_MAX_CONNECTIONS_PER_IP", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_ip: u32,
+    /// Connections the server holds at once; more are answered 503. Default: the open-file
+    /// limit less 1024 kept for the database, the log and the rest.
+    #[arg(long, env = "TASKPULSE_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
     /// Origins allowed to call the REST API from a browser (CORS) and to open WebSocket
     /// sessions, comma-separated: `*` for any, or scheme://host[:port] such as
     /// `https://app.example.com`; empty: the server's own origin only.

@@ -2,6 +2,16 @@
 
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 
+/// Descriptors kept free of client connections: database connections, the log, files.
+const RESERVED_DESCRIPTORS: u64 = 1024;
+
+/// How many client connections fit under the open-file limit with room to spare, so that
+/// accepting one never fails for want of a descriptor.
+pub fn connection_capacity() -> usize {
+    let soft = getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| soft);
+    usize::try_from(soft.saturating_sub(RESERVED_DESCRIPTORS).max(64)).unwrap_or(usize::MAX)
+}
+
 /// Raises the soft open-file limit towards `wanted` (never above the hard limit).
 pub fn raise_open_file_limit(wanted: u64) {
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {

@@ -12,6 +12,7 @@ use poem::listener::TcpAcceptor;
 use taskpulse_actors::database::EmbeddedCluster;
 use taskpulse_actors::{Engine, EngineConfig};
 use taskpulse_api::auth::{AccessTokens, load_or_generate_secret, prepare_dummy_hash};
+use taskpulse_api::connections::{ConnectionLimits, LimitedAcceptor};
 use taskpulse_api::{AppState, AuthConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -36,7 +37,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// bound. The binary runs one per process; the integration tests run several in theirs.
 pub struct Server {
     address: SocketAddr,
-    acceptor: TcpAcceptor,
+    acceptor: LimitedAcceptor<TcpAcceptor>,
+    idle_timeout: Duration,
     state: AppState,
     engine: Engine,
     node_id: String,
@@ -55,6 +57,7 @@ impl Server {
         // Before the database and the engine: a bad secret is a configuration error to report
         // at once.
         let auth = auth_config(&args)?;
+        let limits = connection_limits(&args)?;
         let address = listener
             .local_addr()
             .context("the listener has no address")?;
@@ -82,7 +85,8 @@ impl Server {
         );
         Ok(Self {
             address,
-            acceptor: TcpAcceptor::from_tokio(listener)?,
+            acceptor: LimitedAcceptor::new(TcpAcceptor::from_tokio(listener)?, limits),
+            idle_timeout: args.idle_timeout,
             state,
             engine,
             node_id,
@@ -103,6 +107,7 @@ impl Server {
         let Self {
             address,
             acceptor,
+            idle_timeout,
             state,
             engine,
             node_id,
@@ -112,11 +117,13 @@ impl Server {
         } = self;
         tracing::info!(%address, node = %node_id, "listening");
         let (grace_ends, grace_end) = oneshot::channel();
-        let server = poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-            taskpulse_api::app(state.clone()),
-            going_away(state, grace, shutdown, grace_ends),
-            Some(grace),
-        );
+        let server = poem::Server::new_with_acceptor(acceptor)
+            .idle_timeout(idle_timeout)
+            .run_with_graceful_shutdown(
+                taskpulse_api::app(state.clone()),
+                going_away(state, grace, shutdown, grace_ends),
+                Some(grace),
+            );
         // The grace period counts from the signal, the WebSocket goodbyes included.
         let grace_over = async {
             match grace_end.await {
@@ -139,6 +146,33 @@ impl Server {
         drop(database);
         Ok(())
     }
+}
+
+/// How many connections the server holds and how long they may dawdle.
+fn connection_limits(args: &ServeArgs) -> anyhow::Result<ConnectionLimits> {
+    if args.idle_timeout <= args.ws_ping_every {
+        anyhow::bail!(
+            "--idle-timeout must be longer than --ws-ping-every, or idle WebSocket sessions \
+             would be cut between pings"
+        );
+    }
+    if args.head_timeout.is_zero() {
+        anyhow::bail!("--head-timeout must be longer than zero");
+    }
+    let capacity = crate::limits::connection_capacity();
+    let total = args.max_connections.map_or(capacity, |max| max as usize);
+    if total > capacity {
+        tracing::warn!(
+            total,
+            capacity,
+            "--max-connections is above what the open-file limit leaves room for"
+        );
+    }
+    Ok(ConnectionLimits {
+        per_ip: args.max_connections_per_ip as usize,
+        total,
+        head_timeout: args.head_timeout,
+    })
 }
 
 /// The token keys and lifetimes. The secret itself is never logged.

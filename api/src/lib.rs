@@ -4,6 +4,7 @@
 mod access_log;
 pub mod auth;
 mod body_limit;
+pub mod connections;
 mod cors;
 mod error;
 mod json_body;

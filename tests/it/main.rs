@@ -10,6 +10,7 @@ mod auth;
 mod browser;
 mod check;
 mod cluster;
+mod connections;
 mod cors;
 mod dashboard;
 mod dashboard_page;
