@@ -4,6 +4,10 @@
 //! so many (kept below the file-descriptor limit, so accepting never fails); the excess is
 //! answered `503 too_many_connections` and closed at once. Idle keep-alive connections are
 //! poem's idle timeout's business (`poem::Server::idle_timeout`).
+//!
+//! Requests hyper refuses itself (a URI or a head too long, too many headers, a malformed
+//! request line) never reach the application, and hyper answers them with an empty body: the
+//! connection turns those answers into problem documents on their way out.
 
 use std::collections::HashMap;
 use std::io::{self, ErrorKind};
@@ -174,6 +178,10 @@ pub struct Limited<Io> {
     io: Io,
     _permit: Permit,
     head: Option<HeadDeadline>,
+    /// A problem document being written in place of a bare error answer, and how many bytes
+    /// of the caller's write it stands for.
+    rewritten: Vec<u8>,
+    stands_for: usize,
 }
 
 /// Until the first `\r\n\r\n`: when it is due, and the last bytes read (an end of head may
@@ -192,6 +200,8 @@ impl<Io> Limited<Io> {
                 due: Box::pin(tokio::time::sleep_until(Instant::now() + head_timeout)),
                 tail: [0; 3],
             }),
+            rewritten: Vec::new(),
+            stands_for: 0,
         }
     }
 }
@@ -243,7 +253,25 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for Limited<Io> {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, data)
+        let this = self.get_mut();
+        if this.rewritten.is_empty()
+            && let Some(problem) = problem_for_bare_error(data)
+        {
+            this.rewritten = problem;
+            this.stands_for = data.len();
+        }
+        if this.rewritten.is_empty() {
+            return Pin::new(&mut this.io).poll_write(cx, data);
+        }
+        while !this.rewritten.is_empty() {
+            match Pin::new(&mut this.io).poll_write(cx, &this.rewritten) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => drop(this.rewritten.drain(..n)),
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(std::mem::take(&mut this.stands_for)))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -254,17 +282,57 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for Limited<Io> {
         Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
 
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
-    }
-
+    // No vectored writes: hyper then hands each answer's head over in one piece, which is
+    // what finding a bare error answer needs (and its answers are small).
     fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
+        false
     }
+}
+
+/// A problem document for an answer hyper made itself: a status of 400 or above with an empty
+/// body (`content-length: 0`), and nothing else in the write. The application never sends
+/// such an answer: every error it makes has a problem body.
+fn problem_for_bare_error(data: &[u8]) -> Option<Vec<u8>> {
+    // Cheap tests first: this sees every write of every connection.
+    if !(data.starts_with(b"HTTP/1.1 4") || data.starts_with(b"HTTP/1.1 5"))
+        || !data.ends_with(b"\r\n\r\n")
+    {
+        return None;
+    }
+    let head = std::str::from_utf8(&data[..data.len() - 4]).ok()?;
+    if head.contains("\r\n\r\n") {
+        return None; // a body follows the head
+    }
+    let status = StatusCode::from_bytes(head.get(9..12)?.as_bytes()).ok()?;
+    let empty = head
+        .lines()
+        .any(|line| line.eq_ignore_ascii_case("content-length: 0"));
+    if !empty {
+        return None;
+    }
+    let (code, detail) = match status {
+        StatusCode::URI_TOO_LONG => ("uri_too_long", "the request URI is too long"),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => (
+            "headers_too_large",
+            "the request's headers are too large or too many",
+        ),
+        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long to arrive"),
+        StatusCode::HTTP_VERSION_NOT_SUPPORTED => (
+            "http_version_not_supported",
+            "this HTTP version is not supported",
+        ),
+        s if s.is_server_error() => ("internal_error", "the request could not be handled"),
+        _ => ("malformed_request", "the request is not valid HTTP"),
+    };
+    let body = serde_json::to_string(&Problem::new(status, code, detail)).ok()?;
+    Some(
+        format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/problem+json\r\n\
+             connection: close\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
 }
 
 #[cfg(test)]
@@ -292,6 +360,31 @@ mod tests {
             assert!(!split.completed_by(&[*byte]));
         }
         assert!(split.completed_by(b"\n"));
+    }
+
+    #[test]
+    fn bare_error_answers_become_problem_documents_and_nothing_else_does() {
+        let bare = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\
+                     date: Tue, 01 Dec 2026 04:00:00 GMT\r\n\r\n";
+        let rewritten = problem_for_bare_error(bare).map(String::from_utf8);
+        let Some(Ok(rewritten)) = rewritten else {
+            panic!("not rewritten");
+        };
+        assert!(rewritten.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+        assert!(rewritten.contains("content-type: application/problem+json"));
+        assert!(
+            rewritten.contains("\"code\":\"headers_too_large\""),
+            "{rewritten}"
+        );
+
+        for untouched in [
+            &b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"[..],
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 20\r\n\r\n{\"code\":\"not_found\"}",
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+            b"\x81\x05hello",
+        ] {
+            assert!(problem_for_bare_error(untouched).is_none());
+        }
     }
 
     #[test]

@@ -134,13 +134,20 @@ async fn connections_over_the_per_client_cap_are_answered_503_and_others_are_ser
     // Another client is served, and the capped one again once it lets go.
     health_is_served(&app).await?;
     drop(held);
-    let mut again = connect_from([127, 0, 0, 2], to).await?;
-    again
-        .write_all(b"GET /api/v1/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await?;
-    let answer = read_to_close(&mut again, Duration::from_secs(5)).await?;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    Ok(())
+    // Served again once the server has seen those connections close.
+    crate::common::poll_until(Duration::from_secs(5), || async {
+        let mut again = connect_from([127, 0, 0, 2], to).await?;
+        again
+            .write_all(b"GET /api/v1/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await?;
+        let answer = read_to_close(&mut again, Duration::from_secs(5)).await?;
+        Ok(if answer.starts_with("HTTP/1.1 200") {
+            Ok(())
+        } else {
+            Err(answer)
+        })
+    })
+    .await
 }
 
 #[tokio::test]
@@ -173,4 +180,64 @@ async fn connections_over_the_total_cap_are_answered_503() -> anyhow::Result<()>
     .await;
     assert!(served.is_ok(), "{served:?}");
     Ok(())
+}
+
+/// Sends `request` on a connection of its own and answers the whole answer.
+async fn raw_exchange(app: &TestApp, request: &[u8]) -> anyhow::Result<String> {
+    let mut stream = TcpStream::connect(address(app)?).await?;
+    // A server that answers before reading everything may close on the rest: that is fine.
+    let _ = stream.write_all(request).await;
+    read_to_close(&mut stream, Duration::from_secs(5)).await
+}
+
+#[tokio::test]
+async fn answers_the_http_layer_makes_itself_are_problem_documents() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let long_uri = format!(
+        "GET /api/v1/health/live?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(100 * 1024)
+    );
+    let huge_header = format!(
+        "GET /api/v1/health/live HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(1024 * 1024)
+    );
+    let many_headers = format!(
+        "GET /api/v1/health/live HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        (0..5000)
+            .map(|n| format!("X-H{n}: v\r\n"))
+            .collect::<String>()
+    );
+    let cases = [
+        (long_uri, 414, "uri_too_long"),
+        (huge_header, 431, "headers_too_large"),
+        (many_headers, 431, "headers_too_large"),
+        (
+            "NOT HTTP AT ALL\r\n\r\n".to_owned(),
+            400,
+            "malformed_request",
+        ),
+    ];
+
+    for (request, status, code) in cases {
+        let answer = raw_exchange(&app, request.as_bytes()).await?;
+
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or_default();
+        assert!(head.starts_with(&format!("HTTP/1.1 {status}")), "{head}");
+        assert!(
+            head.lines()
+                .any(|l| l.eq_ignore_ascii_case("content-type: application/problem+json")),
+            "{head}"
+        );
+        let problem: Value = serde_json::from_str(body)?;
+        assert_eq!(
+            (problem["status"].as_u64(), problem["code"].as_str()),
+            (Some(status), Some(code))
+        );
+        assert!(
+            problem["type"].is_string()
+                && problem["title"].is_string()
+                && problem["detail"].is_string()
+        );
+    }
+    health_is_served(&app).await
 }
