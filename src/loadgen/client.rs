@@ -110,6 +110,11 @@ impl Client {
         self.register(0, &email, "Load").await
     }
 
+    /// The first node's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.nodes[0].base
+    }
+
     /// The first node's address (for sockets opened by hand).
     pub fn socket_addr(&self) -> anyhow::Result<std::net::SocketAddr> {
         let url = url::Url::parse(&self.nodes[0].base)?;

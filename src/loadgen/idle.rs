@@ -105,7 +105,7 @@ async fn request(ws: &mut Socket, message: serde_json::Value) -> anyhow::Result<
     }
 }
 
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+pub(super) fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .with_context(|| format!("no process {pid} on this machine"))?;
     status

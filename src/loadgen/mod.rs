@@ -15,6 +15,7 @@
 
 mod client;
 mod cpu;
+mod flood;
 mod hot;
 mod idle;
 mod report;
@@ -67,6 +68,12 @@ pub struct LoadgenArgs {
     /// memory per session (needs `--server-pid` and exactly one `--url`).
     #[arg(long, requires = "server_pid", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub idle_sessions: Option<u32>,
+    /// Instead of the load: floods the server with this many silent connections, then as many
+    /// half-sent request heads, then as many unauthenticated WebSocket sessions; reports the
+    /// health latency while they are held and the server's memory before, during and after
+    /// (needs `--server-pid` and exactly one `--url`).
+    #[arg(long, requires = "server_pid", conflicts_with = "idle_sessions", value_parser = clap::value_parser!(u32).range(1..=200_000))]
+    pub flood: Option<u32>,
     /// Instead of the load: this many connections create tasks in one team as its owner, each
     /// as fast as it is answered, for `--duration` — every write bumps the same two aggregate
     /// rows. Reports the sustained write rate and the write latency.
@@ -103,6 +110,13 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
         }
         crate::limits::raise_open_file_limit(u64::from(sessions) * 2 + 256);
         return idle::measure(&client, sessions as usize, pid, args.json).await;
+    }
+    if let (Some(connections), Some(pid)) = (args.flood, args.server_pid) {
+        if client.node_count() != 1 {
+            bail!("--flood measures one server: give exactly one --url");
+        }
+        crate::limits::raise_open_file_limit(u64::from(connections) * 2 + 256);
+        return flood::measure(&client, connections as usize, pid, args.json).await;
     }
     let run_tag = uuid::Uuid::now_v7().simple().to_string()[24..].to_owned();
     if let Some(writers) = args.hot_team {
