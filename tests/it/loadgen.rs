@@ -112,6 +112,38 @@ async fn loadgen_hot_team_writes_into_one_team_and_reports_cpu_per_write() -> an
 }
 
 #[tokio::test]
+async fn loadgen_flood_reports_each_round_with_health_served_and_memory() -> anyhow::Result<()> {
+    let app = ProcessApp::builder().spawn().await?;
+    let output = Command::new(BINARY)
+        .args(["loadgen", "--url", &app.base_url, "--flood", "40", "--json"])
+        .arg("--server-pid")
+        .arg(app.pid()?.to_string())
+        .output()
+        .await?;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rounds: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert_eq!(rounds.len(), 3, "{rounds:?}");
+    for round in &rounds {
+        assert_eq!(round["connections"], 40, "{round}");
+        assert_eq!(round["health_status"], 200, "{round}");
+        for key in ["rss_kib_before", "rss_kib_during", "rss_kib_after"] {
+            assert!(
+                round[key].as_u64().is_some_and(|kib| kib > 0),
+                "{key}: {round}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn loadgen_with_two_urls_measures_every_delta_on_the_other_node() -> anyhow::Result<()> {
     // The same server twice stands in for two nodes of a cluster: what is checked is the
     // placement (each user writes through one URL and listens on the other) and the report.
