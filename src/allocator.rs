@@ -6,3 +6,36 @@
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+/// How often a worker thread that goes idle hands its freed memory back.
+const COLLECT_EVERY: Duration = Duration::from_secs(1);
+
+thread_local! {
+    static LAST_COLLECT: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Run when a runtime worker parks: after a flood of connections ends, the memory they freed
+/// sits in that thread's heap until the thread next allocates, which an idle worker may not do
+/// for a long time. Collecting on park (at most once a second per thread) returns it.
+pub fn collect_on_park() {
+    let now = Instant::now();
+    let due = LAST_COLLECT.with(|last| {
+        let due = last
+            .get()
+            .is_none_or(|at| now.duration_since(at) >= COLLECT_EVERY);
+        if due {
+            last.set(Some(now));
+        }
+        due
+    });
+    if due {
+        // SAFETY: mi_collect has no preconditions; it only walks this thread's own heap.
+        #[allow(unsafe_code)]
+        unsafe {
+            libmimalloc_sys::mi_collect(true);
+        }
+    }
+}
