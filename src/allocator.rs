@@ -2,7 +2,8 @@
 //! in malloc and free (consolidating and trimming its heaps after every large free), and it
 //! had to be told to give large blocks back to the system (each password hash takes a 19 MiB
 //! block); mimalloc returns freed memory by itself and is faster on many small allocations
-//! across threads (BENCHMARKS.md, "Write path").
+//! across threads (BENCHMARKS.md, "Write path"). It is built to commit its arenas as they are
+//! used (`.cargo/config.toml`), and idle workers hand back what they freed (below).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -11,7 +12,7 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 /// How often a worker thread that goes idle hands its freed memory back.
-const COLLECT_EVERY: Duration = Duration::from_secs(1);
+const COLLECT_EVERY: Duration = Duration::from_millis(100);
 
 thread_local! {
     static LAST_COLLECT: Cell<Option<Instant>> = const { Cell::new(None) };
@@ -19,7 +20,9 @@ thread_local! {
 
 /// Run when a runtime worker parks: after a flood of connections ends, the memory they freed
 /// sits in that thread's heap until the thread next allocates, which an idle worker may not do
-/// for a long time. Collecting on park (at most once a second per thread) returns it.
+/// for a long time. Collecting on park returns it; at most every 100 ms per thread, since a
+/// busy worker parks thousands of times a second, and a longer pause would let a worker that
+/// parks for good right after a burst keep what it freed.
 pub fn collect_on_park() {
     let now = Instant::now();
     let due = LAST_COLLECT.with(|last| {
