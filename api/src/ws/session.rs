@@ -14,7 +14,7 @@ use taskpulse_actors::{
 };
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 use uuid::Uuid;
 
 use super::protocol::{
@@ -90,6 +90,10 @@ pub struct SessionState {
     last_seen: Instant,
     /// Watches for the end of the session's sign-in session or account.
     ending_watch: Option<JoinHandle<()>>,
+    /// The session's timers (pings, the authentication deadline, the token's expiry). Each
+    /// holds the actor's cell until it fires: stopped with the session, or an ended session's
+    /// memory would stay until then (up to the token's lifetime).
+    timers: Vec<AbortHandle>,
 }
 
 impl Actor for SessionActor {
@@ -103,7 +107,7 @@ impl Actor for SessionActor {
         args: SessionArguments,
     ) -> Result<SessionState, ActorProcessingErr> {
         let hub = &args.state.ws;
-        myself.send_interval(hub.settings.ping_every, || SessionMsg::Tick);
+        let pings = myself.send_interval(hub.settings.ping_every, || SessionMsg::Tick);
         let mut session = SessionState {
             state: args.state,
             out: args.out,
@@ -111,13 +115,15 @@ impl Actor for SessionActor {
             topics: HashMap::new(),
             last_seen: Instant::now(),
             ending_watch: None,
+            timers: vec![pings.abort_handle()],
         };
         match args.token {
             Some(token) => session.authenticate(&myself, &token).await,
             None => {
-                myself.send_after(session.state.ws.settings.auth_timeout, || {
+                let deadline = myself.send_after(session.state.ws.settings.auth_timeout, || {
                     SessionMsg::AuthDeadline
                 });
+                session.timers.push(deadline.abort_handle());
             }
         }
         Ok(session)
@@ -133,6 +139,9 @@ impl Actor for SessionActor {
         }
         if let Some(watch) = session.ending_watch.take() {
             watch.abort();
+        }
+        for timer in session.timers.drain(..) {
+            timer.abort();
         }
         if let Some(user) = session.user {
             session.state.ws.leave(user);
@@ -263,9 +272,10 @@ impl SessionState {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
-        myself.send_after(Duration::from_secs(claims.exp.saturating_sub(now)), || {
+        let expiry = myself.send_after(Duration::from_secs(claims.exp.saturating_sub(now)), || {
             SessionMsg::Expired
         });
+        self.timers.push(expiry.abort_handle());
     }
 
     async fn on_text(&mut self, myself: &ActorRef<SessionMsg>, text: &str) {
