@@ -4,10 +4,9 @@
 //! Every node learns of an ending through the cluster signal, and a node that starts reads the
 //! recent ones from the refresh tokens' revocations.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use dashmap::DashMap;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
@@ -23,9 +22,10 @@ pub enum Ending {
 }
 
 /// Endings seen recently, and a feed of new ones for whoever holds long-lived sessions
-/// (WebSocket connections).
+/// (WebSocket connections). Every authenticated request reads it: a concurrent map, so that
+/// readers on different threads never wait on one lock.
 pub(crate) struct Endings {
-    ended: Mutex<HashMap<Ending, Instant>>,
+    ended: DashMap<Ending, Instant>,
     remember_for: Duration,
     feed: broadcast::Sender<Ending>,
 }
@@ -33,7 +33,7 @@ pub(crate) struct Endings {
 impl Endings {
     pub fn new(remember_for: Duration) -> Self {
         Self {
-            ended: Mutex::default(),
+            ended: DashMap::new(),
             remember_for,
             feed: broadcast::channel(1024).0,
         }
@@ -42,13 +42,12 @@ impl Endings {
     /// Records an ending and tells the feed's listeners (once per ending).
     pub fn end(&self, ending: Ending) {
         let now = Instant::now();
-        let fresh = {
-            let mut ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
-            let remember_for = self.remember_for;
-            ended.retain(|_, at| now.duration_since(*at) < remember_for);
-            ended.insert(ending, now).is_none()
-        };
-        if fresh {
+        let remember_for = self.remember_for;
+        // Endings are rare (sign-outs, reuses, deletions): pruning on each one keeps the map
+        // to what a live token could still need.
+        self.ended
+            .retain(|_, at| now.duration_since(*at) < remember_for);
+        if self.ended.insert(ending, now).is_none() {
             // Nobody listening is fine: the check below still refuses the tokens.
             let _ = self.feed.send(ending);
         }
@@ -56,12 +55,8 @@ impl Endings {
 
     /// Whether a token of `user`, issued in `session`, belongs to something that ended.
     pub fn has_ended(&self, user: UserId, session: Option<Uuid>) -> bool {
-        let ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
-        if ended.is_empty() {
-            return false;
-        }
-        ended.contains_key(&Ending::Account(user))
-            || session.is_some_and(|session| ended.contains_key(&Ending::Session(session)))
+        self.ended.contains_key(&Ending::Account(user))
+            || session.is_some_and(|session| self.ended.contains_key(&Ending::Session(session)))
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Ending> {

@@ -3,32 +3,22 @@
 //! presented twice revokes its whole session. Password hashing and token signing stay with the
 //! caller: the engine receives hashes and token digests, never secrets.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::Engine;
-use super::transaction::Committed;
 use crate::account::{DisplayName, Email};
-use crate::endings::{Ending, Endings};
+use crate::endings::Ending;
 use crate::error::{Error, Result};
-use crate::model::Role;
 use crate::model::{User, UserId};
-use crate::stats::{DeltaSet, Scope, TaskFacts, merge_into, task_deltas};
-use crate::store::Pool;
 use crate::store::audit::{AuditEntry, write_audit};
 use crate::store::refresh_tokens::{
-    NewRefreshToken, SpentRefreshToken, families_revoked_since, find_refresh_token_family,
-    insert_refresh_token, revoke_refresh_family, spend_refresh_token,
+    NewRefreshToken, SpentRefreshToken, find_refresh_token_family, insert_refresh_token,
+    revoke_refresh_family, spend_refresh_token,
 };
-use crate::store::tasks::{bump_shares_version, delete_owned_tasks, lock_account_tasks};
-use crate::store::teams::{lock_teams_of, owner_count};
-use crate::store::users::{
-    NewUser, create_user, delete_user, find_user, find_user_by_email, lock_user,
-};
+use crate::store::users::{NewUser, create_user, find_user, find_user_by_email};
 
 /// A new account; its password is already hashed by the caller.
 #[derive(Debug, Clone)]
@@ -235,97 +225,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether a token of `user` issued in `session` belongs to a session or an account that
-    /// has ended (answered from memory).
-    pub fn has_ended(&self, user: UserId, session: Option<Uuid>) -> bool {
-        self.inner.endings.has_ended(user, session)
-    }
-
-    /// Endings as they happen, on this node or another: for holders of long-lived sessions
-    /// (WebSocket connections) to close those that ended. A receiver that lags is told so and
-    /// should check its sessions with [`Engine::has_ended`].
-    pub fn endings(&self) -> tokio::sync::broadcast::Receiver<Ending> {
-        self.inner.endings.subscribe()
-    }
-
-    /// Deletes the account: its tasks (the aggregates they counted in move), its shares both
-    /// ways, its memberships (its team subscriptions are revoked) and its sessions (its
-    /// access tokens stop working at once, on every node). The last owner of a team must hand
-    /// it over or delete it first (conflict `last_owner`).
-    pub async fn delete_account(&self, user: UserId) -> Result<()> {
-        let teams = self
-            .transaction(async |conn| {
-                // The engine's lock order: teams, then rows under them.
-                let teams = lock_teams_of(conn, user).await?;
-                for (team, role) in &teams {
-                    if *role == Some(Role::Owner) && owner_count(conn, *team).await? <= 1 {
-                        return Err(Error::Conflict {
-                            code: "last_owner",
-                            message: format!(
-                                "the account is the last owner of team {}: hand the team \
-                                 over or delete it first",
-                                team.0
-                            ),
-                        });
-                    }
-                }
-                if !lock_user(conn, user).await? {
-                    return Err(Error::NotFound("user"));
-                }
-                let mut deltas = DeltaSet::new();
-                let mut shared_with_user = Vec::new();
-                for task in lock_account_tasks(conn, user).await? {
-                    let after = (task.owner != user).then(|| TaskFacts {
-                        shared_with: (task.shared_with.iter().copied())
-                            .filter(|sharee| *sharee != user)
-                            .collect(),
-                        ..task.clone()
-                    });
-                    if after.is_some() {
-                        shared_with_user.push(task.id);
-                    }
-                    for (scope, delta) in task_deltas(Some(&task), after.as_ref()) {
-                        merge_into(&mut deltas, scope, delta);
-                    }
-                }
-                // The account's own aggregate rows go with it.
-                deltas.remove(&Scope::User(user));
-                deltas.retain(|_, delta| !delta.is_empty());
-                bump_shares_version(conn, &shared_with_user).await?;
-                delete_owned_tasks(conn, user).await?;
-                let published = self.apply_deltas(conn, deltas).await?;
-                delete_user(conn, user).await?;
-                write_audit(
-                    conn,
-                    AuditEntry {
-                        // The account is gone: the entry names it as its target only.
-                        actor_id: None,
-                        action: "user.delete",
-                        target_type: "user",
-                        target_id: Some(user.0),
-                        team_id: None,
-                        details: json!({}),
-                    },
-                )
-                .await?;
-                Ok(Committed {
-                    answer: teams,
-                    published,
-                })
-            })
-            .await?;
-        for (team, role) in teams {
-            if role.is_some() {
-                self.revoke(team, Some(user));
-            }
-        }
-        self.inner.cluster.end(Ending::Account(user));
-        self.inner.known_accounts.forget(user);
-        // Nobody may read it any more: free it now rather than when it idles.
-        let _ = self.passivate(Scope::User(user)).await;
-        Ok(())
-    }
-
     /// The account with this id; [`Error::NotFound`] once it no longer exists.
     pub async fn user(&self, id: UserId) -> Result<User> {
         let mut conn = self.conn().await?;
@@ -398,25 +297,4 @@ async fn audit_account(
         },
     )
     .await
-}
-
-/// Reads the sessions ended within `memory` (a node starting now must refuse their tokens
-/// too). Without the database now, it starts empty: the cluster signals fill it from here on.
-pub(super) async fn endings_since_start(pool: &Pool, endings: &Endings, memory: Duration) {
-    let since = chrono::Duration::from_std(memory)
-        .ok()
-        .and_then(|memory| Utc::now().checked_sub_signed(memory))
-        .unwrap_or(DateTime::<Utc>::MIN_UTC);
-    let read = async {
-        let mut conn = pool.get().await?;
-        families_revoked_since(&mut conn, since).await
-    };
-    match read.await {
-        Ok(families) => {
-            for family in families {
-                endings.end(Ending::Session(family));
-            }
-        }
-        Err(err) => tracing::warn!(error = %err, "cannot read the recently ended sessions"),
-    }
 }

@@ -3,9 +3,11 @@
 //! live aggregates and the call returns once they reflect it.
 
 mod access;
+mod account_deletion;
 mod accounts;
 mod audit;
 mod check;
+mod ended_sessions;
 mod known_accounts;
 mod reads;
 mod shares;
@@ -96,7 +98,7 @@ impl Engine {
             .await
             .map_err(|err| Error::EngineUnavailable(err.to_string()))?;
         let endings = Arc::new(Endings::new(config.session_memory));
-        accounts::endings_since_start(&pool, &endings, config.session_memory).await;
+        ended_sessions::endings_since_start(&pool, &endings, config.session_memory).await;
         let cluster = Cluster::start(Node {
             pool: pool.clone(),
             live: Arc::clone(&live),

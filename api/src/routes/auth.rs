@@ -224,26 +224,30 @@ impl AuthApi {
         &self,
         auth: BearerAuth,
     ) -> Result<DeleteMeResponse, Failure<DeleteMeProblems>> {
-        match self.state.engine.delete_account(auth.0).await {
-            Ok(()) => Ok(DeleteMeResponse::Deleted),
-            // Deleted meanwhile, by another request with the same account.
-            Err(EngineError::NotFound(_)) => {
-                Err(ApiError::Unauthenticated("the account no longer exists".to_owned()).into())
-            }
-            Err(err) => Err(ApiError::from(err).into()),
-        }
+        // Deleted meanwhile, by another request with the same account: the token is no good.
+        self.state
+            .engine
+            .delete_account(auth.0)
+            .await
+            .map_err(account_gone_is_unauthenticated)?;
+        Ok(DeleteMeResponse::Deleted)
     }
 
     /// The signed-in user
     #[oai(path = "/api/v1/me", method = "get", operation_id = "getMe")]
     async fn me(&self, auth: BearerAuth) -> Result<MeResponse, Failure<MeProblems>> {
-        match self.state.engine.user(auth.0).await {
-            Ok(user) => Ok(MeResponse::Ok(Json(user.into()))),
-            // A valid token for an account that has since been deleted.
-            Err(EngineError::NotFound(_)) => {
-                Err(ApiError::Unauthenticated("the account no longer exists".to_owned()).into())
-            }
-            Err(err) => Err(ApiError::from(err).into()),
+        let user =
+            (self.state.engine.user(auth.0).await).map_err(account_gone_is_unauthenticated)?;
+        Ok(MeResponse::Ok(Json(user.into())))
+    }
+}
+
+/// A valid token whose account no longer exists is not a missing resource: it is 401.
+fn account_gone_is_unauthenticated(err: EngineError) -> ApiError {
+    match err {
+        EngineError::NotFound(_) => {
+            ApiError::Unauthenticated("the account no longer exists".to_owned())
         }
+        err => ApiError::from(err),
     }
 }

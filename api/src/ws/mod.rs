@@ -1,6 +1,7 @@
 //! `GET /api/v1/ws`: live dashboards over WebSocket (docs/websocket.md).
 
 mod closed;
+mod forward;
 pub mod protocol;
 mod session;
 mod shutdown;

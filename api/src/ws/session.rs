@@ -7,19 +7,14 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use taskpulse_actors::{
-    Ending, Engine, Error as EngineError, Statistics, Subscription, SubscriptionEvent, UserId,
-};
-use tokio::sync::broadcast::error::RecvError;
+use taskpulse_actors::{Error as EngineError, UserId};
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinHandle};
-use uuid::Uuid;
 
+use super::forward::{forward, watch_for_ending};
 use super::protocol::{
-    ClientMessage, delta_message, error_message, parse_topic, pong_message, snapshot_message,
-    unsubscribed_message,
+    ClientMessage, error_message, parse_topic, pong_message, unsubscribed_message,
 };
 use crate::state::AppState;
 
@@ -404,76 +399,4 @@ impl SessionState {
             }
         }
     }
-}
-
-/// Forwards one topic's events to the socket, in order.
-fn forward(
-    topic: String,
-    mut subscription: Subscription,
-    out: mpsc::Sender<Outgoing>,
-    session: ActorRef<SessionMsg>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut last: Option<Statistics> = None;
-        while let Some(event) = subscription.next().await {
-            let now = Utc::now();
-            let text = match event {
-                SubscriptionEvent::Snapshot(snapshot) => {
-                    let (text, stats) = snapshot_message(&topic, &snapshot, now);
-                    last = Some(stats);
-                    text
-                }
-                SubscriptionEvent::Delta { delta, snapshot } => {
-                    let stats = snapshot.statistics(now);
-                    // A resumed subscription starts with a delta: what it changed is measured
-                    // from the state before it, not from zero.
-                    let before = last
-                        .take()
-                        .unwrap_or_else(|| snapshot.before(&delta).statistics(now));
-                    let text = delta_message(&topic, &before, &stats);
-                    last = Some(stats);
-                    text
-                }
-                SubscriptionEvent::Revoked => {
-                    let _ = out
-                        .send(Outgoing::Text(unsubscribed_message(
-                            &topic,
-                            "membership_revoked",
-                        )))
-                        .await;
-                    let _ = session.cast(SessionMsg::TopicEnded(topic));
-                    return;
-                }
-            };
-            if out.send(Outgoing::Text(text)).await.is_err() {
-                return;
-            }
-        }
-    })
-}
-
-/// Tells the session when its sign-in session or account ends, on this node or another.
-fn watch_for_ending(
-    engine: &Engine,
-    session: ActorRef<SessionMsg>,
-    user: UserId,
-    sid: Option<Uuid>,
-) -> JoinHandle<()> {
-    let engine = engine.clone();
-    let mut endings = engine.endings();
-    tokio::spawn(async move {
-        loop {
-            let ended = match endings.recv().await {
-                Ok(Ending::Account(ended)) => ended == user,
-                Ok(Ending::Session(ended)) => Some(ended) == sid,
-                // Missed some: ask whether ours was among them.
-                Err(RecvError::Lagged(_)) => engine.has_ended(user, sid),
-                Err(RecvError::Closed) => return,
-            };
-            if ended {
-                let _ = session.cast(SessionMsg::Ended);
-                return;
-            }
-        }
-    })
 }
