@@ -30,7 +30,9 @@ pub use engine::{
 pub use error::{Error, FieldError, Result};
 pub use feed::{FeedEvent, FeedSubscription, FeedTopic};
 pub use live::Snapshot;
-pub use metrics::{CLUSTER_LAG_BUCKETS, ClusterFigures, DELIVERY_BUCKETS, MetricsSnapshot};
+pub use metrics::{
+    CLUSTER_LAG_BUCKETS, ClusterFigures, DELIVERY_BUCKETS, FeedFigures, MetricsSnapshot,
+};
 pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};
 pub use stats::{Aggregate, Counts, DayCounts, Delta, MemberCounts, Scope};
 pub use store::aggregates::Published;

@@ -157,6 +157,7 @@ impl EngineMetrics {
             delivery_seconds_sum: self.delivery_micros.load(Ordering::Relaxed) as f64 / 1e6,
             subscribers_collapsed: self.collapsed.load(Ordering::Relaxed),
             cluster: self.cluster.read(),
+            feeds: FeedFigures::default(),
         }
     }
 }
@@ -180,4 +181,18 @@ pub struct MetricsSnapshot {
     pub subscribers_collapsed: u64,
     /// Several nodes: what was heard, healed and pruned.
     pub cluster: ClusterFigures,
+    /// Feed topics: who follows them, what they were handed.
+    pub feeds: FeedFigures,
+}
+
+/// The feeds' figures at one moment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedFigures {
+    /// Feed subscriptions open on this node.
+    pub subscriptions: u64,
+    /// Entries handed to feed subscribers on this node.
+    pub entries_delivered: u64,
+    /// Times a feed subscriber read the audit log itself (it fell behind, resumed with
+    /// `since`, or came during a read).
+    pub catch_ups: u64,
 }

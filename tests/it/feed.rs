@@ -86,6 +86,7 @@ async fn the_user_feed_streams_the_callers_entries_as_rest_shows_them_in_commit_
         streamed.push(entry(&mut feed, "feed:user").await?);
     }
 
+    let metrics = app.get("/metrics").await?.text().await?;
     let mut listed = own_entries(&app, &ann).await?;
     listed.truncate(listed.len() - before);
     listed.reverse();
@@ -100,6 +101,12 @@ async fn the_user_feed_streams_the_callers_entries_as_rest_shows_them_in_commit_
     assert_eq!(actions, ["task.create", "task.create", "task.update"]);
     assert_eq!(streamed[2]["target_id"], first["id"]);
     assert_eq!(streamed[2]["details"]["status"], "completed");
+    for line in [
+        "taskpulse_feed_subscriptions 1\n",
+        "taskpulse_feed_entries_delivered_total 3\n",
+    ] {
+        assert!(metrics.contains(line), "/metrics lacks {line:?}");
+    }
     Ok(())
 }
 

@@ -185,9 +185,12 @@ impl Engine {
         }
     }
 
-    /// The engine's figures: live aggregates, deltas applied, delivery latency.
+    /// The engine's figures: live aggregates, deltas applied, delivery latency, feeds.
     pub fn metrics(&self) -> MetricsSnapshot {
-        self.inner.live.metrics.read(self.inner.live.slots.len())
+        MetricsSnapshot {
+            feeds: self.inner.feeds.figures(),
+            ..self.inner.live.metrics.read(self.inner.live.slots.len())
+        }
     }
 
     /// How the engine's database connections are used.

@@ -10,6 +10,7 @@ mod subscription;
 mod tailer;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use subscription::{Outbox, Start};
 pub(crate) use tailer::tail;
 
 use crate::error::Result;
+use crate::metrics::FeedFigures;
 use crate::model::{TeamId, UserId};
 use crate::store::Pool;
 use crate::store::feed::{self, Interest, Position, Read};
@@ -48,6 +50,9 @@ pub(crate) struct Feeds {
     registry: Mutex<Registry>,
     /// Something committed (here or, by a signal, on another node): read the log now.
     wake: Notify,
+    /// Entries handed out by subscriptions.
+    delivered: AtomicU64,
+    catch_ups: AtomicU64,
 }
 
 #[derive(Default)]
@@ -66,6 +71,8 @@ impl Feeds {
             queue: queue.max(1),
             registry: Mutex::default(),
             wake: Notify::new(),
+            delivered: AtomicU64::new(0),
+            catch_ups: AtomicU64::new(0),
         })
     }
 
@@ -124,8 +131,20 @@ impl Feeds {
         feed::position_of(&mut *self.pool.get().await?, id).await
     }
 
+    /// Subscriptions open now, entries handed out, catch-ups.
+    pub fn figures(&self) -> FeedFigures {
+        let registry = self.registry();
+        let open = registry.subscribers.values().flatten();
+        FeedFigures {
+            subscriptions: open.filter(|outbox| !outbox.is_closed()).count() as u64,
+            entries_delivered: self.delivered.load(Ordering::Relaxed),
+            catch_ups: self.catch_ups.load(Ordering::Relaxed),
+        }
+    }
+
     /// The entries of `topic` after `after`, from the log (a subscriber catching up).
     async fn read_topic(&self, topic: FeedTopic, after: Position) -> Result<Read> {
+        self.catch_ups.fetch_add(1, Ordering::Relaxed);
         let interest = match topic {
             FeedTopic::User(user) => Interest {
                 users: vec![user.0],

@@ -5,6 +5,7 @@
 //! position, and whatever is at or before the last position handed out is dropped.
 
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -234,6 +235,7 @@ impl FeedSubscription {
         }
         self.last = item.position;
         self.revoking = self.revokes(&item.record);
+        self.feeds.delivered.fetch_add(1, Ordering::Relaxed);
         Some(FeedEvent::Entry(item.record))
     }
 

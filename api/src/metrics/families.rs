@@ -54,6 +54,16 @@ pub(super) fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
             "Change-log rows pruned by this node.",
             cluster.log_pruned,
         ),
+        (
+            "taskpulse_feed_entries_delivered_total",
+            "Audit entries handed to feed subscribers on this node.",
+            engine.feeds.entries_delivered,
+        ),
+        (
+            "taskpulse_feed_catch_ups_total",
+            "Times a feed subscriber read the audit log itself (fell behind, resumed with since, or came during a read).",
+            engine.feeds.catch_ups,
+        ),
     ];
     for (name, help, value) in counters {
         render_family(text, Kind::Counter, name, help, [(String::new(), value)]);
@@ -68,6 +78,11 @@ pub(super) fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
             "taskpulse_change_log_rows",
             "The change log's estimated row count, as last measured.",
             cluster.log_rows,
+        ),
+        (
+            "taskpulse_feed_subscriptions",
+            "Feed subscriptions open on this node.",
+            engine.feeds.subscriptions,
         ),
     ];
     for (name, help, value) in gauges {
@@ -201,6 +216,7 @@ mod tests {
                 delivery_seconds_sum: 0.5,
                 subscribers_collapsed: 0,
                 cluster: Default::default(),
+                feeds: Default::default(),
             },
         );
         assert!(
