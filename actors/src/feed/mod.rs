@@ -39,6 +39,10 @@ pub enum FeedTopic {
 /// Entries per read of the log.
 const READ_BATCH: i64 = 500;
 
+/// Up to this many topics followed, the tailer asks PostgreSQL for their entries only; beyond,
+/// it reads every entry and hands out those that someone here follows.
+const MATCHED_IN_SQL: usize = 64;
+
 /// How often the tailer reads the log while anyone follows a feed, whatever it heard: entries
 /// that moved no aggregate (a sign-in, a new member) send no signal to the other nodes.
 const POLL_EVERY: Duration = Duration::from_millis(100);
@@ -170,11 +174,16 @@ impl Feeds {
             registry.cursor = None;
             return None;
         }
-        let mut interest = Interest::default();
-        for topic in registry.subscribers.keys() {
-            match topic {
-                FeedTopic::User(user) => interest.users.push(user.0),
-                FeedTopic::Team(team) => interest.teams.push(team.0),
+        let mut interest = Interest {
+            everything: registry.subscribers.len() > MATCHED_IN_SQL,
+            ..Interest::default()
+        };
+        if !interest.everything {
+            for topic in registry.subscribers.keys() {
+                match topic {
+                    FeedTopic::User(user) => interest.users.push(user.0),
+                    FeedTopic::Team(team) => interest.teams.push(team.0),
+                }
             }
         }
         Some((registry.cursor?, interest))
@@ -202,10 +211,11 @@ impl Feeds {
         // A subscriber that came during the read was not in its interest: it reads the log
         // itself up to where the others are.
         for (topic, outboxes) in &registry.subscribers {
-            let read_for = match topic {
-                FeedTopic::User(user) => interest.users.contains(&user.0),
-                FeedTopic::Team(team) => interest.teams.contains(&team.0),
-            };
+            let read_for = interest.everything
+                || match topic {
+                    FeedTopic::User(user) => interest.users.contains(&user.0),
+                    FeedTopic::Team(team) => interest.teams.contains(&team.0),
+                };
             if !read_for {
                 outboxes.iter().for_each(|outbox| outbox.fall_behind());
             }

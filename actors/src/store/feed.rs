@@ -35,11 +35,14 @@ impl Position {
     }
 }
 
-/// The entries a read wants: a team's, and those in the feed of one of the users.
+/// The entries a read wants: a team's, and those in the feed of one of the users; or every
+/// entry, when the reader follows too many feeds for PostgreSQL to match them quickly (an
+/// array overlap compares every pair) and picks its own.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Interest {
     pub teams: Vec<Uuid>,
     pub users: Vec<Uuid>,
+    pub everything: bool,
 }
 
 /// One entry as a feed delivers it.
@@ -109,7 +112,9 @@ pub(crate) async fn read_after(
     .bind(after.tx)
     .sql(", ")
     .bind(after.id)
-    .sql(") AND tx < h.horizon AND (team_id = ANY(")
+    .sql(") AND tx < h.horizon AND (")
+    .bind(interest.everything)
+    .sql(" OR team_id = ANY(")
     .bind(interest.teams.clone())
     .sql(") OR audience && ")
     .bind(interest.users.clone())

@@ -25,6 +25,7 @@ pub(crate) enum Bind {
     Text(String),
     Static(&'static str),
     BigInt(i64),
+    Bool(bool),
     Time(DateTime<Utc>),
     OptTime(Option<DateTime<Utc>>),
     Date(NaiveDate),
@@ -63,6 +64,12 @@ impl From<&'static str> for Bind {
 impl From<i64> for Bind {
     fn from(value: i64) -> Self {
         Self::BigInt(value)
+    }
+}
+
+impl From<bool> for Bind {
+    fn from(value: bool) -> Self {
+        Self::Bool(value)
     }
 }
 
@@ -174,6 +181,7 @@ impl<ST> QueryFragment<Pg> for Sql<ST> {
                     Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
                     Bind::Static(v) => out.push_bind_param::<Text, _>(v)?,
                     Bind::BigInt(v) => out.push_bind_param::<BigInt, _>(v)?,
+                    Bind::Bool(v) => out.push_bind_param::<diesel::sql_types::Bool, _>(v)?,
                     Bind::Time(v) => out.push_bind_param::<Timestamptz, _>(v)?,
                     Bind::OptTime(v) => out.push_bind_param::<Nullable<Timestamptz>, _>(v)?,
                     Bind::Date(v) => out.push_bind_param::<Date, _>(v)?,

@@ -165,3 +165,30 @@ async fn a_transaction_that_commits_late_delays_the_feed_and_keeps_its_place() -
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_following_many_feeds_still_hands_each_entry_to_its_own_feed_only()
+-> anyhow::Result<()> {
+    let t = TestEngine::start().await?;
+    // More topics than the tailer matches in SQL: it reads every entry and picks.
+    let mut users = Vec::new();
+    for i in 0..70 {
+        let user = t.user(&format!("u{i}")).await?;
+        let feed = t
+            .engine
+            .subscribe_feed(user, FeedTopic::User(user), None)
+            .await?;
+        users.push((user, feed));
+    }
+    for (i, (user, _)) in users.iter().enumerate() {
+        t.engine
+            .create_task(*user, new_task(&format!("of u{i}")))
+            .await?;
+    }
+    for (i, (_, feed)) in users.iter_mut().enumerate() {
+        assert_eq!(titles(feed, 1).await?, [format!("of u{i}")]);
+        let more = tokio::time::timeout(Duration::from_millis(20), feed.next()).await;
+        assert!(more.is_err(), "u{i} got another's entry: {more:?}");
+    }
+    Ok(())
+}
