@@ -16,6 +16,7 @@ mod dashboard;
 mod dashboard_page;
 mod health;
 mod http_basics;
+mod js_client;
 mod loadgen;
 mod metrics;
 mod openapi;
