@@ -35,6 +35,11 @@ const CLIENT_MODULES: &[(&str, &str, &str)] = &[
     ("rest.js", JS, include_str!("../../clients/js/src/rest.js")),
     ("live.js", JS, include_str!("../../clients/js/src/live.js")),
     (
+        "topics.js",
+        JS,
+        include_str!("../../clients/js/src/topics.js"),
+    ),
+    (
         "tokens.js",
         JS,
         include_str!("../../clients/js/src/tokens.js"),

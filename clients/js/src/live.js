@@ -4,6 +4,8 @@
 // reconnects with jittered exponential backoff, and moves to a new socket when the access token
 // is renewed (the server closes a session with 4401 when its token expires).
 
+import { TopicState } from './topics.js';
+
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
 // The server pings with WebSocket frames, which a page cannot see: ask for a pong instead.
@@ -11,8 +13,6 @@ const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
 const CLOSE_UNAUTHENTICATED = 4401;
 const OPEN = 1; // WebSocket.OPEN, the same in browsers and in the ws package
-// Feed entries replayed after a resume may repeat ones already seen: remember this many ids.
-const SEEN_ENTRIES = 512;
 const SUBSCRIBED_PING = 'subscribed';
 
 /** The delay before reconnection attempt `n` (0-based): half fixed, half random. */
@@ -20,8 +20,6 @@ export function backoffDelay(n) {
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** n);
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
-
-const isFeed = (topic) => topic.startsWith('feed:');
 
 /** `ws(s)://<host>/api/v1/ws` of the client's server, or of the page's own origin. */
 function socketUrl(baseUrl) {
@@ -42,7 +40,7 @@ export class LiveClient extends EventTarget {
   #client;
   #url;
   #WebSocket;
-  #topics = new Map(); // topic -> { version, lastEntry, seen: Set, waiting }
+  #topics = new Map(); // topic -> TopicState
   #socket = null;
   #successor = null; // the socket taking over with a renewed token
   #status = 'disconnected';
@@ -107,9 +105,7 @@ export class LiveClient extends EventTarget {
    * `sinceVersion`), a feed topic `subscribed` (then the entries after `since`).
    */
   subscribe(topic, { sinceVersion = null, since = null } = {}) {
-    this.#topics.set(topic, {
-      version: sinceVersion, lastEntry: since, seen: new Set(), waiting: true,
-    });
+    this.#topics.set(topic, new TopicState(topic, { sinceVersion, since }));
     for (const socket of [this.#socket, this.#successor]) this.#subscribe(socket, [topic]);
   }
 
@@ -165,14 +161,8 @@ export class LiveClient extends EventTarget {
     if (!this.#isOpen(socket) || topics.length === 0) return;
     for (const topic of topics) {
       const state = this.#topics.get(topic);
-      const message = { type: 'subscribe', topic };
-      if (isFeed(topic)) {
-        if (state.lastEntry !== null) message.since = state.lastEntry;
-      } else if (state.version !== null) {
-        message.since_version = state.version;
-      }
       if (socket === this.#socket) state.waiting = true;
-      this.#send(socket, message);
+      this.#send(socket, state.subscribeMessage());
     }
     // A resume that missed nothing is answered by nothing: the pong to this ping, which the
     // server answers after the subscriptions are in place, says they are live.
@@ -211,25 +201,24 @@ export class LiveClient extends EventTarget {
         this.#emit('snapshot', message);
         break;
       case 'delta':
-        if (state.version === null || message.version <= state.version) return; // applied, or a snapshot is coming
-        if (message.version !== state.version + 1) {
-          this.resubscribe(message.topic); // a gap: start over from a snapshot
-          return;
+        switch (state.takeDelta(message.version)) {
+          case 'apply':
+            this.#ready(state);
+            this.#emit('delta', message);
+            break;
+          case 'gap':
+            this.resubscribe(message.topic); // start over from a snapshot
+            break;
+          default:
+            break;
         }
-        state.version = message.version;
-        this.#ready(state);
-        this.#emit('delta', message);
         break;
       case 'subscribed':
         this.#ready(state);
         this.#emit('subscribed', message);
         break;
       case 'feed':
-        if (state.seen.has(message.entry.id)) return; // replayed after a resume
-        state.seen.add(message.entry.id);
-        if (state.seen.size > SEEN_ENTRIES) state.seen.delete(state.seen.values().next().value);
-        state.lastEntry = message.entry.id;
-        this.#emit('feed', message);
+        if (state.takeEntry(message.entry)) this.#emit('feed', message);
         break;
       case 'unsubscribed':
         if (message.reason === 'requested') return;
