@@ -44,6 +44,7 @@ function follow(next) {
   view.showTopic(next);
   taskList.close();
   feedPanel.reset();
+  view.setText('feed-empty', 'Nothing yet: changes appear here as they happen.');
   live.subscribe(next);
   live.subscribe(feedTopicOf(next));
   if (teamOf(next)) loadMembers(next).catch(() => {});
@@ -154,7 +155,9 @@ async function loadFeedHistory(feedTopic) {
 
 function onTopicError(message) {
   if (message.topic === feedTopicOf(topic)) {
-    view.setText('feed-empty', 'The live activity feed is not available on this server.');
+    view.setText('feed-empty', message.code === 'invalid_topic'
+      ? 'This server has no live activity feed.'
+      : `The live activity feed is not available (${message.code}).`);
     return;
   }
   if (message.topic !== topic || message.code === 'unavailable') return; // retried by the client
