@@ -9,6 +9,7 @@ pub mod database;
 mod endings;
 mod engine;
 mod error;
+mod feed;
 mod live;
 mod metrics;
 mod model;
@@ -27,6 +28,7 @@ pub use engine::{
     SignInCandidate, SignedIn, Statistics, TaskPatch, TaskQuery, TaskScope, TeamDetail, UserRef,
 };
 pub use error::{Error, FieldError, Result};
+pub use feed::{FeedEvent, FeedSubscription, FeedTopic};
 pub use live::Snapshot;
 pub use metrics::{CLUSTER_LAG_BUCKETS, ClusterFigures, DELIVERY_BUCKETS, MetricsSnapshot};
 pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};

@@ -42,10 +42,8 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
         "taskpulse",
         env!("CARGO_PKG_VERSION"),
     )
-    .description(
-        "Real-time task statistics: tasks, teams, sharing and live dashboards. \
-         Errors are RFC 9457 problem details (application/problem+json).",
-    )
+    // The WebSocket protocol too: OpenAPI has no way to describe it as an operation.
+    .description(include_str!("ws/openapi.md"))
     // Relative: the document describes whichever host serves it.
     .server("/")
     .license(poem_openapi::LicenseObject::new("MIT OR Apache-2.0"));

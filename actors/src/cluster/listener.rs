@@ -86,13 +86,16 @@ async fn serve(node: &Node, conn: &mut AsyncPgConnection) {
                 payloads.push(notification.payload);
             }
         }
-        let announcements = payloads
+        let announcements: Vec<_> = payloads
             .iter()
             .filter(|payload| !payload.starts_with(&own))
             .filter_map(|payload| serde_json::from_str::<Signal>(payload).ok())
             .filter(|signal| signal.node != node.config.node_id)
             .flat_map(|signal| signal.announcements().collect::<Vec<_>>())
             .collect();
+        if !announcements.is_empty() {
+            node.feeds.poke();
+        }
         if let Err(err) = heard(node, announcements).await {
             tracing::debug!(error = %err, "cannot catch up with a signal; the periodic check will");
         }

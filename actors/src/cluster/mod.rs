@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 use crate::config::{ClusterConfig, SignalMode};
 use crate::endings::{Ending, Endings};
 use crate::error::Result;
+use crate::feed::Feeds;
 use crate::live::Live;
 use crate::model::{TeamId, UserId};
 use crate::stats::Scope;
@@ -45,6 +46,8 @@ pub(crate) struct Node {
     pub config: Arc<ClusterConfig>,
     pub link: Arc<Link>,
     pub endings: Arc<Endings>,
+    /// The feeds read the log when another node signals a commit.
+    pub feeds: Arc<Feeds>,
 }
 
 /// The state of this node's link to the others, for health.

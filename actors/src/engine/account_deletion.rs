@@ -73,6 +73,7 @@ impl Engine {
                         target_id: Some(user.0),
                         team_id: None,
                         details: json!({}),
+                        audience: Vec::new(),
                     },
                 )
                 .await?;

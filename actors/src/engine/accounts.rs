@@ -143,6 +143,7 @@ impl Engine {
                 target_id: actor_id.map(|id| id.0),
                 team_id: None,
                 details: json!({ "reason": reason }),
+                audience: Vec::new(),
             },
         )
         .await?;
@@ -294,6 +295,7 @@ async fn audit_account(
             target_id: Some(user.0),
             team_id: None,
             details,
+            audience: Vec::new(),
         },
     )
     .await

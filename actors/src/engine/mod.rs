@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod check;
 mod ended_sessions;
+mod feeds;
 mod known_accounts;
 mod reads;
 mod shares;
@@ -38,6 +39,7 @@ use crate::cluster::{Cluster, ClusterLink, Link, Node};
 use crate::config::EngineConfig;
 use crate::endings::Endings;
 use crate::error::{Error, Result};
+use crate::feed::{self, Feeds};
 use crate::live::{Live, Snapshot};
 use crate::metrics::MetricsSnapshot;
 use crate::model::{TeamId, UserId};
@@ -71,10 +73,13 @@ struct Inner {
     config: Arc<EngineConfig>,
     known_accounts: KnownAccounts,
     endings: Arc<Endings>,
+    feeds: Arc<Feeds>,
+    tailer: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        self.tailer.abort();
         self.supervisor.stop(Some("engine dropped".to_owned()));
     }
 }
@@ -99,6 +104,8 @@ impl Engine {
             .map_err(|err| Error::EngineUnavailable(err.to_string()))?;
         let endings = Arc::new(Endings::new(config.session_memory));
         ended_sessions::endings_since_start(&pool, &endings, config.session_memory).await;
+        let feeds = Feeds::new(pool.clone(), config.subscriber_queue);
+        let tailer = tokio::spawn(feed::tail(Arc::clone(&feeds)));
         let cluster = Cluster::start(Node {
             pool: pool.clone(),
             live: Arc::clone(&live),
@@ -106,6 +113,7 @@ impl Engine {
             config: Arc::new(config.cluster.clone()),
             link: Arc::new(Link::default()),
             endings: Arc::clone(&endings),
+            feeds: Arc::clone(&feeds),
         })
         .await;
         Ok(Self {
@@ -117,12 +125,15 @@ impl Engine {
                 config,
                 known_accounts: KnownAccounts::default(),
                 endings,
+                feeds,
+                tailer,
             }),
         })
     }
 
     /// Stops every actor and waits for them; this node stops hearing the others.
     pub async fn shutdown(&self) {
+        self.inner.tailer.abort();
         self.inner.cluster.stop();
         self.inner
             .supervisor

@@ -57,17 +57,19 @@ impl Engine {
                     after.push(user);
                     after.sort();
                 }
+                let audit = audit(
+                    actor,
+                    "task.share",
+                    task,
+                    &after,
+                    json!({ "user_id": user, "permission": permission }),
+                );
                 let deltas = task_deltas(Some(&facts(task, before)), Some(&facts(task, after)));
                 let mut write = self.write();
                 write
                     .touch_shares(task.id, context.shares_version)
                     .upsert_share(task.id, user, permission)
-                    .audit(audit(
-                        actor,
-                        "task.share",
-                        task,
-                        json!({ "user_id": user, "permission": permission }),
-                    ))
+                    .audit(audit)
                     .deltas(deltas)?;
                 let share = Share {
                     user_id: user,
@@ -101,17 +103,20 @@ impl Engine {
                 return Err(Error::NotFound("share"));
             }
             let after: Vec<UserId> = before.iter().copied().filter(|u| *u != user).collect();
+            // The user losing the share still sees it go.
+            let audit = audit(
+                actor,
+                "task.unshare",
+                task,
+                &before,
+                json!({ "user_id": user }),
+            );
             let deltas = task_deltas(Some(&facts(task, before)), Some(&facts(task, after)));
             let mut write = self.write();
             write
                 .touch_shares(task.id, context.shares_version)
                 .delete_share(task.id, user)
-                .audit(audit(
-                    actor,
-                    "task.unshare",
-                    task,
-                    json!({ "user_id": user }),
-                ))
+                .audit(audit)
                 .deltas(deltas)?;
             Ok(Decision::Write(write, ()))
         })

@@ -153,6 +153,7 @@ impl Engine {
                 actor,
                 "task.create",
                 &task,
+                &[],
                 json!({ "title": task.title }),
             ))
             .deltas(task_deltas(None, Some(&facts(&task, Vec::new()))))?;
@@ -225,7 +226,13 @@ impl Engine {
                 }
                 write
                     .update_task(&new, old.version)
-                    .audit(audit(actor, "task.update", &new, changes(old, &new)))
+                    .audit(audit(
+                        actor,
+                        "task.update",
+                        &new,
+                        &context.shared_with,
+                        changes(old, &new),
+                    ))
                     .deltas(deltas)?;
                 Ok(Decision::Write(write, new))
             })
@@ -253,6 +260,7 @@ impl Engine {
                     actor,
                     "task.delete",
                     old,
+                    &context.shared_with,
                     json!({ "title": old.title }),
                 ))
                 .deltas(deltas)?;
@@ -345,10 +353,12 @@ fn changes(old: &Task, new: &Task) -> serde_json::Value {
     json!({ "changed": changed, "status": new.status, "version": new.version })
 }
 
+/// The entry of a change to `task`, for the actor's, the owner's and `sharees`' feeds.
 pub(crate) fn audit(
     actor: UserId,
     action: &'static str,
     task: &Task,
+    sharees: &[UserId],
     details: serde_json::Value,
 ) -> AuditEntry {
     AuditEntry {
@@ -358,5 +368,8 @@ pub(crate) fn audit(
         target_id: Some(task.id.0),
         team_id: task.team_id,
         details,
+        audience: std::iter::once(task.owner_id)
+            .chain(sharees.iter().copied())
+            .collect(),
     }
 }

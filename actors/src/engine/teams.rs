@@ -23,10 +23,12 @@ pub struct TeamDetail {
     pub members: Vec<Member>,
 }
 
+/// The entry of a change to `team`; a membership change is in its member's feed too.
 fn audit(
     actor: UserId,
     action: &'static str,
     team: TeamId,
+    member: Option<UserId>,
     details: serde_json::Value,
 ) -> AuditEntry {
     AuditEntry {
@@ -36,6 +38,7 @@ fn audit(
         target_id: Some(team.0),
         team_id: Some(team),
         details,
+        audience: member.into_iter().collect(),
     }
 }
 
@@ -76,7 +79,7 @@ impl Engine {
             let team = store::insert_team(conn, TeamId::new(), name, actor).await?;
             write_audit(
                 conn,
-                audit(actor, "team.create", team.id, json!({ "name": name })),
+                audit(actor, "team.create", team.id, None, json!({ "name": name })),
             )
             .await?;
             Ok(Committed::answer(team))
@@ -148,6 +151,7 @@ impl Engine {
                     actor,
                     "team.member_add",
                     team,
+                    Some(user),
                     json!({ "user_id": user, "role": role }),
                 ),
             )
@@ -191,6 +195,7 @@ impl Engine {
                     actor,
                     "team.member_role",
                     team,
+                    Some(user),
                     json!({ "user_id": user, "from": current, "to": role }),
                 ),
             )
@@ -226,7 +231,8 @@ impl Engine {
             } else {
                 "team.member_remove"
             };
-            write_audit(conn, audit(actor, action, team, json!({ "user_id": user }))).await?;
+            let entry = audit(actor, action, team, Some(user), json!({ "user_id": user }));
+            write_audit(conn, entry).await?;
             Ok(Committed::answer(()))
         })
         .await?;
@@ -257,7 +263,7 @@ impl Engine {
             delete_team_tasks(conn, team).await?;
             let published = self.apply_deltas(conn, deltas).await?;
             store::delete_team(conn, team).await?;
-            write_audit(conn, audit(actor, "team.delete", team, json!({}))).await?;
+            write_audit(conn, audit(actor, "team.delete", team, None, json!({}))).await?;
             Ok(Committed {
                 answer: (),
                 published,

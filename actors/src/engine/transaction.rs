@@ -74,10 +74,12 @@ impl Engine {
         Ok(published)
     }
 
-    /// After commit: a signal to the other nodes (never waited for), then to this node's live
-    /// aggregates, waiting until they reflect it (read-your-writes).
+    /// After commit: a signal to the other nodes (never waited for), the feeds to the log, then
+    /// the deltas to this node's live aggregates, waiting until they reflect them
+    /// (read-your-writes).
     pub(crate) async fn publish(&self, published: Vec<Published>) {
         self.inner.cluster.announce_moved(&published);
+        self.inner.feeds.poke();
         self.deliver(published).await;
     }
 }

@@ -25,6 +25,22 @@ pub struct AuditEntry {
     pub team_id: Option<TeamId>,
     /// Anything else worth keeping (never secrets).
     pub details: serde_json::Value,
+    /// Who else's `feed:user` shows it, besides the actor's: a task's owner and sharees, the
+    /// member a membership change is about.
+    pub audience: Vec<UserId>,
+}
+
+impl AuditEntry {
+    /// Everyone whose `feed:user` shows the entry, the actor first, each once.
+    pub(crate) fn feed_users(&self) -> Vec<Uuid> {
+        let mut users: Vec<Uuid> = self.actor_id.iter().map(|id| id.0).collect();
+        for user in &self.audience {
+            if !users.contains(&user.0) {
+                users.push(user.0);
+            }
+        }
+        users
+    }
 }
 
 /// A stored audit entry.
@@ -59,6 +75,7 @@ pub async fn write_audit(conn: &mut AsyncPgConnection, entry: AuditEntry) -> Res
             audit_log::target_type.eq(entry.target_type),
             audit_log::target_id.eq(entry.target_id),
             audit_log::team_id.eq(entry.team_id.map(|id| id.0)),
+            audit_log::audience.eq(entry.feed_users()),
             audit_log::details.eq(entry.details),
         ))
         .execute(conn)

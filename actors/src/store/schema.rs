@@ -79,6 +79,8 @@ diesel::table! {
         target_id -> Nullable<Uuid>,
         team_id -> Nullable<Uuid>,
         details -> Jsonb,
+        tx -> Int8,
+        audience -> Array<Uuid>,
     }
 }
 

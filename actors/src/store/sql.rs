@@ -11,13 +11,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::QueryResult;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Date, Nullable, SqlType, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, BigInt, Date, Nullable, SqlType, Text, Timestamptz, Uuid as SqlUuid,
+};
 use uuid::Uuid;
 
 /// A value bound to a statement parameter.
 #[derive(Debug, Clone)]
 pub(crate) enum Bind {
     Uuid(Uuid),
+    Uuids(Vec<Uuid>),
     OptUuid(Option<Uuid>),
     Text(String),
     Static(&'static str),
@@ -30,6 +33,12 @@ pub(crate) enum Bind {
 impl From<Uuid> for Bind {
     fn from(value: Uuid) -> Self {
         Self::Uuid(value)
+    }
+}
+
+impl From<Vec<Uuid>> for Bind {
+    fn from(value: Vec<Uuid>) -> Self {
+        Self::Uuids(value)
     }
 }
 
@@ -160,6 +169,7 @@ impl<ST> QueryFragment<Pg> for Sql<ST> {
                 Piece::Owned(text) => out.push_sql(text),
                 Piece::Bind(bind) => match bind {
                     Bind::Uuid(v) => out.push_bind_param::<SqlUuid, _>(v)?,
+                    Bind::Uuids(v) => out.push_bind_param::<Array<SqlUuid>, _>(v)?,
                     Bind::OptUuid(v) => out.push_bind_param::<Nullable<SqlUuid>, _>(v)?,
                     Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
                     Bind::Static(v) => out.push_bind_param::<Text, _>(v)?,

@@ -6,6 +6,7 @@ mod consistency;
 mod embedded_cluster;
 mod engine_commands;
 mod engine_sharing_and_teams;
+mod feeds;
 mod live_aggregates;
 mod migrations;
 mod write_path;

@@ -12,6 +12,7 @@ mod teams;
 mod values;
 
 pub use audit::AuditApi;
+pub(crate) use audit::AuditEntryView;
 pub use auth::AuthApi;
 pub use dashboard::DashboardApi;
 pub(crate) use dashboard::{ActivityView, BreakdownView, StatisticsView};

@@ -3,13 +3,16 @@
 
 use chrono::Utc;
 use ractor::ActorRef;
-use taskpulse_actors::{Ending, Engine, Statistics, Subscription, SubscriptionEvent, UserId};
+use taskpulse_actors::{
+    Ending, Engine, FeedEvent, FeedSubscription, Statistics, Subscription, SubscriptionEvent,
+    UserId,
+};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::protocol::{delta_message, snapshot_message, unsubscribed_message};
+use super::protocol::{delta_message, feed_message, snapshot_message, unsubscribed_message};
 use super::session::{Outgoing, SessionMsg};
 
 /// Forwards one topic's events to the socket, in order.
@@ -47,6 +50,31 @@ pub(super) fn forward(
                             "membership_revoked",
                         )))
                         .await;
+                    let _ = session.cast(SessionMsg::TopicEnded(topic));
+                    return;
+                }
+            };
+            if out.send(Outgoing::Text(text)).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// Forwards one feed's entries to the socket, in order.
+pub(super) fn forward_feed(
+    topic: String,
+    mut subscription: FeedSubscription,
+    out: mpsc::Sender<Outgoing>,
+    session: ActorRef<SessionMsg>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(event) = subscription.next().await {
+            let text = match event {
+                FeedEvent::Entry(entry) => feed_message(&topic, &entry),
+                FeedEvent::Revoked => {
+                    let ended = unsubscribed_message(&topic, "membership_revoked");
+                    let _ = out.send(Outgoing::Text(ended)).await;
                     let _ = session.cast(SessionMsg::TopicEnded(topic));
                     return;
                 }

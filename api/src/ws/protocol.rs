@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use poem_openapi::types::ToJSON;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use taskpulse_actors::{Scope, Snapshot, Statistics, TeamId};
+use taskpulse_actors::{AuditRecord, FeedTopic, Scope, Snapshot, Statistics, TeamId, UserId};
 
-use crate::routes::{ActivityView, BreakdownView, StatisticsView};
+use crate::routes::{ActivityView, AuditEntryView, BreakdownView, StatisticsView};
 
 /// How many days of activity a snapshot carries (the dashboard shows 7 or 30).
 pub const SNAPSHOT_ACTIVITY_DAYS: u32 = 30;
@@ -22,11 +22,14 @@ pub enum ClientMessage {
     },
     /// Start receiving a topic.
     Subscribe {
-        /// `user` or `team:<id>`.
+        /// `user`, `team:<id>`, `feed:user` or `feed:team:<id>`.
         topic: String,
-        /// Resume after this version.
+        /// Resume an aggregate topic after this version.
         #[serde(default)]
         since_version: Option<i64>,
+        /// Resume a feed topic after this entry (its id).
+        #[serde(default)]
+        since: Option<String>,
     },
     /// Stop receiving a topic.
     Unsubscribe {
@@ -41,13 +44,27 @@ pub enum ClientMessage {
     },
 }
 
-/// A topic name to a scope: `user` is the caller's own, `team:<uuid>` a team's.
-pub fn parse_topic(topic: &str, user: taskpulse_actors::UserId) -> Option<Scope> {
+/// What a topic name follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// An aggregate: snapshots and deltas.
+    Aggregate(Scope),
+    /// A feed: audit entries.
+    Feed(FeedTopic),
+}
+
+/// A topic name to what it follows: `user` is the caller's own aggregate, `team:<uuid>` a
+/// team's, and `feed:user`, `feed:team:<uuid>` their feeds.
+pub fn parse_topic(topic: &str, user: UserId) -> Option<Topic> {
+    let team = |id: &str| uuid::Uuid::try_parse(id).ok().map(TeamId);
     match topic.split_once(':') {
-        None if topic == "user" => Some(Scope::User(user)),
-        Some(("team", id)) => uuid::Uuid::try_parse(id)
-            .ok()
-            .map(|id| Scope::Team(TeamId(id))),
+        None if topic == "user" => Some(Topic::Aggregate(Scope::User(user))),
+        Some(("team", id)) => team(id).map(|team| Topic::Aggregate(Scope::Team(team))),
+        Some(("feed", "user")) => Some(Topic::Feed(FeedTopic::User(user))),
+        Some(("feed", rest)) => match rest.split_once(':') {
+            Some(("team", id)) => team(id).map(|team| Topic::Feed(FeedTopic::Team(team))),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -104,6 +121,17 @@ pub fn delta_message(topic: &str, before: &Statistics, after: &Statistics) -> St
         "changes": changes, "stats": statistics_json(after),
     })
     .to_string()
+}
+
+/// The `subscribed` message (the answer to subscribing to a feed).
+pub fn subscribed_message(topic: &str) -> String {
+    json!({ "type": "subscribed", "topic": topic }).to_string()
+}
+
+/// The `feed` message: one audit entry exactly as `GET /api/v1/audit-logs` shows it.
+pub fn feed_message(topic: &str, entry: &AuditRecord) -> String {
+    let entry = AuditEntryView::from(entry.clone()).to_json();
+    json!({ "type": "feed", "topic": topic, "entry": entry }).to_string()
 }
 
 /// The `unsubscribed` message.

@@ -8,13 +8,14 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use taskpulse_actors::{Error as EngineError, UserId};
+use taskpulse_actors::{Error as EngineError, FeedTopic, Scope, UserId};
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinHandle};
 
-use super::forward::{forward, watch_for_ending};
+use super::forward::{forward, forward_feed, watch_for_ending};
 use super::protocol::{
-    ClientMessage, error_message, parse_topic, pong_message, unsubscribed_message,
+    ClientMessage, Topic, error_message, parse_topic, pong_message, subscribed_message,
+    unsubscribed_message,
 };
 use crate::state::AppState;
 
@@ -338,7 +339,11 @@ impl SessionState {
             ClientMessage::Subscribe {
                 topic,
                 since_version,
-            } => self.subscribe(myself, user, topic, since_version).await,
+                since,
+            } => {
+                self.subscribe(myself, user, topic, since_version, since)
+                    .await
+            }
         }
     }
 
@@ -347,13 +352,14 @@ impl SessionState {
         myself: &ActorRef<SessionMsg>,
         user: UserId,
         topic: String,
-        since: Option<i64>,
+        since_version: Option<i64>,
+        since: Option<String>,
     ) {
-        let Some(scope) = parse_topic(&topic, user) else {
+        let Some(parsed) = parse_topic(&topic, user) else {
             return self
                 .send(error_message(
                     "invalid_topic",
-                    "topics are `user` or `team:<team id>`",
+                    "topics are `user`, `team:<team id>`, `feed:user` or `feed:team:<team id>`",
                     Some(&topic),
                 ))
                 .await;
@@ -368,35 +374,106 @@ impl SessionState {
                 ))
                 .await;
         }
-        match self.state.engine.subscribe(user, scope, since).await {
-            Ok(subscription) => {
-                let forwarder = forward(
-                    topic.clone(),
-                    subscription,
-                    self.out.clone(),
-                    myself.clone(),
-                );
-                if let Some(previous) = self.topics.insert(topic, forwarder) {
-                    previous.abort();
-                }
+        let outcome = match (parsed, since_version, since) {
+            (Topic::Aggregate(scope), since_version, None) => {
+                self.subscribe_aggregate(myself, user, &topic, scope, since_version)
+                    .await
             }
-            Err(EngineError::Forbidden(_) | EngineError::NotFound(_)) => {
-                self.send(error_message(
-                    "forbidden",
-                    "you may not read this topic",
-                    Some(&topic),
-                ))
-                .await;
+            (Topic::Feed(feed), None, since) => {
+                self.subscribe_feed(myself, user, &topic, feed, since).await
             }
-            Err(err) => {
-                tracing::warn!(error = %err, "websocket subscribe failed");
-                self.send(error_message(
-                    "unavailable",
-                    "the topic cannot be subscribed now; try again",
-                    Some(&topic),
-                ))
-                .await;
-            }
+            (Topic::Aggregate(_), _, Some(_)) => Err((
+                "malformed_message",
+                "`since` resumes feed topics; aggregate topics resume with `since_version`",
+            )),
+            (Topic::Feed(_), Some(_), _) => Err((
+                "malformed_message",
+                "`since_version` resumes aggregate topics; feed topics resume with `since`",
+            )),
+        };
+        if let Err((code, message)) = outcome {
+            self.send(error_message(code, message, Some(&topic))).await;
+        }
+    }
+
+    async fn subscribe_aggregate(
+        &mut self,
+        myself: &ActorRef<SessionMsg>,
+        user: UserId,
+        topic: &str,
+        scope: Scope,
+        since: Option<i64>,
+    ) -> Result<(), (&'static str, &'static str)> {
+        let subscription = self
+            .state
+            .engine
+            .subscribe(user, scope, since)
+            .await
+            .map_err(refused)?;
+        let forwarder = forward(
+            topic.to_owned(),
+            subscription,
+            self.out.clone(),
+            myself.clone(),
+        );
+        if let Some(previous) = self.topics.insert(topic.to_owned(), forwarder) {
+            previous.abort();
+        }
+        Ok(())
+    }
+
+    async fn subscribe_feed(
+        &mut self,
+        myself: &ActorRef<SessionMsg>,
+        user: UserId,
+        topic: &str,
+        feed: FeedTopic,
+        since: Option<String>,
+    ) -> Result<(), (&'static str, &'static str)> {
+        let since = match since.as_deref().map(uuid::Uuid::try_parse) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => return Err(INVALID_SINCE),
+        };
+        let subscription = match self.state.engine.subscribe_feed(user, feed, since).await {
+            Ok(subscription) => subscription,
+            Err(EngineError::Validation(_)) => return Err(INVALID_SINCE),
+            Err(err) => return Err(refused(err)),
+        };
+        // Nothing of the feed before `subscribed`, nothing of an earlier subscription after.
+        if let Some(previous) = self.topics.remove(topic) {
+            previous.abort();
+        }
+        self.send(subscribed_message(topic)).await;
+        let forwarder = forward_feed(
+            topic.to_owned(),
+            subscription,
+            self.out.clone(),
+            myself.clone(),
+        );
+        self.topics.insert(topic.to_owned(), forwarder);
+        Ok(())
+    }
+}
+
+/// The `error` answer to a `since` that names no audit entry.
+const INVALID_SINCE: (&str, &str) = (
+    "invalid_since",
+    "`since` must be the id of an audit entry (the `id` of a `feed` message's entry)",
+);
+
+/// The `error` answer to a subscription the engine refused.
+fn refused(err: EngineError) -> (&'static str, &'static str) {
+    match err {
+        EngineError::Forbidden(_) | EngineError::NotFound(_) => {
+            ("forbidden", "you may not read this topic")
+        }
+        err => {
+            tracing::warn!(error = %err, "websocket subscribe failed");
+            (
+                "unavailable",
+                "the topic cannot be subscribed now; try again",
+            )
         }
     }
 }

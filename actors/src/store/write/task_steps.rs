@@ -171,7 +171,7 @@ impl Write {
         self.sql
             .sql(
                 "INSERT INTO audit_log (id, actor_id, action, target_type, target_id, team_id, \
-                 details) SELECT ",
+                 audience, details) SELECT ",
             )
             .values([
                 Uuid::now_v7().into(),
@@ -180,6 +180,7 @@ impl Write {
                 entry.target_type.into(),
                 entry.target_id.into(),
                 entry.team_id.map(|id| id.0).into(),
+                entry.feed_users().into(),
                 entry.details.to_string().into(),
             ])
             .sql("::jsonb");

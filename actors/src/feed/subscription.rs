@@ -1,0 +1,265 @@
+//! One subscriber's side of a feed: a bounded queue the tailer fills without waiting, and the
+//! subscription that reads it in order, going to the log itself whenever the queue cannot
+//! hold what it missed (it fell behind, it resumes after an older entry, it came in the middle
+//! of a read). A feed never skips an entry and never repeats one: everything is ordered by
+//! position, and whatever is at or before the last position handed out is dropped.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::{FeedTopic, Feeds};
+use crate::model::UserId;
+use crate::store::AuditRecord;
+use crate::store::feed::{FeedRow, Position, Snapshot};
+
+/// How long a subscriber that cannot read the log waits before trying again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// What a feed subscriber receives.
+#[derive(Debug, Clone)]
+pub enum FeedEvent {
+    /// One audit entry, as committed, in commit order.
+    Entry(Arc<AuditRecord>),
+    /// The subscriber may no longer read this feed (it left the team, or the team is gone);
+    /// nothing follows. The entry that ended it came just before.
+    Revoked,
+}
+
+#[derive(Debug, Clone)]
+struct Queued {
+    position: Position,
+    record: Arc<AuditRecord>,
+}
+
+#[derive(Default)]
+struct OutboxState {
+    queue: VecDeque<Queued>,
+    /// The queue missed entries: the subscriber reads the log from its last position.
+    behind: bool,
+    closed: bool,
+}
+
+/// The tailer's side of a subscription.
+pub(crate) struct Outbox {
+    user: UserId,
+    topic: FeedTopic,
+    capacity: usize,
+    state: Mutex<OutboxState>,
+    wake: Notify,
+}
+
+impl Outbox {
+    pub fn new(user: UserId, topic: FeedTopic, capacity: usize) -> Self {
+        Self {
+            user,
+            topic,
+            capacity,
+            state: Mutex::default(),
+            wake: Notify::new(),
+        }
+    }
+
+    fn with_state<T>(&self, f: impl FnOnce(&mut OutboxState) -> T) -> T {
+        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn push(&self, row: &FeedRow) {
+        let pushed = self.with_state(|s| {
+            if s.closed || s.behind {
+                return false;
+            }
+            if s.queue.len() >= self.capacity {
+                s.queue.clear();
+                s.behind = true;
+            } else {
+                s.queue.push_back(Queued {
+                    position: row.position,
+                    record: Arc::clone(&row.record),
+                });
+            }
+            true
+        });
+        if pushed {
+            self.wake.notify_one();
+        }
+    }
+
+    pub fn fall_behind(&self) {
+        self.with_state(|s| {
+            s.queue.clear();
+            s.behind = true;
+        });
+        self.wake.notify_one();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.with_state(|s| s.closed)
+    }
+}
+
+/// Where a subscription starts.
+pub(crate) enum Start {
+    /// After this entry.
+    After(Position),
+    /// With the first entry `snapshot` did not see: after the tailer's cursor when the
+    /// subscription attached, less what had committed above it by then.
+    Now(Snapshot),
+}
+
+/// A live feed: the entries after its start, in order, each once. Dropping it unsubscribes.
+pub struct FeedSubscription {
+    feeds: Arc<Feeds>,
+    outbox: Arc<Outbox>,
+    /// The last position handed out (or the start).
+    last: Position,
+    /// Entries of transactions this snapshot saw came before the subscription.
+    before: Option<Snapshot>,
+    /// Entries read from the log, not handed out yet.
+    caught_up: VecDeque<Queued>,
+    /// The entry just handed out ended the subscriber's access.
+    revoking: bool,
+    ended: bool,
+}
+
+impl FeedSubscription {
+    /// Attached to the tailer at `cursor`, starting at `start`.
+    pub(super) fn new(
+        feeds: Arc<Feeds>,
+        outbox: Arc<Outbox>,
+        cursor: Position,
+        start: Start,
+    ) -> Self {
+        let (last, before) = match start {
+            Start::After(since) => (since, None),
+            Start::Now(snapshot) => (cursor, Some(snapshot)),
+        };
+        if last < cursor {
+            outbox.fall_behind();
+        }
+        Self {
+            feeds,
+            outbox,
+            last,
+            before,
+            caught_up: VecDeque::new(),
+            revoking: false,
+            ended: false,
+        }
+    }
+
+    /// The topic followed.
+    pub fn topic(&self) -> FeedTopic {
+        self.outbox.topic
+    }
+
+    /// The next entry; `None` once revoked. Waits for the database when it must read the log
+    /// and the database does not answer.
+    pub async fn next(&mut self) -> Option<FeedEvent> {
+        loop {
+            if self.ended {
+                return None;
+            }
+            if self.revoking {
+                self.ended = true;
+                return Some(FeedEvent::Revoked);
+            }
+            if let Some(item) = self.caught_up.pop_front() {
+                if let Some(event) = self.accept(item) {
+                    return Some(event);
+                }
+                continue;
+            }
+            enum Step {
+                Read,
+                Item(Queued),
+                Wait,
+            }
+            let step = self.outbox.with_state(|s| {
+                if s.behind {
+                    // Whatever the tailer hands over from now on comes after what the read
+                    // below finds (it reads up to a later horizon): nothing falls between.
+                    s.behind = false;
+                    Step::Read
+                } else {
+                    s.queue.pop_front().map_or(Step::Wait, Step::Item)
+                }
+            });
+            match step {
+                Step::Read => self.read_log().await,
+                Step::Item(item) => {
+                    if let Some(event) = self.accept(item) {
+                        return Some(event);
+                    }
+                }
+                Step::Wait => self.outbox.wake.notified().await,
+            }
+        }
+    }
+
+    /// Reads one batch of what the subscriber lacks from the log.
+    async fn read_log(&mut self) {
+        match self.feeds.read_topic(self.outbox.topic, self.last).await {
+            Ok(read) => {
+                if read.rows.len() as i64 >= super::READ_BATCH {
+                    // More to read once this batch is handed out.
+                    self.outbox.fall_behind();
+                }
+                self.caught_up
+                    .extend(read.rows.into_iter().map(|row| Queued {
+                        position: row.position,
+                        record: row.record,
+                    }));
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "a feed cannot read the audit log: retrying");
+                self.outbox.fall_behind();
+                tokio::time::sleep(RETRY_AFTER).await;
+            }
+        }
+    }
+
+    /// Hands out `item` unless it was handed out already.
+    fn accept(&mut self, item: Queued) -> Option<FeedEvent> {
+        if item.position <= self.last {
+            return None;
+        }
+        if let Some(before) = &self.before
+            && before.saw(item.position.tx)
+        {
+            self.last = item.position;
+            return None;
+        }
+        self.last = item.position;
+        self.revoking = self.revokes(&item.record);
+        Some(FeedEvent::Entry(item.record))
+    }
+
+    /// Whether the entry ends the subscriber's access to its team's feed: its removal or
+    /// departure, or the team's deletion. The feed carries them in commit order on every node,
+    /// so the end comes exactly after the entry that caused it.
+    fn revokes(&self, record: &AuditRecord) -> bool {
+        let FeedTopic::Team(_) = self.outbox.topic else {
+            return false;
+        };
+        match record.action.as_str() {
+            "team.delete" => true,
+            "team.member_remove" | "team.member_leave" => {
+                record.details.get("user_id").and_then(|v| v.as_str())
+                    == Some(self.outbox.user.0.to_string().as_str())
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Drop for FeedSubscription {
+    fn drop(&mut self) {
+        self.outbox.with_state(|s| {
+            s.closed = true;
+            s.queue.clear();
+        });
+    }
+}
