@@ -34,7 +34,8 @@ function socketUrl(baseUrl) {
  * `feed` (detail: the server's message, deltas already checked for order and feed entries for
  * repeats), `revoked` (the `unsubscribed` message: the team membership ended, the topic is
  * dropped), `error` (an `error` message about a topic, which is dropped unless it was only
- * `unavailable`, then it is retried) and `signedout` (no token to connect with).
+ * `unavailable`, then it is retried; an `invalid_since` is not reported: the feed is followed
+ * from now on) and `signedout` (no token to connect with).
  */
 export class LiveClient extends EventTarget {
   #client;
@@ -227,6 +228,12 @@ export class LiveClient extends EventTarget {
         this.#emit('revoked', message);
         break;
       case 'error':
+        if (message.code === 'invalid_since') {
+          // The entry it resumed from is unknown here: follow the feed from now on.
+          state.lastEntry = null;
+          this.#subscribe(this.#socket, [message.topic]);
+          return;
+        }
         if (message.code === 'unavailable') {
           setTimeout(() => this.#subscribe(this.#socket, this.#topics.has(message.topic) ? [message.topic] : []),
             backoffDelay(1));

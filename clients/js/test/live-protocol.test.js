@@ -137,3 +137,20 @@ test('a renewed token opens a second socket, which replaces the first once it sp
   assert.equal(status, 'connected');
   assert.deepEqual(socket(1).sent[1], { type: 'subscribe', topic: 'user', since_version: 5 });
 });
+
+test('a feed resumed from an unknown entry is followed afresh, without an error event', async () => {
+  const { live, socket } = scripted();
+  const errors = [];
+  live.addEventListener('error', (event) => errors.push(event.detail));
+  live.subscribe('feed:user', { since: 'gone' });
+  live.start();
+  await waitFor(() => socket(0));
+  socket(0).open();
+  socket(0).deliver({ type: 'error', code: 'invalid_since', message: 'unknown entry', topic: 'feed:user' });
+  live.stop();
+
+  assert.deepEqual(errors, []);
+  assert.deepEqual(live.topics, ['feed:user']);
+  assert.deepEqual(socket(0).sent.slice(1, 2), [{ type: 'subscribe', topic: 'feed:user', since: 'gone' }]);
+  assert.deepEqual(socket(0).sent.slice(-2), [{ type: 'subscribe', topic: 'feed:user' }, { type: 'ping', id: 'subscribed' }]);
+});
