@@ -239,6 +239,10 @@ async function run(context) {
   const overdue = await openDrillDown(page, 'overdue');
   const overdueIds = mine.filter((t) => t.status !== 'completed' && t.due_at && Date.parse(t.due_at) < Date.now()).map((t) => t.id);
   check(overdueIds.length > 0 && sameIds(overdue, overdueIds), `Overdue lists ${overdue}, not ${overdueIds}`);
+  const shared = await openDrillDown(page, 'shared');
+  const sharedIds = await getJson(token, '/api/v1/dashboard/shared')
+    .then((s) => [...s.shared_with_me, ...s.shared_by_me].map((t) => t.task_id));
+  check(sharedIds.length > 0 && sameIds(shared, sharedIds), `Shared lists ${shared}, not ${sharedIds}`);
   await page.getByRole('button', { name: 'Close' }).click();
   check(!(await page.locator('#task-list').isVisible()), 'the task list did not close');
 
@@ -305,6 +309,7 @@ async function run(context) {
   const staleText = await page.locator('#stale').textContent();
   check(/^Stale since \d{1,2}:\d{2}:\d{2}( [AP]M)? — reconnecting$/.test(staleText), `the stale banner says ${staleText}`);
   check(await page.locator('#dashboard.stale').count() === 1, 'the numbers are not dimmed');
+  await checkAccessibility(page, 'light, stale');
   if (screenshot) await page.screenshot({ path: screenshot.replace(/\.png$/, '-stale.png') });
   say('STALE');
   const serving = await stdinLines.next();
