@@ -21,6 +21,9 @@ fn chromium() -> PathBuf {
     std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
 }
 
+/// Held while `npm ci` installs the packages.
+static NPM_CI: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// `tests/browser`, with its `node_modules` installed (`npm ci`) when missing.
 async fn driver_dir() -> anyhow::Result<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
@@ -35,6 +38,8 @@ async fn driver_dir() -> anyhow::Result<PathBuf> {
         "the browser test needs Chromium at {} (or CHROMIUM=<path>); run scripts/setup",
         browser.display()
     );
+    // The tests of this file run at once: one `npm ci` at a time, the others then see its result.
+    let _installing = NPM_CI.lock().await;
     if !dir
         .join("node_modules/playwright-core/package.json")
         .is_file()

@@ -19,6 +19,9 @@ use tokio::process::Command;
 /// Everything `node --test` runs may take, restarts included.
 const NODE_TESTS_WITHIN: Duration = Duration::from_secs(240);
 
+/// Held while `npm ci` installs the packages.
+static NPM_CI: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// `clients/js`, with its `node_modules` installed (`npm ci`) when missing.
 async fn package_dir() -> anyhow::Result<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/js");
@@ -27,6 +30,8 @@ async fn package_dir() -> anyhow::Result<PathBuf> {
         node.is_ok_and(|out| out.status.success()),
         "the JavaScript client's tests need Node.js (`node` on PATH); run scripts/setup"
     );
+    // The tests of this file run at once: one `npm ci` at a time, the others then see its result.
+    let _installing = NPM_CI.lock().await;
     if !dir.join("node_modules/ws/package.json").is_file()
         || !dir
             .join("node_modules/openapi-typescript/bin/cli.js")
