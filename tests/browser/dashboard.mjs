@@ -298,6 +298,15 @@ async function run(context) {
   check(overflow <= 0, `the page is ${overflow}px wider than a phone`);
   await checkAccessibility(phone, 'phone width');
   if (screenshot) await phone.screenshot({ path: screenshot.replace(/\.png$/, '-phone.png'), fullPage: true });
+
+  step('sign out, then in with a pasted access token');
+  await phone.getByRole('button', { name: 'Sign out' }).click();
+  check(!(await phone.locator('#connection').isVisible()), 'a connection badge after signing out');
+  await phone.getByText('Use an access token instead').click();
+  await phone.getByLabel('Access token (JWT)').fill(token);
+  await phone.getByRole('button', { name: 'Use this token' }).click();
+  await phone.waitForSelector('#connection[data-state="connected"]', { timeout: 10_000 });
+  check((await phone.locator('#user-email').textContent()) === email, 'the pasted token did not sign in');
   await phone.close();
 
   step('the server stops: the page says its numbers are stale');
