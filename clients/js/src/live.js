@@ -49,6 +49,7 @@ export class LiveClient extends EventTarget {
   #attempt = 0;
   #renewFirst = false; // the server refused the token: renew it before reconnecting
   #running = false;
+  #runs = 0; // counts start() and stop(), so a connection begun before a stop() is dropped
   #retry = null;
   #pingTimer = null;
   #pongTimer = null;
@@ -85,6 +86,7 @@ export class LiveClient extends EventTarget {
   start() {
     if (this.#running) return;
     this.#running = true;
+    this.#runs += 1;
     this.#attempt = 0;
     this.#connect();
   }
@@ -92,6 +94,7 @@ export class LiveClient extends EventTarget {
   /** Closes the socket for good; the topics and their positions are kept for `start()`. */
   stop() {
     this.#running = false;
+    this.#runs += 1;
     clearTimeout(this.#retry);
     this.#stopPings();
     this.#drop(this.#successor);
@@ -128,8 +131,9 @@ export class LiveClient extends EventTarget {
     clearTimeout(this.#retry);
     if (!this.#running) return;
     this.#setStatus('connecting');
+    const run = this.#runs;
     const socket = await this.#open();
-    if (this.#running) this.#socket = socket;
+    if (run === this.#runs) this.#socket = socket;
     else this.#drop(socket);
   }
 
@@ -310,9 +314,10 @@ export class LiveClient extends EventTarget {
   /** After a token renewal: open a socket with the new token, then let the old one go. */
   async #handOver() {
     if (!this.#running || this.#successor || !this.#isOpen(this.#socket)) return;
+    const run = this.#runs;
     const successor = await this.#open();
     if (!successor) return;
-    if (!this.#running || this.#socket === null || this.#successor) {
+    if (run !== this.#runs || this.#socket === null || this.#successor) {
       // The old socket went meanwhile (its reconnection carries on), or another took over.
       this.#drop(successor);
       return;

@@ -154,3 +154,20 @@ test('a feed resumed from an unknown entry is followed afresh, without an error 
   assert.deepEqual(socket(0).sent.slice(1, 2), [{ type: 'subscribe', topic: 'feed:user', since: 'gone' }]);
   assert.deepEqual(socket(0).sent.slice(-2), [{ type: 'subscribe', topic: 'feed:user' }, { type: 'ping', id: 'subscribed' }]);
 });
+
+test('a connection still being made when stop() comes is closed, not kept', async () => {
+  const { live, socket, tokens } = scripted();
+  let release;
+  tokens.fresh = () => new Promise((resolve) => { release = () => resolve('token'); });
+  live.subscribe('user');
+  live.start();
+  live.stop();
+  tokens.fresh = async () => 'token';
+  live.start();
+  await waitFor(() => socket(0));
+  release();
+  await waitFor(() => socket(1));
+  live.stop();
+
+  assert.equal(socket(1).closedWith, 1000, 'the socket of the stopped run is closed');
+});
