@@ -38,12 +38,16 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
             routes::TeamsApi::new(state.clone()),
             routes::DashboardApi::new(state.clone()),
             routes::AuditApi::new(state.clone()),
+            routes::LiveApi::new(state.clone()),
         ),
         "taskpulse",
         env!("CARGO_PKG_VERSION"),
     )
-    // The WebSocket protocol too: OpenAPI has no way to describe it as an operation.
-    .description(include_str!("ws/openapi.md"))
+    .description(
+        "Real-time task statistics: tasks, teams, sharing and live dashboards. \
+         Errors are RFC 9457 problem details (application/problem+json). \
+         Live updates: `GET /api/v1/ws` (tag Live).",
+    )
     // Relative: the document describes whichever host serves it.
     .server("/")
     .license(poem_openapi::LicenseObject::new("MIT OR Apache-2.0"));
@@ -56,7 +60,6 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
     Route::new()
         .at("/openapi.json", spec)
         .nest("/docs", docs)
-        .at("/api/v1/ws", ws::upgrade)
         .at("/metrics", poem::get(metrics::render))
         .at("/dashboard", poem::get(page::index))
         .at("/dashboard/:file", poem::get(page::asset))

@@ -167,3 +167,31 @@ async fn request_and_response_bodies_carry_examples() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn the_websocket_operation_is_documented_with_its_protocol() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+
+    let spec = expect_json(app.get("/openapi.json").await?, 200).await?;
+    let operation = &spec["paths"]["/api/v1/ws"]["get"];
+    let description = operation["description"].as_str().unwrap_or_default();
+
+    assert_eq!(operation["operationId"], "openWebSocket");
+    assert!(operation["responses"]["101"].is_object(), "{operation}");
+    for needle in [
+        "feed:user",
+        "feed:team:<team_id>",
+        "`since`",
+        "since_version",
+        "\"type\":\"feed\"",
+        "subscribed",
+        "invalid_since",
+        "4401",
+    ] {
+        assert!(
+            description.contains(needle),
+            "the description lacks {needle}"
+        );
+    }
+    Ok(())
+}

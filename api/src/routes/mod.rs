@@ -5,6 +5,7 @@ mod auth;
 mod choice;
 mod dashboard;
 mod health;
+mod live;
 mod problem;
 mod strict;
 mod tasks;
@@ -17,6 +18,7 @@ pub use auth::AuthApi;
 pub use dashboard::DashboardApi;
 pub(crate) use dashboard::{ActivityView, BreakdownView, StatisticsView};
 pub use health::HealthApi;
+pub use live::LiveApi;
 pub use tasks::TasksApi;
 pub use teams::TeamsApi;
 
@@ -35,4 +37,6 @@ pub enum ApiTags {
     Dashboard,
     /// Who did what: the audit log.
     Audit,
+    /// Live statistics and audit feeds over a WebSocket.
+    Live,
 }

@@ -11,11 +11,11 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig, WebSocketStream};
-use poem::web::{Data, Query};
-use poem::{IntoResponse, Request, Response, handler};
+use poem::Request;
+use poem::web::websocket::{
+    BoxWebSocketUpgraded, CloseCode, Message, WebSocket, WebSocketConfig, WebSocketStream,
+};
 use ractor::Actor;
-use serde::Deserialize;
 use taskpulse_actors::{Error as EngineError, UserId};
 use tokio::sync::mpsc;
 
@@ -135,29 +135,21 @@ impl WsHub {
     }
 }
 
-/// The upgrade request's query.
-#[derive(Debug, Deserialize)]
-struct WsQuery {
-    access_token: Option<String>,
-}
-
-/// The upgrade: refuses foreign origins with 403 and, once the server shuts down, everyone
-/// with 503; then hands the socket to a session actor.
-/// The token in the query string is never logged.
-#[handler]
-pub async fn upgrade(
+/// The upgrade (`GET /api/v1/ws`, documented in `routes/live.rs`): refuses foreign origins
+/// with 403 and, once the server shuts down, everyone with 503; then hands the socket to a
+/// session actor. The token in the query string is never logged.
+pub(crate) fn open(
     req: &Request,
     ws: WebSocket,
-    Data(state): Data<&AppState>,
-    Query(query): Query<WsQuery>,
-) -> poem::Result<Response> {
+    state: &AppState,
+    token: Option<String>,
+) -> Result<BoxWebSocketUpgraded, ApiError> {
     if let Some(origin) = req.headers().get("origin").and_then(|v| v.to_str().ok()) {
         let host = req.headers().get("host").and_then(|v| v.to_str().ok());
         if !state.ws.origin_allowed(origin, host) {
             return Err(ApiError::Engine(EngineError::Forbidden(
                 "this origin may not open a session".to_owned(),
-            ))
-            .into());
+            )));
         }
     }
     if state.shutdown.has_begun() {
@@ -165,8 +157,7 @@ pub async fn upgrade(
         // away again, and would keep the shutdown waiting for its socket.
         return Err(ApiError::Engine(EngineError::EngineUnavailable(
             "the server is shutting down".to_owned(),
-        ))
-        .into());
+        )));
     }
     let config = WebSocketConfig::default()
         .read_buffer_size(512)
@@ -174,11 +165,11 @@ pub async fn upgrade(
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES));
     let state = state.clone();
-    let token = query.access_token.filter(|t| !t.is_empty());
+    let token = token.filter(|t| !t.is_empty());
     Ok(ws
         .config(config)
         .on_upgrade(move |socket| run(socket, state, token))
-        .into_response())
+        .boxed())
 }
 
 /// Pumps the socket in one task: frames in go to the session actor, the actor's queue goes
