@@ -465,6 +465,52 @@ export interface paths {
         patch: operations["changeMemberRole"];
         trace?: never;
     };
+    "/api/v1/ws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live updates (WebSocket)
+         * @description Upgrades to a WebSocket that pushes the statistics and the audit feed as they change.
+         *     Authenticate with `?access_token=<jwt>` here, or send
+         *     `{"type":"auth","access_token":"<jwt>"}` as the first message within 5 s; otherwise the
+         *     session closes with 4401 (also when the token expires or its sign-in session ends). One
+         *     JSON object per text frame, both ways.
+         *
+         *     **Client → server:** `{"type":"subscribe","topic":…}` (with `since_version` to resume
+         *     an aggregate topic, `since` to resume a feed topic), `{"type":"unsubscribe","topic":…}`,
+         *     `{"type":"ping","id":…}` (answered by `pong` with the same `id`).
+         *
+         *     | topic | who may read it | messages |
+         *     |---|---|---|
+         *     | `user` | the caller | `snapshot` (`version`, `stats`, `breakdown`, `activity`), then `delta`s (`version`, `changes`, `stats`) with versions growing by exactly one |
+         *     | `team:<team_id>` | members, any role | the same, for the team |
+         *     | `feed:user` | the caller | `subscribed`, then one `feed` per audit entry: the caller's own actions and changes to tasks it owns or that are shared with it |
+         *     | `feed:team:<team_id>` | members, any role | `subscribed`, then one `feed` per audit entry of the team |
+         *
+         *     A `feed` message is `{"type":"feed","topic":…,"entry":{…}}`, the entry exactly as
+         *     `GET /api/v1/audit-logs` shows it (`id`, `at`, `actor_id`, `action`, `target_type`,
+         *     `target_id`, `team_id`, `details`). Entries come as they commit, in commit order, the
+         *     same on every node; `since` (the `id` of the last entry seen) first replays the entries
+         *     after it, on any node. Losing access to a team ends its topics with
+         *     `{"type":"unsubscribed","topic":…,"reason":"membership_revoked"}`.
+         *
+         *     Errors are `{"type":"error","code":…,"message":…,"topic":…}`, the session staying open:
+         *     `forbidden`, `invalid_topic`, `invalid_since`, `too_many_topics`, `not_subscribed`,
+         *     `unavailable`, `malformed_message`, `unsupported_frame`, `already_authenticated`.
+         */
+        get: operations["openWebSocket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3807,6 +3853,70 @@ export interface operations {
             };
             /** @description `validation_failed`: `errors` lists each field or parameter that breaks a rule (lengths, enum values, ranges, cursors) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    openWebSocket: {
+        parameters: {
+            query?: {
+                /**
+                 * @description An access token (or authenticate with the first message instead, which keeps the
+                 *     token out of URLs). Never logged.
+                 */
+                access_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A websocket response */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `malformed_request`: not a WebSocket upgrade request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `forbidden`: the request's `Origin` is not allowed (`--allowed-origins`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
