@@ -49,13 +49,15 @@ export class TaskList {
 
   /** Lists the tasks behind a card for `topic` (`user` or `team:<id>`). */
   open(kind, topic, { focus = false } = {}) {
+    const again = kind === this.#kind && topic === this.#topic;
     this.#kind = kind;
     this.#topic = topic;
     this.#cursor = null;
     this.#loading += 1;
     $('task-list').hidden = false;
     $('task-list-title').textContent = LABELS[kind];
-    $('task-list-items').replaceChildren();
+    // The same list read again stays in view until its new first page replaces it.
+    if (!again) $('task-list-items').replaceChildren();
     for (const card of document.querySelectorAll('.card')) {
       card.setAttribute('aria-expanded', String(card.dataset.list === kind));
     }
@@ -65,6 +67,7 @@ export class TaskList {
 
   close() {
     this.#kind = null;
+    this.#topic = null;
     this.#loading += 1;
     $('task-list').hidden = true;
     for (const card of document.querySelectorAll('.card')) card.setAttribute('aria-expanded', 'false');
@@ -79,10 +82,12 @@ export class TaskList {
     const more = $('task-list-more');
     more.hidden = true;
     $('task-list-status').textContent = 'Loading…';
+    const first = this.#cursor === null;
     try {
       const items = this.#kind === 'shared' ? await this.#shared() : await this.#page();
       if (generation !== this.#loading) return;
-      $('task-list-items').append(...items);
+      if (first) $('task-list-items').replaceChildren(...items);
+      else $('task-list-items').append(...items);
       const shown = $('task-list-items').children.length;
       more.hidden = this.#cursor === null;
       $('task-list-status').textContent = shown === 0 ? 'No tasks.' : `${shown} shown${this.#cursor ? '' : ', all of them'}.`;
