@@ -63,6 +63,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
         .at("/metrics", poem::get(metrics::render))
         .at("/dashboard", poem::get(page::index))
         .at("/dashboard/:file", poem::get(page::asset))
+        .at("/dashboard/client/:file", poem::get(page::client_module))
         .nest("/", api)
         .around(root_redirect)
         .around(rate_limit::limit)

@@ -1,6 +1,7 @@
 //! `GET /dashboard`: the live dashboard page. Plain HTML, CSS and JavaScript modules,
 //! embedded in the binary, with no build step and no third-party code: the page signs in over
-//! REST and follows `/api/v1/ws` from the same origin.
+//! REST and follows `/api/v1/ws` from the same origin, with the JavaScript client package
+//! (`clients/js`), served as it is published so that one implementation serves both.
 
 use poem::error::NotFoundError;
 use poem::http::header;
@@ -14,35 +15,44 @@ const PAGE: &str = include_str!("../static/dashboard.html");
 const ASSETS: &[(&str, &str, &str)] = &[
     (
         "dashboard.css",
-        "text/css; charset=utf-8",
+        CSS,
         include_str!("../static/dashboard.css"),
     ),
+    ("app.js", JS, include_str!("../static/app.js")),
+    ("view.js", JS, include_str!("../static/view.js")),
+    ("feed-view.js", JS, include_str!("../static/feed-view.js")),
+    ("task-list.js", JS, include_str!("../static/task-list.js")),
+    ("chart.js", JS, include_str!("../static/chart.js")),
+];
+
+/// The modules of `@taskpulse/client` (`clients/js/src`), at `/dashboard/client/<name>`.
+const CLIENT_MODULES: &[(&str, &str, &str)] = &[
     (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../static/app.js"),
+        "index.js",
+        JS,
+        include_str!("../../clients/js/src/index.js"),
+    ),
+    ("rest.js", JS, include_str!("../../clients/js/src/rest.js")),
+    ("live.js", JS, include_str!("../../clients/js/src/live.js")),
+    (
+        "topics.js",
+        JS,
+        include_str!("../../clients/js/src/topics.js"),
     ),
     (
-        "session.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../static/session.js"),
+        "tokens.js",
+        JS,
+        include_str!("../../clients/js/src/tokens.js"),
     ),
     (
-        "live.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../static/live.js"),
-    ),
-    (
-        "view.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../static/view.js"),
-    ),
-    (
-        "chart.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../static/chart.js"),
+        "problem.js",
+        JS,
+        include_str!("../../clients/js/src/problem.js"),
     ),
 ];
+
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
 
 /// Only the page's own files; the WebSocket and REST calls go to this same origin.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
@@ -58,7 +68,17 @@ pub fn index() -> Response {
 /// `GET /dashboard/<name>`: a file of the page; 404 (problem+json) for any other name.
 #[handler]
 pub fn asset(Path(name): Path<String>) -> poem::Result<Response> {
-    ASSETS
+    serve(ASSETS, &name)
+}
+
+/// `GET /dashboard/client/<name>`: a module of the client package; 404 for any other name.
+#[handler]
+pub fn client_module(Path(name): Path<String>) -> poem::Result<Response> {
+    serve(CLIENT_MODULES, &name)
+}
+
+fn serve(files: &[(&str, &str, &'static str)], name: &str) -> poem::Result<Response> {
+    files
         .iter()
         .find(|(file_name, _, _)| *file_name == name)
         .map(|(_, content_type, text)| file(content_type, text))

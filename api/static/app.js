@@ -1,51 +1,76 @@
-// The live dashboard page: signs in, follows the chosen scope over the WebSocket and keeps
-// every panel current. session.js holds the tokens, live.js the socket, view.js the DOM.
+// The live dashboard page: signs in, follows the chosen scope and its activity feed over the
+// WebSocket and keeps every panel current. The REST and live clients are the @taskpulse/client
+// package (clients/js, served under /dashboard/client/); view.js, feed-view.js and
+// task-list.js draw.
 
-import { ApiError, Session } from './session.js';
-import { LiveFeed } from './live.js';
+import { Client, LiveClient, ProblemError } from './client/index.js';
+import { FeedPanel } from './feed-view.js';
+import { TaskList } from './task-list.js';
 import * as view from './view.js';
 
-// Deltas carry the statistics only: priorities and activity are re-read, at most this often.
+// Deltas carry the statistics only: priorities, members and activity are re-read, at most
+// this often.
 const DETAIL_REFRESH_MS = 300;
 // `overdue` moves with the clock, not only with events.
 const CLOCK_REFRESH_MS = 60_000;
-// Before retrying a topic the server reported an error for.
-const RESUBSCRIBE_AFTER_MS = 1_000;
+const FEED_HISTORY = 20;
 
 const $ = (id) => document.getElementById(id);
-const session = new Session();
-const feed = new LiveFeed(session);
+const client = new Client({ storage: globalThis.sessionStorage ?? null });
+const live = new LiveClient(client);
+const taskList = new TaskList(client);
+const feedPanel = new FeedPanel($('feed-list'), $('feed-empty'), async (id) => (await client.getTask(id)).title);
+const names = new Map(); // user id -> display name, for the members table and the feed
 
+let topic = 'user';
 let stats = null; // the statistics shown, for the current topic
 let activityDays = [];
+let breakdown = null;
 let range = 7;
 let detailTimer = null;
-let clockTimer = null;
+let timers = [];
 
-/** `?team_id=` for REST calls about the current topic. */
-function scopeQuery(topic = feed.topic) {
-  return topic.startsWith('team:') ? `team_id=${encodeURIComponent(topic.slice(5))}` : '';
+const teamOf = (t) => (t.startsWith('team:') ? t.slice(5) : null);
+const feedTopicOf = (t) => `feed:${t}`;
+const scopeQuery = (t) => (teamOf(t) ? { team_id: teamOf(t) } : {});
+
+/** Follows `next` (`user` or `team:<id>`) and its feed, instead of what was followed. */
+function follow(next) {
+  for (const old of live.topics) live.unsubscribe(old);
+  topic = next;
+  stats = null;
+  breakdown = null;
+  view.clearNumbers();
+  view.showTopic(next);
+  taskList.close();
+  feedPanel.reset();
+  view.setText('feed-empty', 'Nothing yet: changes appear here as they happen.');
+  live.subscribe(next);
+  live.subscribe(feedTopicOf(next));
+  if (teamOf(next)) loadMembers(next).catch(() => {});
 }
 
 async function enterDashboard() {
   view.showSignedIn(true);
   view.showSignInError(null);
-  view.clearNumbers();
-  feed.start('user');
-  clearInterval(clockTimer);
-  clockTimer = setInterval(refreshClock, CLOCK_REFRESH_MS);
+  follow('user');
+  live.start();
+  timers.forEach(clearInterval);
+  timers = [setInterval(refreshClock, CLOCK_REFRESH_MS), setInterval(() => view.showUpdated(), 1000)];
   try {
-    const me = await session.request('/api/v1/me');
+    const me = await client.me();
     view.showUser(me.email);
+    names.set(me.id, me.display_name);
+    feedPanel.setNames(names);
     await loadTeams();
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 401)) view.showNotice(`Could not load your account: ${err.message}`);
+    if (!(err instanceof ProblemError && err.status === 401)) view.showNotice(`Could not load your account: ${err.message}`);
   }
 }
 
 function leaveDashboard(message) {
-  feed.stop();
-  clearInterval(clockTimer);
+  live.stop();
+  timers.forEach(clearInterval);
   clearTimeout(detailTimer);
   stats = null;
   view.showSignedIn(false);
@@ -53,25 +78,27 @@ function leaveDashboard(message) {
   view.showSignInError(message);
 }
 
-/** GET /api/v1/teams, every page. */
 async function loadTeams() {
   const teams = [];
-  let cursor = null;
-  do {
-    const query = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-    const page = await session.request(`/api/v1/teams?limit=200${query}`);
-    teams.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  view.showTeams(teams, feed.topic);
+  for await (const team of client.all(client.listTeams, { limit: 200 })) teams.push(team);
+  view.showTeams(teams, topic);
+}
+
+/** The team's members, for names in the members table and the feed. */
+async function loadMembers(forTopic) {
+  const team = await client.getTeam(teamOf(forTopic));
+  for (const member of team.members) names.set(member.user_id, member.display_name);
+  feedPanel.setNames(names);
+  if (forTopic === topic && breakdown) view.showBreakdown(breakdown, names);
 }
 
 function applySnapshot(message) {
   stats = message.stats;
+  breakdown = message.breakdown;
   activityDays = message.activity.days;
   view.showNotice(null);
   view.showStatistics(stats);
-  view.showBreakdown(message.breakdown);
+  view.showBreakdown(breakdown, names);
   view.showActivity(activityDays, range);
 }
 
@@ -84,17 +111,18 @@ function applyDelta(message) {
 
 /** Re-reads the breakdown and the activity of the current topic over REST. */
 async function refreshDetails() {
-  const topic = feed.topic;
-  const query = scopeQuery(topic);
+  const shown = topic;
   try {
-    const [breakdown, activity] = await Promise.all([
-      session.request(`/api/v1/dashboard/breakdown?${query}`),
-      session.request(`/api/v1/dashboard/activity?days=30${query ? `&${query}` : ''}`),
+    const [fresh, activity] = await Promise.all([
+      client.breakdown(scopeQuery(shown)),
+      client.activity({ ...scopeQuery(shown), days: 30 }),
     ]);
-    if (topic !== feed.topic) return;
-    view.showBreakdown(breakdown);
+    if (shown !== topic) return;
+    breakdown = fresh;
+    view.showBreakdown(breakdown, names);
     activityDays = activity.days;
     view.showActivity(activityDays, range);
+    taskList.refresh();
   } catch {
     // The next delta or snapshot tries again.
   }
@@ -102,11 +130,11 @@ async function refreshDetails() {
 
 /** Re-reads the statistics at the same version: only the clock (overdue) can have moved. */
 async function refreshClock() {
-  if (!stats || feed.state !== 'connected') return;
-  const topic = feed.topic;
+  if (!stats || live.status !== 'connected') return;
+  const shown = topic;
   try {
-    const fresh = await session.request(`/api/v1/dashboard/statistics?${scopeQuery(topic)}`);
-    if (topic === feed.topic && stats && fresh.version === stats.version) {
+    const fresh = await client.statistics(scopeQuery(shown));
+    if (shown === topic && stats && fresh.version === stats.version) {
       stats = fresh;
       view.showStatistics(stats);
     }
@@ -115,25 +143,34 @@ async function refreshClock() {
   }
 }
 
-function onProblem(message) {
-  if (message.type === 'unsubscribed' || message.code === 'forbidden') {
-    const why = message.type === 'unsubscribed'
-      ? 'You are no longer a member of that team.'
-      : 'You may not see that team.';
-    view.showNotice(`${why} Showing your own tasks.`);
-    switchTopic('user');
-    loadTeams().catch(() => {});
-    return;
+/** The feed is live: the entries from before it come from the audit log, where readable. */
+async function loadFeedHistory(feedTopic) {
+  try {
+    const page = await client.auditLogs({ ...scopeQuery(topic), limit: FEED_HISTORY });
+    if (feedTopic === feedTopicOf(topic)) feedPanel.add(page.items);
+  } catch {
+    // Only a team's admins read its audit log: the others see entries from now on.
   }
-  // Anything else (unavailable, a message the server did not understand): start afresh.
-  setTimeout(() => feed.resubscribe(), RESUBSCRIBE_AFTER_MS);
 }
 
-function switchTopic(topic) {
-  stats = null;
-  view.clearNumbers();
-  view.showTopic(topic);
-  feed.switchTo(topic);
+function onTopicError(message) {
+  if (message.topic === feedTopicOf(topic)) {
+    view.setText('feed-empty', message.code === 'invalid_topic'
+      ? 'This server has no live activity feed.'
+      : `The live activity feed is not available (${message.code}).`);
+    return;
+  }
+  if (message.topic !== topic || message.code === 'unavailable') return; // retried by the client
+  view.showNotice(`You may not see that team (${message.code}). Showing your own tasks.`);
+  follow('user');
+  loadTeams().catch(() => {});
+}
+
+function onRevoked(message) {
+  if (message.topic !== topic) return;
+  view.showNotice('You are no longer a member of that team. Showing your own tasks.');
+  follow('user');
+  loadTeams().catch(() => {});
 }
 
 async function signIn(action) {
@@ -142,39 +179,63 @@ async function signIn(action) {
   try {
     await action();
     await enterDashboard();
+    return true;
   } catch (err) {
-    view.showSignInError(err instanceof ApiError ? err.message : `Cannot reach the server: ${err.message}`);
+    view.showSignInError(err instanceof ProblemError ? err.message : `Something went wrong: ${err.message}`);
+    return false;
   } finally {
     view.setSignInBusy(false);
   }
 }
 
-feed.addEventListener('state', (event) => view.showConnection(event.detail));
-feed.addEventListener('snapshot', (event) => applySnapshot(event.detail));
-feed.addEventListener('delta', (event) => applyDelta(event.detail));
-feed.addEventListener('problem', (event) => onProblem(event.detail));
-feed.addEventListener('signedout', () => leaveDashboard('Your session has ended: please sign in again.'));
-session.addEventListener('signedout', () => leaveDashboard('Your session has ended: please sign in again.'));
+live.addEventListener('status', ({ detail }) => view.showConnection(detail.status, detail.staleSince));
+live.addEventListener('snapshot', ({ detail }) => { if (detail.topic === topic) applySnapshot(detail); });
+live.addEventListener('delta', ({ detail }) => { if (detail.topic === topic) applyDelta(detail); });
+live.addEventListener('subscribed', ({ detail }) => loadFeedHistory(detail.topic));
+live.addEventListener('feed', ({ detail }) => {
+  if (detail.topic === feedTopicOf(topic)) feedPanel.add([detail.entry]);
+});
+live.addEventListener('error', ({ detail }) => onTopicError(detail));
+live.addEventListener('revoked', ({ detail }) => onRevoked(detail));
+live.addEventListener('signedout', () => leaveDashboard('Your session has ended: please sign in again.'));
+client.tokens.addEventListener('signedout', () => leaveDashboard('Your session has ended: please sign in again.'));
 
-$('login-form').addEventListener('submit', (event) => {
+$('login-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const email = $('login-email').value.trim();
   const password = $('login-password').value;
-  signIn(() => session.login(email, password)).then(() => { $('login-password').value = ''; });
+  if (await signIn(() => client.login({ email, password }))) $('login-password').value = '';
 });
 
-$('token-form').addEventListener('submit', (event) => {
+$('signup-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const body = {
+    display_name: $('signup-name').value.trim(),
+    email: $('signup-email').value.trim(),
+    password: $('signup-password').value,
+  };
+  if (await signIn(() => client.register(body))) $('signup-password').value = '';
+});
+
+$('token-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const token = $('token-input').value.trim();
-  signIn(() => session.useToken(token)).then(() => { $('token-input').value = ''; });
+  if (await signIn(() => client.useAccessToken(token))) $('token-input').value = '';
 });
 
 $('signout').addEventListener('click', () => {
   leaveDashboard(null);
-  session.logout();
+  client.logout();
 });
 
-$('scope-select').addEventListener('change', (event) => switchTopic(event.target.value));
+$('scope-select').addEventListener('change', (event) => follow(event.target.value));
+
+for (const card of document.querySelectorAll('.card')) {
+  card.addEventListener('click', () => {
+    if (taskList.kind === card.dataset.list) taskList.close();
+    else taskList.open(card.dataset.list, topic, { focus: true });
+  });
+}
 
 for (const days of [7, 30]) {
   $(`range-${days}`).addEventListener('click', () => {
@@ -192,7 +253,6 @@ new ResizeObserver(([entry]) => {
   if (activityDays.length) view.showActivity(activityDays, range);
 }).observe($('activity-chart'));
 
-view.showConnection(feed.state);
-if (session.restore()) {
-  session.freshToken().then((token) => (token ? enterDashboard() : leaveDashboard(null)));
+if (client.tokens.restore()) {
+  client.tokens.fresh().then((token) => (token ? enterDashboard() : leaveDashboard(null)));
 }

@@ -4,18 +4,22 @@
 //
 // Run by tests/it/browser.rs, which starts the server and creates the account and its tasks.
 // `restart` (the default) speaks with it, one line each on stdout: `CARDS <json>` (the numbers
-// the page shows after signing in), `READY_FOR_RESTART` (then it waits for one line on stdin:
-// the server has been restarted on the same address), `CARDS <json>` again after
-// reconnecting, and `PASS` at the end. `token-refresh` expects a server with short-lived
+// the page shows after signing in), `READY_TO_STOP` (then it waits for one line on stdin: the
+// server has stopped), `STALE` (the page shows it; then it waits for another line: the server
+// is serving again on the same address), `CARDS <json>` again after reconnecting, and `PASS`
+// at the end. Along the way: the feed, the card drill-down, the team's members, sign-up from
+// the page, and axe-core (0 violations) in light and dark mode and at phone width. `token-refresh` expects a server with short-lived
 // access tokens: the page must stay connected across several expiries (it refreshes the token
 // and moves to a new socket before the server closes the old one with 4401), then `PASS`.
 // Any failure exits 1 with the reason on stderr.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), DASHBOARD_SCREENSHOT (a PNG path; the
-// sign-in form and a phone-width view are saved beside it as <name>-signin.png and
-// <name>-phone.png), DASHBOARD_DEBUG=1 (log the page's console and WebSocket frames).
+// sign-in forms, dark mode, a phone-width view and the stale state are saved beside it as
+// <name>-signin.png, -dark.png, -phone.png and -stale.png), DASHBOARD_DEBUG=1 (log the page's
+// console and WebSocket frames).
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,6 +33,8 @@ if (!baseUrl || !email || !password || !['restart', 'token-refresh'].includes(mo
 const screenshot = process.env.DASHBOARD_SCREENSHOT;
 const CARDS = ['total', 'pending', 'in-progress', 'completed', 'overdue', 'shared',
   'shared-with-me', 'shared-by-me'];
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const say = (line) => process.stdout.write(`${line}\n`);
@@ -93,14 +99,54 @@ async function signIn() {
   return (await login()).access_token;
 }
 
-async function createTask(token, body) {
-  const response = await fetch(`${baseUrl}/api/v1/tasks`, {
-    method: 'POST',
+async function send(token, method, path, body) {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   });
-  check(response.status === 201, `POST /api/v1/tasks answered ${response.status}`);
+  check(response.ok, `${method} ${path} answered ${response.status}`);
+  return response.json();
 }
+
+const createTask = (token, body) => send(token, 'POST', '/api/v1/tasks', body);
+
+/** Runs axe-core on the page as it is: any violation fails, with what and where. */
+async function checkAccessibility(page, label) {
+  // Evaluated over the DevTools protocol, which the page's CSP (script-src 'self') allows.
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      rule: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
+    }));
+  });
+  check(violations.length === 0, `axe-core, ${label}: ${JSON.stringify(violations, null, 2)}`);
+  step(`axe-core: no violations (${label})`);
+}
+
+/** The task ids the drill-down lists, after its list has loaded. */
+async function openDrillDown(page, card) {
+  await page.locator(`.card[data-list="${card}"]`).click();
+  await page.waitForFunction(() => /shown|No tasks/.test(document.getElementById('task-list-status').textContent),
+    null, { timeout: 5_000 });
+  return page.evaluate(() => [...document.querySelectorAll('#task-list-items li')].map((li) => li.dataset.taskId));
+}
+
+/** Every task of the caller's own scope over REST, for comparing with the drill-down. */
+async function ownTasks(token) {
+  const tasks = [];
+  let cursor = '';
+  do {
+    const page = await getJson(token, `/api/v1/tasks?scope=own&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+    tasks.push(...page.items);
+    cursor = page.next_cursor ? encodeURIComponent(page.next_cursor) : '';
+  } while (cursor);
+  return tasks;
+}
+
+const sameIds = (a, b) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 
 /** A page on /dashboard that records its errors and every connection state it takes. */
 async function openDashboard(context) {
@@ -140,11 +186,12 @@ async function run(context) {
 
   step('sign in');
   check((await page.title()).includes('taskpulse'), 'the page has no taskpulse title');
-  check(await connection.getAttribute('data-state') === 'disconnected', 'not disconnected before sign-in');
+  check(!(await connection.isVisible()), 'a connection badge before sign-in');
+  check(await page.locator('#signup-form').isVisible(), 'no sign-up form beside the sign-in');
   if (screenshot) await page.screenshot({ path: screenshot.replace(/\.png$/, '-signin.png') });
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#login-email').fill(email);
+  await page.locator('#login-password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForSelector('#connection[data-state="connected"]', { timeout: 10_000 });
   check((await connection.textContent()).trim() === 'connected', 'the indicator text is not "connected"');
 
@@ -169,12 +216,52 @@ async function run(context) {
     String(urgentBefore + 1), { timeout: 2_000 },
   );
 
-  step('the team switcher shows a team, then the user again');
+  check(/^(just now|\d+ s ago)$/.test(await page.locator('#updated').textContent()),
+    `"updated" says ${await page.locator('#updated').textContent()}`);
+  await checkAccessibility(page, 'light, signed in');
+
+  step('a task completed through REST shows in the feed within 1 s');
+  const finished = await createTask(token, { title: 'finished while watching' });
+  await page.waitForSelector(`#feed-list li[data-target-id="${finished.id}"][data-action="task.create"]`, { timeout: 2_000 });
+  const completedAt = Date.now();
+  await send(token, 'PATCH', `/api/v1/tasks/${finished.id}`, { status: 'completed' });
+  await page.waitForSelector(`#feed-list li[data-target-id="${finished.id}"][data-action="task.update"]`, { timeout: 1_000 });
+  step(`the feed showed it ${Date.now() - completedAt} ms after the PATCH was sent`);
+  await page.waitForFunction((id) => /completed “finished while watching”/.test(
+    document.querySelector(`#feed-list li[data-target-id="${id}"][data-action="task.update"]`)?.textContent ?? '',
+  ), finished.id, { timeout: 2_000 });
+
+  step('the cards open the tasks behind them');
+  const mine = await ownTasks(token);
+  const pending = await openDrillDown(page, 'pending');
+  const pendingIds = mine.filter((t) => t.status === 'pending').map((t) => t.id);
+  check(sameIds(pending, pendingIds), `Pending lists ${pending.length} tasks, not the ${pendingIds.length} pending ones`);
+  const overdue = await openDrillDown(page, 'overdue');
+  const overdueIds = mine.filter((t) => t.status !== 'completed' && t.due_at && Date.parse(t.due_at) < Date.now()).map((t) => t.id);
+  check(overdueIds.length > 0 && sameIds(overdue, overdueIds), `Overdue lists ${overdue}, not ${overdueIds}`);
+  const shared = await openDrillDown(page, 'shared');
+  const sharedIds = await getJson(token, '/api/v1/dashboard/shared')
+    .then((s) => [...s.shared_with_me, ...s.shared_by_me].map((t) => t.task_id));
+  check(sharedIds.length > 0 && sameIds(shared, sharedIds), `Shared lists ${shared}, not ${sharedIds}`);
+  await page.getByRole('button', { name: 'Close' }).click();
+  check(!(await page.locator('#task-list').isVisible()), 'the task list did not close');
+
+  step('the team switcher shows a team with its members, then the user again');
   const teams = await getJson(token, '/api/v1/teams');
   check(teams.items.length > 0, 'the user has no team to switch to');
   const scope = page.getByLabel('Dashboard of');
   await scope.selectOption({ label: `Team: ${teams.items[0].name} (${teams.items[0].role})` });
   await waitForCards(page, await expectedCards(token, teams.items[0].id), 2_000);
+  check(!(await page.locator('#card-shared').isVisible()), 'a Shared card in a team view');
+  const byMember = (await getJson(token, `/api/v1/dashboard/breakdown?team_id=${teams.items[0].id}`)).by_member;
+  const rows = byMember.map((m) => `${m.total - m.completed}/${m.completed}`).sort();
+  await page.waitForFunction((want) => {
+    const shown = [...document.querySelectorAll('#members-rows tr')]
+      .filter((tr) => !/a former member/.test(tr.textContent))
+      .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent).join('/'));
+    return JSON.stringify(shown.sort()) === JSON.stringify(want);
+  }, rows, { timeout: 3_000 }).catch(() => { throw new Error(`members do not show ${rows}`); });
+  await checkAccessibility(page, 'light, team view');
   await scope.selectOption({ label: 'My tasks' });
   await waitForCards(page, await expectedCards(token), 2_000);
 
@@ -184,28 +271,58 @@ async function run(context) {
   await page.getByRole('button', { name: '7 days' }).click();
   check(await page.locator('#activity-chart svg g.day').count() === 7, 'no 7 days in the chart');
 
-  if (screenshot) {
-    await page.screenshot({ path: screenshot, fullPage: true });
-    const phone = await context.newPage();
-    await phone.setViewportSize({ width: 390, height: 844 });
-    // Sessions are kept per tab: this one signs in with a pasted access token.
-    await phone.goto(`${baseUrl}/dashboard`);
-    await phone.getByText('Use an access token instead').click();
-    await phone.getByLabel('Access token (JWT)').fill(token);
-    await phone.getByRole('button', { name: 'Use this token' }).click();
-    await phone.waitForSelector('#connection[data-state="connected"]', { timeout: 10_000 });
-    await phone.waitForSelector('#activity-chart svg', { timeout: 5_000 });
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    check(overflow <= 0, `the page is ${overflow}px wider than a phone`);
-    await phone.screenshot({ path: screenshot.replace(/\.png$/, '-phone.png'), fullPage: true });
-    await phone.close();
-  }
+  step('dark mode');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await checkAccessibility(page, 'dark, signed in');
+  if (screenshot) await page.screenshot({ path: screenshot.replace(/\.png$/, '-dark.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
 
-  step('the server restarts');
+  step('sign-up from the page, at phone width');
+  const phone = await context.newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  // Sessions are kept per tab: this one starts signed out.
+  await phone.goto(`${baseUrl}/dashboard`);
+  await phone.emulateMedia({ colorScheme: 'dark' });
+  await checkAccessibility(phone, 'sign-in forms, dark, phone width');
+  await phone.emulateMedia({ colorScheme: 'light' });
+  const newEmail = `new-${Date.now()}@example.com`;
+  await phone.getByLabel('Display name').fill('New Person');
+  await phone.locator('#signup-email').fill(newEmail);
+  await phone.locator('#signup-password').fill('a long new password');
+  await phone.getByRole('button', { name: 'Create account' }).click();
+  await phone.waitForSelector('#connection[data-state="connected"]', { timeout: 10_000 });
+  check((await phone.locator('#user-email').textContent()) === newEmail, 'the new account is not signed in');
+  await phone.waitForSelector('#activity-chart svg', { timeout: 5_000 });
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `the page is ${overflow}px wider than a phone`);
+  await checkAccessibility(phone, 'phone width');
+  if (screenshot) await phone.screenshot({ path: screenshot.replace(/\.png$/, '-phone.png'), fullPage: true });
+
+  step('sign out, then in with a pasted access token');
+  await phone.getByRole('button', { name: 'Sign out' }).click();
+  check(!(await phone.locator('#connection').isVisible()), 'a connection badge after signing out');
+  await phone.getByText('Use an access token instead').click();
+  await phone.getByLabel('Access token (JWT)').fill(token);
+  await phone.getByRole('button', { name: 'Use this token' }).click();
+  await phone.waitForSelector('#connection[data-state="connected"]', { timeout: 10_000 });
+  check((await phone.locator('#user-email').textContent()) === email, 'the pasted token did not sign in');
+  await phone.close();
+
+  step('the server stops: the page says its numbers are stale');
   const statesBefore = await page.evaluate(() => window.connectionStates.length);
-  say('READY_FOR_RESTART');
-  const answer = await stdinLines.next();
-  check(!answer.done, 'stdin closed before the server restarted');
+  say('READY_TO_STOP');
+  const stopped = await stdinLines.next();
+  check(!stopped.done, 'stdin closed before the server stopped');
+  await page.waitForSelector('#stale', { state: 'visible', timeout: 5_000 });
+  const staleText = await page.locator('#stale').textContent();
+  check(/^Stale since \d{1,2}:\d{2}:\d{2}( [AP]M)? — reconnecting$/.test(staleText), `the stale banner says ${staleText}`);
+  check(await page.locator('#dashboard.stale').count() === 1, 'the numbers are not dimmed');
+  await checkAccessibility(page, 'light, stale');
+  if (screenshot) await page.screenshot({ path: screenshot.replace(/\.png$/, '-stale.png') });
+  say('STALE');
+  const serving = await stdinLines.next();
+  check(!serving.done, 'stdin closed before the server started again');
   const back = await page.waitForFunction((from) => {
     const states = window.connectionStates.slice(from);
     const down = states.indexOf('disconnected');
@@ -215,6 +332,7 @@ async function run(context) {
   check(!(back instanceof Error), `the indicator went ${seen.join(' → ') || 'nowhere'}, not disconnected → connected`);
   step(`the indicator went ${seen.join(' → ')}`);
   check((await connection.textContent()).trim() === 'connected', 'not connected after the restart');
+  check(!(await page.locator('#stale').isVisible()), 'still stale after reconnecting');
   const fresh = await signIn();
   const after = await waitForCards(page, await expectedCards(fresh), 2_000);
   say(`CARDS ${JSON.stringify(after)}`);
@@ -235,9 +353,9 @@ async function runTokenRefresh(context) {
   check(ttl <= 10, `this check wants access tokens of a few seconds, not ${ttl} s`);
 
   step(`sign in; access tokens live ${ttl} s`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#login-email').fill(email);
+  await page.locator('#login-password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForSelector('#connection[data-state="connected"]', { timeout: 10_000 });
   const from = await page.evaluate(() => window.connectionStates.length);
 

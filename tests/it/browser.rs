@@ -1,7 +1,8 @@
 //! The live dashboard page in headless Chromium, driven by `tests/browser/dashboard.mjs`
-//! (playwright-core): sign-in, the cards, a live update within a second without a reload, the
-//! team switcher, and disconnected → connected with the numbers still right across a server
-//! restart. Needs Node.js and Chromium (`scripts/setup` installs both); without them this test
+//! (playwright-core): sign-in and sign-up, the cards, a live update within a second without a
+//! reload, the activity feed, the cards' task lists, the team switcher and its members,
+//! axe-core in light and dark mode and at phone width, the stale state while the server is
+//! stopped, and disconnected → connected with the numbers still right once it is back. Needs Node.js and Chromium (`scripts/setup` installs both); without them this test
 //! fails, it does not skip. The page's screenshots land in `target/dashboard{,-phone}.png`.
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,9 @@ fn chromium() -> PathBuf {
     std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
 }
 
+/// Held while `npm ci` installs the packages.
+static NPM_CI: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// `tests/browser`, with its `node_modules` installed (`npm ci`) when missing.
 async fn driver_dir() -> anyhow::Result<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
@@ -34,9 +38,12 @@ async fn driver_dir() -> anyhow::Result<PathBuf> {
         "the browser test needs Chromium at {} (or CHROMIUM=<path>); run scripts/setup",
         browser.display()
     );
+    // The tests of this file run at once: one `npm ci` at a time, the others then see its result.
+    let _installing = NPM_CI.lock().await;
     if !dir
         .join("node_modules/playwright-core/package.json")
         .is_file()
+        || !dir.join("node_modules/axe-core/axe.min.js").is_file()
     {
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--prefix"])
@@ -124,13 +131,18 @@ async fn the_dashboard_shows_live_numbers_and_reconnects_after_a_restart() -> an
     let mut stdin = driver.stdin.take().context("no stdin")?;
     let mut lines = BufReader::new(driver.stdout.take().context("no stdout")?).lines();
     let signed_in = cards(&next_line(&mut lines, 60).await?)?;
-    let ready = next_line(&mut lines, 60).await?;
+    let ready = next_line(&mut lines, 90).await?;
     ensure!(
-        ready == "READY_FOR_RESTART",
-        "expected READY_FOR_RESTART, got {ready:?}"
+        ready == "READY_TO_STOP",
+        "expected READY_TO_STOP, got {ready:?}"
     );
-    app.restart().await?;
-    stdin.write_all(b"restarted\n").await?;
+    app.stop().await?;
+    stdin.write_all(b"stopped\n").await?;
+    stdin.flush().await?;
+    let stale = next_line(&mut lines, 30).await?;
+    ensure!(stale == "STALE", "expected STALE, got {stale:?}");
+    app.start_again().await?;
+    stdin.write_all(b"serving\n").await?;
     stdin.flush().await?;
     let reconnected = cards(&next_line(&mut lines, 60).await?)?;
     let last = next_line(&mut lines, 60).await?;
@@ -142,10 +154,11 @@ async fn the_dashboard_shows_live_numbers_and_reconnects_after_a_restart() -> an
         "shared": 2, "shared_with_me": 1, "shared_by_me": 1,
     });
     assert_eq!(signed_in, expected, "cards after signing in");
-    // The driver created one pending task while watching, before the restart.
+    // Before the restart the driver created one pending task, and one it then completed.
     let mut after = expected.clone();
-    after["total"] = json!(9);
+    after["total"] = json!(10);
     after["pending"] = json!(6);
+    after["completed"] = json!(3);
     assert_eq!(reconnected, after, "cards after the restart");
     assert_eq!(last, "PASS");
     assert!(status.success(), "the driver exited with {status}");

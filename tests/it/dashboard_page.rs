@@ -36,11 +36,17 @@ async fn every_file_the_page_loads_is_served_and_others_are_404() -> anyhow::Res
     let script = app.get("/dashboard/app.js").await?;
     let style = app.get("/dashboard/dashboard.css").await?;
     let missing = app.get("/dashboard/nope.js").await?;
+    let missing_module = app.get("/dashboard/client/nope.js").await?;
 
     assert_eq!(script.status(), 200);
     assert!(content_type(&script).starts_with("text/javascript"));
     let script = script.text().await?;
-    for module in ["./session.js", "./live.js", "./view.js"] {
+    for module in [
+        "./client/index.js",
+        "./view.js",
+        "./feed-view.js",
+        "./task-list.js",
+    ] {
         assert!(script.contains(module), "app.js imports {module}");
         let path = format!("/dashboard/{}", module.trim_start_matches("./"));
         assert_eq!(app.get(&path).await?.status(), 200, "{path}");
@@ -49,5 +55,30 @@ async fn every_file_the_page_loads_is_served_and_others_are_404() -> anyhow::Res
     assert_eq!(style.status(), 200);
     assert!(content_type(&style).starts_with("text/css"));
     assert_problem(missing, 404, "not_found").await?;
+    assert_problem(missing_module, 404, "not_found").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_client_package_is_served_as_it_is_published() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let package = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/js/src");
+
+    for entry in std::fs::read_dir(&package)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let response = app.get(&format!("/dashboard/client/{name}")).await?;
+
+        assert_eq!(response.status(), 200, "{name}");
+        assert!(content_type(&response).starts_with("text/javascript"));
+        assert_eq!(
+            response.text().await?,
+            std::fs::read_to_string(&path)?,
+            "{name}"
+        );
+    }
     Ok(())
 }

@@ -17,6 +17,7 @@ mod dashboard_page;
 mod feed;
 mod health;
 mod http_basics;
+mod js_client;
 mod loadgen;
 mod metrics;
 mod openapi;

@@ -1,0 +1,364 @@
+// The live client: one WebSocket to /api/v1/ws following any number of topics (`user`,
+// `team:<id>`, `feed:user`, `feed:team:<id>`). It authenticates with the first message,
+// subscribes (resuming with `since_version` and `since`), checks that versions grow by one,
+// reconnects with jittered exponential backoff, and moves to a new socket when the access token
+// is renewed (the server closes a session with 4401 when its token expires).
+
+import { TopicState } from './topics.js';
+
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 15_000;
+// The server pings with WebSocket frames, which a page cannot see: ask for a pong instead.
+const PING_EVERY_MS = 25_000;
+const PONG_WITHIN_MS = 10_000;
+const CLOSE_UNAUTHENTICATED = 4401;
+const OPEN = 1; // WebSocket.OPEN, the same in browsers and in the ws package
+const SUBSCRIBED_PING = 'subscribed';
+
+/** The delay before reconnection attempt `n` (0-based): half fixed, half random. */
+export function backoffDelay(n) {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** n);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+/** `ws(s)://<host>/api/v1/ws` of the client's server, or of the page's own origin. */
+function socketUrl(baseUrl) {
+  const url = new URL('/api/v1/ws', baseUrl || globalThis.location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
+}
+
+/**
+ * Emits `status` (detail: `{status, staleSince}`: `connecting` | `connected` | `disconnected`,
+ * and since when the data is not live, a Date or null), `snapshot`, `delta`, `subscribed` and
+ * `feed` (detail: the server's message, deltas already checked for order and feed entries for
+ * repeats), `revoked` (the `unsubscribed` message: the team membership ended, the topic is
+ * dropped), `error` (an `error` message about a topic, which is dropped unless it was only
+ * `unavailable`, then it is retried; an `invalid_since` is not reported: the feed is followed
+ * from now on) and `signedout` (no token to connect with).
+ */
+export class LiveClient extends EventTarget {
+  #client;
+  #url;
+  #WebSocket;
+  #topics = new Map(); // topic -> TopicState
+  #socket = null;
+  #successor = null; // the socket taking over with a renewed token
+  #status = 'disconnected';
+  #staleSince = null;
+  #attempt = 0;
+  #renewFirst = false; // the server refused the token: renew it before reconnecting
+  #running = false;
+  #runs = 0; // counts start() and stop(), so a connection begun before a stop() is dropped
+  #retry = null;
+  #pingTimer = null;
+  #pongTimer = null;
+  #pings = 0;
+
+  /**
+   * @param {import('./rest.js').Client} client the REST client whose tokens authenticate
+   * @param {{url?: string, WebSocket?: typeof WebSocket}} [options] `WebSocket`: the
+   *   constructor to use where there is no global one (Node 20: the `ws` package's)
+   */
+  constructor(client, { url, WebSocket: Socket = globalThis.WebSocket } = {}) {
+    super();
+    if (typeof Socket !== 'function') {
+      throw new TypeError('no WebSocket here: pass one, e.g. { WebSocket } from the ws package');
+    }
+    this.#client = client;
+    this.#url = url ?? socketUrl(client.baseUrl);
+    this.#WebSocket = Socket;
+    client.tokens.addEventListener('token', () => this.#handOver());
+    client.tokens.addEventListener('signedout', () => this.#signedOut());
+    globalThis.addEventListener?.('online', () => this.#reconnectNow());
+  }
+
+  get status() { return this.#status; }
+  /** Since when the data is not live (null while connected or before the first connection). */
+  get staleSince() { return this.#staleSince; }
+  get topics() { return [...this.#topics.keys()]; }
+  /** The last version applied for a dashboard topic (null before its snapshot). */
+  version(topic) { return this.#topics.get(topic)?.version ?? null; }
+  /** The id of the last feed entry seen on a feed topic. */
+  lastEntry(topic) { return this.#topics.get(topic)?.lastEntry ?? null; }
+
+  /** Connects (and keeps reconnecting) until `stop()`. */
+  start() {
+    if (this.#running) return;
+    this.#running = true;
+    this.#runs += 1;
+    this.#attempt = 0;
+    this.#connect();
+  }
+
+  /** Closes the socket for good; the topics and their positions are kept for `start()`. */
+  stop() {
+    this.#running = false;
+    this.#runs += 1;
+    clearTimeout(this.#retry);
+    this.#stopPings();
+    this.#drop(this.#successor);
+    this.#drop(this.#socket);
+    this.#socket = this.#successor = null;
+    this.#staleSince = null;
+    this.#setStatus('disconnected');
+  }
+
+  /**
+   * Follows `topic`: a dashboard topic answers a `snapshot` (or the deltas after
+   * `sinceVersion`), a feed topic `subscribed` (then the entries after `since`).
+   */
+  subscribe(topic, { sinceVersion = null, since = null } = {}) {
+    this.#topics.set(topic, new TopicState(topic, { sinceVersion, since }));
+    for (const socket of [this.#socket, this.#successor]) this.#subscribe(socket, [topic]);
+  }
+
+  /** Stops following `topic`. */
+  unsubscribe(topic) {
+    if (!this.#topics.delete(topic)) return;
+    for (const socket of [this.#socket, this.#successor]) this.#send(socket, { type: 'unsubscribe', topic });
+  }
+
+  /** Asks for a fresh snapshot of a dashboard topic (after a gap or an error). */
+  resubscribe(topic) {
+    const state = this.#topics.get(topic);
+    if (!state) return;
+    state.version = null;
+    this.#subscribe(this.#socket, [topic]);
+  }
+
+  async #connect() {
+    clearTimeout(this.#retry);
+    if (!this.#running) return;
+    this.#setStatus('connecting');
+    const run = this.#runs;
+    const socket = await this.#open();
+    if (run === this.#runs) this.#socket = socket;
+    else this.#drop(socket);
+  }
+
+  /** A new socket that authenticates and subscribes when open, or null (signed out). */
+  async #open() {
+    if (this.#renewFirst && this.#client.tokens.refreshToken) {
+      this.#renewFirst = false;
+      await this.#client.tokens.renewNow().catch(() => {});
+    }
+    const token = await this.#client.tokens.fresh();
+    if (!this.#running) return null;
+    if (!token) {
+      this.#signedOut();
+      return null;
+    }
+    const socket = new this.#WebSocket(this.#url);
+    socket.addEventListener('open', () => {
+      // The token goes in the first message, not the URL, so it stays out of access logs.
+      this.#send(socket, { type: 'auth', access_token: token });
+      this.#subscribe(socket, this.topics);
+    });
+    socket.addEventListener('message', (event) => this.#receive(socket, event.data));
+    socket.addEventListener('close', (event) => this.#closed(socket, event.code));
+    // A failed connection also closes; the close handler retries.
+    socket.addEventListener('error', () => {});
+    return socket;
+  }
+
+  #subscribe(socket, topics) {
+    if (!this.#isOpen(socket) || topics.length === 0) return;
+    for (const topic of topics) {
+      const state = this.#topics.get(topic);
+      if (socket === this.#socket) state.waiting = true;
+      this.#send(socket, state.subscribeMessage());
+    }
+    // A resume that missed nothing is answered by nothing: the pong to this ping, which the
+    // server answers after the subscriptions are in place, says they are live.
+    this.#send(socket, { type: 'ping', id: SUBSCRIBED_PING });
+  }
+
+  #receive(socket, data) {
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (socket === this.#successor) {
+      // The new socket speaks: it becomes the one, the old one goes.
+      this.#drop(this.#socket);
+      this.#socket = socket;
+      this.#successor = null;
+    }
+    if (socket !== this.#socket) return;
+    if (message.type === 'pong') {
+      clearTimeout(this.#pongTimer);
+      if (message.id === SUBSCRIBED_PING) {
+        // A resumed topic is up to date now; a new one has its snapshot on the way.
+        for (const state of this.#topics.values()) if (state.version !== null) state.waiting = false;
+        this.#checkLive();
+      }
+      return;
+    }
+    const state = this.#topics.get(message.topic);
+    if (!state) return; // a topic given up meanwhile
+    switch (message.type) {
+      case 'snapshot':
+        state.version = message.version;
+        this.#ready(state);
+        this.#emit('snapshot', message);
+        break;
+      case 'delta':
+        switch (state.takeDelta(message.version)) {
+          case 'apply':
+            this.#ready(state);
+            this.#emit('delta', message);
+            break;
+          case 'gap':
+            this.resubscribe(message.topic); // start over from a snapshot
+            break;
+          default:
+            break;
+        }
+        break;
+      case 'subscribed':
+        this.#ready(state);
+        this.#emit('subscribed', message);
+        break;
+      case 'feed':
+        if (state.takeEntry(message.entry)) this.#emit('feed', message);
+        break;
+      case 'unsubscribed':
+        if (message.reason === 'requested') return;
+        this.#topics.delete(message.topic);
+        this.#checkLive();
+        this.#emit('revoked', message);
+        break;
+      case 'error':
+        if (message.code === 'invalid_since') {
+          // The entry it resumed from is unknown here: follow the feed from now on.
+          state.lastEntry = null;
+          this.#subscribe(this.#socket, [message.topic]);
+          return;
+        }
+        if (message.code === 'unavailable') {
+          setTimeout(() => this.#subscribe(this.#socket, this.#topics.has(message.topic) ? [message.topic] : []),
+            backoffDelay(1));
+        } else {
+          this.#topics.delete(message.topic);
+          this.#checkLive();
+        }
+        this.#emit('error', message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #closed(socket, code) {
+    if (socket === this.#successor) {
+      this.#successor = null; // the old socket carries on until it is closed too
+      return;
+    }
+    if (socket !== this.#socket) return;
+    this.#socket = null;
+    this.#stopPings();
+    if (!this.#running) return;
+    if (this.#successor) {
+      // The old token expired while its successor was still opening: carry on with it.
+      this.#socket = this.#successor;
+      this.#successor = null;
+      this.#startPings();
+      return;
+    }
+    this.#setStatus('disconnected');
+    // An expired token is not a failure: renew it and come straight back, once.
+    const unauthenticated = code === CLOSE_UNAUTHENTICATED;
+    this.#renewFirst = unauthenticated;
+    const delay = unauthenticated && this.#attempt === 0 ? 0 : backoffDelay(this.#attempt);
+    this.#attempt += 1;
+    this.#retry = setTimeout(() => this.#connect(), delay);
+  }
+
+  #ready(state) {
+    if (!state.waiting) return;
+    state.waiting = false;
+    this.#checkLive();
+  }
+
+  /** Every topic is flowing: connected, backoff reset, liveness pings on. */
+  #checkLive() {
+    if (this.#status === 'connected' || !this.#isOpen(this.#socket)) return;
+    for (const state of this.#topics.values()) if (state.waiting) return;
+    this.#attempt = 0;
+    this.#startPings();
+    this.#setStatus('connected');
+  }
+
+  #startPings() {
+    this.#stopPings();
+    this.#pingTimer = setInterval(() => this.#ping(), PING_EVERY_MS);
+  }
+
+  #stopPings() {
+    clearInterval(this.#pingTimer);
+    clearTimeout(this.#pongTimer);
+  }
+
+  #ping() {
+    const socket = this.#socket;
+    if (!this.#isOpen(socket)) return;
+    this.#pings += 1;
+    this.#send(socket, { type: 'ping', id: `p${this.#pings}` });
+    clearTimeout(this.#pongTimer);
+    this.#pongTimer = setTimeout(() => socket.close(4000, 'no pong'), PONG_WITHIN_MS);
+  }
+
+  /** After a token renewal: open a socket with the new token, then let the old one go. */
+  async #handOver() {
+    if (!this.#running || this.#successor || !this.#isOpen(this.#socket)) return;
+    const run = this.#runs;
+    const successor = await this.#open();
+    if (!successor) return;
+    if (run !== this.#runs || this.#socket === null || this.#successor) {
+      // The old socket went meanwhile (its reconnection carries on), or another took over.
+      this.#drop(successor);
+      return;
+    }
+    this.#successor = successor;
+  }
+
+  #reconnectNow() {
+    if (this.#running && this.#socket === null) {
+      this.#attempt = 0;
+      this.#connect();
+    }
+  }
+
+  #signedOut() {
+    if (!this.#running) return;
+    this.stop();
+    this.#emit('signedout', null);
+  }
+
+  #setStatus(status) {
+    if (status === this.#status) return;
+    if (status === 'connected') this.#staleSince = null;
+    else if (this.#status === 'connected' && this.#running) this.#staleSince = new Date();
+    this.#status = status;
+    this.#emit('status', { status, staleSince: this.#staleSince });
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #send(socket, message) {
+    if (this.#isOpen(socket)) socket.send(JSON.stringify(message));
+  }
+
+  #isOpen(socket) {
+    return socket !== null && socket.readyState === OPEN;
+  }
+
+  #drop(socket) {
+    if (socket && socket.readyState <= OPEN) socket.close(1000, 'replaced');
+  }
+}

@@ -1,0 +1,155 @@
+// Typed calls to the taskpulse REST API (/api/v1): the tokens are handled here (bearer header,
+// renewal before expiry, one retry after a 401), errors are ProblemErrors. The types are in
+// ../index.d.ts, over the ones generated from the server's OpenAPI document.
+
+import { ProblemError, readAnswer } from './problem.js';
+import { Tokens } from './tokens.js';
+
+/** `?a=1&b=2` of the defined values, or ''. */
+function queryString(query = {}) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+const id = (value) => encodeURIComponent(value);
+
+export class Client {
+  #baseUrl;
+  #fetch;
+
+  /**
+   * @param {{baseUrl?: string, fetch?: typeof fetch, storage?: Storage | null}} [options]
+   *   `baseUrl` is the server (`https://tasks.example.com`; '' for the page's own origin),
+   *   `storage` keeps the session across reloads (a page passes `sessionStorage`).
+   */
+  constructor({ baseUrl = '', fetch: fetchImpl = globalThis.fetch, storage = null } = {}) {
+    this.#baseUrl = baseUrl.replace(/\/+$/, '');
+    // Called as a plain function: a browser's fetch refuses any other `this` than the window.
+    this.#fetch = (...args) => fetchImpl(...args);
+    this.tokens = new Tokens((refresh_token) => this.#post('/api/v1/auth/refresh', { refresh_token }), storage);
+  }
+
+  get baseUrl() { return this.#baseUrl; }
+
+  // Authentication
+
+  async register(body) { return this.#signIn(await this.#post('/api/v1/auth/register', body)); }
+  async login(body) { return this.#signIn(await this.#post('/api/v1/auth/login', body)); }
+
+  /** Signs in with a bare access token (checked with GET /me): it is not renewed. */
+  async useAccessToken(token) {
+    this.tokens.adoptAccessToken(token);
+    try {
+      return await this.me();
+    } catch (err) {
+      this.tokens.clear();
+      throw err;
+    }
+  }
+
+  /** Forgets the tokens, then ends the session on the server (best effort). */
+  async logout() {
+    const refresh_token = this.tokens.clear();
+    if (refresh_token) await this.#post('/api/v1/auth/logout', { refresh_token }).catch(() => {});
+  }
+
+  /** Stops the renewal timer (a Node process that is done). */
+  close() { this.tokens.close(); }
+
+  me() { return this.request('GET', '/api/v1/me'); }
+  deleteMe() { return this.request('DELETE', '/api/v1/me'); }
+
+  // Tasks
+
+  createTask(body) { return this.request('POST', '/api/v1/tasks', { body }); }
+  listTasks(query) { return this.request('GET', '/api/v1/tasks', { query }); }
+  getTask(taskId) { return this.request('GET', `/api/v1/tasks/${id(taskId)}`); }
+  updateTask(taskId, body, { ifMatch } = {}) {
+    const headers = ifMatch === undefined ? {} : { 'If-Match': `"${ifMatch}"` };
+    return this.request('PATCH', `/api/v1/tasks/${id(taskId)}`, { body, headers });
+  }
+  deleteTask(taskId) { return this.request('DELETE', `/api/v1/tasks/${id(taskId)}`); }
+  shareTask(taskId, body) { return this.request('POST', `/api/v1/tasks/${id(taskId)}/shares`, { body }); }
+  listShares(taskId) { return this.request('GET', `/api/v1/tasks/${id(taskId)}/shares`); }
+  unshareTask(taskId, userId) {
+    return this.request('DELETE', `/api/v1/tasks/${id(taskId)}/shares/${id(userId)}`);
+  }
+
+  // Teams
+
+  createTeam(body) { return this.request('POST', '/api/v1/teams', { body }); }
+  listTeams(query) { return this.request('GET', '/api/v1/teams', { query }); }
+  getTeam(teamId) { return this.request('GET', `/api/v1/teams/${id(teamId)}`); }
+  deleteTeam(teamId) { return this.request('DELETE', `/api/v1/teams/${id(teamId)}`); }
+  addMember(teamId, body) { return this.request('POST', `/api/v1/teams/${id(teamId)}/members`, { body }); }
+  updateMember(teamId, userId, body) {
+    return this.request('PATCH', `/api/v1/teams/${id(teamId)}/members/${id(userId)}`, { body });
+  }
+  removeMember(teamId, userId) {
+    return this.request('DELETE', `/api/v1/teams/${id(teamId)}/members/${id(userId)}`);
+  }
+
+  // Dashboard, audit log, health
+
+  statistics(query) { return this.request('GET', '/api/v1/dashboard/statistics', { query }); }
+  breakdown(query) { return this.request('GET', '/api/v1/dashboard/breakdown', { query }); }
+  activity(query) { return this.request('GET', '/api/v1/dashboard/activity', { query }); }
+  shared() { return this.request('GET', '/api/v1/dashboard/shared'); }
+  auditLogs(query) { return this.request('GET', '/api/v1/audit-logs', { query }); }
+  health() { return this.#call('GET', '/api/v1/health', {}); }
+
+  /**
+   * Every item of a paginated list, page after page:
+   * `for await (const task of client.all(client.listTasks, { status: 'pending' }))`.
+   */
+  async *all(list, query = {}) {
+    let cursor = null;
+    do {
+      const page = await list.call(this, { ...query, cursor });
+      yield* page.items;
+      cursor = page.next_cursor;
+    } while (cursor);
+  }
+
+  /** A call with the bearer token: renewed first when due, and once more after a 401. */
+  async request(method, path, { query, body, headers = {} } = {}) {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.tokens.fresh();
+      if (!token) throw new ProblemError(401, { code: 'unauthenticated', detail: 'signed out' });
+      try {
+        return await this.#call(method, path + queryString(query), {
+          body, headers: { ...headers, Authorization: `Bearer ${token}` },
+        });
+      } catch (err) {
+        const renewable = err instanceof ProblemError && err.status === 401 && this.tokens.refreshToken;
+        if (!renewable || attempt > 0) throw err;
+        await this.tokens.renewNow().catch(() => {});
+      }
+    }
+  }
+
+  #signIn(pair) {
+    this.tokens.adopt(pair);
+    return pair;
+  }
+
+  #post(path, body) { return this.#call('POST', path, { body }); }
+
+  async #call(method, path, { body, headers = {} }) {
+    let response;
+    try {
+      response = await this.#fetch(`${this.#baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new ProblemError(0, { code: 'unreachable', detail: `cannot reach the server: ${err.message}` });
+    }
+    return readAnswer(response);
+  }
+}
