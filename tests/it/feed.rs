@@ -101,6 +101,10 @@ async fn the_user_feed_streams_the_callers_entries_as_rest_shows_them_in_commit_
     assert_eq!(actions, ["task.create", "task.create", "task.update"]);
     assert_eq!(streamed[2]["target_id"], first["id"]);
     assert_eq!(streamed[2]["details"]["status"], "completed");
+    assert_eq!(
+        streamed[2]["details"]["title"], "one",
+        "an update names its task"
+    );
     for line in [
         "taskpulse_feed_subscriptions 1\n",
         "taskpulse_feed_entries_delivered_total 3\n",
@@ -140,6 +144,9 @@ async fn the_user_feed_follows_tasks_shared_with_the_caller_and_nothing_else() -
     let mut seen_by_bob = Vec::new();
     for _ in 0..5 {
         let entry = entry(&mut bobs, "feed:user").await?;
+        if entry["target_id"] == json!(task) {
+            assert_eq!(entry["details"]["title"], "before sharing", "{entry}");
+        }
         seen_by_bob.push((entry["action"].clone(), entry["actor_id"].clone()));
     }
     let carols_first = entry(&mut carols, "feed:user").await?;

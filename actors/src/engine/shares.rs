@@ -62,7 +62,7 @@ impl Engine {
                     "task.share",
                     task,
                     &after,
-                    json!({ "user_id": user, "permission": permission }),
+                    json!({ "user_id": user, "permission": permission, "title": task.title }),
                 );
                 let deltas = task_deltas(Some(&facts(task, before)), Some(&facts(task, after)));
                 let mut write = self.write();
@@ -109,7 +109,7 @@ impl Engine {
                 "task.unshare",
                 task,
                 &before,
-                json!({ "user_id": user }),
+                json!({ "user_id": user, "title": task.title }),
             );
             let deltas = task_deltas(Some(&facts(task, before)), Some(&facts(task, after)));
             let mut write = self.write();

@@ -350,7 +350,10 @@ fn changes(old: &Task, new: &Task) -> serde_json::Value {
     if old.due_at != new.due_at {
         changed.push("due_at");
     }
-    json!({ "changed": changed, "status": new.status, "version": new.version })
+    // The title too, so that a feed reads "Ann completed 'Ship v2'" without another request.
+    json!({
+        "changed": changed, "title": new.title, "status": new.status, "version": new.version,
+    })
 }
 
 /// The entry of a change to `task`, for the actor's, the owner's and `sharees`' feeds.
