@@ -57,6 +57,11 @@ pub struct DatabaseArgs {
     /// the data directory. `DATABASE_URL` is read too.
     #[arg(long, env = "TASKPULSE_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// The PostgreSQL schema that holds taskpulse's tables (created by the migrations; a
+    /// database that holds them in `public` from an older version has them moved there).
+    /// Default: the URL's `search_path` option, else `taskpulse`.
+    #[arg(long, env = "TASKPULSE_DATABASE_SCHEMA")]
+    pub database_schema: Option<String>,
     /// Directory for taskpulse's own files (the embedded cluster, a generated JWT secret).
     #[arg(long, env = "TASKPULSE_DATA_DIR", default_value = ".taskpulse")]
     pub data_dir: PathBuf,

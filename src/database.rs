@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use taskpulse_actors::database::{
-    DatabaseSource, LocatedDatabase, ensure_database, locate_database, redact, run_migrations,
+    DatabaseSource, LocatedDatabase, ensure_database, in_schema, locate_database, redact,
+    run_migrations, with_default_schema,
 };
 
 use crate::config::DatabaseArgs;
@@ -23,7 +24,11 @@ impl Database {
 
 /// Locates the database, creates it when missing, applies migrations when `migrate`.
 pub async fn prepare(args: &DatabaseArgs, migrate: bool) -> anyhow::Result<Database> {
-    let located = locate_database(&args.database_options()).await?;
+    let mut located = locate_database(&args.database_options()).await?;
+    located.url = match &args.database_schema {
+        Some(schema) => in_schema(&located.url, schema)?,
+        None => with_default_schema(&located.url)?,
+    };
     let shown = redact(&located.url);
     match located.source {
         DatabaseSource::Configured => tracing::info!(url = %shown, "using the configured database"),

@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use taskpulse_actors::database::{
-    DatabaseOptions, LocatedDatabase, locate_database, run_migrations, with_database,
+    DEFAULT_SCHEMA, DatabaseOptions, LocatedDatabase, in_schema, locate_database, run_migrations,
+    with_database,
 };
 use tokio::sync::OnceCell;
 
@@ -65,7 +66,8 @@ impl TestDb {
             }
         }
         Ok(Self {
-            url: with_database(&admin_url, &name)?,
+            // In taskpulse's schema: the tests' own connections find its tables too.
+            url: in_schema(&with_database(&admin_url, &name)?, DEFAULT_SCHEMA)?,
             name,
             admin_url,
         })
@@ -115,7 +117,10 @@ async fn admin_url() -> anyhow::Result<String> {
 /// Builds the template for the current migrations once (under an advisory lock, since test
 /// processes run in parallel) and answers its name.
 async fn ensure_template(admin_url: &str) -> anyhow::Result<String> {
-    let template = format!("taskpulse_template_{}", migrations_fingerprint()?);
+    let template = format!(
+        "taskpulse_template_{DEFAULT_SCHEMA}_{}",
+        migrations_fingerprint()?
+    );
     let mut conn = connect(admin_url).await?;
     diesel::sql_query(format!("SELECT pg_advisory_lock({TEMPLATE_LOCK_KEY})"))
         .execute(&mut conn)

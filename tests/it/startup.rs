@@ -198,3 +198,50 @@ async fn the_config_file_sets_what_flags_and_environment_leave_out() -> anyhow::
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_schema_name_that_is_not_a_plain_identifier_ends_with_one_clear_line()
+-> anyhow::Result<()> {
+    let (code, stderr) = serve_and_fail(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        "postgres://postgres@127.0.0.1:1/taskpulse",
+        "--database-schema",
+        "Tasks; DROP",
+    ])
+    .await?;
+
+    assert_eq!(code, Some(1));
+    assert_eq!(stderr.trim().lines().count(), 1, "stderr: {stderr}");
+    assert!(stderr.contains("schema name"), "{stderr}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn database_schema_puts_the_tables_in_the_schema_it_names() -> anyhow::Result<()> {
+    let app = crate::common::TestApp::builder()
+        .with_arg("--database-schema")
+        .with_arg("tasks_elsewhere")
+        .spawn()
+        .await?;
+    app.register("ann@example.com").await?;
+
+    let mut conn = app.db.connect().await?;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |schema: &str| format!("SELECT count(*) AS n FROM {schema}.users");
+    use diesel_async::RunQueryDsl;
+    let there: Count = diesel::sql_query(count("tasks_elsewhere"))
+        .get_result(&mut conn)
+        .await?;
+    let default: Count = diesel::sql_query(count("taskpulse"))
+        .get_result(&mut conn)
+        .await?;
+
+    assert_eq!((there.n, default.n), (1, 0));
+    Ok(())
+}

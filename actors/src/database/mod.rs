@@ -13,7 +13,9 @@ pub use crate::store::seed::DemoData;
 pub use embedded::EmbeddedCluster;
 pub use locate::{DatabaseOptions, DatabaseSource, LocatedDatabase, locate_database, probe};
 pub use migrate::{revert_all_migrations, run_migrations};
-pub use url::{database_name, redact, with_database};
+pub use url::{
+    DEFAULT_SCHEMA, database_name, in_schema, redact, schema_of, with_database, with_default_schema,
+};
 
 use crate::error::{Error, Result};
 
@@ -32,10 +34,12 @@ pub async fn rebuild_aggregates(url: &str) -> Result<()> {
     crate::store::truth::rebuild_aggregates(&mut conn).await
 }
 
+/// A connection in the URL's schema (taskpulse's by default).
 async fn connect(url: &str) -> Result<AsyncPgConnection> {
-    AsyncPgConnection::establish(url)
+    let url = with_default_schema(url)?;
+    AsyncPgConnection::establish(&url)
         .await
-        .map_err(|err| Error::Unavailable(format!("{}: {err}", redact(url))))
+        .map_err(|err| Error::Unavailable(format!("{}: {err}", redact(&url))))
 }
 
 /// Creates the database `url` names when it does not exist yet; answers whether it did.

@@ -85,13 +85,15 @@ impl Drop for Inner {
 }
 
 impl Engine {
-    /// Starts an engine on the (migrated) database at `url`, with a pool of its own
+    /// Starts an engine on the (migrated) database at `url`, in the schema the URL names
+    /// (`taskpulse` when it names none: see [`crate::database::in_schema`]), with a pool of its own
     /// (`config.pool`; it connects lazily, so a database that is down now does not stop the
     /// start). With `config.cluster` enabled (the default) it joins whatever other engines
     /// share the database: their commits reach this one's aggregates and subscribers, and this
     /// one's reach theirs.
     pub async fn start(url: &str, config: EngineConfig) -> Result<Self> {
-        let pool = connect_pool(url, &config.pool).await?;
+        let url = crate::database::with_default_schema(url)?;
+        let pool = connect_pool(&url, &config.pool).await?;
         let live = Arc::new(Live::new());
         let config = Arc::new(config);
         let args = SupervisorArguments {
