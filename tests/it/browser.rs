@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::common::{PASSWORD, TestApp, id_of};
+use crate::common::{PASSWORD, TestApp, id_of, npm_package};
 use anyhow::{Context, bail, ensure};
 use serde_json::{Value, json};
 use taskpulse_testdb::target_dir;
@@ -21,39 +21,20 @@ fn chromium() -> PathBuf {
     std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
 }
 
-/// Held while `npm ci` installs the packages.
-static NPM_CI: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// `tests/browser`, with its `node_modules` installed (`npm ci`) when missing.
+/// `tests/browser`, with its `node_modules` installed when missing.
 async fn driver_dir() -> anyhow::Result<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    let node = Command::new("node").arg("--version").output().await;
-    ensure!(
-        node.is_ok_and(|out| out.status.success()),
-        "the browser test needs Node.js (`node` on PATH); run scripts/setup"
-    );
     let browser = chromium();
     ensure!(
         browser.is_file(),
         "the browser test needs Chromium at {} (or CHROMIUM=<path>); run scripts/setup",
         browser.display()
     );
-    // The tests of this file run at once: one `npm ci` at a time, the others then see its result.
-    let _installing = NPM_CI.lock().await;
-    if !dir
-        .join("node_modules/playwright-core/package.json")
-        .is_file()
-        || !dir.join("node_modules/axe-core/axe.min.js").is_file()
-    {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .status()
-            .await
-            .context("cannot run npm (it comes with Node.js); run scripts/setup")?;
-        ensure!(status.success(), "npm ci --prefix tests/browser failed");
-    }
-    Ok(dir)
+    npm_package(
+        "tests/browser",
+        &["playwright-core/package.json", "axe-core/axe.min.js"],
+        "the browser tests",
+    )
+    .await
 }
 
 /// `node dashboard.mjs <base_url> <email> <password> <mode>`, its stdin and stdout piped.

@@ -5,12 +5,12 @@
 //! through `clients/js/scripts/types.mjs`) makes of the OpenAPI document the server serves. Needs Node.js (`scripts/setup` installs
 //! it and the package's npm dependencies); without it these tests fail, they do not skip.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::common::TestApp;
-use anyhow::{Context, bail, ensure};
+use crate::common::{TestApp, npm_package};
+use anyhow::{Context, bail};
 use taskpulse_testdb::target_dir;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -19,33 +19,14 @@ use tokio::process::Command;
 /// Everything `node --test` runs may take, restarts included.
 const NODE_TESTS_WITHIN: Duration = Duration::from_secs(240);
 
-/// Held while `npm ci` installs the packages.
-static NPM_CI: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// `clients/js`, with its `node_modules` installed (`npm ci`) when missing.
+/// `clients/js`, with its `node_modules` installed when missing.
 async fn package_dir() -> anyhow::Result<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/js");
-    let node = Command::new("node").arg("--version").output().await;
-    ensure!(
-        node.is_ok_and(|out| out.status.success()),
-        "the JavaScript client's tests need Node.js (`node` on PATH); run scripts/setup"
-    );
-    // The tests of this file run at once: one `npm ci` at a time, the others then see its result.
-    let _installing = NPM_CI.lock().await;
-    if !dir.join("node_modules/ws/package.json").is_file()
-        || !dir
-            .join("node_modules/openapi-typescript/bin/cli.js")
-            .is_file()
-    {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .status()
-            .await
-            .context("cannot run npm (it comes with Node.js); run scripts/setup")?;
-        ensure!(status.success(), "npm ci --prefix clients/js failed");
-    }
-    Ok(dir)
+    npm_package(
+        "clients/js",
+        &["ws/package.json", "openapi-typescript/bin/cli.js"],
+        "the JavaScript client's tests",
+    )
+    .await
 }
 
 /// Answers one request of the control endpoint: stops, starts or restarts `app`.

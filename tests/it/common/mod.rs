@@ -4,10 +4,12 @@
 
 mod api;
 mod app;
+mod npm;
 mod process;
 
 pub use api::*;
 pub use app::*;
+pub use npm::npm_package;
 pub use process::*;
 
 /// Asserts a response is problem+json with this status and code, and returns its body.
