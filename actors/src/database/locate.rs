@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
+#[cfg(feature = "embedded-cluster")]
 use super::embedded::EmbeddedCluster;
 use super::url::{redact, with_database};
 use crate::error::{Error, Result};
@@ -46,7 +47,8 @@ pub enum DatabaseSource {
     Configured,
     /// The server answering on 127.0.0.1:5432.
     LocalServer,
-    /// A private cluster started from the installed PostgreSQL programs.
+    /// A private cluster started from the installed PostgreSQL programs (feature
+    /// `embedded-cluster`).
     Embedded,
 }
 
@@ -58,6 +60,7 @@ pub struct LocatedDatabase {
     /// How it was found.
     pub source: DatabaseSource,
     /// The embedded cluster, when that is where the database lives.
+    #[cfg(feature = "embedded-cluster")]
     pub embedded: Option<EmbeddedCluster>,
 }
 
@@ -67,6 +70,7 @@ pub async fn locate_database(options: &DatabaseOptions) -> Result<LocatedDatabas
         return Ok(LocatedDatabase {
             url: url.clone(),
             source: DatabaseSource::Configured,
+            #[cfg(feature = "embedded-cluster")]
             embedded: None,
         });
     }
@@ -76,11 +80,17 @@ pub async fn locate_database(options: &DatabaseOptions) -> Result<LocatedDatabas
             return Ok(LocatedDatabase {
                 url: with_database(&local, &options.database)?,
                 source: DatabaseSource::LocalServer,
+                #[cfg(feature = "embedded-cluster")]
                 embedded: None,
             });
         }
         Err(err) => err,
     };
+    embedded(options, &local_error).await
+}
+
+#[cfg(feature = "embedded-cluster")]
+async fn embedded(options: &DatabaseOptions, local_error: &str) -> Result<LocatedDatabase> {
     let cluster_dir = options.data_dir.join("postgres");
     match EmbeddedCluster::start(&cluster_dir, options.keep_embedded_running).await {
         Ok(cluster) => Ok(LocatedDatabase {
@@ -96,6 +106,15 @@ pub async fn locate_database(options: &DatabaseOptions) -> Result<LocatedDatabas
         ))),
         Err(other) => Err(other),
     }
+}
+
+#[cfg(not(feature = "embedded-cluster"))]
+async fn embedded(_: &DatabaseOptions, local_error: &str) -> Result<LocatedDatabase> {
+    Err(Error::NoDatabase(format!(
+        "no PostgreSQL found: DATABASE_URL is not set and {LOCAL_SERVER} did not answer \
+         ({local_error}); this build has no embedded cluster (feature `embedded-cluster`). \
+         Set DATABASE_URL or start a server on 127.0.0.1:5432"
+    )))
 }
 
 /// Connects once, with a short deadline, and says why not when it cannot.

@@ -2,6 +2,7 @@
 //! starting a PostgreSQL server, creating the database, migrations, and bulk loads (demo data,
 //! rebuilding every aggregate row from the tasks).
 
+#[cfg(feature = "embedded-cluster")]
 mod embedded;
 mod locate;
 mod migrate;
@@ -10,6 +11,7 @@ mod url;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 pub use crate::store::seed::DemoData;
+#[cfg(feature = "embedded-cluster")]
 pub use embedded::EmbeddedCluster;
 pub use locate::{DatabaseOptions, DatabaseSource, LocatedDatabase, locate_database, probe};
 pub use migrate::{revert_all_migrations, run_migrations};
