@@ -5,6 +5,7 @@ mod forward;
 pub mod protocol;
 mod session;
 mod shutdown;
+mod subscribe;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
