@@ -4,22 +4,17 @@
 //! keys as they were: tokens signed with a known key go on verifying.
 
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
-use reqwest::redirect::Policy;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Mutex;
 use url::Url;
 
+use super::fetch::Fetcher;
 use super::settings::{ProviderSettings, SettingsError, require_https_unless_loopback};
-
-/// How long one fetch (discovery or keys) may take.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-/// The largest discovery or JWKS document read.
-const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 
 /// A key the provider publishes, usable with exactly one algorithm.
 pub(super) struct ProviderKey {
@@ -47,7 +42,7 @@ struct Fetching {
 /// The provider's keys and how to fetch them.
 pub struct ProviderKeys {
     settings: ProviderSettings,
-    http: reqwest::Client,
+    fetcher: Fetcher,
     held: RwLock<KeySet>,
     fetching: Mutex<Fetching>,
 }
@@ -55,14 +50,7 @@ pub struct ProviderKeys {
 impl ProviderKeys {
     /// No keys yet; they are fetched when first needed.
     pub fn new(settings: &ProviderSettings) -> Result<Self, SettingsError> {
-        // reqwest's rustls has no crypto of its own: ring, once per process.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            // A redirect could lead from https to http: the provider's URLs are taken as given.
-            .redirect(Policy::none())
-            .build()
-            .map_err(|err| SettingsError(format!("cannot set up the https client: {err}")))?;
+        let fetcher = Fetcher::new().map_err(SettingsError)?;
         let jwks_url = match &settings.jwks_url {
             Some(url) => {
                 Some(Url::parse(url).map_err(|err| SettingsError(format!("--jwks-url: {err}")))?)
@@ -71,7 +59,7 @@ impl ProviderKeys {
         };
         Ok(Self {
             settings: settings.clone(),
-            http,
+            fetcher,
             held: RwLock::new(KeySet::default()),
             fetching: Mutex::new(Fetching {
                 last_attempt: None,
@@ -188,27 +176,8 @@ impl ProviderKeys {
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, String> {
-        let mut response = self
-            .http
-            .get(url)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(|err| format!("GET {url}: {err}"))?;
-        if !response.status().is_success() {
-            return Err(format!("GET {url}: {}", response.status()));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|err| format!("GET {url}: {err}"))?
-        {
-            body.extend_from_slice(&chunk);
-            if body.len() > MAX_DOCUMENT_BYTES {
-                return Err(format!("GET {url}: the document is larger than 1 MiB"));
-            }
-        }
+        let parsed = Url::parse(url).map_err(|err| format!("{url}: {err}"))?;
+        let body = self.fetcher.get(&parsed).await?;
         serde_json::from_slice(&body).map_err(|err| format!("GET {url}: {err}"))
     }
 }

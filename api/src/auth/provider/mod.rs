@@ -5,6 +5,7 @@
 //! public key as its secret, a key of another type, a kid the provider does not publish — is
 //! refused. docs/identity.md tells the whole story.
 
+mod fetch;
 mod keys;
 mod settings;
 
