@@ -145,7 +145,11 @@ impl IdentityProvider {
             Value::Number(number) => number.to_string(),
             _ => return None,
         };
-        if subject.is_empty() || subject.chars().count() > MAX_SUBJECT_CHARS {
+        // PostgreSQL text holds no NUL.
+        if subject.is_empty()
+            || subject.contains('\0')
+            || subject.chars().count() > MAX_SUBJECT_CHARS
+        {
             return None;
         }
         let text = |claim: &Option<String>| {

@@ -57,7 +57,11 @@ impl ProviderSettings {
                 "--oidc-user-claim must not be empty".to_owned(),
             ));
         }
-        if self.issuer.is_empty() || self.issuer.contains(['\n', '\0']) {
+        // The mapping keeps issuers of up to 2048 characters, one line each.
+        if self.issuer.is_empty()
+            || self.issuer.chars().count() > 2048
+            || self.issuer.contains(['\n', '\0'])
+        {
             return Err(SettingsError(
                 "--oidc-issuer must be a URL such as https://login.example.com".to_owned(),
             ));
