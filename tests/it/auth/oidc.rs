@@ -557,6 +557,29 @@ async fn an_email_a_local_account_has_is_not_joined_and_an_unverified_one_not_ta
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_provider_account_is_created_anew_by_the_next_token() -> anyhow::Result<()> {
+    // docs/identity.md: the provider still vouches for the person; to keep them out, remove
+    // them at the provider.
+    let key = TestKey::ed25519("ed-1")?;
+    let provider = Provider::start(&[&key]).await?;
+    let app = app_for(&provider, |b| b).await?;
+    let token = key.sign(&provider.claims("ada"))?;
+    let before: Value = app.get_as("/api/v1/me", &token).await?.json().await?;
+
+    let deleted = app.delete_as("/api/v1/me", &token).await?;
+    let after = app.get_as("/api/v1/me", &token).await?;
+
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(after.status(), 200);
+    let after: Value = after.json().await?;
+    assert_ne!(after["id"], before["id"]);
+    assert_eq!(count(&app, "SELECT count(*) AS count FROM users").await?, 1);
+    let sql = "SELECT count(*) AS count FROM external_identities";
+    assert_eq!(count(&app, sql).await?, 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn with_local_accounts_off_register_login_and_refresh_are_403() -> anyhow::Result<()> {
     let key = TestKey::ed25519("ed-1")?;
     let provider = Provider::start(&[&key]).await?;

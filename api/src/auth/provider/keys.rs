@@ -182,8 +182,8 @@ impl ProviderKeys {
     }
 }
 
-/// The key a JWK describes, when it is a signing key of a type we accept: RSA for RS256, EC
-/// P-256 for ES256, OKP Ed25519 for EdDSA. Symmetric (`oct`) keys are never taken, and a
+/// The key a JWK describes, when it is a signing key of a type we accept: RSA (2048 bits or
+/// more) for RS256, EC P-256 for ES256, OKP Ed25519 for EdDSA. Symmetric (`oct`) keys are never taken, and a
 /// key whose own `alg` names another algorithm is skipped.
 fn usable_key(jwk: &Jwk) -> Option<ProviderKey> {
     if matches!(
@@ -193,7 +193,11 @@ fn usable_key(jwk: &Jwk) -> Option<ProviderKey> {
         return None;
     }
     let alg = match &jwk.algorithm {
-        AlgorithmParameters::RSA(_) => Algorithm::RS256,
+        // RSA below 2048 bits is refused: 2048 bits are 342 base64url characters, less one
+        // for rounding once leading zeros ('A') are dropped.
+        AlgorithmParameters::RSA(rsa) if rsa.n.trim_start_matches('A').len() >= 341 => {
+            Algorithm::RS256
+        }
         AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {
             Algorithm::ES256
         }
@@ -247,6 +251,14 @@ mod tests {
         assert!(usable_key(&rsa(json!({ "use": "enc" }))).is_none());
         assert!(usable_key(&rsa(json!({ "alg": "RS512" }))).is_none());
         assert!(usable_key(&rsa(json!({ "alg": "HS256" }))).is_none());
+    }
+
+    #[test]
+    fn rsa_keys_below_2048_bits_are_skipped() {
+        let short = rsa(
+            json!({ "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4" }),
+        );
+        assert!(usable_key(&short).is_none());
     }
 
     #[test]
