@@ -233,3 +233,43 @@ async fn a_plain_http_provider_off_loopback_or_a_missing_audience_stops_start_up
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_configured_user_claim_names_the_user_and_claims_can_be_left_out() -> anyhow::Result<()> {
+    let key = TestKey::ed25519("ed-1")?;
+    let provider = Provider::start(&[&key]).await?;
+    let app = app_for(&provider, |b| {
+        b.with_arg("--oidc-user-claim")
+            .with_arg("oid")
+            .with_arg("--oidc-email-claim")
+            .with_arg("")
+    })
+    .await?;
+    let one = with(provider.claims("session-1"), "oid", json!("person-7"));
+    let two = with(provider.claims("session-2"), "oid", json!("person-7"));
+    let without_oid = provider.claims("person-8");
+
+    let first: Value = app
+        .get_as("/api/v1/me", &key.sign(&one)?)
+        .await?
+        .json()
+        .await?;
+    let second: Value = app
+        .get_as("/api/v1/me", &key.sign(&two)?)
+        .await?
+        .json()
+        .await?;
+    let refused = app.get_as("/api/v1/me", &key.sign(&without_oid)?).await?;
+
+    assert_eq!(first["id"], second["id"]);
+    // The email claim is switched off: the token's `email` is not taken.
+    assert!(
+        first["email"]
+            .as_str()
+            .is_some_and(|email| email.ends_with("@external.invalid")),
+        "{first}"
+    );
+    assert_eq!(first["display_name"], "User session-1");
+    assert_problem(refused, 401, "unauthenticated").await?;
+    Ok(())
+}
