@@ -5,13 +5,16 @@ use std::fs;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use poem::listener::TcpAcceptor;
 use taskpulse_actors::database::EmbeddedCluster;
 use taskpulse_actors::{Engine, EngineConfig};
-use taskpulse_api::auth::{AccessTokens, load_or_generate_secret, prepare_dummy_hash};
+use taskpulse_api::auth::{
+    AccessTokens, IdentityProvider, load_or_generate_secret, prepare_dummy_hash,
+};
 use taskpulse_api::connections::{ConnectionLimits, LimitedAcceptor};
 use taskpulse_api::{AppState, AuthConfig};
 use tokio::net::TcpListener;
@@ -77,12 +80,18 @@ impl Server {
         let engine = Engine::start(database.url(), engine_config)
             .await
             .context("cannot start the engine")?;
+        let provider = auth.identity_provider.clone();
         let state = AppState::new(
             engine.clone(),
             auth,
             args.ws_settings(),
             &args.rate_limits(),
         );
+        if let Some(provider) = provider {
+            // The keys now, so the first request need not wait for them (a provider that is
+            // down is no reason not to start: its keys are fetched again when needed).
+            tokio::spawn(async move { provider.prefetch().await });
+        }
         Ok(Self {
             address,
             acceptor: LimitedAcceptor::new(TcpAcceptor::from_tokio(listener)?, limits),
@@ -186,9 +195,17 @@ fn auth_config(args: &ServeArgs) -> anyhow::Result<AuthConfig> {
     }
     // Unknown-email sign-ins verify against a dummy hash; make it now, not on the first one.
     prepare_dummy_hash();
+    let identity_provider = match args.identity.provider_settings()? {
+        Some(settings) => Some(Arc::new(
+            IdentityProvider::new(settings).context("cannot set up the identity provider")?,
+        )),
+        None => None,
+    };
     Ok(AuthConfig {
         access_tokens,
         refresh_token_ttl: args.refresh_token_ttl,
+        identity_provider,
+        local_accounts: args.identity.local_accounts,
     })
 }
 

@@ -23,9 +23,10 @@ pub use cluster::ClusterLink;
 pub use config::{ClusterConfig, EngineConfig, SignalMode};
 pub use endings::Ending;
 pub use engine::{
-    Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, Engine, MemberStat, NewAccount,
-    NewSessionToken, NewTask, Page, SharedByMe, SharedOverview, SharedWithMe, SignInAttempt,
-    SignInCandidate, SignedIn, Statistics, TaskPatch, TaskQuery, TaskScope, TeamDetail, UserRef,
+    Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, EXTERNAL_EMAIL_DOMAIN, Engine,
+    ExternalIdentity, MemberStat, NewAccount, NewSessionToken, NewTask, Page, SharedByMe,
+    SharedOverview, SharedWithMe, SignInAttempt, SignInCandidate, SignedIn, Statistics, TaskPatch,
+    TaskQuery, TaskScope, TeamDetail, UserRef,
 };
 pub use error::{Error, FieldError, Result};
 pub use feed::{FeedEvent, FeedSubscription, FeedTopic};

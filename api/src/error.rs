@@ -39,6 +39,10 @@ pub enum ApiError {
         /// What happened, for a person.
         detail: String,
     },
+    /// Email and password accounts are switched off on this server (`--local-accounts
+    /// false`): people sign in with the identity provider.
+    #[error("sign-in with email and password is switched off on this server")]
+    LocalAccountsDisabled,
     /// The client sent too many requests; it may try again after `retry_after`.
     #[error("too many requests: try again in {retry_after:?}")]
     RateLimited {
@@ -141,6 +145,12 @@ fn problem_for_api_error(err: &ApiError) -> Problem {
         ApiError::Refused { code, detail } => {
             Problem::new(StatusCode::UNAUTHORIZED, code, detail.clone())
         }
+        ApiError::LocalAccountsDisabled => Problem::new(
+            StatusCode::FORBIDDEN,
+            "local_accounts_disabled",
+            "accounts with email and password are switched off on this server: sign in with \
+             its identity provider and present that provider's token",
+        ),
         ApiError::RateLimited { retry_after } => Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

@@ -19,7 +19,7 @@ use poem::http::header::AUTHORIZATION;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use taskpulse_actors::UserId;
 
-use crate::auth::VerifiedBearer;
+use crate::auth::{VerifiedBearer, verify_token};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -94,7 +94,7 @@ impl RateLimits {
     }
 
     /// Spends one request of `req`'s budget, or says how long until it may try again.
-    fn check(&self, state: &AppState, req: &mut Request) -> Result<(), ApiError> {
+    async fn check(&self, state: &AppState, req: &mut Request) -> Result<(), ApiError> {
         let Some(limiters) = &self.limiters else {
             return Ok(());
         };
@@ -108,7 +108,7 @@ impl RateLimits {
                 "/api/v1/health" | "/api/v1/health/live" | "/api/v1/health/ready"
             )
         {
-            let client = match bearer_user(state, req) {
+            let client = match bearer_user(state, req).await {
                 Some(verified) => {
                     let user = verified.subject.user;
                     req.extensions_mut().insert(verified);
@@ -184,24 +184,26 @@ fn client_ip<'a>(
     client
 }
 
-/// The valid bearer access token the request carries, if any, with its user.
-fn bearer_user(state: &AppState, req: &Request) -> Option<VerifiedBearer> {
+/// The valid bearer access token the request carries, if any, with its user (ours, or the
+/// identity provider's).
+async fn bearer_user(state: &AppState, req: &Request) -> Option<VerifiedBearer> {
     let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
-    let subject = (scheme.eq_ignore_ascii_case("bearer"))
-        .then(|| state.access_tokens.verify(token))
-        .flatten()?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let verified = verify_token(state, token).await.ok()?;
     Some(VerifiedBearer {
         token: token.to_owned(),
-        subject,
+        subject: verified.subject,
     })
 }
 
 /// Answers 429 `rate_limited` to a request over its budget; lets the others through.
 pub async fn limit<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
     if let Some(state) = req.data::<AppState>().cloned() {
-        state.rate_limits.check(&state, &mut req)?;
+        state.rate_limits.check(&state, &mut req).await?;
     }
     next.call(req).await.map(IntoResponse::into_response)
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use taskpulse_actors::Engine;
 use tokio::sync::watch;
 
-use crate::auth::AccessTokens;
+use crate::auth::{AccessTokens, IdentityProvider};
 use crate::rate_limit::{RateLimitSettings, RateLimits};
 use crate::ws::{WsHub, WsSettings};
 
@@ -24,6 +24,10 @@ pub struct Inner {
     pub access_tokens: AccessTokens,
     /// How long a refresh token lives.
     pub refresh_token_ttl: Duration,
+    /// The external identity provider whose tokens are accepted too, if any.
+    pub identity_provider: Option<Arc<IdentityProvider>>,
+    /// Whether accounts may register and sign in with email and password here.
+    pub local_accounts: bool,
     /// The WebSocket sessions and their settings.
     pub ws: WsHub,
     /// How fast each client may call the API.
@@ -71,6 +75,10 @@ pub struct AuthConfig {
     pub access_tokens: AccessTokens,
     /// How long a refresh token lives.
     pub refresh_token_ttl: Duration,
+    /// An external identity provider whose tokens are accepted wherever ours are.
+    pub identity_provider: Option<Arc<IdentityProvider>>,
+    /// Whether register, login and refresh work (off: only the provider signs people in).
+    pub local_accounts: bool,
 }
 
 impl AppState {
@@ -87,6 +95,8 @@ impl AppState {
             started_at: Instant::now(),
             access_tokens: auth.access_tokens,
             refresh_token_ttl: auth.refresh_token_ttl,
+            identity_provider: auth.identity_provider,
+            local_accounts: auth.local_accounts,
             ws: WsHub::new(ws),
             rate_limits: RateLimits::new(rate_limits),
             shutdown: ShutdownSignal::default(),

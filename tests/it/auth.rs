@@ -11,6 +11,8 @@ mod sessions;
 mod ended;
 // `DELETE /api/v1/me`.
 mod delete_account;
+// An external identity provider's tokens: keys, claims, accounts created on first sight.
+mod oidc;
 
 mod memory;
 

@@ -29,7 +29,7 @@ impl KnownAccounts {
         self.0.remove(&user);
     }
 
-    fn remember(&self, user: UserId, now: Instant) {
+    pub fn remember(&self, user: UserId, now: Instant) {
         if self.0.len() >= MAX_REMEMBERED {
             self.0.clear();
         }

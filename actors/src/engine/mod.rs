@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod check;
 mod ended_sessions;
+mod external_accounts;
 mod feeds;
 mod known_accounts;
 mod reads;
@@ -48,6 +49,8 @@ use crate::store::aggregates::Published;
 use crate::store::{Pool, PoolFigures, PooledConnection, connect_pool, pool_figures};
 use crate::subscription::{Outbox, Subscription};
 use crate::supervisor::{SupervisorActor, SupervisorArguments, SupervisorMsg};
+use external_accounts::KnownExternalAccounts;
+pub use external_accounts::{EXTERNAL_EMAIL_DOMAIN, ExternalIdentity};
 use known_accounts::KnownAccounts;
 
 /// Names the user a command is about: by id or by email.
@@ -72,6 +75,7 @@ struct Inner {
     cluster: Cluster,
     config: Arc<EngineConfig>,
     known_accounts: KnownAccounts,
+    known_external_accounts: KnownExternalAccounts,
     endings: Arc<Endings>,
     feeds: Arc<Feeds>,
     tailer: tokio::task::JoinHandle<()>,
@@ -126,6 +130,7 @@ impl Engine {
                 cluster,
                 config,
                 known_accounts: KnownAccounts::default(),
+                known_external_accounts: KnownExternalAccounts::default(),
                 endings,
                 feeds,
                 tailer,

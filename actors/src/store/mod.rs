@@ -4,6 +4,7 @@
 pub(crate) mod aggregates;
 pub(crate) mod audit;
 pub(crate) mod change_log;
+pub(crate) mod external_identities;
 pub(crate) mod feed;
 pub(crate) mod hydrate;
 mod pool;

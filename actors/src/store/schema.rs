@@ -153,7 +153,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    external_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(external_identities -> users (user_id));
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(tasks -> users (owner_id));
@@ -180,4 +190,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_activity,
     team_activity,
     aggregate_changes,
+    external_identities,
 );

@@ -84,11 +84,46 @@ pub async fn create_user(conn: &mut AsyncPgConnection, new: NewUser<'_>) -> Resu
         }
         Err(err) => return Err(err.into()),
     };
+    insert_user_stats(conn, &row).await
+}
+
+/// Creates the account and its statistics row as [`create_user`] does, unless its email is
+/// taken (in any letter case): then nothing is written and the answer is `None`. Inside a
+/// transaction this leaves it usable, where a failed insert would abort it.
+pub async fn create_user_unless_email_taken(
+    conn: &mut AsyncPgConnection,
+    new: NewUser<'_>,
+) -> Result<Option<User>> {
+    let inserted = diesel::insert_into(users::table)
+        .values((
+            users::id.eq(UserId::new().0),
+            users::email.eq(new.email),
+            users::password_hash.eq(new.password_hash),
+            users::display_name.eq(new.display_name),
+        ))
+        .on_conflict_do_nothing()
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?;
+    match inserted {
+        Some(row) => Ok(Some(insert_user_stats(conn, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The (empty, version 0) statistics row every user has.
+async fn insert_user_stats(conn: &mut AsyncPgConnection, row: &UserRow) -> Result<User> {
     diesel::insert_into(user_stats::table)
         .values(user_stats::user_id.eq(row.id))
         .execute(conn)
         .await?;
-    Ok(row.into_credentials().user)
+    Ok(User {
+        id: UserId(row.id),
+        email: row.email.clone(),
+        display_name: row.display_name.clone(),
+        created_at: row.created_at,
+    })
 }
 
 /// The account whose email matches `email` in any letter case, with its password hash.

@@ -7,11 +7,13 @@ use poem_openapi::auth::Bearer;
 use taskpulse_actors::UserId;
 
 use super::Subject;
+use super::verify::verify_token;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// A valid access token: the operation runs as this user. Missing, malformed, expired or
-/// forged tokens are answered with 401 `unauthenticated` before the handler runs.
+/// A valid access token (ours, or the configured identity provider's): the operation runs as
+/// this user. Missing, malformed, expired or forged tokens are answered with 401
+/// `unauthenticated` before the handler runs.
 #[derive(Debug, SecurityScheme)]
 #[oai(
     rename = "bearerAuth",
@@ -40,9 +42,7 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<UserId> {
     })?;
     let Subject { user, session } = match req.extensions().get::<VerifiedBearer>() {
         Some(verified) if verified.token == bearer.token => verified.subject,
-        _ => state.access_tokens.verify(&bearer.token).ok_or_else(|| {
-            ApiError::Unauthenticated("the access token is invalid or expired".to_owned())
-        })?,
+        _ => verify_token(state, &bearer.token).await?.subject,
     };
     // A token outlives neither its sign-in session nor its account.
     if state.engine.has_ended(user, session) {

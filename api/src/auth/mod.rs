@@ -1,12 +1,15 @@
 //! Authentication: password hashing, access tokens (JWT), refresh tokens, the bearer security
-//! scheme, and the session flows (register, login, refresh, logout) built from them.
+//! scheme, the session flows (register, login, refresh, logout) built from them, and an
+//! external identity provider whose tokens are accepted beside ours.
 
 mod bearer;
 mod jwt;
 mod password;
+mod provider;
 mod refresh;
 mod secret;
 mod session;
+mod verify;
 
 pub use bearer::BearerAuth;
 pub(crate) use bearer::VerifiedBearer;
@@ -15,6 +18,8 @@ pub use jwt::{
     Subject, WeakSecret,
 };
 pub use password::{hash_password, prepare_dummy_hash};
+pub use provider::{IdentityProvider, ProviderSettings, SettingsError};
 pub use refresh::{generate_refresh_token, hash_refresh_token};
 pub use secret::{SECRET_FILE, SecretError, load_or_generate_secret};
 pub use session::{Credentials, Session, login, logout, refresh, register};
+pub use verify::{VerifiedToken, verify_token};

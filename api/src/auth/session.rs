@@ -55,7 +55,12 @@ pub async fn register(state: &AppState, account: AccountFields) -> Result<Sessio
 pub async fn login(state: &AppState, credentials: Credentials) -> Result<Session, ApiError> {
     let candidate = state.engine.sign_in_candidate(&credentials.email).await?;
     let (user, stored_hash) = match candidate {
-        Some(found) => (Some(found.user.id), Some(found.password_hash)),
+        // An account without a password (one the identity provider created) is checked
+        // against the dummy hash: the same work, and never a match.
+        Some(found) => (
+            Some(found.user.id),
+            Some(found.password_hash).filter(|hash| hash.starts_with('$')),
+        ),
         None => (None, None),
     };
     let matches = password::check(credentials.password, stored_hash).await?;

@@ -23,6 +23,15 @@ impl AuthApi {
     pub fn new(state: AppState) -> Self {
         Self { state }
     }
+
+    /// Refuses the email and password flows when they are switched off.
+    fn local_accounts(&self) -> Result<(), ApiError> {
+        if self.state.local_accounts {
+            Ok(())
+        } else {
+            Err(ApiError::LocalAccountsDisabled)
+        }
+    }
 }
 
 #[derive(ApiResponse)]
@@ -65,6 +74,11 @@ const MALFORMED: (u16, &str) = (
     "`malformed_request`: the body is not JSON of the documented shape",
 );
 const UNAVAILABLE: (u16, &str) = (503, "`database_unavailable`: try again shortly");
+const LOCAL_ACCOUNTS_DISABLED: (u16, &str) = (
+    403,
+    "`local_accounts_disabled`: this server signs people in through its identity provider \
+     only (`--local-accounts false`)",
+);
 
 /// The problems `register` documents.
 struct RegisterProblems;
@@ -79,6 +93,7 @@ impl ProblemDocs for RegisterProblems {
             422,
             "`validation_failed`: `errors` lists each field that breaks a rule",
         ),
+        LOCAL_ACCOUNTS_DISABLED,
         TOO_LARGE,
         NOT_JSON,
         UNAVAILABLE,
@@ -94,6 +109,7 @@ impl ProblemDocs for LoginProblems {
             401,
             "`invalid_credentials`: the email or the password is wrong (the answer does not say which)",
         ),
+        LOCAL_ACCOUNTS_DISABLED,
         TOO_LARGE,
         NOT_JSON,
         UNAVAILABLE,
@@ -110,6 +126,7 @@ impl ProblemDocs for RefreshProblems {
             "`refresh_token_reused`: the token was already used, so its whole session is now revoked; \
                `invalid_refresh_token`: the token is unknown, expired or revoked. Sign in again.",
         ),
+        LOCAL_ACCOUNTS_DISABLED,
         TOO_LARGE,
         NOT_JSON,
         UNAVAILABLE,
@@ -159,6 +176,7 @@ impl AuthApi {
         &self,
         body: Json<RegisterRequest>,
     ) -> Result<RegisterResponse, Failure<RegisterProblems>> {
+        self.local_accounts()?;
         let Json(request) = body;
         let account =
             AccountFields::parse(&request.email, &request.password, &request.display_name)?;
@@ -174,6 +192,7 @@ impl AuthApi {
         &self,
         body: Json<LoginRequest>,
     ) -> Result<SessionResponse, Failure<LoginProblems>> {
+        self.local_accounts()?;
         let Json(request) = body;
         let credentials = Credentials {
             email: request.email.into_inner(),
@@ -196,6 +215,7 @@ impl AuthApi {
         &self,
         body: Json<RefreshRequest>,
     ) -> Result<SessionResponse, Failure<RefreshProblems>> {
+        self.local_accounts()?;
         let session = auth::refresh(&self.state, &body.refresh_token).await?;
         Ok(SessionResponse::Ok(Json(session.into())))
     }

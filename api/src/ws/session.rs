@@ -14,6 +14,8 @@ use tokio::task::{AbortHandle, JoinHandle};
 
 use super::forward::watch_for_ending;
 use super::protocol::{ClientMessage, error_message, pong_message, unsubscribed_message};
+use crate::auth::verify_token;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Close codes (docs/websocket.md, "Close codes").
@@ -218,19 +220,29 @@ impl SessionState {
     }
 
     async fn authenticate(&mut self, myself: &ActorRef<SessionMsg>, token: &str) {
-        let Some(claims) = self.state.access_tokens.verify_claims(token) else {
-            self.close(
-                myself,
-                CLOSE_UNAUTHENTICATED,
-                "invalid or expired access token",
-            )
-            .await;
-            return;
+        // Ours or the identity provider's (whose account may be created now).
+        let verified = match verify_token(&self.state, token).await {
+            Ok(verified) => verified,
+            Err(ApiError::Unauthenticated(_)) => {
+                return self
+                    .close(
+                        myself,
+                        CLOSE_UNAUTHENTICATED,
+                        "invalid or expired access token",
+                    )
+                    .await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot find the account of a session's token");
+                return self
+                    .close(myself, CLOSE_TRY_AGAIN, "the database is unavailable")
+                    .await;
+            }
         };
-        let user = UserId(claims.sub);
+        let (user, sid) = (verified.subject.user, verified.subject.session);
         // Watch before checking, so that an ending between the two is not missed.
-        let watch = watch_for_ending(&self.state.engine, myself.clone(), user, claims.sid);
-        if self.state.engine.has_ended(user, claims.sid) {
+        let watch = watch_for_ending(&self.state.engine, myself.clone(), user, sid);
+        if self.state.engine.has_ended(user, sid) {
             watch.abort();
             return self
                 .close(myself, CLOSE_UNAUTHENTICATED, "the session has ended")
@@ -265,9 +277,8 @@ impl SessionState {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
-        let expiry = myself.send_after(Duration::from_secs(claims.exp.saturating_sub(now)), || {
-            SessionMsg::Expired
-        });
+        let expires_in = Duration::from_secs(verified.expires_at.saturating_sub(now));
+        let expiry = myself.send_after(expires_in, || SessionMsg::Expired);
         self.timers.push(expiry.abort_handle());
     }
 
