@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 
-/// The tables and types of the migrations that predate the schema of its own, which older
-/// databases hold in `public`.
+/// The tables and types taskpulse's migrations create: a database from before the schema of
+/// its own holds (some of) them in `public`. A migration that adds one adds it here.
 const TABLES_OF_PUBLIC_DAYS: &[&str] = &[
     "users",
     "refresh_tokens",
@@ -31,6 +31,7 @@ const TABLES_OF_PUBLIC_DAYS: &[&str] = &[
     "user_activity",
     "team_activity",
     "aggregate_changes",
+    "external_identities",
 ];
 const TYPES_OF_PUBLIC_DAYS: &[&str] = &["counter"];
 
