@@ -10,7 +10,7 @@ use taskpulse_actors::database::{
     DatabaseOptions, ensure_database, locate_database, run_migrations,
 };
 use taskpulse_actors::{
-    DisplayName, Email, Engine, EngineConfig, NewAccount, NewTask, Scope, SubscriptionEvent,
+    DisplayName, Engine, EngineConfig, ExternalIdentity, NewTask, Scope, SubscriptionEvent,
     TaskPatch, TaskStatus,
 };
 
@@ -27,16 +27,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let engine = Engine::start(&database.url, EngineConfig::default()).await?;
 
     // The embedding service signs its users in itself: the engine keeps an account (and its
-    // aggregate) for each, with no password of its own ("!" is no hash).
-    let email = format!("ann-{}@example.com", uuid::Uuid::now_v7().simple());
+    // aggregate) for each of its identities, made on first sight, with no password of its own.
     let ann = engine
-        .create_account(NewAccount {
-            email: Email::parse(&email)?,
-            display_name: DisplayName::parse("Ann")?,
-            password_hash: "!".to_owned(),
+        .external_account(&ExternalIdentity {
+            issuer: "https://accounts.example.com".to_owned(),
+            subject: format!("ann-{}", uuid::Uuid::now_v7().simple()),
+            email: None,
+            display_name: Some(DisplayName::parse("Ann")?),
         })
-        .await?
-        .id;
+        .await?;
 
     let mut live = engine.subscribe(ann, Scope::User(ann), None).await?;
     let task = engine
