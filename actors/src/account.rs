@@ -2,10 +2,13 @@
 //! keeps its rules, so nothing after the parse checks them again; [`AccountFields::parse`]
 //! reports every broken rule of a registration at once.
 
-use crate::error::{Error, FieldError, Result};
+use crate::error::Result;
+#[cfg(feature = "local-accounts")]
+use crate::error::{Error, FieldError};
 
 /// The longest email (RFC 5321's path limit less the brackets).
 const MAX_EMAIL_CHARS: usize = 254;
+#[cfg(feature = "local-accounts")]
 const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
 const DISPLAY_NAME_CHARS: std::ops::RangeInclusive<usize> = 1..=100;
 
@@ -70,11 +73,13 @@ impl DisplayName {
     }
 }
 
+#[cfg(feature = "local-accounts")]
 /// A password that meets the rules (8..=128 characters). The engine never stores it: the
 /// caller hashes it and hands over the hash. No `Debug` or `Display`: it stays out of logs.
 #[derive(Clone)]
 pub struct Password(String);
 
+#[cfg(feature = "local-accounts")]
 impl Password {
     /// Checks the rules; `Err` says which one is broken.
     pub fn parse(text: &str) -> Result<Self, &'static str> {
@@ -91,6 +96,7 @@ impl Password {
     }
 }
 
+#[cfg(feature = "local-accounts")]
 /// The fields of a new account, each parsed.
 #[derive(Clone)]
 pub struct AccountFields {
@@ -102,6 +108,7 @@ pub struct AccountFields {
     pub display_name: DisplayName,
 }
 
+#[cfg(feature = "local-accounts")]
 impl AccountFields {
     /// Parses all three; `Err` is one [`Error::Validation`] naming every broken field.
     pub fn parse(email: &str, password: &str, display_name: &str) -> Result<Self> {
@@ -157,6 +164,7 @@ mod tests {
         assert!(Email::parse(&long).is_err());
     }
 
+    #[cfg(feature = "local-accounts")]
     #[test]
     fn every_broken_rule_is_reported() {
         let outcome = AccountFields::parse("nope", "short", "");
@@ -168,6 +176,7 @@ mod tests {
         assert_eq!(fields, ["email", "password", "display_name"]);
     }
 
+    #[cfg(feature = "local-accounts")]
     #[test]
     fn lengths_count_characters_not_bytes() {
         let parse = AccountFields::parse;

@@ -18,16 +18,19 @@ mod store;
 mod subscription;
 mod supervisor;
 
-pub use account::{AccountFields, DisplayName, Email, Password};
+#[cfg(feature = "local-accounts")]
+pub use account::{AccountFields, Password};
+pub use account::{DisplayName, Email};
 pub use cluster::ClusterLink;
 pub use config::{ClusterConfig, EngineConfig, SignalMode};
 pub use endings::Ending;
 pub use engine::{
     Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, EXTERNAL_EMAIL_DOMAIN, Engine,
-    ExternalIdentity, MemberStat, NewAccount, NewSessionToken, NewTask, Page, SharedByMe,
-    SharedOverview, SharedWithMe, SignInAttempt, SignInCandidate, SignedIn, Statistics, TaskPatch,
-    TaskQuery, TaskScope, TeamDetail, UserRef,
+    ExternalIdentity, MemberStat, NewAccount, NewTask, Page, SharedByMe, SharedOverview,
+    SharedWithMe, Statistics, TaskPatch, TaskQuery, TaskScope, TeamDetail, UserRef,
 };
+#[cfg(feature = "local-accounts")]
+pub use engine::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
 pub use error::{Error, FieldError, Result};
 pub use feed::{FeedEvent, FeedSubscription, FeedTopic};
 pub use live::Snapshot;

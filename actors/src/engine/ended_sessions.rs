@@ -3,14 +3,12 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Engine;
 use crate::endings::{Ending, Endings};
 use crate::model::UserId;
 use crate::store::Pool;
-use crate::store::refresh_tokens::families_revoked_since;
 
 impl Engine {
     /// Whether a token of `user` issued in `session` belongs to a session or an account that
@@ -29,7 +27,11 @@ impl Engine {
 
 /// Reads the sessions ended within `memory` (a node starting now must refuse their tokens
 /// too). Without the database now, it starts empty: the cluster signals fill it from here on.
+/// Without local accounts there are no sign-in sessions of the engine's to read.
+#[cfg(feature = "local-accounts")]
 pub(super) async fn endings_since_start(pool: &Pool, endings: &Endings, memory: Duration) {
+    use crate::store::refresh_tokens::families_revoked_since;
+    use chrono::{DateTime, Utc};
     let since = chrono::Duration::from_std(memory)
         .ok()
         .and_then(|memory| Utc::now().checked_sub_signed(memory))
@@ -47,3 +49,6 @@ pub(super) async fn endings_since_start(pool: &Pool, endings: &Endings, memory: 
         Err(err) => tracing::warn!(error = %err, "cannot read the recently ended sessions"),
     }
 }
+
+#[cfg(not(feature = "local-accounts"))]
+pub(super) async fn endings_since_start(_: &Pool, _: &Endings, _: Duration) {}

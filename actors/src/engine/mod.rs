@@ -11,6 +11,8 @@ mod ended_sessions;
 mod external_accounts;
 mod feeds;
 mod known_accounts;
+#[cfg(feature = "local-accounts")]
+mod local_accounts;
 mod reads;
 mod shares;
 mod task_write;
@@ -25,8 +27,10 @@ use std::time::Duration;
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, RpcReplyPort};
 
-pub use accounts::{NewAccount, NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
+pub use accounts::NewAccount;
 pub use check::{CheckOptions, CheckReport};
+#[cfg(feature = "local-accounts")]
+pub use local_accounts::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
 pub use reads::{
     Activity, ActivityDay, Breakdown, MemberStat, SharedByMe, SharedOverview, SharedWithMe,
     Statistics,

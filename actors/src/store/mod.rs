@@ -8,6 +8,7 @@ pub(crate) mod external_identities;
 pub(crate) mod feed;
 pub(crate) mod hydrate;
 mod pool;
+#[cfg(feature = "local-accounts")]
 pub(crate) mod refresh_tokens;
 pub(crate) mod schema;
 pub(crate) mod seed;

@@ -33,6 +33,7 @@ pub struct UserCredentials {
     /// The account.
     pub user: User,
     /// The Argon2id PHC string of its password.
+    #[cfg_attr(not(feature = "local-accounts"), expect(dead_code))]
     pub password_hash: String,
 }
 
@@ -127,6 +128,7 @@ async fn insert_user_stats(conn: &mut AsyncPgConnection, row: &UserRow) -> Resul
 }
 
 /// The account whose email matches `email` in any letter case, with its password hash.
+#[cfg(feature = "local-accounts")]
 pub async fn find_user_by_email(
     conn: &mut AsyncPgConnection,
     email: &str,
