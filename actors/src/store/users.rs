@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -65,27 +64,12 @@ impl UserRow {
 /// caller's transaction: the engine expects every user to have one. An email that is taken
 /// in any letter case is a [`Error::Conflict`] with code `email_taken`.
 pub async fn create_user(conn: &mut AsyncPgConnection, new: NewUser<'_>) -> Result<User> {
-    let inserted = diesel::insert_into(users::table)
-        .values((
-            users::id.eq(UserId::new().0),
-            users::email.eq(new.email),
-            users::password_hash.eq(new.password_hash),
-            users::display_name.eq(new.display_name),
-        ))
-        .returning(UserRow::as_returning())
-        .get_result(conn)
-        .await;
-    let row = match inserted {
-        Ok(row) => row,
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            return Err(Error::Conflict {
-                code: "email_taken",
-                message: "an account with this email already exists".to_owned(),
-            });
-        }
-        Err(err) => return Err(err.into()),
-    };
-    insert_user_stats(conn, &row).await
+    create_user_unless_email_taken(conn, new)
+        .await?
+        .ok_or_else(|| Error::Conflict {
+            code: "email_taken",
+            message: "an account with this email already exists".to_owned(),
+        })
 }
 
 /// Creates the account and its statistics row as [`create_user`] does, unless its email is
