@@ -1743,6 +1743,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description `local_accounts_disabled`: this server signs people in through its identity provider only (`--local-accounts false`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description `payload_too_large`: the body is above 64 KiB */
             413: {
                 headers: {
@@ -1896,6 +1905,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description `local_accounts_disabled`: this server signs people in through its identity provider only (`--local-accounts false`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description `payload_too_large`: the body is above 64 KiB */
             413: {
                 headers: {
@@ -1962,6 +1980,15 @@ export interface operations {
             };
             /** @description `malformed_request`: the body is not JSON of the documented shape */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `local_accounts_disabled`: this server signs people in through its identity provider only (`--local-accounts false`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
