@@ -1,5 +1,12 @@
 //! The command line: every setting is a flag with a `TASKPULSE_*` environment variable beside
-//! it, parsed once into typed values and passed down.
+//! it, parsed once into typed values and passed down. The identity provider's flags are in
+//! `identity.rs`, the cluster's in `cluster.rs`.
+
+mod cluster;
+mod identity;
+
+pub use cluster::{ClusterArgs, SignalArg};
+pub use identity::IdentityArgs;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -7,9 +14,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use taskpulse_actors::PoolOptions;
 use taskpulse_actors::database::DatabaseOptions;
-use taskpulse_actors::{ClusterConfig, PoolOptions, SignalMode};
-use taskpulse_api::auth::ProviderSettings;
 
 /// taskpulse: a real-time statistics engine for task management.
 #[derive(Debug, Parser)]
@@ -186,159 +192,6 @@ pub struct ServeArgs {
     /// token. The README promises 5 s, so it has no flag; tests shorten it.
     #[arg(skip = taskpulse_api::ws::WsSettings::default().auth_timeout)]
     pub ws_auth_timeout: Duration,
-}
-
-/// An external identity provider (OpenID Connect) whose tokens are accepted wherever ours
-/// are (docs/identity.md).
-#[derive(Debug, Clone, Args)]
-pub struct IdentityArgs {
-    /// The identity provider's issuer URL: a provider token's `iss` must equal it, and its
-    /// keys are found by discovery (`<issuer>/.well-known/openid-configuration`) unless
-    /// `--jwks-url` is given. https (plain http only on a loopback address).
-    #[arg(long, env = "TASKPULSE_OIDC_ISSUER")]
-    pub oidc_issuer: Option<String>,
-    /// Where the provider publishes its keys (JWKS), instead of discovery; needs
-    /// `--oidc-issuer`. https (plain http only on a loopback address).
-    #[arg(long, env = "TASKPULSE_JWKS_URL")]
-    pub jwks_url: Option<String>,
-    /// The audience a provider token's `aud` must contain; required with `--oidc-issuer`.
-    #[arg(long, env = "TASKPULSE_OIDC_AUDIENCE")]
-    pub oidc_audience: Option<String>,
-    /// The provider token claim that names the user.
-    #[arg(long, env = "TASKPULSE_OIDC_USER_CLAIM", default_value = "sub")]
-    pub oidc_user_claim: String,
-    /// The claim with the user's email, taken when an account is created (empty: none).
-    #[arg(long, env = "TASKPULSE_OIDC_EMAIL_CLAIM", default_value = "email")]
-    pub oidc_email_claim: String,
-    /// The claim with the user's display name, taken when an account is created (empty:
-    /// none).
-    #[arg(long, env = "TASKPULSE_OIDC_NAME_CLAIM", default_value = "name")]
-    pub oidc_name_claim: String,
-    /// Whether people may register and sign in with email and password here (`false`: the
-    /// identity provider signs everyone in; register, login and refresh answer 403).
-    #[arg(long, env = "TASKPULSE_LOCAL_ACCOUNTS", default_value_t = true, action = clap::ArgAction::Set)]
-    pub local_accounts: bool,
-    /// The provider's keys are fetched again at most this often when tokens name an unknown
-    /// key. No flag (docs/identity.md gives 30 s); tests shorten it.
-    #[arg(skip = Duration::from_secs(30))]
-    pub oidc_refetch_interval: Duration,
-}
-
-impl IdentityArgs {
-    /// The identity provider's settings, when one is configured; an incomplete or unsafe
-    /// configuration is an error that names the flag.
-    pub fn provider_settings(&self) -> anyhow::Result<Option<ProviderSettings>> {
-        let Some(issuer) = &self.oidc_issuer else {
-            if self.jwks_url.is_some() || self.oidc_audience.is_some() {
-                anyhow::bail!(
-                    "--jwks-url and --oidc-audience need --oidc-issuer: a provider token's \
-                     `iss` must equal it"
-                );
-            }
-            if !self.local_accounts {
-                anyhow::bail!(
-                    "--local-accounts false needs an identity provider (--oidc-issuer and \
-                     --oidc-audience), or nobody could sign in"
-                );
-            }
-            return Ok(None);
-        };
-        let Some(audience) = &self.oidc_audience else {
-            anyhow::bail!(
-                "--oidc-issuer needs --oidc-audience: the audience a provider token must be \
-                 issued for"
-            );
-        };
-        let optional = |claim: &str| (!claim.trim().is_empty()).then(|| claim.to_owned());
-        let settings = ProviderSettings {
-            jwks_url: self.jwks_url.clone(),
-            user_claim: self.oidc_user_claim.clone(),
-            email_claim: optional(&self.oidc_email_claim),
-            name_claim: optional(&self.oidc_name_claim),
-            refetch_interval: self.oidc_refetch_interval,
-            ..ProviderSettings::new(issuer.clone(), audience.clone())
-        };
-        settings.check()?;
-        Ok(Some(settings))
-    }
-}
-
-/// Several nodes on one database: on by default, every `serve` on the same database joins.
-#[derive(Debug, Clone, Args)]
-pub struct ClusterArgs {
-    /// This node's id in signals, health and logs (letters, digits, `.`, `_`, `-`; at most 64);
-    /// unique per node. Generated when absent.
-    #[arg(long, env = "TASKPULSE_NODE_ID", value_parser = parse_node_id)]
-    pub node_id: Option<String>,
-    /// This node is alone on its database: write no change log and hear no other node. Only
-    /// for a deployment that will never run a second node (or for measuring the machinery).
-    #[arg(long, env = "TASKPULSE_SINGLE_NODE")]
-    pub single_node: bool,
-    /// When the other nodes are told of a commit: `after-commit` (a NOTIFY batched per node;
-    /// committers never wait) or `in-transaction` (a NOTIFY inside each writing transaction;
-    /// PostgreSQL then serialises committers). See BENCHMARKS.md.
-    #[arg(long, env = "TASKPULSE_CLUSTER_SIGNAL", value_enum, default_value_t = SignalArg::AfterCommit)]
-    pub cluster_signal: SignalArg,
-    /// How often every live aggregate is compared with its row (and team subscriptions with
-    /// the team's members): the bound on how long a lost signal can leave anything stale.
-    #[arg(long, env = "TASKPULSE_CLUSTER_CHECK_EVERY", default_value = "500ms", value_parser = parse_check_every)]
-    pub cluster_check_every: Duration,
-    /// The change log keeps the last this many versions of each aggregate (clients further
-    /// behind resume from a snapshot).
-    #[arg(long, env = "TASKPULSE_CHANGE_LOG_KEEP_VERSIONS", default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
-    pub change_log_keep_versions: i64,
-    /// The change log keeps nothing older than this.
-    #[arg(long, env = "TASKPULSE_CHANGE_LOG_KEEP_FOR", default_value = "24h", value_parser = humantime::parse_duration)]
-    pub change_log_keep_for: Duration,
-}
-
-/// `--cluster-signal`'s values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SignalArg {
-    /// A NOTIFY after commit, batched per node.
-    AfterCommit,
-    /// A NOTIFY inside each writing transaction.
-    InTransaction,
-}
-
-impl ClusterArgs {
-    /// The engine's cluster settings.
-    pub fn cluster_config(&self) -> ClusterConfig {
-        let defaults = ClusterConfig::default();
-        ClusterConfig {
-            enabled: !self.single_node,
-            node_id: self.node_id.clone().unwrap_or(defaults.node_id),
-            signal: match self.cluster_signal {
-                SignalArg::AfterCommit => SignalMode::AfterCommit,
-                SignalArg::InTransaction => SignalMode::InTransaction,
-            },
-            heal_every: self.cluster_check_every,
-            log_keep_versions: self.change_log_keep_versions,
-            log_keep_for: self.change_log_keep_for,
-            ..defaults
-        }
-    }
-}
-
-fn parse_node_id(value: &str) -> Result<String, String> {
-    let valid = (1..=64).contains(&value.len())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if valid {
-        Ok(value.to_owned())
-    } else {
-        Err("a node id has 1 to 64 letters, digits, '.', '_' or '-'".to_owned())
-    }
-}
-
-fn parse_check_every(value: &str) -> Result<Duration, String> {
-    let every = humantime::parse_duration(value).map_err(|err| err.to_string())?;
-    if (Duration::from_millis(10)..=Duration::from_secs(60)).contains(&every) {
-        Ok(every)
-    } else {
-        Err("between 10ms and 60s".to_owned())
-    }
 }
 
 /// `seed`'s settings.
