@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
+use taskpulse_actors::live::protocol::ServerMessage;
 use taskpulse_actors::{
     Aggregate, Counts, DayCounts, MemberCounts, Scope, Snapshot, TaskId, TeamId, UserId,
 };
-use taskpulse_api::ws::protocol::{delta_message, snapshot_message};
 
 fn team_snapshot() -> Snapshot {
     let now = Utc::now();
@@ -76,10 +76,19 @@ fn encoding(c: &mut Criterion) {
     let after = after_snapshot.statistics(now);
 
     c.bench_function("ws_snapshot_message", |b| {
-        b.iter(|| snapshot_message("team:x", &snapshot, now).0.len())
+        b.iter(|| {
+            ServerMessage::snapshot("team:x", &snapshot, now)
+                .0
+                .to_text()
+                .len()
+        })
     });
     c.bench_function("ws_delta_message", |b| {
-        b.iter(|| delta_message("team:x", &before, &after).len())
+        b.iter(|| {
+            ServerMessage::delta("team:x", &before, &after)
+                .to_text()
+                .len()
+        })
     });
 }
 

@@ -234,16 +234,17 @@ async fn going_away(
     let deadline = Instant::now() + grace;
     let _ = grace_ends.send(deadline);
     state.shutdown.begin();
-    let open = state.ws.open_sockets();
+    state.live.shut_down();
+    let open = state.live.open_sockets();
     if open > 0 {
         tracing::info!(open, "closing the WebSocket sessions");
     }
-    if tokio::time::timeout_at(deadline, state.ws.all_closed())
+    if tokio::time::timeout_at(deadline, state.live.all_closed())
         .await
         .is_err()
     {
         tracing::warn!(
-            open = state.ws.open_sockets(),
+            open = state.live.open_sockets(),
             "WebSocket sessions did not answer their close within the grace period"
         );
     }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::config::EngineConfig;
-use crate::live::{Live, Slot, Snapshot};
+use crate::published::{Live, Slot, Snapshot};
 use crate::stats::Delta;
 use crate::store::Pool;
 use crate::store::aggregates::Published;

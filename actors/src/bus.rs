@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use crate::aggregate::AggregateMsg;
-use crate::live::Live;
+use crate::published::Live;
 use crate::store::aggregates::Published;
 
 /// One writer's wait for its deltas: counts the acknowledgements still out.

@@ -10,9 +10,10 @@ mod endings;
 mod engine;
 mod error;
 mod feed;
-mod live;
+pub mod live;
 mod metrics;
 mod model;
+mod published;
 mod stats;
 mod store;
 mod subscription;
@@ -33,11 +34,11 @@ pub use engine::{
 pub use engine::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
 pub use error::{Error, FieldError, Result};
 pub use feed::{FeedEvent, FeedSubscription, FeedTopic};
-pub use live::Snapshot;
 pub use metrics::{
     CLUSTER_LAG_BUCKETS, ClusterFigures, DELIVERY_BUCKETS, FeedFigures, MetricsSnapshot,
 };
 pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};
+pub use published::Snapshot;
 pub use stats::{Aggregate, Counts, DayCounts, Delta, MemberCounts, Scope};
 pub use store::aggregates::Published;
 pub use store::shares::Share;

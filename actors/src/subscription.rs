@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
-use crate::live::{Slot, Snapshot};
 use crate::model::UserId;
+use crate::published::{Slot, Snapshot};
 use crate::stats::Delta;
 
 /// What a subscriber receives.

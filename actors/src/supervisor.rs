@@ -12,7 +12,7 @@ use ractor::{
 
 use crate::aggregate::{AggregateActor, AggregateArguments, AggregateMsg};
 use crate::config::EngineConfig;
-use crate::live::{Live, Slot};
+use crate::published::{Live, Slot};
 use crate::stats::Scope;
 use crate::store::Pool;
 use crate::store::aggregates::Published;

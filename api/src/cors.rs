@@ -19,6 +19,7 @@ use poem::http::header::{self, HeaderValue};
 use poem::http::{Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use taskpulse_actors::Error as EngineError;
+use taskpulse_actors::live::origin_allowed;
 
 use crate::error::ApiError;
 
@@ -53,21 +54,8 @@ impl AllowedOrigins {
 
     /// Whether a request with this `Origin`, sent to `host` (its `Host` header), is allowed.
     pub fn allows(&self, origin: &str, host: Option<&str>) -> bool {
-        allows(&self.listed, origin, host)
+        origin_allowed(&self.listed, origin, host)
     }
-}
-
-/// The one origin rule, for REST (CORS) and WebSocket upgrades alike: with no list, the
-/// server's own origin (same host and port as the request was sent to); else a listed origin,
-/// or any with `*`.
-pub(crate) fn allows(listed: &[String], origin: &str, host: Option<&str>) -> bool {
-    if listed.is_empty() {
-        let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-        return host.is_some_and(|host| host.eq_ignore_ascii_case(authority));
-    }
-    listed
-        .iter()
-        .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(origin))
 }
 
 /// Present in a request's extensions when its `Origin` is allowed.

@@ -13,7 +13,7 @@ mod page;
 mod rate_limit;
 mod routes;
 mod state;
-pub mod ws;
+mod ws;
 
 use poem::http::Method;
 use poem::web::Redirect;
@@ -55,7 +55,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let origins = std::sync::Arc::new(cors::AllowedOrigins::new(
-        &state.ws.settings.allowed_origins,
+        &state.live.settings().allowed_origins,
     ));
     Route::new()
         .at("/openapi.json", spec)

@@ -169,11 +169,11 @@ pub fn render(state: Data<&AppState>, metrics: Data<&Arc<Metrics>>) -> Response 
     metrics.gauge(POOL, f64::from(pool.connections));
     metrics.gauge(POOL_IDLE, f64::from(pool.idle_connections));
     metrics.gauge(AGGREGATES, state.engine.live_aggregates() as f64);
-    metrics.gauge(SESSIONS, state.ws.live_sessions() as f64);
+    metrics.gauge(SESSIONS, state.live.live_sessions() as f64);
     metrics::with_local_recorder(&metrics.recorder, || metrics.process.collect());
     let mut text = metrics.handle.render();
     render_engine(&mut text, &state.engine.metrics());
-    let closed: Vec<_> = (state.ws.closed_sessions().into_iter())
+    let closed: Vec<_> = (state.live.closed_sessions().into_iter())
         .map(|(reason, n)| (format!("reason=\"{reason}\""), n))
         .collect();
     render_family(

@@ -4,11 +4,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use taskpulse_actors::Engine;
+use taskpulse_actors::live::{LiveHub, LiveSettings};
 use tokio::sync::watch;
 
 use crate::auth::{AccessTokens, IdentityProvider};
 use crate::rate_limit::{RateLimitSettings, RateLimits};
-use crate::ws::{WsHub, WsSettings};
+use crate::ws::SessionTokens;
 
 /// The shared state of the API: cheap to clone.
 #[derive(Clone)]
@@ -28,8 +29,8 @@ pub struct Inner {
     pub identity_provider: Option<Arc<IdentityProvider>>,
     /// Whether accounts may register and sign in with email and password here.
     pub local_accounts: bool,
-    /// The WebSocket sessions and their settings.
-    pub ws: WsHub,
+    /// The live protocol's sessions and their settings (`GET /api/v1/ws`).
+    pub live: LiveHub,
     /// How fast each client may call the API.
     pub rate_limits: RateLimits,
     /// Set once the server begins to shut down.
@@ -37,8 +38,8 @@ pub struct Inner {
 }
 
 /// Set once, when the server begins to shut down: from then on readiness answers 503 (so a
-/// load balancer stops sending) and every WebSocket session closes with 1001, while the
-/// listener still serves until they are gone.
+/// load balancer stops sending), while the listener still serves until the WebSocket
+/// sessions, closed with 1001 by [`LiveHub::shut_down`], are gone.
 #[derive(Debug)]
 pub struct ShutdownSignal(watch::Sender<bool>);
 
@@ -87,17 +88,22 @@ impl AppState {
     pub fn new(
         engine: Engine,
         auth: AuthConfig,
-        ws: WsSettings,
+        live: LiveSettings,
         rate_limits: &RateLimitSettings,
     ) -> Self {
+        let session_tokens = SessionTokens {
+            access_tokens: auth.access_tokens.clone(),
+            identity_provider: auth.identity_provider.clone(),
+            engine: engine.clone(),
+        };
         Self(Arc::new(Inner {
+            live: LiveHub::new(engine.clone(), live, session_tokens),
             engine,
             started_at: Instant::now(),
             access_tokens: auth.access_tokens,
             refresh_token_ttl: auth.refresh_token_ttl,
             identity_provider: auth.identity_provider,
             local_accounts: auth.local_accounts,
-            ws: WsHub::new(ws),
             rate_limits: RateLimits::new(rate_limits),
             shutdown: ShutdownSignal::default(),
         }))

@@ -190,7 +190,7 @@ pub struct ServeArgs {
     pub identity: IdentityArgs,
     /// Time a WebSocket session has to authenticate by message when its upgrade carried no
     /// token. The README promises 5 s, so it has no flag; tests shorten it.
-    #[arg(skip = taskpulse_api::ws::WsSettings::default().auth_timeout)]
+    #[arg(skip = taskpulse_actors::live::LiveSettings::default().auth_timeout)]
     pub ws_auth_timeout: Duration,
 }
 
@@ -244,8 +244,8 @@ impl ServeArgs {
     }
 
     /// The WebSocket settings.
-    pub fn ws_settings(&self) -> taskpulse_api::ws::WsSettings {
-        taskpulse_api::ws::WsSettings {
+    pub fn ws_settings(&self) -> taskpulse_actors::live::LiveSettings {
+        taskpulse_actors::live::LiveSettings {
             allowed_origins: self
                 .allowed_origins
                 .iter()

@@ -1,9 +1,12 @@
 //! `GET /api/v1/ws` with a real WebSocket client: authentication, snapshot then consecutive
-//! deltas, resume, forbidden topics, revocation, errors, limits and origins.
+//! deltas, resume, forbidden topics, revocation, errors, limits and origins. Every case runs
+//! against both adapters of the live protocol: taskpulse's own server (poem) and the axum
+//! example beside it (`examples/axum_live.rs`), as `<case>::poem` and `<case>::axum`.
 
+use std::ops::Deref;
 use std::time::Duration;
 
-use crate::common::{Registered, TestApp};
+use crate::common::{AxumNode, Registered, TestApp, TestAppBuilder};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
@@ -14,7 +17,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub(crate) async fn connect(app: &TestApp, token: Option<&str>) -> anyhow::Result<Socket> {
-    let base = app.base_url.replace("http://", "ws://");
+    connect_to(&app.base_url, token).await
+}
+
+/// Opens a session on the server at `base` (`http://host:port`).
+async fn connect_to(base: &str, token: Option<&str>) -> anyhow::Result<Socket> {
+    let base = base.replace("http://", "ws://");
     let url = match token {
         Some(token) => format!("{base}/api/v1/ws?access_token={token}"),
         None => format!("{base}/api/v1/ws"),
@@ -54,20 +62,107 @@ pub(crate) async fn close_code(socket: &mut Socket) -> anyhow::Result<u16> {
     }
 }
 
-async fn subscribed(
-    app: &TestApp,
-    user: &Registered,
-    topic: &str,
-) -> anyhow::Result<(Socket, Value)> {
-    let mut socket = connect(app, Some(&user.access)).await?;
+/// Which adapter of the live protocol a case's sessions connect to.
+#[derive(Debug, Clone, Copy)]
+enum Adapter {
+    /// taskpulse's own server.
+    Poem,
+    /// `examples/axum_live.rs`, with an engine of its own on the server's database.
+    Axum,
+}
+
+/// A test server for REST, and where the case's sessions connect.
+struct Live {
+    // Dropped first: the example's engine stops before the server drops the database.
+    axum: Option<AxumNode>,
+    app: TestApp,
+}
+
+impl Live {
+    async fn spawn(adapter: Adapter) -> anyhow::Result<Self> {
+        Self::start(adapter, TestApp::builder()).await
+    }
+
+    /// The server with `settings` (and a JWT secret of its own, which the axum example needs
+    /// to check its tokens), and the adapter.
+    async fn start(adapter: Adapter, settings: TestAppBuilder) -> anyhow::Result<Self> {
+        let secret = format!(
+            "{}{}",
+            uuid::Uuid::now_v7().simple(),
+            uuid::Uuid::now_v7().simple()
+        );
+        let app = (settings.with_arg("--jwt-secret").with_arg(&secret))
+            .spawn()
+            .await?;
+        let axum = match adapter {
+            Adapter::Poem => None,
+            Adapter::Axum => Some(AxumNode::beside(&app).await?),
+        };
+        Ok(Self { axum, app })
+    }
+
+    /// `http://host:port` of the adapter.
+    fn live_url(&self) -> String {
+        match &self.axum {
+            None => self.app.base_url.clone(),
+            Some(axum) => format!("http://{}", axum.address),
+        }
+    }
+
+    async fn connect(&self, token: Option<&str>) -> anyhow::Result<Socket> {
+        connect_to(&self.live_url(), token).await
+    }
+}
+
+impl Deref for Live {
+    type Target = TestApp;
+
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
+}
+
+/// Runs each case against both adapters, as `<case>::poem` and `<case>::axum`.
+macro_rules! on_both_adapters {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test]
+            async fn poem() -> anyhow::Result<()> {
+                super::$case(super::Adapter::Poem).await
+            }
+
+            #[tokio::test]
+            async fn axum() -> anyhow::Result<()> {
+                super::$case(super::Adapter::Axum).await
+            }
+        }
+    )*};
+}
+
+on_both_adapters!(
+    subscribe_sends_a_snapshot_then_a_delta_per_change,
+    auth_by_first_message_works_and_a_bad_token_closes_with_4401,
+    without_auth_the_session_closes_after_the_auth_timeout,
+    resume_replays_missed_deltas,
+    a_foreign_topic_is_forbidden_and_a_removed_member_is_unsubscribed,
+    a_non_json_frame_gets_an_error_and_the_session_stays_usable,
+    a_message_over_64_kib_closes_with_1009,
+    a_foreign_origin_is_refused_with_403,
+    a_client_that_stops_reading_never_delays_another,
+    the_server_pings_and_closes_a_session_that_stays_silent,
+);
+
+async fn subscribed(app: &Live, user: &Registered, topic: &str) -> anyhow::Result<(Socket, Value)> {
+    let mut socket = app.connect(Some(&user.access)).await?;
     send(&mut socket, json!({ "type": "subscribe", "topic": topic })).await?;
     let snapshot = receive(&mut socket).await?;
     Ok((socket, snapshot))
 }
 
-#[tokio::test]
-async fn subscribe_sends_a_snapshot_then_a_delta_per_change() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn subscribe_sends_a_snapshot_then_a_delta_per_change(
+    adapter: Adapter,
+) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let ann = app.register("ann@example.com").await?;
     let (mut socket, snapshot) = subscribed(&app, &ann, "user").await?;
 
@@ -97,12 +192,13 @@ async fn subscribe_sends_a_snapshot_then_a_delta_per_change() -> anyhow::Result<
     Ok(())
 }
 
-#[tokio::test]
-async fn auth_by_first_message_works_and_a_bad_token_closes_with_4401() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn auth_by_first_message_works_and_a_bad_token_closes_with_4401(
+    adapter: Adapter,
+) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let ann = app.register("ann@example.com").await?;
 
-    let mut by_message = connect(&app, None).await?;
+    let mut by_message = app.connect(None).await?;
     send(
         &mut by_message,
         json!({ "type": "auth", "access_token": ann.access }),
@@ -110,9 +206,9 @@ async fn auth_by_first_message_works_and_a_bad_token_closes_with_4401() -> anyho
     .await?;
     send(&mut by_message, json!({ "type": "ping", "id": "p1" })).await?;
     let pong = receive(&mut by_message).await?;
-    let mut bad = connect(&app, Some("not-a-jwt")).await?;
+    let mut bad = app.connect(Some("not-a-jwt")).await?;
     let bad_code = close_code(&mut bad).await?;
-    let mut unauthenticated = connect(&app, None).await?;
+    let mut unauthenticated = app.connect(None).await?;
     send(&mut unauthenticated, json!({ "type": "ping", "id": 1 })).await?;
     let unauthenticated_code = close_code(&mut unauthenticated).await?;
 
@@ -122,17 +218,16 @@ async fn auth_by_first_message_works_and_a_bad_token_closes_with_4401() -> anyho
     Ok(())
 }
 
-#[tokio::test]
-async fn without_auth_the_session_closes_after_the_auth_timeout() -> anyhow::Result<()> {
+async fn without_auth_the_session_closes_after_the_auth_timeout(
+    adapter: Adapter,
+) -> anyhow::Result<()> {
     // The README's 5 s is checked where it is set (`config.rs`); here, what happens when it ends.
     let timeout = Duration::from_millis(300);
-    let app = TestApp::builder()
-        .with_ws_auth_timeout(timeout)
-        .spawn()
-        .await?;
+    let settings = TestApp::builder().with_ws_auth_timeout(timeout);
+    let app = Live::start(adapter, settings).await?;
 
     let opened = tokio::time::Instant::now();
-    let mut silent = connect(&app, None).await?;
+    let mut silent = app.connect(None).await?;
     let code = close_code(&mut silent).await?;
 
     assert_eq!(code, 4401);
@@ -144,9 +239,8 @@ async fn without_auth_the_session_closes_after_the_auth_timeout() -> anyhow::Res
     Ok(())
 }
 
-#[tokio::test]
-async fn resume_replays_missed_deltas() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn resume_replays_missed_deltas(adapter: Adapter) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let ann = app.register("ann@example.com").await?;
     let (socket, _) = subscribed(&app, &ann, "user").await?;
     drop(socket);
@@ -155,14 +249,14 @@ async fn resume_replays_missed_deltas() -> anyhow::Result<()> {
             .await?;
     }
 
-    let mut socket = connect(&app, Some(&ann.access)).await?;
+    let mut socket = app.connect(Some(&ann.access)).await?;
     send(
         &mut socket,
         json!({ "type": "subscribe", "topic": "user", "since_version": 1 }),
     )
     .await?;
     let replayed = [receive(&mut socket).await?, receive(&mut socket).await?];
-    let mut stale = connect(&app, Some(&ann.access)).await?;
+    let mut stale = app.connect(Some(&ann.access)).await?;
     send(
         &mut stale,
         json!({ "type": "subscribe", "topic": "user", "since_version": -5 }),
@@ -199,9 +293,10 @@ async fn resume_replays_missed_deltas() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn a_foreign_topic_is_forbidden_and_a_removed_member_is_unsubscribed() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn a_foreign_topic_is_forbidden_and_a_removed_member_is_unsubscribed(
+    adapter: Adapter,
+) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let owner = app.register("owner@example.com").await?;
     let member = app.register("member@example.com").await?;
     let team = app.create_team(&owner.access, "Team").await?;
@@ -234,11 +329,12 @@ async fn a_foreign_topic_is_forbidden_and_a_removed_member_is_unsubscribed() -> 
     Ok(())
 }
 
-#[tokio::test]
-async fn a_non_json_frame_gets_an_error_and_the_session_stays_usable() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn a_non_json_frame_gets_an_error_and_the_session_stays_usable(
+    adapter: Adapter,
+) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let ann = app.register("ann@example.com").await?;
-    let mut socket = connect(&app, Some(&ann.access)).await?;
+    let mut socket = app.connect(Some(&ann.access)).await?;
 
     socket
         .send(Message::Text("this is not json".into()))
@@ -258,11 +354,10 @@ async fn a_non_json_frame_gets_an_error_and_the_session_stays_usable() -> anyhow
     Ok(())
 }
 
-#[tokio::test]
-async fn a_message_over_64_kib_closes_with_1009() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn a_message_over_64_kib_closes_with_1009(adapter: Adapter) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let ann = app.register("ann@example.com").await?;
-    let mut socket = connect(&app, Some(&ann.access)).await?;
+    let mut socket = app.connect(Some(&ann.access)).await?;
 
     let huge = json!({ "type": "ping", "id": "x".repeat(70 * 1024) });
     send(&mut socket, huge).await?;
@@ -271,18 +366,17 @@ async fn a_message_over_64_kib_closes_with_1009() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn a_foreign_origin_is_refused_with_403() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn a_foreign_origin_is_refused_with_403(adapter: Adapter) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let ann = app.register("ann@example.com").await?;
-    let base = app.base_url.replace("http://", "ws://");
+    let base = app.live_url().replace("http://", "ws://");
     let mut request =
         format!("{base}/api/v1/ws?access_token={}", ann.access).into_client_request()?;
     request
         .headers_mut()
         .insert("origin", "https://evil.example".parse()?);
     let mut own = format!("{base}/api/v1/ws?access_token={}", ann.access).into_client_request()?;
-    own.headers_mut().insert("origin", app.base_url.parse()?);
+    own.headers_mut().insert("origin", app.live_url().parse()?);
 
     let refused = connect_async(request).await;
     let accepted = connect_async(own).await;
@@ -297,9 +391,8 @@ async fn a_foreign_origin_is_refused_with_403() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn a_client_that_stops_reading_never_delays_another() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn a_client_that_stops_reading_never_delays_another(adapter: Adapter) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let ann = app.register("ann@example.com").await?;
     let (_stalled, _) = subscribed(&app, &ann, "user").await?;
     let (mut reader, _) = subscribed(&app, &ann, "user").await?;
@@ -318,17 +411,17 @@ async fn a_client_that_stops_reading_never_delays_another() -> anyhow::Result<()
     Ok(())
 }
 
-#[tokio::test]
-async fn the_server_pings_and_closes_a_session_that_stays_silent() -> anyhow::Result<()> {
-    let app = TestApp::builder()
+async fn the_server_pings_and_closes_a_session_that_stays_silent(
+    adapter: Adapter,
+) -> anyhow::Result<()> {
+    let settings = TestApp::builder()
         .with_arg("--ws-ping-every")
         .with_arg("50ms")
         .with_arg("--ws-silence-limit")
-        .with_arg("500ms")
-        .spawn()
-        .await?;
+        .with_arg("500ms");
+    let app = Live::start(adapter, settings).await?;
     let ann = app.register("ann@example.com").await?;
-    let mut lively = connect(&app, Some(&ann.access)).await?;
+    let mut lively = app.connect(Some(&ann.access)).await?;
     let mut silent = raw_upgrade(&app, &ann.access).await?;
 
     // The lively client reads (and so answers every ping) for twice the silence limit.
@@ -364,9 +457,10 @@ async fn the_server_pings_and_closes_a_session_that_stays_silent() -> anyhow::Re
 }
 
 /// A WebSocket upgrade done by hand on a plain TCP socket, so that nothing answers pings.
-async fn raw_upgrade(app: &TestApp, token: &str) -> anyhow::Result<tokio::net::TcpStream> {
+async fn raw_upgrade(app: &Live, token: &str) -> anyhow::Result<tokio::net::TcpStream> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let address = app.base_url.trim_start_matches("http://");
+    let url = app.live_url();
+    let address = url.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(address).await?;
     let request = format!(
         "GET /api/v1/ws?access_token={token} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\n\

@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Engine;
 use crate::error::{Error, Result};
-use crate::live::Snapshot;
 use crate::model::UserId;
+use crate::published::Snapshot;
 use crate::stats::Scope;
 pub use crate::store::shares::{SharedByMe, SharedWithMe};
 use crate::store::shares::{shared_by_owner, shared_with_user};

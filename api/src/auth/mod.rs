@@ -22,4 +22,4 @@ pub use provider::{IdentityProvider, ProviderSettings, SettingsError};
 pub use refresh::{generate_refresh_token, hash_refresh_token};
 pub use secret::{SECRET_FILE, SecretError, load_or_generate_secret};
 pub use session::{Credentials, Session, login, logout, refresh, register};
-pub use verify::{VerifiedToken, verify_token};
+pub use verify::{VerifiedToken, verify, verify_token};

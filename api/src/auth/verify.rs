@@ -2,10 +2,10 @@
 //! ours, or else — when an identity provider is configured — one of the provider's, whose
 //! account is found (or created, on first sight) by its issuer and subject.
 
-use taskpulse_actors::UserId;
+use taskpulse_actors::{Engine, UserId};
 
-use super::Subject;
 use super::provider::Rejection;
+use super::{AccessTokens, IdentityProvider, Subject};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -22,7 +22,19 @@ pub struct VerifiedToken {
 /// the account of a provider's token must be created and the database is down. Whether its
 /// session or account has ended since is the caller's to ask.
 pub async fn verify_token(state: &AppState, token: &str) -> Result<VerifiedToken, ApiError> {
-    if let Some(claims) = state.access_tokens.verify_claims(token) {
+    let provider = state.identity_provider.as_deref();
+    verify(&state.access_tokens, provider, &state.engine, token).await
+}
+
+/// [`verify_token`] with what it needs spelled out: our keys, the provider's, and the engine
+/// that finds or creates a provider token's account.
+pub async fn verify(
+    access_tokens: &AccessTokens,
+    identity_provider: Option<&IdentityProvider>,
+    engine: &Engine,
+    token: &str,
+) -> Result<VerifiedToken, ApiError> {
+    if let Some(claims) = access_tokens.verify_claims(token) {
         return Ok(VerifiedToken {
             subject: Subject {
                 user: UserId(claims.sub),
@@ -32,7 +44,7 @@ pub async fn verify_token(state: &AppState, token: &str) -> Result<VerifiedToken
         });
     }
     let invalid = || ApiError::Unauthenticated("the access token is invalid or expired".to_owned());
-    let Some(provider) = &state.identity_provider else {
+    let Some(provider) = identity_provider else {
         return Err(invalid());
     };
     let claims = match provider.verify(token).await {
@@ -43,7 +55,7 @@ pub async fn verify_token(state: &AppState, token: &str) -> Result<VerifiedToken
         }
         Err(Rejection::Invalid) => return Err(invalid()),
     };
-    let user = state.engine.external_account(&claims.identity).await?;
+    let user = engine.external_account(&claims.identity).await?;
     Ok(VerifiedToken {
         subject: Subject {
             user,

@@ -11,12 +11,12 @@ mod strict;
 mod tasks;
 mod teams;
 mod values;
+#[cfg(test)]
+mod wire_tests;
 
 pub use audit::AuditApi;
-pub(crate) use audit::AuditEntryView;
 pub use auth::AuthApi;
 pub use dashboard::DashboardApi;
-pub(crate) use dashboard::{ActivityView, BreakdownView, StatisticsView};
 pub use health::HealthApi;
 pub use live::LiveApi;
 pub use tasks::TasksApi;

@@ -212,6 +212,15 @@ impl TestApp {
         })
     }
 
+    /// The settings the server runs with, as parsed from its flags and then changed.
+    pub fn serve_args(&self) -> anyhow::Result<ServeArgs> {
+        let address = self.address.to_string();
+        let (args, _) = self
+            .settings
+            .serve_config(&self.db.url, &self.data_dir, &address)?;
+        Ok(args)
+    }
+
     /// Another node on this server's database, with the same settings, a data directory of its
     /// own, a port of its own and an engine of its own. Tokens are good on both only when the
     /// settings carry the JWT secret: start the first node with

@@ -4,11 +4,13 @@
 
 mod api;
 mod app;
+mod axum_node;
 mod npm;
 mod process;
 
 pub use api::*;
 pub use app::*;
+pub use axum_node::AxumNode;
 pub use npm::npm_package;
 pub use process::*;
 

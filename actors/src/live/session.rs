@@ -1,6 +1,6 @@
-//! The WebSocket session actor: one per connection. It authenticates, subscribes to the
-//! aggregates and feeds its user may read (`subscribe.rs`), forwards what they send, pings, and
-//! dies with the connection. Each topic is forwarded by a task that waits on the socket when the client is
+//! The session actor: one per connection. It authenticates, subscribes to the aggregates and
+//! feeds its user may read (`subscribe.rs`), forwards what they send, pings, and dies with the
+//! connection. Each topic is forwarded by a task that waits on the socket when the client is
 //! slow; meanwhile the engine collapses that topic's backlog into one fresh snapshot, so a
 //! slow client never slows the engine or anyone else.
 
@@ -8,54 +8,30 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use taskpulse_actors::UserId;
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinHandle};
 
 use super::forward::watch_for_ending;
-use super::protocol::{ClientMessage, error_message, pong_message, unsubscribed_message};
-use crate::auth::verify_token;
-use crate::error::ApiError;
-use crate::state::AppState;
-
-/// Close codes (docs/websocket.md, "Close codes").
-pub const CLOSE_UNAUTHENTICATED: u16 = 4401;
-/// Message too big.
-pub const CLOSE_TOO_BIG: u16 = 1009;
-/// The peer went silent.
-pub const CLOSE_GOING_AWAY: u16 = 1001;
-/// Policy violation (too many sessions).
-pub const CLOSE_POLICY: u16 = 1008;
-/// Try again later (IANA-registered): the session cannot be set up right now.
-pub const CLOSE_TRY_AGAIN: u16 = 1013;
-
-/// What the writer task sends on the socket.
-#[derive(Debug)]
-pub enum Outgoing {
-    /// A JSON message.
-    Text(String),
-    /// A WebSocket ping frame.
-    Ping,
-    /// A close frame; nothing follows.
-    Close(u16, String),
-}
+use super::protocol::{ClientMessage, ServerMessage};
+use super::{AuthError, LiveHub, Outgoing, close};
+use crate::model::UserId;
 
 /// The session actor's behaviour.
-pub struct SessionActor;
+pub(super) struct SessionActor;
 
 /// What a session starts with.
-pub struct SessionArguments {
-    /// The API state (engine, token keys, hub).
-    pub state: AppState,
+pub(super) struct SessionArguments {
+    /// The hub: engine, settings, authenticator, counts.
+    pub hub: LiveHub,
     /// The socket's outbound queue.
-    pub out: mpsc::Sender<Outgoing>,
+    pub(super) out: mpsc::Sender<Outgoing>,
     /// The token from the upgrade request, if any.
-    pub token: Option<String>,
+    pub(super) token: Option<String>,
 }
 
 /// Messages to a session.
 #[derive(Debug)]
-pub enum SessionMsg {
+pub(super) enum SessionMsg {
     /// A text frame from the client.
     Text(String),
     /// A data frame that is not text.
@@ -77,8 +53,8 @@ pub enum SessionMsg {
 }
 
 /// A session's state.
-pub struct SessionState {
-    pub(super) state: AppState,
+pub(super) struct SessionState {
+    pub(super) hub: LiveHub,
     pub(super) out: mpsc::Sender<Outgoing>,
     user: Option<UserId>,
     pub(super) topics: HashMap<String, JoinHandle<()>>,
@@ -101,10 +77,9 @@ impl Actor for SessionActor {
         myself: ActorRef<SessionMsg>,
         args: SessionArguments,
     ) -> Result<SessionState, ActorProcessingErr> {
-        let hub = &args.state.ws;
-        let pings = myself.send_interval(hub.settings.ping_every, || SessionMsg::Tick);
+        let pings = myself.send_interval(args.hub.settings().ping_every, || SessionMsg::Tick);
         let mut session = SessionState {
-            state: args.state,
+            hub: args.hub,
             out: args.out,
             user: None,
             topics: HashMap::new(),
@@ -115,7 +90,7 @@ impl Actor for SessionActor {
         match args.token {
             Some(token) => session.authenticate(&myself, &token).await,
             None => {
-                let deadline = myself.send_after(session.state.ws.settings.auth_timeout, || {
+                let deadline = myself.send_after(session.hub.settings().auth_timeout, || {
                     SessionMsg::AuthDeadline
                 });
                 session.timers.push(deadline.abort_handle());
@@ -139,7 +114,7 @@ impl Actor for SessionActor {
             timer.abort();
         }
         if let Some(user) = session.user {
-            session.state.ws.leave(user);
+            session.hub.leave(user);
         }
         Ok(())
     }
@@ -160,7 +135,7 @@ impl Actor for SessionActor {
             SessionMsg::NotText => {
                 session.last_seen = Instant::now();
                 session
-                    .send(error_message(
+                    .send(ServerMessage::error(
                         "unsupported_frame",
                         "send one JSON object per text frame",
                         None,
@@ -169,9 +144,9 @@ impl Actor for SessionActor {
             }
             SessionMsg::Seen => session.last_seen = Instant::now(),
             SessionMsg::Tick => {
-                if session.last_seen.elapsed() >= session.state.ws.settings.silence_limit {
+                if session.last_seen.elapsed() >= session.hub.settings().silence_limit {
                     session
-                        .close(&myself, CLOSE_GOING_AWAY, "no answer to pings")
+                        .close(&myself, close::GOING_AWAY, "no answer to pings")
                         .await;
                 } else {
                     let _ = session.out.send(Outgoing::Ping).await;
@@ -179,18 +154,18 @@ impl Actor for SessionActor {
             }
             SessionMsg::AuthDeadline if session.user.is_none() => {
                 session
-                    .close(&myself, CLOSE_UNAUTHENTICATED, "authentication timed out")
+                    .close(&myself, close::UNAUTHENTICATED, "authentication timed out")
                     .await;
             }
             SessionMsg::AuthDeadline => {}
             SessionMsg::Expired => {
                 session
-                    .close(&myself, CLOSE_UNAUTHENTICATED, "access token expired")
+                    .close(&myself, close::UNAUTHENTICATED, "access token expired")
                     .await
             }
             SessionMsg::Ended => {
                 session
-                    .close(&myself, CLOSE_UNAUTHENTICATED, "the session has ended")
+                    .close(&myself, close::UNAUTHENTICATED, "the session has ended")
                     .await
             }
             SessionMsg::TopicEnded(topic) => {
@@ -198,7 +173,7 @@ impl Actor for SessionActor {
             }
             SessionMsg::TooBig => {
                 session
-                    .close(&myself, CLOSE_TOO_BIG, "message too big")
+                    .close(&myself, close::TOO_BIG, "message too big")
                     .await
             }
         }
@@ -207,8 +182,8 @@ impl Actor for SessionActor {
 }
 
 impl SessionState {
-    pub(super) async fn send(&self, text: String) {
-        let _ = self.out.send(Outgoing::Text(text)).await;
+    pub(super) async fn send(&self, message: ServerMessage<'_>) {
+        let _ = self.out.send(Outgoing::Text(message.to_text())).await;
     }
 
     async fn close(&self, myself: &ActorRef<SessionMsg>, code: u16, reason: &str) {
@@ -220,42 +195,41 @@ impl SessionState {
     }
 
     async fn authenticate(&mut self, myself: &ActorRef<SessionMsg>, token: &str) {
-        // Ours or the identity provider's (whose account may be created now).
-        let verified = match verify_token(&self.state, token).await {
-            Ok(verified) => verified,
-            Err(ApiError::Unauthenticated(_)) => {
+        let identity = match self.hub.authenticator().authenticate(token).await {
+            Ok(identity) => identity,
+            Err(AuthError::Rejected) => {
                 return self
                     .close(
                         myself,
-                        CLOSE_UNAUTHENTICATED,
+                        close::UNAUTHENTICATED,
                         "invalid or expired access token",
                     )
                     .await;
             }
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot find the account of a session's token");
+            Err(AuthError::Unavailable(why)) => {
+                tracing::warn!(error = %why, "cannot check a session's token");
                 return self
-                    .close(myself, CLOSE_TRY_AGAIN, "the database is unavailable")
+                    .close(myself, close::TRY_AGAIN, "the database is unavailable")
                     .await;
             }
         };
-        let (user, sid) = (verified.subject.user, verified.subject.session);
+        let (user, sid) = (identity.user, identity.session);
         // Watch before checking, so that an ending between the two is not missed.
-        let watch = watch_for_ending(&self.state.engine, myself.clone(), user, sid);
-        if self.state.engine.has_ended(user, sid) {
+        let watch = watch_for_ending(self.hub.engine(), myself.clone(), user, sid);
+        if self.hub.engine().has_ended(user, sid) {
             watch.abort();
             return self
-                .close(myself, CLOSE_UNAUTHENTICATED, "the session has ended")
+                .close(myself, close::UNAUTHENTICATED, "the session has ended")
                 .await;
         }
         self.ending_watch = Some(watch);
-        match self.state.engine.is_account(user).await {
+        match self.hub.engine().is_account(user).await {
             Ok(true) => {}
             Ok(false) => {
                 return self
                     .close(
                         myself,
-                        CLOSE_UNAUTHENTICATED,
+                        close::UNAUTHENTICATED,
                         "the account no longer exists",
                     )
                     .await;
@@ -263,12 +237,12 @@ impl SessionState {
             Err(err) => {
                 tracing::warn!(error = %err, "cannot tell whether a session's account exists");
                 return self
-                    .close(myself, CLOSE_TRY_AGAIN, "the database is unavailable")
+                    .close(myself, close::TRY_AGAIN, "the database is unavailable")
                     .await;
             }
         }
-        if !self.state.ws.join(user) {
-            self.close(myself, CLOSE_POLICY, "too many sessions for this user")
+        if !self.hub.join(user) {
+            self.close(myself, close::POLICY, "too many sessions for this user")
                 .await;
             return;
         }
@@ -277,7 +251,7 @@ impl SessionState {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
-        let expires_in = Duration::from_secs(verified.expires_at.saturating_sub(now));
+        let expires_in = Duration::from_secs(identity.expires_at.saturating_sub(now));
         let expiry = myself.send_after(expires_in, || SessionMsg::Expired);
         self.timers.push(expiry.abort_handle());
     }
@@ -290,13 +264,13 @@ impl SessionState {
                     return self
                         .close(
                             myself,
-                            CLOSE_UNAUTHENTICATED,
+                            close::UNAUTHENTICATED,
                             "the first message must be an auth message",
                         )
                         .await;
                 }
                 return self
-                    .send(error_message(
+                    .send(ServerMessage::error(
                         "malformed_message",
                         &format!("not a message of this protocol: {err}"),
                         None,
@@ -312,7 +286,7 @@ impl SessionState {
                 _ => {
                     self.close(
                         myself,
-                        CLOSE_UNAUTHENTICATED,
+                        close::UNAUTHENTICATED,
                         "the first message must be an auth message",
                     )
                     .await
@@ -322,21 +296,26 @@ impl SessionState {
         };
         match message {
             ClientMessage::Auth { .. } => {
-                self.send(error_message(
+                self.send(ServerMessage::error(
                     "already_authenticated",
                     "this session is already authenticated",
                     None,
                 ))
                 .await
             }
-            ClientMessage::Ping { id } => self.send(pong_message(&id)).await,
+            ClientMessage::Ping { id } => self.send(ServerMessage::Pong { id: &id }).await,
             ClientMessage::Unsubscribe { topic } => match self.topics.remove(&topic) {
                 Some(forwarder) => {
                     forwarder.abort();
-                    self.send(unsubscribed_message(&topic, "requested")).await;
+                    let topic = &topic;
+                    self.send(ServerMessage::Unsubscribed {
+                        topic,
+                        reason: "requested",
+                    })
+                    .await;
                 }
                 None => {
-                    self.send(error_message(
+                    self.send(ServerMessage::error(
                         "not_subscribed",
                         "this topic is not subscribed",
                         Some(&topic),

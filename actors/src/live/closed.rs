@@ -5,11 +5,11 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::session::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNAUTHENTICATED};
+use super::close;
 
 /// Why a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CloseReason {
+pub(super) enum CloseReason {
     /// The client closed it or went away.
     Client,
     /// No valid token in time, a bad one, or it expired (4401).
@@ -40,10 +40,10 @@ impl CloseReason {
     /// The reason a close frame sent by the session (not by shutdown) stands for.
     pub fn of_code(code: u16) -> Self {
         match code {
-            CLOSE_UNAUTHENTICATED => Self::Unauthenticated,
-            CLOSE_GOING_AWAY => Self::Silent,
-            CLOSE_TOO_BIG => Self::TooBig,
-            CLOSE_POLICY => Self::Policy,
+            close::UNAUTHENTICATED => Self::Unauthenticated,
+            close::GOING_AWAY => Self::Silent,
+            close::TOO_BIG => Self::TooBig,
+            close::POLICY => Self::Policy,
             _ => Self::Error,
         }
     }
@@ -63,7 +63,7 @@ impl CloseReason {
 
 /// Sessions ended since start, by reason.
 #[derive(Debug, Default)]
-pub(crate) struct ClosedSessions {
+pub(super) struct ClosedSessions {
     counts: [AtomicU64; CloseReason::ALL.len()],
 }
 

@@ -2,11 +2,14 @@
 //! (`subscribed`, then entries), with the checks and answers of docs/websocket.md.
 
 use ractor::ActorRef;
-use taskpulse_actors::{Error as EngineError, FeedTopic, Scope, UserId};
 
 use super::forward::{forward, forward_feed};
-use super::protocol::{Topic, error_message, parse_topic, subscribed_message};
+use super::protocol::{ServerMessage, Topic, parse_topic};
 use super::session::{SessionMsg, SessionState};
+use crate::error::Error as EngineError;
+use crate::feed::FeedTopic;
+use crate::model::UserId;
+use crate::stats::Scope;
 
 impl SessionState {
     pub(super) async fn subscribe(
@@ -19,17 +22,17 @@ impl SessionState {
     ) {
         let Some(parsed) = parse_topic(&topic, user) else {
             return self
-                .send(error_message(
+                .send(ServerMessage::error(
                     "invalid_topic",
                     "topics are `user`, `team:<team id>`, `feed:user` or `feed:team:<team id>`",
                     Some(&topic),
                 ))
                 .await;
         };
-        let max = self.state.ws.settings.max_topics_per_session;
+        let max = self.hub.settings().max_topics_per_session;
         if !self.topics.contains_key(&topic) && self.topics.len() >= max {
             return self
-                .send(error_message(
+                .send(ServerMessage::error(
                     "too_many_topics",
                     &format!("at most {max} topics per session"),
                     Some(&topic),
@@ -54,7 +57,8 @@ impl SessionState {
             )),
         };
         if let Err((code, message)) = outcome {
-            self.send(error_message(code, message, Some(&topic))).await;
+            self.send(ServerMessage::error(code, message, Some(&topic)))
+                .await;
         }
     }
 
@@ -67,8 +71,8 @@ impl SessionState {
         since: Option<i64>,
     ) -> Result<(), (&'static str, &'static str)> {
         let subscription = self
-            .state
-            .engine
+            .hub
+            .engine()
             .subscribe(user, scope, since)
             .await
             .map_err(refused)?;
@@ -97,7 +101,7 @@ impl SessionState {
             Some(Ok(id)) => Some(id),
             Some(Err(_)) => return Err(INVALID_SINCE),
         };
-        let subscription = match self.state.engine.subscribe_feed(user, feed, since).await {
+        let subscription = match self.hub.engine().subscribe_feed(user, feed, since).await {
             Ok(subscription) => subscription,
             Err(EngineError::Validation(_)) => return Err(INVALID_SINCE),
             Err(err) => return Err(refused(err)),
@@ -106,7 +110,7 @@ impl SessionState {
         if let Some(previous) = self.topics.remove(topic) {
             previous.abort();
         }
-        self.send(subscribed_message(topic)).await;
+        self.send(ServerMessage::Subscribed { topic }).await;
         let forwarder = forward_feed(
             topic.to_owned(),
             subscription,

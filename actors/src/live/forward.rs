@@ -3,17 +3,19 @@
 
 use chrono::Utc;
 use ractor::ActorRef;
-use taskpulse_actors::{
-    Ending, Engine, FeedEvent, FeedSubscription, Statistics, Subscription, SubscriptionEvent,
-    UserId,
-};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::protocol::{delta_message, feed_message, snapshot_message, unsubscribed_message};
-use super::session::{Outgoing, SessionMsg};
+use super::Outgoing;
+use super::protocol::ServerMessage;
+use super::session::SessionMsg;
+use crate::endings::Ending;
+use crate::engine::{Engine, Statistics};
+use crate::feed::{FeedEvent, FeedSubscription};
+use crate::model::UserId;
+use crate::subscription::{Subscription, SubscriptionEvent};
 
 /// Forwards one topic's events to the socket, in order.
 pub(super) fn forward(
@@ -28,9 +30,9 @@ pub(super) fn forward(
             let now = Utc::now();
             let text = match event {
                 SubscriptionEvent::Snapshot(snapshot) => {
-                    let (text, stats) = snapshot_message(&topic, &snapshot, now);
+                    let (message, stats) = ServerMessage::snapshot(&topic, &snapshot, now);
                     last = Some(stats);
-                    text
+                    message.to_text()
                 }
                 SubscriptionEvent::Delta { delta, snapshot } => {
                     let stats = snapshot.statistics(now);
@@ -39,17 +41,12 @@ pub(super) fn forward(
                     let before = last
                         .take()
                         .unwrap_or_else(|| snapshot.before(&delta).statistics(now));
-                    let text = delta_message(&topic, &before, &stats);
+                    let text = ServerMessage::delta(&topic, &before, &stats).to_text();
                     last = Some(stats);
                     text
                 }
                 SubscriptionEvent::Revoked => {
-                    let _ = out
-                        .send(Outgoing::Text(unsubscribed_message(
-                            &topic,
-                            "membership_revoked",
-                        )))
-                        .await;
+                    let _ = out.send(revoked(&topic)).await;
                     let _ = session.cast(SessionMsg::TopicEnded(topic));
                     return;
                 }
@@ -71,10 +68,9 @@ pub(super) fn forward_feed(
     tokio::spawn(async move {
         while let Some(event) = subscription.next().await {
             let text = match event {
-                FeedEvent::Entry(entry) => feed_message(&topic, &entry),
+                FeedEvent::Entry(entry) => ServerMessage::feed(&topic, &entry).to_text(),
                 FeedEvent::Revoked => {
-                    let ended = unsubscribed_message(&topic, "membership_revoked");
-                    let _ = out.send(Outgoing::Text(ended)).await;
+                    let _ = out.send(revoked(&topic)).await;
                     let _ = session.cast(SessionMsg::TopicEnded(topic));
                     return;
                 }
@@ -84,6 +80,12 @@ pub(super) fn forward_feed(
             }
         }
     })
+}
+
+/// The message that ends a topic whose access was lost.
+fn revoked(topic: &str) -> Outgoing {
+    let reason = "membership_revoked";
+    Outgoing::Text(ServerMessage::Unsubscribed { topic, reason }.to_text())
 }
 
 /// Tells the session when its sign-in session or account ends, on this node or another.

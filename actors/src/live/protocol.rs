@@ -1,0 +1,205 @@
+//! The messages of docs/websocket.md, both ways, as JSON text frames.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use super::views::{ActivityView, AuditEntryView, BreakdownView, StatisticsView};
+use crate::engine::Statistics;
+use crate::feed::FeedTopic;
+use crate::model::{TeamId, UserId};
+use crate::published::Snapshot;
+use crate::stats::Scope;
+use crate::store::AuditRecord;
+
+/// How many days of activity a snapshot carries (the dashboard shows 7 or 30).
+pub const SNAPSHOT_ACTIVITY_DAYS: u32 = 30;
+
+/// What a client may send.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// Authenticate (first message, when the upgrade carried no token).
+    Auth {
+        /// An access token.
+        access_token: String,
+    },
+    /// Start receiving a topic.
+    Subscribe {
+        /// `user`, `team:<id>`, `feed:user` or `feed:team:<id>`.
+        topic: String,
+        /// Resume an aggregate topic after this version.
+        #[serde(default)]
+        since_version: Option<i64>,
+        /// Resume a feed topic after this entry (its id).
+        #[serde(default)]
+        since: Option<String>,
+    },
+    /// Stop receiving a topic.
+    Unsubscribe {
+        /// The topic.
+        topic: String,
+    },
+    /// Application-level ping.
+    Ping {
+        /// Echoed back.
+        #[serde(default)]
+        id: Value,
+    },
+}
+
+/// What a topic name follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// An aggregate: snapshots and deltas.
+    Aggregate(Scope),
+    /// A feed: audit entries.
+    Feed(FeedTopic),
+}
+
+/// A topic name to what it follows: `user` is the caller's own aggregate, `team:<uuid>` a
+/// team's, and `feed:user`, `feed:team:<uuid>` their feeds.
+pub fn parse_topic(topic: &str, user: UserId) -> Option<Topic> {
+    let team = |id: &str| uuid::Uuid::try_parse(id).ok().map(TeamId);
+    match topic.split_once(':') {
+        None if topic == "user" => Some(Topic::Aggregate(Scope::User(user))),
+        Some(("team", id)) => team(id).map(|team| Topic::Aggregate(Scope::Team(team))),
+        Some(("feed", "user")) => Some(Topic::Feed(FeedTopic::User(user))),
+        Some(("feed", rest)) => match rest.split_once(':') {
+            Some(("team", id)) => team(id).map(|team| Topic::Feed(FeedTopic::Team(team))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// What the server sends.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage<'a> {
+    /// A topic's whole state: statistics, breakdown and activity as `GET /dashboard/*`
+    /// answer them.
+    Snapshot {
+        /// The topic.
+        topic: &'a str,
+        /// The aggregate's version.
+        version: i64,
+        /// The statistics.
+        stats: StatisticsView,
+        /// By status, priority (and member).
+        breakdown: BreakdownView,
+        /// The last [`SNAPSHOT_ACTIVITY_DAYS`] days.
+        activity: ActivityView,
+    },
+    /// One change: the numbers that moved, and the statistics after it.
+    Delta {
+        /// The topic.
+        topic: &'a str,
+        /// The version after it: one more than the last message's.
+        version: i64,
+        /// Each number that moved, by how much.
+        changes: BTreeMap<&'static str, i64>,
+        /// The statistics after it.
+        stats: StatisticsView,
+    },
+    /// The answer to subscribing to a feed.
+    Subscribed {
+        /// The topic.
+        topic: &'a str,
+    },
+    /// One audit entry exactly as `GET /api/v1/audit-logs` shows it.
+    Feed {
+        /// The topic.
+        topic: &'a str,
+        /// The entry.
+        entry: AuditEntryView<'a>,
+    },
+    /// A topic ended: `requested` or `membership_revoked`.
+    Unsubscribed {
+        /// The topic.
+        topic: &'a str,
+        /// Why.
+        reason: &'a str,
+    },
+    /// The answer to a `ping`.
+    Pong {
+        /// The ping's id.
+        id: &'a Value,
+    },
+    /// Something the client asked for failed; the session stays open.
+    Error {
+        /// What failed, e.g. `forbidden`, `invalid_topic`.
+        code: &'a str,
+        /// Why, for people.
+        message: &'a str,
+        /// The topic it concerns, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        topic: Option<&'a str>,
+    },
+}
+
+impl<'a> ServerMessage<'a> {
+    /// The `snapshot` of `topic` at `now`, and its statistics, for the deltas that follow.
+    pub fn snapshot(topic: &'a str, snapshot: &Snapshot, now: DateTime<Utc>) -> (Self, Statistics) {
+        let stats = snapshot.statistics(now);
+        let activity = snapshot.activity(now.date_naive(), SNAPSHOT_ACTIVITY_DAYS);
+        let message = Self::Snapshot {
+            topic,
+            version: snapshot.version,
+            stats: StatisticsView::from(&stats),
+            breakdown: BreakdownView::from(&snapshot.breakdown()),
+            activity: ActivityView::from(&activity),
+        };
+        (message, stats)
+    }
+
+    /// The `delta` from the statistics `before` to those `after`.
+    pub fn delta(topic: &'a str, before: &Statistics, after: &Statistics) -> Self {
+        let numbers = |s: &Statistics| {
+            [
+                ("total", s.total),
+                ("pending", s.pending),
+                ("in_progress", s.in_progress),
+                ("completed", s.completed),
+                ("overdue", s.overdue),
+                ("shared_with_me", s.shared_with_me.unwrap_or(0)),
+                ("shared_by_me", s.shared_by_me.unwrap_or(0)),
+            ]
+        };
+        let changes = (numbers(after).into_iter().zip(numbers(before)))
+            .filter(|((_, value), (_, previous))| value != previous)
+            .map(|((name, value), (_, previous))| (name, value - previous))
+            .collect();
+        Self::Delta {
+            topic,
+            version: after.version,
+            changes,
+            stats: StatisticsView::from(after),
+        }
+    }
+
+    /// The `feed` message of one entry.
+    pub fn feed(topic: &'a str, entry: &'a AuditRecord) -> Self {
+        Self::Feed {
+            topic,
+            entry: entry.into(),
+        }
+    }
+
+    /// An `error` message.
+    pub fn error(code: &'a str, message: &'a str, topic: Option<&'a str>) -> Self {
+        Self::Error {
+            code,
+            message,
+            topic,
+        }
+    }
+
+    /// The text frame.
+    pub fn to_text(&self) -> String {
+        // Cannot fail: every map key is a string and every value serialises.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
