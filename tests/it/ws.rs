@@ -150,6 +150,8 @@ on_both_adapters!(
     a_foreign_origin_is_refused_with_403,
     a_client_that_stops_reading_never_delays_another,
     the_server_pings_and_closes_a_session_that_stays_silent,
+    sessions_and_topics_over_their_limits_are_refused,
+    unsubscribe_and_the_protocols_other_errors_answer_as_documented,
 );
 
 async fn subscribed(app: &Live, user: &Registered, topic: &str) -> anyhow::Result<(Socket, Value)> {
@@ -326,6 +328,114 @@ async fn a_foreign_topic_is_forbidden_and_a_removed_member_is_unsubscribed(
         revoked,
         json!({ "type": "unsubscribed", "topic": topic, "reason": "membership_revoked" })
     );
+    Ok(())
+}
+
+async fn sessions_and_topics_over_their_limits_are_refused(adapter: Adapter) -> anyhow::Result<()> {
+    let settings = TestApp::builder()
+        .with_arg("--ws-max-sessions-per-user")
+        .with_arg("2")
+        .with_arg("--ws-max-topics")
+        .with_arg("2");
+    let app = Live::start(adapter, settings).await?;
+    let ann = app.register("ann@example.com").await?;
+    let bob = app.register("bob@example.com").await?;
+    let team = app.create_team(&ann.access, "Team").await?;
+    let other = app.create_team(&ann.access, "Other").await?;
+
+    let (mut first, _) = subscribed(&app, &ann, "user").await?;
+    send(
+        &mut first,
+        json!({ "type": "subscribe", "topic": format!("team:{team}") }),
+    )
+    .await?;
+    let second_topic = receive(&mut first).await?;
+    // Subscribing again to a topic it holds takes no new place.
+    send(&mut first, json!({ "type": "subscribe", "topic": "user" })).await?;
+    let again = receive(&mut first).await?;
+    let third_topic = format!("team:{other}");
+    send(
+        &mut first,
+        json!({ "type": "subscribe", "topic": third_topic }),
+    )
+    .await?;
+    let refused_topic = receive(&mut first).await?;
+    let (_second, _) = subscribed(&app, &ann, "user").await?;
+    let mut third = app.connect(Some(&ann.access)).await?;
+    let third_code = close_code(&mut third).await?;
+    // The limit is per user: another user's sessions are not counted.
+    let (_bobs, bobs_snapshot) = subscribed(&app, &bob, "user").await?;
+
+    assert_eq!(second_topic["type"], "snapshot");
+    assert_eq!(again["type"], "snapshot");
+    assert_eq!(
+        (
+            refused_topic["type"].as_str(),
+            refused_topic["code"].as_str()
+        ),
+        (Some("error"), Some("too_many_topics"))
+    );
+    assert_eq!(refused_topic["topic"], third_topic);
+    assert_eq!(third_code, 1008);
+    assert_eq!(bobs_snapshot["type"], "snapshot");
+    Ok(())
+}
+
+async fn unsubscribe_and_the_protocols_other_errors_answer_as_documented(
+    adapter: Adapter,
+) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
+    let ann = app.register("ann@example.com").await?;
+    let (mut socket, _) = subscribed(&app, &ann, "user").await?;
+
+    send(
+        &mut socket,
+        json!({ "type": "unsubscribe", "topic": "user" }),
+    )
+    .await?;
+    let unsubscribed = receive(&mut socket).await?;
+    app.create_task(&ann.access, json!({ "title": "unseen" }))
+        .await?;
+    send(
+        &mut socket,
+        json!({ "type": "unsubscribe", "topic": "user" }),
+    )
+    .await?;
+    let not_subscribed = receive(&mut socket).await?;
+    send(
+        &mut socket,
+        json!({ "type": "subscribe", "topic": "teams" }),
+    )
+    .await?;
+    let invalid_topic = receive(&mut socket).await?;
+    send(
+        &mut socket,
+        json!({ "type": "auth", "access_token": ann.access }),
+    )
+    .await?;
+    let already = receive(&mut socket).await?;
+    send(&mut socket, json!({ "type": "ping", "id": "last" })).await?;
+    // Nothing of the unsubscribed topic came in between: the pong is next.
+    let pong = receive(&mut socket).await?;
+
+    assert_eq!(
+        unsubscribed,
+        json!({ "type": "unsubscribed", "topic": "user", "reason": "requested" })
+    );
+    let code = |m: &Value| (m["type"].clone(), m["code"].clone(), m["topic"].clone());
+    assert_eq!(
+        code(&not_subscribed),
+        (json!("error"), json!("not_subscribed"), json!("user"))
+    );
+    assert_eq!(
+        code(&invalid_topic),
+        (json!("error"), json!("invalid_topic"), json!("teams"))
+    );
+    assert_eq!(
+        code(&already),
+        (json!("error"), json!("already_authenticated"), Value::Null)
+    );
+    assert_eq!(pong, json!({ "type": "pong", "id": "last" }));
     Ok(())
 }
 
