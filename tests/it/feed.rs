@@ -1,21 +1,22 @@
 //! Feed topics over a real WebSocket (API.md, "WebSocket"): `feed:user` and `feed:team:<id>`
 //! answer `subscribed`, then each audit entry as it commits, exactly as `GET /api/v1/audit-logs`
 //! shows it; who sees what; the end of a team feed at the member's removal; `since` resuming,
-//! on the same node and on another.
+//! on the same node and on another. The single-node cases run against both adapters of the live
+//! protocol (see `ws.rs`).
 
 use crate::common::{Registered, TestApp, expect_json, id_of};
-use crate::ws::{Socket, connect, receive, send};
+use crate::ws::{Adapter, Live, Socket, connect_to, on_both_adapters, receive, send};
 use serde_json::{Value, json};
 
-/// A socket of `user` on `app` subscribed to `topic` (resuming after `since`), past its
-/// `subscribed`.
+/// A socket of `user` on the server at `url` subscribed to `topic` (resuming after `since`),
+/// past its `subscribed`.
 async fn follow(
-    app: &TestApp,
+    url: &str,
     user: &Registered,
     topic: &str,
     since: Option<&str>,
 ) -> anyhow::Result<Socket> {
-    let mut socket = connect(app, Some(&user.access)).await?;
+    let mut socket = connect_to(url, Some(&user.access)).await?;
     let mut subscribe = json!({ "type": "subscribe", "topic": topic });
     if let Some(since) = since {
         subscribe["since"] = json!(since);
@@ -67,13 +68,21 @@ async fn set_status(
     Ok(())
 }
 
-#[tokio::test]
-async fn the_user_feed_streams_the_callers_entries_as_rest_shows_them_in_commit_order()
--> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+on_both_adapters!(
+    the_user_feed_streams_the_callers_entries_as_rest_shows_them_in_commit_order,
+    the_user_feed_follows_tasks_shared_with_the_caller_and_nothing_else,
+    a_team_feed_is_for_members_of_any_role_and_ends_at_their_removal,
+    since_replays_the_entries_after_it_then_carries_on_live,
+    a_since_that_names_no_entry_or_the_wrong_resume_field_is_an_error,
+);
+
+async fn the_user_feed_streams_the_callers_entries_as_rest_shows_them_in_commit_order(
+    adapter: Adapter,
+) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let ann = app.register("ann@example.com").await?;
     let before = own_entries(&app, &ann).await?.len();
-    let mut feed = follow(&app, &ann, "feed:user", None).await?;
+    let mut feed = follow(&app.live_url(), &ann, "feed:user", None).await?;
 
     let first = app
         .create_task(&ann.access, json!({ "title": "one" }))
@@ -105,24 +114,27 @@ async fn the_user_feed_streams_the_callers_entries_as_rest_shows_them_in_commit_
         streamed[2]["details"]["title"], "one",
         "an update names its task"
     );
-    for line in [
-        "taskpulse_feed_subscriptions 1\n",
-        "taskpulse_feed_entries_delivered_total 3\n",
-    ] {
-        assert!(metrics.contains(line), "/metrics lacks {line:?}");
+    // The server's /metrics count its own sessions' feeds; the axum example serves no metrics.
+    if matches!(adapter, Adapter::Poem) {
+        for line in [
+            "taskpulse_feed_subscriptions 1\n",
+            "taskpulse_feed_entries_delivered_total 3\n",
+        ] {
+            assert!(metrics.contains(line), "/metrics lacks {line:?}");
+        }
     }
     Ok(())
 }
 
-#[tokio::test]
-async fn the_user_feed_follows_tasks_shared_with_the_caller_and_nothing_else() -> anyhow::Result<()>
-{
-    let app = TestApp::spawn().await?;
+async fn the_user_feed_follows_tasks_shared_with_the_caller_and_nothing_else(
+    adapter: Adapter,
+) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let ann = app.register("ann@example.com").await?;
     let bob = app.register("bob@example.com").await?;
     let carol = app.register("carol@example.com").await?;
-    let mut bobs = follow(&app, &bob, "feed:user", None).await?;
-    let mut carols = follow(&app, &carol, "feed:user", None).await?;
+    let mut bobs = follow(&app.live_url(), &bob, "feed:user", None).await?;
+    let mut carols = follow(&app.live_url(), &carol, "feed:user", None).await?;
 
     let task = id_of(
         &app.create_task(&ann.access, json!({ "title": "before sharing" }))
@@ -166,9 +178,10 @@ async fn the_user_feed_follows_tasks_shared_with_the_caller_and_nothing_else() -
     Ok(())
 }
 
-#[tokio::test]
-async fn a_team_feed_is_for_members_of_any_role_and_ends_at_their_removal() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn a_team_feed_is_for_members_of_any_role_and_ends_at_their_removal(
+    adapter: Adapter,
+) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let ann = app.register("ann@example.com").await?;
     let bob = app.register("bob@example.com").await?;
     let carol = app.register("carol@example.com").await?;
@@ -177,7 +190,7 @@ async fn a_team_feed_is_for_members_of_any_role_and_ends_at_their_removal() -> a
         .await?;
     let topic = format!("feed:team:{team}");
 
-    let mut outsider = connect(&app, Some(&carol.access)).await?;
+    let mut outsider = app.connect(Some(&carol.access)).await?;
     send(
         &mut outsider,
         json!({ "type": "subscribe", "topic": topic }),
@@ -190,7 +203,7 @@ async fn a_team_feed_is_for_members_of_any_role_and_ends_at_their_removal() -> a
     )
     .await?;
     let invalid = receive(&mut outsider).await?;
-    let mut bobs = follow(&app, &bob, &topic, None).await?;
+    let mut bobs = follow(&app.live_url(), &bob, &topic, None).await?;
     let task = app
         .create_task(&ann.access, json!({ "title": "Ship v2", "team_id": team }))
         .await?;
@@ -218,11 +231,12 @@ async fn a_team_feed_is_for_members_of_any_role_and_ends_at_their_removal() -> a
     Ok(())
 }
 
-#[tokio::test]
-async fn since_replays_the_entries_after_it_then_carries_on_live() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn since_replays_the_entries_after_it_then_carries_on_live(
+    adapter: Adapter,
+) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let ann = app.register("ann@example.com").await?;
-    let mut feed = follow(&app, &ann, "feed:user", None).await?;
+    let mut feed = follow(&app.live_url(), &ann, "feed:user", None).await?;
     app.create_task(&ann.access, json!({ "title": "seen" }))
         .await?;
     let seen = entry(&mut feed, "feed:user").await?;
@@ -232,7 +246,7 @@ async fn since_replays_the_entries_after_it_then_carries_on_live() -> anyhow::Re
         app.create_task(&ann.access, json!({ "title": title }))
             .await?;
     }
-    let mut resumed = follow(&app, &ann, "feed:user", seen["id"].as_str()).await?;
+    let mut resumed = follow(&app.live_url(), &ann, "feed:user", seen["id"].as_str()).await?;
     let replayed = [
         entry(&mut resumed, "feed:user").await?,
         entry(&mut resumed, "feed:user").await?,
@@ -250,11 +264,12 @@ async fn since_replays_the_entries_after_it_then_carries_on_live() -> anyhow::Re
     Ok(())
 }
 
-#[tokio::test]
-async fn a_since_that_names_no_entry_or_the_wrong_resume_field_is_an_error() -> anyhow::Result<()> {
-    let app = TestApp::spawn().await?;
+async fn a_since_that_names_no_entry_or_the_wrong_resume_field_is_an_error(
+    adapter: Adapter,
+) -> anyhow::Result<()> {
+    let app = Live::spawn(adapter).await?;
     let ann = app.register("ann@example.com").await?;
-    let mut socket = connect(&app, Some(&ann.access)).await?;
+    let mut socket = app.connect(Some(&ann.access)).await?;
     let asks = [
         json!({ "type": "subscribe", "topic": "feed:user", "since": uuid::Uuid::now_v7() }),
         json!({ "type": "subscribe", "topic": "feed:user", "since": "yesterday" }),
@@ -295,7 +310,7 @@ async fn a_feed_follows_another_nodes_entries_and_resumes_on_any_node() -> anyho
     a.add_member(&ann.access, &team, &bob.user_id, "member")
         .await?;
 
-    let mut on_a = follow(a, &ann, &topic, None).await?;
+    let mut on_a = follow(&a.base_url, &ann, &topic, None).await?;
     a.create_task(
         &bob.access,
         json!({ "title": "seen on a", "team_id": team }),
@@ -305,7 +320,7 @@ async fn a_feed_follows_another_nodes_entries_and_resumes_on_any_node() -> anyho
     drop(on_a);
     a.create_task(&bob.access, json!({ "title": "missed", "team_id": team }))
         .await?;
-    let mut on_b = follow(b, &ann, &topic, seen["id"].as_str()).await?;
+    let mut on_b = follow(&b.base_url, &ann, &topic, seen["id"].as_str()).await?;
     let replayed = entry(&mut on_b, &topic).await?;
     a.create_task(
         &bob.access,

@@ -21,7 +21,7 @@ pub(crate) async fn connect(app: &TestApp, token: Option<&str>) -> anyhow::Resul
 }
 
 /// Opens a session on the server at `base` (`http://host:port`).
-async fn connect_to(base: &str, token: Option<&str>) -> anyhow::Result<Socket> {
+pub(crate) async fn connect_to(base: &str, token: Option<&str>) -> anyhow::Result<Socket> {
     let base = base.replace("http://", "ws://");
     let url = match token {
         Some(token) => format!("{base}/api/v1/ws?access_token={token}"),
@@ -64,7 +64,7 @@ pub(crate) async fn close_code(socket: &mut Socket) -> anyhow::Result<u16> {
 
 /// Which adapter of the live protocol a case's sessions connect to.
 #[derive(Debug, Clone, Copy)]
-enum Adapter {
+pub(crate) enum Adapter {
     /// taskpulse's own server.
     Poem,
     /// `examples/axum_live.rs`, with an engine of its own on the server's database.
@@ -72,20 +72,20 @@ enum Adapter {
 }
 
 /// A test server for REST, and where the case's sessions connect.
-struct Live {
+pub(crate) struct Live {
     // Dropped first: the example's engine stops before the server drops the database.
     axum: Option<AxumNode>,
     app: TestApp,
 }
 
 impl Live {
-    async fn spawn(adapter: Adapter) -> anyhow::Result<Self> {
+    pub(crate) async fn spawn(adapter: Adapter) -> anyhow::Result<Self> {
         Self::start(adapter, TestApp::builder()).await
     }
 
     /// The server with `settings` (and a JWT secret of its own, which the axum example needs
     /// to check its tokens), and the adapter.
-    async fn start(adapter: Adapter, settings: TestAppBuilder) -> anyhow::Result<Self> {
+    pub(crate) async fn start(adapter: Adapter, settings: TestAppBuilder) -> anyhow::Result<Self> {
         let secret = format!(
             "{}{}",
             uuid::Uuid::now_v7().simple(),
@@ -102,14 +102,14 @@ impl Live {
     }
 
     /// `http://host:port` of the adapter.
-    fn live_url(&self) -> String {
+    pub(crate) fn live_url(&self) -> String {
         match &self.axum {
             None => self.app.base_url.clone(),
             Some(axum) => format!("http://{}", axum.address),
         }
     }
 
-    async fn connect(&self, token: Option<&str>) -> anyhow::Result<Socket> {
+    pub(crate) async fn connect(&self, token: Option<&str>) -> anyhow::Result<Socket> {
         connect_to(&self.live_url(), token).await
     }
 }
@@ -122,22 +122,24 @@ impl Deref for Live {
     }
 }
 
-/// Runs each case against both adapters, as `<case>::poem` and `<case>::axum`.
+/// Runs each case, an `async fn(Adapter)` of the calling module, against both adapters, as
+/// `<case>::poem` and `<case>::axum`.
 macro_rules! on_both_adapters {
     ($($case:ident),* $(,)?) => {$(
         mod $case {
             #[tokio::test]
             async fn poem() -> anyhow::Result<()> {
-                super::$case(super::Adapter::Poem).await
+                super::$case($crate::ws::Adapter::Poem).await
             }
 
             #[tokio::test]
             async fn axum() -> anyhow::Result<()> {
-                super::$case(super::Adapter::Axum).await
+                super::$case($crate::ws::Adapter::Axum).await
             }
         }
     )*};
 }
+pub(crate) use on_both_adapters;
 
 on_both_adapters!(
     subscribe_sends_a_snapshot_then_a_delta_per_change,
