@@ -22,7 +22,7 @@ pub(super) struct SessionActor;
 /// What a session starts with.
 pub(super) struct SessionArguments {
     /// The hub: engine, settings, authenticator, counts.
-    pub hub: LiveHub,
+    pub(super) hub: LiveHub,
     /// The socket's outbound queue.
     pub(super) out: mpsc::Sender<Outgoing>,
     /// The token from the upgrade request, if any.
