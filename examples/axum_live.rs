@@ -7,7 +7,8 @@
 //! commit reaches its sessions. Sessions authenticate with the nodes' access tokens: HS256,
 //! signed with the secret the nodes share (`--jwt-secret`); a service with its own identity
 //! provider would check its tokens in `Authenticate` instead and map them to accounts with
-//! `Engine::external_account`.
+//! `Engine::external_account`. Rate limits and TLS are the service's own layers, as for the rest
+//! of its routes (taskpulse's server answers upgrades over its request budget with 429).
 //!
 //! ```text
 //! cargo run --example axum_live -- --database-url postgres://postgres@127.0.0.1/taskpulse \
