@@ -35,7 +35,8 @@ use taskpulse_actors::live::{
 use taskpulse_actors::{Engine, EngineConfig, UserId};
 use uuid::Uuid;
 
-/// The flags.
+/// Serves taskpulse's live protocol from axum, as a node beside the taskpulse servers of one
+/// database.
 #[derive(Debug, Parser)]
 struct Args {
     /// The taskpulse database (migrated by a taskpulse node or `taskpulse migrate`).
