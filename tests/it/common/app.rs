@@ -3,12 +3,10 @@
 //! a free port and driven over real HTTP and WebSocket. Any setting can be changed, including
 //! those that have no flag.
 
-use std::cell::RefCell;
-use std::io;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -19,11 +17,9 @@ use taskpulse_testdb::{TestDb, target_dir};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tracing::dispatcher::DefaultGuard;
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::MakeWriter;
 
 use super::Api;
+use super::server_logs::{Logs, log_dispatch, server_runtime};
 
 /// How long a server may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -320,7 +316,8 @@ async fn launch(
     listen: &str,
 ) -> anyhow::Result<(Running, SocketAddr)> {
     let (args, format) = settings.serve_config(&db.url, data_dir, listen)?;
-    let runtime = server_runtime(settings.log_dispatch(format)?)?;
+    let dispatch = log_dispatch(&settings.log_filter, settings.logs.as_ref(), format)?;
+    let runtime = server_runtime(dispatch)?;
     let (stop, stopped) = oneshot::channel::<()>();
     let (serving, listening) = oneshot::channel();
     let served = runtime.spawn(async move {
@@ -363,87 +360,4 @@ async fn launch(
         },
         address,
     ))
-}
-
-thread_local! {
-    /// The log subscriber of the server whose runtime owns this thread.
-    static SERVER_LOGS: RefCell<Option<DefaultGuard>> = const { RefCell::new(None) };
-}
-
-/// A runtime like `#[tokio::main]`'s whose threads log through `dispatch`: tracing's global
-/// subscriber is one per process, so each server's lines are routed by the thread they are
-/// written on.
-fn server_runtime(dispatch: tracing::Dispatch) -> io::Result<Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        // The machine's two cores, whatever machine runs the tests: many servers run at once.
-        .worker_threads(2)
-        .thread_name("taskpulse-test-app")
-        .enable_all()
-        .on_thread_start(move || {
-            let guard = tracing::dispatcher::set_default(&dispatch);
-            SERVER_LOGS.with(|slot| *slot.borrow_mut() = Some(guard));
-        })
-        .on_thread_stop(|| SERVER_LOGS.with(|slot| drop(slot.borrow_mut().take())))
-        .build()
-}
-
-impl TestAppBuilder {
-    /// The server's log subscriber: its filter, into the capture or onto stderr.
-    fn log_dispatch(&self, format: LogFormat) -> anyhow::Result<tracing::Dispatch> {
-        let filter = EnvFilter::try_new(&self.log_filter)
-            .with_context(|| format!("bad log filter {:?}", self.log_filter))?;
-        Ok(match &self.logs {
-            Some(logs) => taskpulse::logging::subscriber(format, filter, logs.clone(), false),
-            None => taskpulse::logging::subscriber(format, filter, io::stderr, false),
-        })
-    }
-}
-
-/// Captured log lines.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<String>>>);
-
-impl Logs {
-    fn lines(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
-
-impl<'a> MakeWriter<'a> for Logs {
-    type Writer = LogEvent;
-
-    fn make_writer(&'a self) -> LogEvent {
-        LogEvent {
-            logs: self.clone(),
-            text: Vec::new(),
-        }
-    }
-}
-
-/// One event's text, added to the lines when the subscriber is done writing it.
-struct LogEvent {
-    logs: Logs,
-    text: Vec<u8>,
-}
-
-impl io::Write for LogEvent {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.text.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for LogEvent {
-    fn drop(&mut self) {
-        let text = String::from_utf8_lossy(&self.text);
-        let mut lines = (self.logs.0.lock()).unwrap_or_else(PoisonError::into_inner);
-        lines.extend(text.lines().map(str::to_owned));
-    }
 }

@@ -7,6 +7,7 @@ mod app;
 mod axum_node;
 mod npm;
 mod process;
+mod server_logs;
 
 pub use api::*;
 pub use app::*;
