@@ -81,6 +81,12 @@ def describe(report):
         if cpu else "")
 
 
+def describe_reads(report):
+    r = report["stats_get_ms"]
+    return (f"{report['stats_get_rps']:7.0f} reads/s, p50 {r['p50']:.2f} ms p99 {r['p99']:.2f} ms, "
+            f"errors {report['errors']}")
+
+
 def _describe(report):
     ws = report["commit_to_ws_ms"]
     if ws["count"] == 0:

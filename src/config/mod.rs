@@ -78,6 +78,11 @@ pub struct DatabaseArgs {
     /// How long a request waits for a database connection before answering 503.
     #[arg(long, env = "TASKPULSE_DB_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub db_timeout: Duration,
+    /// How many connections the writes to one aggregate (a user's or a team's statistics) may
+    /// hold at once. They run one after another anyway (each locks the aggregate's row until it
+    /// commits); the rest wait in the server instead of in PostgreSQL's lock queue.
+    #[arg(long, env = "TASKPULSE_DB_WRITES_PER_AGGREGATE", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_writes_per_aggregate: u32,
 }
 
 impl DatabaseArgs {
@@ -99,6 +104,7 @@ impl DatabaseArgs {
         PoolOptions {
             max_size: self.db_pool_size,
             connection_timeout: self.db_timeout,
+            writes_per_aggregate: self.db_writes_per_aggregate,
             ..PoolOptions::default()
         }
     }

@@ -33,7 +33,18 @@ const TABLES_OF_PUBLIC_DAYS: &[&str] = &[
     "aggregate_changes",
     "external_identities",
 ];
-const TYPES_OF_PUBLIC_DAYS: &[&str] = &["counter"];
+const TYPES_OF_PUBLIC_DAYS: &[&str] = &[
+    "counter",
+    "task_title",
+    "task_description",
+    "task_status",
+    "task_priority",
+    "share_permission",
+    "audit_action",
+    "audit_target_type",
+    "aggregate_scope_kind",
+    "row_version",
+];
 
 /// Applies every pending migration in the URL's schema (created if missing; a database that
 /// still holds taskpulse in `public` has it moved there first); answers how many ran.

@@ -20,6 +20,7 @@ mod tasks;
 mod teams;
 mod transaction;
 mod validate;
+mod write_gates;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +57,7 @@ use crate::supervisor::{SupervisorActor, SupervisorArguments, SupervisorMsg};
 use external_accounts::KnownExternalAccounts;
 pub use external_accounts::{EXTERNAL_EMAIL_DOMAIN, ExternalIdentity};
 use known_accounts::KnownAccounts;
+use write_gates::WriteGates;
 
 /// Names the user a command is about: by id or by email.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +76,7 @@ pub struct Engine {
 
 struct Inner {
     pool: Pool,
+    write_gates: WriteGates,
     live: Arc<Live>,
     supervisor: ActorRef<SupervisorMsg>,
     cluster: Cluster,
@@ -102,6 +105,7 @@ impl Engine {
     pub async fn start(url: &str, config: EngineConfig) -> Result<Self> {
         let url = crate::database::with_default_schema(url)?;
         let pool = connect_pool(&url, &config.pool).await?;
+        let write_gates = WriteGates::new(config.pool.writes_per_aggregate as usize);
         let live = Arc::new(Live::new());
         let config = Arc::new(config);
         let args = SupervisorArguments {
@@ -129,6 +133,7 @@ impl Engine {
         Ok(Self {
             inner: Arc::new(Inner {
                 pool,
+                write_gates,
                 live,
                 supervisor,
                 cluster,

@@ -91,13 +91,15 @@ impl Engine {
         Ok(written.applied.then_some((answer, Some(written))))
     }
 
-    /// Runs a write on its own (one statement, its own transaction). When the cluster's signal
+    /// Runs a write on its own (one statement, its own transaction), once its aggregates'
+    /// gates let it (`write_gates.rs`: `conn` holds no lock yet). When the cluster's signal
     /// travels with the commit, the statement and the signal share a transaction instead.
     pub(crate) async fn commit(
         &self,
         conn: &mut AsyncPgConnection,
         write: Write,
     ) -> Result<Written> {
+        let _passes = self.inner.write_gates.enter(write.scopes()).await;
         if self.inner.cluster.signals_in_transaction() {
             conn.transaction::<_, Error, _>(async |conn| self.run_staged(conn, write).await)
                 .await

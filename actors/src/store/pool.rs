@@ -40,6 +40,9 @@ pub struct PoolOptions {
     /// How long a request waits for a free connection before it is told the database is
     /// unavailable.
     pub connection_timeout: Duration,
+    /// How many of them one aggregate's writes may hold at once; the others wait in the
+    /// engine, not in PostgreSQL's lock queue (`engine/write_gates.rs`).
+    pub writes_per_aggregate: u32,
     /// Sees every statement sent on the pool's connections.
     pub on_statement: Option<StatementHook>,
 }
@@ -49,6 +52,7 @@ impl std::fmt::Debug for PoolOptions {
         f.debug_struct("PoolOptions")
             .field("max_size", &self.max_size)
             .field("connection_timeout", &self.connection_timeout)
+            .field("writes_per_aggregate", &self.writes_per_aggregate)
             .field("on_statement", &self.on_statement.as_ref().map(|_| ".."))
             .finish()
     }
@@ -59,6 +63,7 @@ impl Default for PoolOptions {
         Self {
             max_size: 16,
             connection_timeout: Duration::from_secs(5),
+            writes_per_aggregate: 2,
             on_statement: None,
         }
     }

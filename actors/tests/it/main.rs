@@ -9,4 +9,5 @@ mod engine_sharing_and_teams;
 mod feeds;
 mod live_aggregates;
 mod migrations;
+mod write_gates;
 mod write_path;

@@ -102,6 +102,11 @@ impl Write {
         self.sql.parameters()
     }
 
+    /// The aggregates the statement bumps, in lock order.
+    pub fn scopes(&self) -> Vec<Scope> {
+        self.bumps.iter().map(|(scope, _, _)| *scope).collect()
+    }
+
     /// Whether the statement would do anything.
     pub fn is_empty(&self) -> bool {
         self.steps == 0
