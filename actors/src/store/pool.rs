@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ::bb8::QueueStrategy;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel_async::pooled_connection::bb8;
 use diesel_async::pooled_connection::{
@@ -89,6 +90,10 @@ pub(crate) async fn connect_pool(url: &str, options: &PoolOptions) -> Result<Poo
     }
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     bb8::Pool::builder()
+        // The connection used last goes out first: under a load that needs few connections the
+        // same few PostgreSQL backends do the work, with their caches (and the CPU's) warm,
+        // instead of all of them in turn.
+        .queue_strategy(QueueStrategy::Lifo)
         .max_size(options.max_size)
         .connection_timeout(options.connection_timeout)
         .build(manager)
