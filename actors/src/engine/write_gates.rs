@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::stats::Scope;
 
@@ -25,15 +25,23 @@ use crate::stats::Scope;
 #[derive(Debug)]
 pub(crate) struct WriteGates {
     per_scope: usize,
-    open: Mutex<HashMap<Scope, Arc<Semaphore>>>,
+    open: Mutex<HashMap<Scope, Gate>>,
 }
 
-/// Passage through one scope's gate; the gate is forgotten when its last holder and waiter
-/// have gone.
+#[derive(Debug)]
+struct Gate {
+    places: Arc<Semaphore>,
+    /// Writes holding or awaiting a place; the gate is forgotten when none is left.
+    users: usize,
+}
+
+/// One write's passage through one scope's gate, from the moment it queues: dropped, it
+/// gives its place back (or leaves the queue, when the write was abandoned while waiting).
 pub(crate) struct Pass<'g> {
     gates: &'g WriteGates,
     scope: Scope,
-    permit: Option<OwnedSemaphorePermit>,
+    places: Arc<Semaphore>,
+    entered: bool,
 }
 
 impl WriteGates {
@@ -49,18 +57,27 @@ impl WriteGates {
     pub async fn enter(&self, scopes: impl IntoIterator<Item = Scope>) -> Vec<Pass<'_>> {
         let mut passes = Vec::new();
         for scope in scopes {
-            let gate = Arc::clone(
-                self.lock()
-                    .entry(scope)
-                    .or_insert_with(|| Arc::new(Semaphore::new(self.per_scope))),
-            );
-            // Never closed: the gate lives as long as one of its holders does.
-            let permit = gate.acquire_owned().await.ok();
-            passes.push(Pass {
+            let places = {
+                let mut open = self.lock();
+                let gate = open.entry(scope).or_insert_with(|| Gate {
+                    places: Arc::new(Semaphore::new(self.per_scope)),
+                    users: 0,
+                });
+                gate.users += 1;
+                Arc::clone(&gate.places)
+            };
+            let mut pass = Pass {
                 gates: self,
                 scope,
-                permit,
-            });
+                places,
+                entered: false,
+            };
+            // Never closed: `Err` cannot happen.
+            if let Ok(place) = pass.places.acquire().await {
+                place.forget();
+                pass.entered = true;
+            }
+            passes.push(pass);
         }
         passes
     }
@@ -71,24 +88,23 @@ impl WriteGates {
         self.lock().len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Scope, Arc<Semaphore>>> {
-        // The map is always whole: every change to it is one insert or remove.
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Scope, Gate>> {
+        // The map is always whole: every change to it is one insert, update or remove.
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl Drop for Pass<'_> {
     fn drop(&mut self) {
-        let Some(permit) = self.permit.take() else {
-            return;
-        };
-        let gate = Arc::clone(permit.semaphore());
-        drop(permit);
+        if self.entered {
+            self.places.add_permits(1);
+        }
         let mut open = self.gates.lock();
-        // Clones are made only under this lock: the map's and `gate` mean nobody else holds
-        // or awaits this gate.
-        if Arc::strong_count(&gate) == 2 {
-            open.remove(&self.scope);
+        if let Some(gate) = open.get_mut(&self.scope) {
+            gate.users -= 1;
+            if gate.users == 0 {
+                open.remove(&self.scope);
+            }
         }
     }
 }
@@ -96,6 +112,8 @@ impl Drop for Pass<'_> {
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    use futures_util::FutureExt;
 
     use super::*;
     use crate::model::{TeamId, UserId};
@@ -110,14 +128,34 @@ mod tests {
         assert!(third.is_err(), "a third write to the scope went through");
         // Another scope is not held up.
         let other = Scope::User(UserId::new());
-        let _spread = tokio::time::timeout(Duration::from_millis(50), gates.enter([other]))
+        let spread = tokio::time::timeout(Duration::from_millis(50), gates.enter([other]))
             .await
             .expect("another scope's write waited");
         drop(first);
-        let _third = tokio::time::timeout(Duration::from_millis(50), gates.enter([team]))
+        let third = tokio::time::timeout(Duration::from_millis(50), gates.enter([team]))
             .await
             .expect("a freed place was not taken");
-        drop(second);
+        drop((second, third, spread));
+        // The write that gave up waiting left the queue too: nothing is left behind.
+        assert_eq!(gates.in_use(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_write_abandoned_while_it_waits_leaves_nothing_behind() {
+        let gates = WriteGates::new(1);
+        let team = Scope::Team(TeamId::new());
+        let held = gates.enter([team]).await;
+        let mut waiting = Box::pin(gates.enter([team]));
+        assert!(
+            (&mut waiting).now_or_never().is_none(),
+            "went through a full gate"
+        );
+        drop(held);
+        // Its request went away before it was polled again.
+        drop(waiting);
+        assert_eq!(gates.in_use(), 0);
+        let again = tokio::time::timeout(Duration::from_millis(50), gates.enter([team])).await;
+        assert!(again.is_ok(), "the place was lost with the abandoned write");
     }
 
     #[tokio::test]
