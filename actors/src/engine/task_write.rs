@@ -1,6 +1,7 @@
 //! How a command that changes one task writes: read, decide, write in one statement that
 //! applies only while the task is as it was read (`store/write/`). Two round trips, no
-//! transaction, no lock held between them.
+//! transaction, no lock held between them: the connection of the read goes back to the pool
+//! before the write waits for its gates and takes one.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
@@ -39,72 +40,51 @@ impl Engine {
         target: Option<Target<'_>>,
         decide: impl Fn(&TaskContext) -> Result<Decision<T>> + Sync,
     ) -> Result<(T, Option<Written>)> {
-        let attempt = {
+        let decision = {
             let mut conn = self.conn().await?;
-            self.decide_and_write(&mut conn, id, actor, target, &decide, false)
-                .await?
+            read_and_decide(&mut conn, id, actor, target, &decide).await?
         };
-        if let Some(done) = attempt {
-            let committed = Committed::from_write(done);
-            self.publish(committed.published).await;
-            return Ok(committed.answer);
+        let (write, answer) = match decision {
+            Decision::Answer(answer) => return Ok((answer, None)),
+            Decision::Write(write, answer) => (write, answer),
+        };
+        let mut written = self.commit(write).await?;
+        if written.applied {
+            let published = std::mem::take(&mut written.published);
+            self.publish(published).await;
+            return Ok((answer, Some(written)));
         }
         self.transaction(async |conn| {
-            let done = self
-                .decide_and_write(conn, id, actor, target, &decide, true)
-                .await?
-                .ok_or_else(|| {
-                    Error::Unavailable("a locked task changed under its writer".to_owned())
-                })?;
-            Ok(Committed::from_write(done))
+            lock_task(conn, id).await?;
+            let (answer, written) = match read_and_decide(conn, id, actor, target, &decide).await? {
+                Decision::Answer(answer) => (answer, None),
+                Decision::Write(write, answer) => {
+                    let written = self.run_staged(conn, write).await?;
+                    if !written.applied {
+                        return Err(Error::Unavailable(
+                            "a locked task changed under its writer".to_owned(),
+                        ));
+                    }
+                    (answer, Some(written))
+                }
+            };
+            Ok(Committed::from_write((answer, written)))
         })
         .await
     }
 
-    /// One read-decide-write, `locked` inside the caller's transaction; `None` when the write
-    /// did not apply (the task changed since it was read, which cannot happen while it is
-    /// locked).
-    async fn decide_and_write<T: Send>(
-        &self,
-        conn: &mut AsyncPgConnection,
-        id: TaskId,
-        actor: UserId,
-        target: Option<Target<'_>>,
-        decide: &(impl Fn(&TaskContext) -> Result<Decision<T>> + Sync),
-        locked: bool,
-    ) -> Result<Option<(T, Option<Written>)>> {
-        if locked {
-            lock_task(conn, id).await?;
-        }
-        let context = task_context(conn, id, actor, target)
-            .await?
-            .ok_or(Error::NotFound("task"))?;
-        let (write, answer) = match decide(&context)? {
-            Decision::Answer(answer) => return Ok(Some((answer, None))),
-            Decision::Write(write, answer) => (write, answer),
-        };
-        let written = if locked {
-            self.run_staged(conn, write).await?
-        } else {
-            self.commit(conn, write).await?
-        };
-        Ok(written.applied.then_some((answer, Some(written))))
-    }
-
-    /// Runs a write on its own (one statement, its own transaction), once its aggregates'
-    /// gates let it (`write_gates.rs`: `conn` holds no lock yet). When the cluster's signal
-    /// travels with the commit, the statement and the signal share a transaction instead.
-    pub(crate) async fn commit(
-        &self,
-        conn: &mut AsyncPgConnection,
-        write: Write,
-    ) -> Result<Written> {
+    /// Runs a write on its own (one statement, its own transaction) on a connection of its
+    /// own, once its aggregates' gates let it: the gates first, so that writes waiting for a
+    /// busy aggregate hold no connection (`write_gates.rs`). When the cluster's signal travels
+    /// with the commit, the statement and the signal share a transaction instead.
+    pub(crate) async fn commit(&self, write: Write) -> Result<Written> {
         let _passes = self.inner.write_gates.enter(write.scopes()).await;
+        let mut conn = self.conn().await?;
         if self.inner.cluster.signals_in_transaction() {
             conn.transaction::<_, Error, _>(async |conn| self.run_staged(conn, write).await)
                 .await
         } else {
-            write.run(conn).await
+            write.run(&mut conn).await
         }
     }
 
@@ -119,6 +99,21 @@ impl Engine {
         self.inner.cluster.stage(conn, &written.published).await?;
         Ok(written)
     }
+}
+
+/// Reads the task with what `actor` may do with it and lets `decide` choose. Unless the caller
+/// locked the task first, the write that follows applies only while the task is still as read.
+async fn read_and_decide<T>(
+    conn: &mut AsyncPgConnection,
+    id: TaskId,
+    actor: UserId,
+    target: Option<Target<'_>>,
+    decide: &(impl Fn(&TaskContext) -> Result<Decision<T>> + Sync),
+) -> Result<Decision<T>> {
+    let context = task_context(conn, id, actor, target)
+        .await?
+        .ok_or(Error::NotFound("task"))?;
+    decide(&context)
 }
 
 impl<T> Committed<(T, Option<Written>)> {

@@ -157,9 +157,7 @@ impl Engine {
                 json!({ "title": task.title }),
             ))
             .deltas(task_deltas(None, Some(&facts(&task, Vec::new()))))?;
-        let mut conn = self.conn().await?;
-        let written = self.commit(&mut conn, write).await?;
-        drop(conn);
+        let written = self.commit(write).await?;
         if !written.applied {
             return Err(match written.role {
                 None => Error::NotFound("team"),

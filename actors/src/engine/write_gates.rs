@@ -10,9 +10,11 @@
 //! gate that is closed.
 //!
 //! Gates only order who goes next; the row locks still make the writes correct. A write takes
-//! its gates in scope order (the rows' lock order), holding no database lock while it waits
-//! for one, and holds every gate it needs before its statement starts: nothing that holds a
-//! row lock ever waits for a gate, so gates add no deadlock.
+//! its gates in scope order (the rows' lock order) before it takes a connection, so it holds
+//! neither a database lock nor a connection while it waits, and it holds every gate it needs
+//! before its statement starts: nothing that holds a row lock or a connection ever waits for a
+//! gate, so gates add no deadlock, and a busy aggregate's waiting writes leave the pool to
+//! everyone else.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
