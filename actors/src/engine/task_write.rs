@@ -48,11 +48,11 @@ impl Engine {
             Decision::Answer(answer) => return Ok((answer, None)),
             Decision::Write(write, answer) => (write, answer),
         };
-        let mut written = self.commit(write).await?;
+        let written = self.commit(write).await?;
         if written.applied {
-            let published = std::mem::take(&mut written.published);
-            self.publish(published).await;
-            return Ok((answer, Some(written)));
+            let committed = Committed::from_write((answer, Some(written)));
+            self.publish(committed.published).await;
+            return Ok(committed.answer);
         }
         self.transaction(async |conn| {
             lock_task(conn, id).await?;

@@ -103,8 +103,8 @@ impl Write {
     }
 
     /// The aggregates the statement bumps, in lock order.
-    pub fn scopes(&self) -> Vec<Scope> {
-        self.bumps.iter().map(|(scope, _, _)| *scope).collect()
+    pub fn scopes(&self) -> impl Iterator<Item = Scope> + '_ {
+        self.bumps.iter().map(|(scope, _, _)| *scope)
     }
 
     /// Whether the statement would do anything.
