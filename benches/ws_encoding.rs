@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
-use taskpulse_actors::live::protocol::ServerMessage;
 use taskpulse_actors::{
     Aggregate, Counts, DayCounts, MemberCounts, Scope, Snapshot, TaskId, TeamId, UserId,
 };
+use taskpulse_live::protocol::messages::ServerMessage;
 
 fn team_snapshot() -> Snapshot {
     let now = Utc::now();

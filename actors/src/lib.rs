@@ -10,7 +10,6 @@ mod endings;
 mod engine;
 mod error;
 mod feed;
-pub mod live;
 mod metrics;
 mod model;
 mod published;

@@ -19,7 +19,7 @@ use poem::http::header::{self, HeaderValue};
 use poem::http::{Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use taskpulse_actors::Error as EngineError;
-use taskpulse_actors::live::origin_allowed;
+use taskpulse_live::origin_allowed;
 
 use crate::error::ApiError;
 

@@ -13,6 +13,7 @@ mod page;
 mod rate_limit;
 mod routes;
 mod state;
+mod wire;
 mod ws;
 
 use poem::http::Method;

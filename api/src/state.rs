@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use taskpulse_actors::Engine;
-use taskpulse_actors::live::{LiveHub, LiveSettings};
+use taskpulse_live::{LiveHub, LiveSettings};
 use tokio::sync::watch;
 
 use crate::auth::{AccessTokens, IdentityProvider};

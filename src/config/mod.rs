@@ -196,7 +196,7 @@ pub struct ServeArgs {
     pub identity: IdentityArgs,
     /// Time a WebSocket session has to authenticate by message when its upgrade carried no
     /// token. The README promises 5 s, so it has no flag; tests shorten it.
-    #[arg(skip = taskpulse_actors::live::LiveSettings::default().auth_timeout)]
+    #[arg(skip = taskpulse_live::LiveSettings::default().auth_timeout)]
     pub ws_auth_timeout: Duration,
 }
 
@@ -250,8 +250,8 @@ impl ServeArgs {
     }
 
     /// The WebSocket settings.
-    pub fn ws_settings(&self) -> taskpulse_actors::live::LiveSettings {
-        taskpulse_actors::live::LiveSettings {
+    pub fn ws_settings(&self) -> taskpulse_live::LiveSettings {
+        taskpulse_live::LiveSettings {
             allowed_origins: self
                 .allowed_origins
                 .iter()

@@ -11,7 +11,9 @@ use crate::error::ApiError;
 use crate::routes::ApiTags;
 use crate::routes::problem::{Failure, NOT_JSON, ProblemDocs, TOO_LARGE};
 use crate::state::AppState;
-use schemas::{AuthTokens, LoginRequest, RefreshRequest, RegisterRequest, UserView};
+use crate::wire::Wire;
+use schemas::{LoginRequest, RefreshRequest, RegisterRequest};
+use taskpulse_live::shapes::accounts::{AuthTokens, UserView};
 
 /// Accounts and sessions.
 pub struct AuthApi {
@@ -38,14 +40,14 @@ impl AuthApi {
 enum RegisterResponse {
     /// The account exists and is signed in.
     #[oai(status = 201)]
-    Created(Json<AuthTokens>),
+    Created(Wire<AuthTokens>),
 }
 
 #[derive(ApiResponse)]
 enum SessionResponse {
     /// Signed in: a new token pair.
     #[oai(status = 200)]
-    Ok(Json<AuthTokens>),
+    Ok(Wire<AuthTokens>),
 }
 
 #[derive(ApiResponse)]
@@ -66,7 +68,7 @@ enum DeleteMeResponse {
 enum MeResponse {
     /// The signed-in user.
     #[oai(status = 200)]
-    Ok(Json<UserView>),
+    Ok(Wire<UserView>),
 }
 
 const MALFORMED: (u16, &str) = (
@@ -181,7 +183,7 @@ impl AuthApi {
         let account =
             AccountFields::parse(&request.email, &request.password, &request.display_name)?;
         let session = auth::register(&self.state, account).await?;
-        Ok(RegisterResponse::Created(Json(session.into())))
+        Ok(RegisterResponse::Created(Wire(session.into())))
     }
 
     /// Sign in
@@ -199,7 +201,7 @@ impl AuthApi {
             password: request.password.into_inner(),
         };
         let session = auth::login(&self.state, credentials).await?;
-        Ok(SessionResponse::Ok(Json(session.into())))
+        Ok(SessionResponse::Ok(Wire(session.into())))
     }
 
     /// Renew a session
@@ -217,7 +219,7 @@ impl AuthApi {
     ) -> Result<SessionResponse, Failure<RefreshProblems>> {
         self.local_accounts()?;
         let session = auth::refresh(&self.state, &body.refresh_token).await?;
-        Ok(SessionResponse::Ok(Json(session.into())))
+        Ok(SessionResponse::Ok(Wire(session.into())))
     }
 
     /// Sign out
@@ -258,7 +260,7 @@ impl AuthApi {
     async fn me(&self, auth: BearerAuth) -> Result<MeResponse, Failure<MeProblems>> {
         let user =
             (self.state.engine.user(auth.0).await).map_err(account_gone_is_unauthenticated)?;
-        Ok(MeResponse::Ok(Json(user.into())))
+        Ok(MeResponse::Ok(Wire(user.into())))
     }
 }
 

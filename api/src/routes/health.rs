@@ -5,15 +5,16 @@ mod probes;
 
 use std::time::{Duration, Instant};
 
-use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use poem_openapi::{ApiResponse, OpenApi};
+use taskpulse_live::shapes::health::{
+    Health, HealthStatus, Liveness, NotReady, Readiness, ReadinessComponent, ReadinessStatus,
+    ServiceHealth,
+};
 
 use crate::routes::ApiTags;
 use crate::state::AppState;
-use probes::{
-    Liveness, LivenessResponse, NotReady, Readiness, ReadinessComponent, ReadinessResponse,
-    ReadinessStatus,
-};
+use crate::wire::Wire;
+use probes::{LivenessResponse, ReadinessResponse};
 
 /// Health checks.
 pub struct HealthApi {
@@ -27,87 +28,14 @@ impl HealthApi {
     }
 }
 
-/// The overall or per-service condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename_all = "snake_case")]
-pub enum HealthStatus {
-    /// Everything works.
-    Healthy,
-    /// Usable with reduced function (for example: reads work, writes do not).
-    Degraded,
-    /// Not usable.
-    Down,
-}
-
-/// One dependency's condition.
-#[derive(Debug, Object)]
-pub struct ServiceHealth {
-    /// `database`, `engine` or `cluster` (this node's link to the others on its database).
-    pub name: String,
-    /// Its condition.
-    pub status: HealthStatus,
-    /// How long the check took, in milliseconds.
-    pub latency_ms: f64,
-    /// Why it is not healthy, when it is not.
-    #[oai(skip_serializing_if_is_none)]
-    pub detail: Option<String>,
-}
-
-/// The service's condition.
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct Health {
-    /// The worst condition that still describes the service as a whole.
-    pub status: HealthStatus,
-    /// The server's version.
-    pub version: String,
-    /// Seconds since the server started.
-    pub uptime_seconds: u64,
-    /// Each dependency's condition.
-    pub services: Vec<ServiceHealth>,
-}
-
-impl poem_openapi::types::Example for Health {
-    fn example() -> Self {
-        Health {
-            status: HealthStatus::Healthy,
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            uptime_seconds: 3600,
-            services: vec![
-                ServiceHealth {
-                    name: "database".to_owned(),
-                    status: HealthStatus::Healthy,
-                    latency_ms: 0.4,
-                    detail: None,
-                },
-                ServiceHealth {
-                    name: "engine".to_owned(),
-                    status: HealthStatus::Healthy,
-                    latency_ms: 0.0,
-                    detail: None,
-                },
-                ServiceHealth {
-                    name: "cluster".to_owned(),
-                    status: HealthStatus::Healthy,
-                    latency_ms: 0.0,
-                    detail: Some(
-                        "node 3f9a1c0d2e4b listening; last change from another node arrived 1.8 ms after its commit"
-                            .to_owned(),
-                    ),
-                },
-            ],
-        }
-    }
-}
-
 #[derive(ApiResponse)]
 enum HealthResponse {
     /// The service is healthy or degraded.
     #[oai(status = 200)]
-    Up(Json<Health>),
+    Up(Wire<Health>),
     /// The service is down.
     #[oai(status = 503)]
-    Down(Json<Health>),
+    Down(Wire<Health>),
 }
 
 const DATABASE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -139,8 +67,8 @@ impl HealthApi {
             services: vec![database, engine, cluster],
         };
         match status {
-            HealthStatus::Down => HealthResponse::Down(Json(health)),
-            _ => HealthResponse::Up(Json(health)),
+            HealthStatus::Down => HealthResponse::Down(Wire(health)),
+            _ => HealthResponse::Up(Wire(health)),
         }
     }
 
@@ -155,7 +83,7 @@ impl HealthApi {
         operation_id = "getLiveness"
     )]
     async fn live(&self) -> LivenessResponse {
-        LivenessResponse::Alive(Json(Liveness::default()))
+        LivenessResponse::Alive(Wire(Liveness::default()))
     }
 
     /// Readiness probe
@@ -173,7 +101,7 @@ impl HealthApi {
         if self.state.shutdown.has_begun() {
             // No checks: the answer cannot change any more, and they would only hold a
             // database connection that in-flight requests may still need.
-            return Readiness::not_ready(vec![NotReady {
+            return ReadinessResponse::not_ready(vec![NotReady {
                 component: ReadinessComponent::Server,
                 detail: "the server is shutting down".to_owned(),
             }]);
@@ -191,12 +119,12 @@ impl HealthApi {
         })
         .collect();
         if not_ready.is_empty() {
-            ReadinessResponse::Ready(Json(Readiness {
+            ReadinessResponse::Ready(Wire(Readiness {
                 status: ReadinessStatus::Ready,
                 not_ready,
             }))
         } else {
-            Readiness::not_ready(not_ready)
+            ReadinessResponse::not_ready(not_ready)
         }
     }
 }

@@ -10,9 +10,6 @@ mod problem;
 mod strict;
 mod tasks;
 mod teams;
-mod values;
-#[cfg(test)]
-mod wire_tests;
 
 pub use audit::AuditApi;
 pub use auth::AuthApi;

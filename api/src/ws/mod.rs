@@ -1,17 +1,15 @@
-//! `GET /api/v1/ws`: poem's adapter over the engine's live protocol
-//! (`taskpulse_actors::live`, docs/websocket.md). The protocol and the sessions are the
-//! engine's; here are only the upgrade's HTTP checks, poem's frames and our tokens.
+//! `GET /api/v1/ws`: poem's adapter over the live protocol (`taskpulse_live`,
+//! docs/websocket.md). The protocol and the sessions are that crate's; here are only the
+//! upgrade's HTTP checks, poem's frames and our tokens.
 
 use std::sync::Arc;
 
 use futures_util::future::{self, BoxFuture};
 use futures_util::{SinkExt, StreamExt};
 use poem::Request;
-use poem::web::websocket::{BoxWebSocketUpgraded, CloseCode, Message, WebSocket, WebSocketConfig};
-use taskpulse_actors::live::{
-    AuthError, Authenticate, Identity, Incoming, MAX_MESSAGE_BYTES, Outgoing,
-};
+use poem::web::websocket::{BoxWebSocketUpgraded, Message, WebSocket, WebSocketConfig};
 use taskpulse_actors::{Engine, Error as EngineError};
+use taskpulse_live::{AuthError, Authenticate, Identity, Incoming, MAX_MESSAGE_BYTES, Outgoing};
 
 use crate::auth::{AccessTokens, IdentityProvider, verify};
 use crate::error::ApiError;
@@ -74,7 +72,7 @@ fn frame(outgoing: Outgoing) -> Message {
     match outgoing {
         Outgoing::Text(text) => Message::Text(text),
         Outgoing::Ping => Message::Ping(Vec::new()),
-        Outgoing::Close(code, reason) => Message::close_with(CloseCode::from(code), reason),
+        Outgoing::Close(code, reason) => Message::close_with(code.as_u16(), reason),
     }
 }
 

@@ -1,21 +1,17 @@
-//! The live protocol's second adapter, `examples/axum_live.rs`, beside a [`TestApp`]: the
-//! example's own code (compiled into the tests), with an engine of its own on the server's
+//! The live protocol's second adapter, the `examples/axum-live` package, beside a [`TestApp`]:
+//! the example's own library, with an engine of its own on the server's
 //! database, the server's live settings and the server's tokens, as an axum service next to
 //! taskpulse nodes would run it.
 
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use taskpulse_actors::live::LiveHub;
 use taskpulse_actors::{Engine, EngineConfig, PoolOptions};
+use taskpulse_axum_live::NodeTokens;
+use taskpulse_live::LiveHub;
 use tokio::task::JoinHandle;
 
 use super::TestApp;
-
-// The example's `main` is not called here: its flags are the only part the tests leave out.
-#[allow(dead_code)]
-#[path = "../../../examples/axum_live.rs"]
-mod axum_live;
 
 /// The axum example serving the live protocol on a port of its own.
 pub struct AxumNode {
@@ -41,12 +37,12 @@ impl AxumNode {
             ..EngineConfig::default()
         };
         let engine = Engine::start(&app.db.url, config).await?;
-        let tokens = axum_live::NodeTokens::new(secret.as_bytes());
+        let tokens = NodeTokens::new(secret.as_bytes());
         let hub = LiveHub::new(engine.clone(), args.ws_settings(), tokens);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let served = tokio::spawn(async move {
-            let _ = axum::serve(listener, axum_live::router(hub)).await;
+            let _ = taskpulse_axum_live::serve(listener, hub).await;
         });
         Ok(Self {
             address,

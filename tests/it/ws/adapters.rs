@@ -10,7 +10,7 @@ use crate::common::{AxumNode, TestApp, TestAppBuilder};
 pub(crate) enum Adapter {
     /// taskpulse's own server.
     Poem,
-    /// `examples/axum_live.rs`, with an engine of its own on the server's database.
+    /// `examples/axum-live`, with an engine of its own on the server's database.
     Axum,
 }
 

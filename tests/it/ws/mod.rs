@@ -1,6 +1,6 @@
 //! `GET /api/v1/ws` with a real WebSocket client. Every case runs against both adapters of the
 //! live protocol (`adapters.rs`): taskpulse's own server (poem) and the axum example beside it
-//! (`examples/axum_live.rs`), as `<case>::poem` and `<case>::axum`.
+//! (`examples/axum-live`), as `<case>::poem` and `<case>::axum`.
 //! - `connection.rs`: authentication, limits, frames, origins, pings;
 //! - `topics.rs`: snapshot then consecutive deltas, resume, revocation, unsubscribing, slow
 //!   clients.

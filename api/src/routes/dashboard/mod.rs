@@ -1,12 +1,12 @@
 //! `/api/v1/dashboard/*` (docs/architecture.md, "The live side"): read from the live
 //! aggregates, never stale.
 
-mod schemas;
-
 use poem_openapi::param::Query;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use taskpulse_actors::{Scope, TeamId, UserId};
+use taskpulse_live::shapes::dashboard::{
+    ActivityView, BreakdownView, SharedOverviewView, StatisticsView,
+};
 use uuid::Uuid;
 
 use crate::auth::BearerAuth;
@@ -15,8 +15,7 @@ use crate::routes::problem::{
     Failure, MALFORMED, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
 };
 use crate::state::AppState;
-use schemas::SharedOverviewView;
-pub(crate) use schemas::{ActivityView, BreakdownView, StatisticsView};
+use crate::wire::Wire;
 
 /// The default number of days of activity.
 const DEFAULT_DAYS: i64 = 7;
@@ -37,28 +36,28 @@ impl DashboardApi {
 enum StatisticsAnswer {
     /// The scope's statistics.
     #[oai(status = 200)]
-    Ok(Json<StatisticsView>),
+    Ok(Wire<StatisticsView>),
 }
 
 #[derive(ApiResponse)]
 enum BreakdownAnswer {
     /// The scope's breakdown.
     #[oai(status = 200)]
-    Ok(Json<BreakdownView>),
+    Ok(Wire<BreakdownView>),
 }
 
 #[derive(ApiResponse)]
 enum ActivityAnswer {
     /// The scope's activity.
     #[oai(status = 200)]
-    Ok(Json<ActivityView>),
+    Ok(Wire<ActivityView>),
 }
 
 #[derive(ApiResponse)]
 enum SharedAnswer {
     /// The caller's sharing lists.
     #[oai(status = 200)]
-    Ok(Json<SharedOverviewView>),
+    Ok(Wire<SharedOverviewView>),
 }
 
 const TEAM_NOT_FOUND: (u16, &str) = (
@@ -110,7 +109,7 @@ impl DashboardApi {
             .engine
             .statistics(auth.0, scope(auth.0, team_id.0))
             .await?;
-        Ok(StatisticsAnswer::Ok(Json(stats.into())))
+        Ok(StatisticsAnswer::Ok(Wire(StatisticsView::from(&stats))))
     }
 
     /// Breakdown
@@ -132,7 +131,7 @@ impl DashboardApi {
             .engine
             .breakdown(auth.0, scope(auth.0, team_id.0))
             .await?;
-        Ok(BreakdownAnswer::Ok(Json(breakdown.into())))
+        Ok(BreakdownAnswer::Ok(Wire(BreakdownView::from(&breakdown))))
     }
 
     /// Activity
@@ -159,7 +158,7 @@ impl DashboardApi {
             .engine
             .activity(auth.0, scope(auth.0, team_id.0), days)
             .await?;
-        Ok(ActivityAnswer::Ok(Json(activity.into())))
+        Ok(ActivityAnswer::Ok(Wire(ActivityView::from(&activity))))
     }
 
     /// Shared tasks
@@ -172,6 +171,6 @@ impl DashboardApi {
     )]
     async fn shared(&self, auth: BearerAuth) -> Result<SharedAnswer, Failure<SharedProblems>> {
         let overview = self.state.engine.shared_overview(auth.0).await?;
-        Ok(SharedAnswer::Ok(Json(overview.into())))
+        Ok(SharedAnswer::Ok(Wire(overview.into())))
     }
 }

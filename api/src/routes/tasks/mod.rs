@@ -3,12 +3,14 @@
 
 mod schemas;
 
-pub(crate) use schemas::{EXAMPLE_OTHER_USER_ID, EXAMPLE_USER_ID, example_time, user_ref};
+pub(crate) use schemas::user_ref;
 
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use taskpulse_actors::{TaskId, TaskQuery, UserId};
+use taskpulse_live::shapes::tasks::{ShareList, ShareView, TaskPage, TaskView};
+use taskpulse_live::shapes::values::{PriorityView, StatusView, TaskScopeView};
 use uuid::Uuid;
 
 use crate::auth::BearerAuth;
@@ -18,12 +20,9 @@ use crate::routes::choice::{Choice, Choices};
 use crate::routes::problem::{
     Failure, MALFORMED, NOT_JSON, TOO_LARGE, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
 };
-use crate::routes::values::{PriorityView, StatusView};
 use crate::state::AppState;
-use schemas::{
-    CreateTaskRequest, ShareList, ShareRequest, ShareView, TaskPage, TaskScopeView, TaskView,
-    UpdateTaskRequest,
-};
+use crate::wire::Wire;
+use schemas::{CreateTaskRequest, ShareRequest, UpdateTaskRequest};
 
 /// Tasks and their shares.
 pub struct TasksApi {
@@ -41,21 +40,21 @@ impl TasksApi {
 enum CreatedTask {
     /// The task, as stored.
     #[oai(status = 201)]
-    Created(Json<TaskView>),
+    Created(Wire<TaskView>),
 }
 
 #[derive(ApiResponse)]
 enum OneTask {
     /// The task.
     #[oai(status = 200)]
-    Ok(Json<TaskView>),
+    Ok(Wire<TaskView>),
 }
 
 #[derive(ApiResponse)]
 enum ManyTasks {
     /// A page of tasks, newest first.
     #[oai(status = 200)]
-    Ok(Json<TaskPage>),
+    Ok(Wire<TaskPage>),
 }
 
 #[derive(ApiResponse)]
@@ -69,14 +68,14 @@ enum Deleted {
 enum CreatedShare {
     /// The share, created or with its permission changed.
     #[oai(status = 201)]
-    Created(Json<ShareView>),
+    Created(Wire<ShareView>),
 }
 
 #[derive(ApiResponse)]
 enum ManyShares {
     /// Everyone the task is shared with.
     #[oai(status = 200)]
-    Ok(Json<ShareList>),
+    Ok(Wire<ShareList>),
 }
 
 const TASK_NOT_FOUND: (u16, &str) = (
@@ -193,7 +192,7 @@ impl TasksApi {
     ) -> Result<CreatedTask, Failure<CreateProblems>> {
         let new = body.0.into_new_task()?;
         let task = self.state.engine.create_task(auth.0, new).await?;
-        Ok(CreatedTask::Created(Json(task.into())))
+        Ok(CreatedTask::Created(Wire(task.into())))
     }
 
     /// List tasks
@@ -231,7 +230,7 @@ impl TasksApi {
             cursor: cursor.0,
         };
         let page = self.state.engine.list_tasks(auth.0, query).await?;
-        Ok(ManyTasks::Ok(Json(page.into())))
+        Ok(ManyTasks::Ok(Wire(page.into())))
     }
 
     /// Get a task
@@ -243,7 +242,7 @@ impl TasksApi {
         id: Path<Uuid>,
     ) -> Result<OneTask, Failure<ReadProblems>> {
         let task = self.state.engine.get_task(auth.0, TaskId(id.0)).await?;
-        Ok(OneTask::Ok(Json(task.into())))
+        Ok(OneTask::Ok(Wire(task.into())))
     }
 
     /// Change a task
@@ -273,7 +272,7 @@ impl TasksApi {
             .engine
             .update_task(auth.0, TaskId(id.0), patch, expected)
             .await?;
-        Ok(OneTask::Ok(Json(task.into())))
+        Ok(OneTask::Ok(Wire(task.into())))
     }
 
     /// Delete a task
@@ -316,7 +315,7 @@ impl TasksApi {
             .engine
             .share_task(auth.0, TaskId(id.0), user, permission)
             .await?;
-        Ok(CreatedShare::Created(Json(share.into())))
+        Ok(CreatedShare::Created(Wire(share.into())))
     }
 
     /// List a task's shares
@@ -334,7 +333,7 @@ impl TasksApi {
         id: Path<Uuid>,
     ) -> Result<ManyShares, Failure<ReadProblems>> {
         let shares = self.state.engine.list_shares(auth.0, TaskId(id.0)).await?;
-        Ok(ManyShares::Ok(Json(ShareList {
+        Ok(ManyShares::Ok(Wire(ShareList {
             items: shares.into_iter().map(Into::into).collect(),
         })))
     }

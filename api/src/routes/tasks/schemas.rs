@@ -1,51 +1,18 @@
-//! The request and response bodies of `/api/v1/tasks` and its shares.
+//! The request bodies of `/api/v1/tasks` and its shares (the answers are
+//! `taskpulse_live::shapes::tasks`).
 
 use chrono::{DateTime, Utc};
+use poem_openapi::Object;
 use poem_openapi::types::{Example, MaybeUndefined};
-use poem_openapi::{Enum, Object};
 use taskpulse_actors::{
-    Error as EngineError, FieldError, NewTask, Page, Permission, Share, Task, TaskPatch, TaskScope,
-    UserId, UserRef,
+    Error as EngineError, FieldError, NewTask, Permission, TaskPatch, UserId, UserRef,
 };
+use taskpulse_live::shapes::examples::time as example_time;
+use taskpulse_live::shapes::values::{PermissionView, PriorityView, StatusView};
 use uuid::Uuid;
 
 use crate::routes::choice::{Choice, Choices};
 use crate::routes::strict::StrictString;
-use crate::routes::values::{PermissionView, PriorityView, StatusView};
-
-pub(crate) const EXAMPLE_TASK_ID: Uuid = Uuid::from_u128(0x0193_4f70_1c2a_7d4e_8f10_2b3c_4d5e_6f70);
-pub(crate) const EXAMPLE_USER_ID: Uuid = Uuid::from_u128(0x0193_4f6e_8a10_7c3e_9b2d_5f41_a6c8_e012);
-pub(crate) const EXAMPLE_OTHER_USER_ID: Uuid =
-    Uuid::from_u128(0x0193_4f6f_02b1_7aa0_8c3d_1e2f_3a4b_5c6d);
-
-pub(crate) fn example_time(seconds: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_763_798_400 + seconds, 0).unwrap_or_default()
-}
-
-/// Which tasks a listing covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename = "TaskScope", rename_all = "snake_case")]
-pub enum TaskScopeView {
-    /// Tasks the caller owns.
-    Own,
-    /// Tasks shared with the caller.
-    Shared,
-    /// Tasks of the caller's teams.
-    Team,
-    /// Everything the caller may see.
-    All,
-}
-
-impl From<TaskScopeView> for TaskScope {
-    fn from(scope: TaskScopeView) -> Self {
-        match scope {
-            TaskScopeView::Own => TaskScope::Own,
-            TaskScopeView::Shared => TaskScope::Shared,
-            TaskScopeView::Team => TaskScope::Team,
-            TaskScopeView::All => TaskScope::All,
-        }
-    }
-}
 
 /// A task to create.
 #[derive(Object)]
@@ -145,106 +112,6 @@ impl UpdateTaskRequest {
     }
 }
 
-/// A task.
-#[derive(Debug, Clone, Object)]
-#[oai(rename = "Task", example)]
-pub struct TaskView {
-    /// Its id.
-    pub id: Uuid,
-    /// 1..=200 characters.
-    pub title: String,
-    /// At most 10 000 characters (empty when none was given).
-    pub description: String,
-    /// Where it stands.
-    pub status: StatusView,
-    /// How much it matters.
-    pub priority: PriorityView,
-    /// When it is due; `null` when never.
-    #[oai(nullable)]
-    pub due_at: Option<DateTime<Utc>>,
-    /// Who owns it.
-    pub owner_id: Uuid,
-    /// The team it belongs to; `null` for a personal task.
-    #[oai(nullable)]
-    pub team_id: Option<Uuid>,
-    /// 1 at creation, one more with every change; send it back as `If-Match`.
-    pub version: i64,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed.
-    pub updated_at: DateTime<Utc>,
-    /// When it was completed, while it is; otherwise `null`.
-    #[oai(nullable)]
-    pub completed_at: Option<DateTime<Utc>>,
-}
-
-impl From<Task> for TaskView {
-    fn from(task: Task) -> Self {
-        Self {
-            id: task.id.0,
-            title: task.title,
-            description: task.description,
-            status: task.status.into(),
-            priority: task.priority.into(),
-            due_at: task.due_at,
-            owner_id: task.owner_id.0,
-            team_id: task.team_id.map(|t| t.0),
-            version: task.version,
-            created_at: task.created_at,
-            updated_at: task.updated_at,
-            completed_at: task.completed_at,
-        }
-    }
-}
-
-impl Example for TaskView {
-    fn example() -> Self {
-        Self {
-            id: EXAMPLE_TASK_ID,
-            title: "Write the quarterly report".to_owned(),
-            description: "Numbers from the dashboard, two pages at most.".to_owned(),
-            status: StatusView::Pending,
-            priority: PriorityView::High,
-            due_at: Some(example_time(7 * 86_400)),
-            owner_id: EXAMPLE_USER_ID,
-            team_id: None,
-            version: 1,
-            created_at: example_time(0),
-            updated_at: example_time(0),
-            completed_at: None,
-        }
-    }
-}
-
-/// One page of tasks, newest first.
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct TaskPage {
-    /// The tasks.
-    pub items: Vec<TaskView>,
-    /// Pass as `cursor` for the next page; `null` on the last one.
-    #[oai(nullable)]
-    pub next_cursor: Option<String>,
-}
-
-impl From<Page<Task>> for TaskPage {
-    fn from(page: Page<Task>) -> Self {
-        Self {
-            items: page.items.into_iter().map(Into::into).collect(),
-            next_cursor: page.next_cursor,
-        }
-    }
-}
-
-impl Example for TaskPage {
-    fn example() -> Self {
-        Self {
-            items: vec![TaskView::example()],
-            next_cursor: Some(EXAMPLE_TASK_ID.simple().to_string()),
-        }
-    }
-}
-
 /// Whom to share a task with (exactly one of `user_id` and `email`) and how.
 #[derive(Object)]
 #[oai(example)]
@@ -293,58 +160,6 @@ impl ShareRequest {
             (Some(user), Some(permission)) => Ok((user, permission)),
             // `finish` has answered already when either is missing.
             _ => Err(EngineError::Validation(Vec::new())),
-        }
-    }
-}
-
-/// A share of a task with one user.
-#[derive(Debug, Clone, Object)]
-#[oai(rename = "Share", example)]
-pub struct ShareView {
-    /// The user it is shared with.
-    pub user_id: Uuid,
-    /// Their email.
-    pub email: String,
-    /// What they may do.
-    pub permission: PermissionView,
-    /// When it was first shared.
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<Share> for ShareView {
-    fn from(share: Share) -> Self {
-        Self {
-            user_id: share.user_id.0,
-            email: share.email,
-            permission: share.permission.into(),
-            created_at: share.created_at,
-        }
-    }
-}
-
-impl Example for ShareView {
-    fn example() -> Self {
-        Self {
-            user_id: EXAMPLE_OTHER_USER_ID,
-            email: "grace@example.com".to_owned(),
-            permission: PermissionView::Edit,
-            created_at: example_time(60),
-        }
-    }
-}
-
-/// Everyone a task is shared with.
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct ShareList {
-    /// The shares.
-    pub items: Vec<ShareView>,
-}
-
-impl Example for ShareList {
-    fn example() -> Self {
-        Self {
-            items: vec![ShareView::example()],
         }
     }
 }

@@ -7,6 +7,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use taskpulse_actors::{Role, TeamId, UserId};
+use taskpulse_live::shapes::teams::{MemberView, TeamDetailView, TeamPage, TeamView};
 use uuid::Uuid;
 
 use crate::auth::BearerAuth;
@@ -15,10 +16,8 @@ use crate::routes::problem::{
     Failure, MALFORMED, NOT_JSON, TOO_LARGE, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
 };
 use crate::state::AppState;
-use schemas::{
-    AddMemberRequest, ChangeRoleRequest, CreateTeamRequest, MemberView, TeamDetailView, TeamPage,
-    TeamView,
-};
+use crate::wire::Wire;
+use schemas::{AddMemberRequest, ChangeRoleRequest, CreateTeamRequest};
 
 /// Teams and their members.
 pub struct TeamsApi {
@@ -36,35 +35,35 @@ impl TeamsApi {
 enum CreatedTeam {
     /// The team; the caller is its owner.
     #[oai(status = 201)]
-    Created(Json<TeamView>),
+    Created(Wire<TeamView>),
 }
 
 #[derive(ApiResponse)]
 enum ManyTeams {
     /// A page of the caller's teams, with the caller's role in each.
     #[oai(status = 200)]
-    Ok(Json<TeamPage>),
+    Ok(Wire<TeamPage>),
 }
 
 #[derive(ApiResponse)]
 enum OneTeam {
     /// The team and its members.
     #[oai(status = 200)]
-    Ok(Json<TeamDetailView>),
+    Ok(Wire<TeamDetailView>),
 }
 
 #[derive(ApiResponse)]
 enum AddedMember {
     /// The new member.
     #[oai(status = 201)]
-    Created(Json<MemberView>),
+    Created(Wire<MemberView>),
 }
 
 #[derive(ApiResponse)]
 enum ChangedMember {
     /// The member with their new role.
     #[oai(status = 200)]
-    Ok(Json<MemberView>),
+    Ok(Wire<MemberView>),
 }
 
 #[derive(ApiResponse)]
@@ -158,7 +157,7 @@ impl TeamsApi {
         body: Json<CreateTeamRequest>,
     ) -> Result<CreatedTeam, Failure<CreateProblems>> {
         let team = self.state.engine.create_team(auth.0, &body.name).await?;
-        Ok(CreatedTeam::Created(Json(team.into())))
+        Ok(CreatedTeam::Created(Wire(team.into())))
     }
 
     /// List the caller's teams
@@ -176,7 +175,7 @@ impl TeamsApi {
             .engine
             .list_teams(auth.0, limit.0, cursor.0.as_deref())
             .await?;
-        Ok(ManyTeams::Ok(Json(page.into())))
+        Ok(ManyTeams::Ok(Wire(page.into())))
     }
 
     /// Get a team and its members
@@ -190,7 +189,7 @@ impl TeamsApi {
         id: Path<Uuid>,
     ) -> Result<OneTeam, Failure<ReadProblems>> {
         let detail = self.state.engine.get_team(auth.0, TeamId(id.0)).await?;
-        Ok(OneTeam::Ok(Json(detail.into())))
+        Ok(OneTeam::Ok(Wire(detail.into())))
     }
 
     /// Delete a team
@@ -233,7 +232,7 @@ impl TeamsApi {
             .engine
             .add_member(auth.0, TeamId(id.0), user, role)
             .await?;
-        Ok(AddedMember::Created(Json(member.into())))
+        Ok(AddedMember::Created(Wire(member.into())))
     }
 
     /// Change a member's role
@@ -263,7 +262,7 @@ impl TeamsApi {
             .engine
             .change_role(auth.0, TeamId(id.0), UserId(user_id.0), role)
             .await?;
-        Ok(ChangedMember::Ok(Json(member.into())))
+        Ok(ChangedMember::Ok(Wire(member.into())))
     }
 
     /// Remove a member

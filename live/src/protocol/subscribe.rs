@@ -3,13 +3,12 @@
 
 use ractor::ActorRef;
 
+use taskpulse_actors::{Error as EngineError, FeedTopic, Scope, UserId};
+
+use super::ErrorCode;
 use super::forward::{forward, forward_feed};
-use super::protocol::{ServerMessage, Topic, parse_topic};
+use super::messages::{ServerMessage, Topic, parse_topic};
 use super::session::{SessionMsg, SessionState};
-use crate::error::Error as EngineError;
-use crate::feed::FeedTopic;
-use crate::model::UserId;
-use crate::stats::Scope;
 
 impl SessionState {
     pub(super) async fn subscribe(
@@ -23,7 +22,7 @@ impl SessionState {
         let Some(parsed) = parse_topic(&topic, user) else {
             return self
                 .send(ServerMessage::error(
-                    "invalid_topic",
+                    ErrorCode::InvalidTopic,
                     "topics are `user`, `team:<team id>`, `feed:user` or `feed:team:<team id>`",
                     Some(&topic),
                 ))
@@ -33,7 +32,7 @@ impl SessionState {
         if !self.topics.contains_key(&topic) && self.topics.len() >= max {
             return self
                 .send(ServerMessage::error(
-                    "too_many_topics",
+                    ErrorCode::TooManyTopics,
                     &format!("at most {max} topics per session"),
                     Some(&topic),
                 ))
@@ -48,11 +47,11 @@ impl SessionState {
                 self.subscribe_feed(myself, user, &topic, feed, since).await
             }
             (Topic::Aggregate(_), _, Some(_)) => Err((
-                "malformed_message",
+                ErrorCode::MalformedMessage,
                 "`since` resumes feed topics; aggregate topics resume with `since_version`",
             )),
             (Topic::Feed(_), Some(_), _) => Err((
-                "malformed_message",
+                ErrorCode::MalformedMessage,
                 "`since_version` resumes aggregate topics; feed topics resume with `since`",
             )),
         };
@@ -69,7 +68,7 @@ impl SessionState {
         topic: &str,
         scope: Scope,
         since: Option<i64>,
-    ) -> Result<(), (&'static str, &'static str)> {
+    ) -> Result<(), (ErrorCode, &'static str)> {
         let subscription = self
             .hub
             .engine()
@@ -95,7 +94,7 @@ impl SessionState {
         topic: &str,
         feed: FeedTopic,
         since: Option<String>,
-    ) -> Result<(), (&'static str, &'static str)> {
+    ) -> Result<(), (ErrorCode, &'static str)> {
         let since = match since.as_deref().map(uuid::Uuid::try_parse) {
             None => None,
             Some(Ok(id)) => Some(id),
@@ -123,21 +122,21 @@ impl SessionState {
 }
 
 /// The `error` answer to a `since` that names no audit entry.
-const INVALID_SINCE: (&str, &str) = (
-    "invalid_since",
+const INVALID_SINCE: (ErrorCode, &str) = (
+    ErrorCode::InvalidSince,
     "`since` must be the id of an audit entry (the `id` of a `feed` message's entry)",
 );
 
 /// The `error` answer to a subscription the engine refused.
-fn refused(err: EngineError) -> (&'static str, &'static str) {
+fn refused(err: EngineError) -> (ErrorCode, &'static str) {
     match err {
         EngineError::Forbidden(_) | EngineError::NotFound(_) => {
-            ("forbidden", "you may not read this topic")
+            (ErrorCode::Forbidden, "you may not read this topic")
         }
         err => {
             tracing::warn!(error = %err, "websocket subscribe failed");
             (
-                "unavailable",
+                ErrorCode::Unavailable,
                 "the topic cannot be subscribed now; try again",
             )
         }

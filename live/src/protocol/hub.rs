@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
 
+use taskpulse_actors::{Engine, UserId};
+
 use super::closed::{CloseReason, ClosedSessions};
 use super::{Authenticate, LiveSettings, origin_allowed};
-use crate::engine::Engine;
-use crate::model::UserId;
 
 /// Serves the live protocol over the connections an adapter hands to [`LiveHub::serve`].
 /// Cheap to clone: clones share the sessions.

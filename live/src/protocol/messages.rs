@@ -6,13 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use super::views::{ActivityView, AuditEntryView, BreakdownView, StatisticsView};
-use crate::engine::Statistics;
-use crate::feed::FeedTopic;
-use crate::model::{TeamId, UserId};
-use crate::published::Snapshot;
-use crate::stats::Scope;
-use crate::store::AuditRecord;
+use taskpulse_actors::{AuditRecord, FeedTopic, Scope, Snapshot, Statistics, TeamId, UserId};
+
+use super::codes::{ErrorCode, UnsubscribeReason};
+use crate::shapes::audit::AuditEntryView;
+use crate::shapes::dashboard::{ActivityView, BreakdownView, StatisticsView};
 
 /// How many days of activity a snapshot carries (the dashboard shows 7 or 30).
 pub const SNAPSHOT_ACTIVITY_DAYS: u32 = 30;
@@ -114,14 +112,14 @@ pub enum ServerMessage<'a> {
         /// The topic.
         topic: &'a str,
         /// The entry.
-        entry: AuditEntryView<'a>,
+        entry: AuditEntryView,
     },
     /// A topic ended: `requested` or `membership_revoked`.
     Unsubscribed {
         /// The topic.
         topic: &'a str,
         /// Why.
-        reason: &'a str,
+        reason: UnsubscribeReason,
     },
     /// The answer to a `ping`.
     Pong {
@@ -130,8 +128,8 @@ pub enum ServerMessage<'a> {
     },
     /// Something the client asked for failed; the session stays open.
     Error {
-        /// What failed, e.g. `forbidden`, `invalid_topic`.
-        code: &'a str,
+        /// What failed.
+        code: ErrorCode,
         /// Why, for people.
         message: &'a str,
         /// The topic it concerns, if any.
@@ -181,15 +179,15 @@ impl<'a> ServerMessage<'a> {
     }
 
     /// The `feed` message of one entry.
-    pub fn feed(topic: &'a str, entry: &'a AuditRecord) -> Self {
+    pub fn feed(topic: &'a str, entry: &AuditRecord) -> Self {
         Self::Feed {
             topic,
-            entry: entry.into(),
+            entry: entry.clone().into(),
         }
     }
 
     /// An `error` message.
-    pub fn error(code: &'a str, message: &'a str, topic: Option<&'a str>) -> Self {
+    pub fn error(code: ErrorCode, message: &'a str, topic: Option<&'a str>) -> Self {
         Self::Error {
             code,
             message,

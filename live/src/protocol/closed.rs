@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::close;
+use super::CloseCode;
 
 /// Why a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,13 +38,13 @@ impl CloseReason {
     ];
 
     /// The reason a close frame sent by the session (not by shutdown) stands for.
-    pub fn of_code(code: u16) -> Self {
+    pub fn of_code(code: CloseCode) -> Self {
         match code {
-            close::UNAUTHENTICATED => Self::Unauthenticated,
-            close::GOING_AWAY => Self::Silent,
-            close::TOO_BIG => Self::TooBig,
-            close::POLICY => Self::Policy,
-            _ => Self::Error,
+            CloseCode::Unauthenticated => Self::Unauthenticated,
+            CloseCode::GoingAway => Self::Silent,
+            CloseCode::TooBig => Self::TooBig,
+            CloseCode::Policy => Self::Policy,
+            CloseCode::TryAgain => Self::Error,
         }
     }
 

@@ -1,39 +1,21 @@
-//! The response bodies of `/api/v1/dashboard/*`.
+//! The dashboard objects: `GET /api/v1/dashboard/*`, and inside the WebSocket's `snapshot` and
+//! `delta` messages.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use poem_openapi::types::Example;
-use poem_openapi::{Enum, Object};
+use serde::Serialize;
 use taskpulse_actors::{
-    Activity, ActivityDay, Breakdown, MemberStat, Scope, SharedByMe, SharedOverview, SharedWithMe,
+    Activity, ActivityDay, Breakdown, MemberStat, SharedByMe, SharedOverview, SharedWithMe,
     Statistics,
 };
 use uuid::Uuid;
 
-use crate::routes::tasks::{EXAMPLE_OTHER_USER_ID, EXAMPLE_USER_ID, example_time};
-use crate::routes::values::{PermissionView, StatusView};
-
-const EXAMPLE_TASK_ID: Uuid = Uuid::from_u128(0x0193_4f70_1c2a_7d4e_8f10_2b3c_4d5e_6f70);
-
-/// Whose tasks an answer counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename = "ScopeKind", rename_all = "snake_case")]
-pub enum ScopeKind {
-    /// The tasks the user owns, and their sharing counters.
-    User,
-    /// A team's tasks.
-    Team,
-}
-
-fn scope_parts(scope: Scope) -> (ScopeKind, Uuid) {
-    match scope {
-        Scope::User(user) => (ScopeKind::User, user.0),
-        Scope::Team(team) => (ScopeKind::Team, team.0),
-    }
-}
+use super::time::rfc3339;
+use super::values::{PermissionView, ScopeKind, StatusView};
 
 /// The statistics of a scope.
-#[derive(Debug, Object)]
-#[oai(rename = "Statistics", example)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(rename = "Statistics", example))]
 pub struct StatisticsView {
     /// `user` or `team`.
     pub scope: ScopeKind,
@@ -42,6 +24,7 @@ pub struct StatisticsView {
     /// The aggregate's version: one more with every change to what these endpoints answer.
     pub version: i64,
     /// When the aggregate last changed.
+    #[serde(serialize_with = "rfc3339")]
     pub as_of: DateTime<Utc>,
     /// Tasks counted.
     pub total: i64,
@@ -54,18 +37,20 @@ pub struct StatisticsView {
     /// Not completed and due before now.
     pub overdue: i64,
     /// User scope only: tasks others shared with the user.
-    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
     pub shared_with_me: Option<i64>,
     /// User scope only: shares the user gave on their tasks.
-    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
     pub shared_by_me: Option<i64>,
     /// `completed / total`, 0 when there are no tasks.
     pub completion_rate: f64,
 }
 
-impl From<Statistics> for StatisticsView {
-    fn from(s: Statistics) -> Self {
-        let (scope, scope_id) = scope_parts(s.scope);
+impl From<&Statistics> for StatisticsView {
+    fn from(s: &Statistics) -> Self {
+        let (scope, scope_id) = ScopeKind::of(s.scope);
         Self {
             scope,
             scope_id,
@@ -83,27 +68,9 @@ impl From<Statistics> for StatisticsView {
     }
 }
 
-impl Example for StatisticsView {
-    fn example() -> Self {
-        Self {
-            scope: ScopeKind::User,
-            scope_id: EXAMPLE_USER_ID,
-            version: 42,
-            as_of: example_time(3_600),
-            total: 12,
-            pending: 5,
-            in_progress: 4,
-            completed: 3,
-            overdue: 1,
-            shared_with_me: Some(2),
-            shared_by_me: Some(1),
-            completion_rate: 0.25,
-        }
-    }
-}
-
 /// Tasks by status.
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct ByStatus {
     /// Pending tasks.
     pub pending: i64,
@@ -114,7 +81,8 @@ pub struct ByStatus {
 }
 
 /// Tasks by priority.
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct ByPriority {
     /// Low-priority tasks.
     pub low: i64,
@@ -127,7 +95,8 @@ pub struct ByPriority {
 }
 
 /// A team member's tasks (by owner).
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct MemberStatView {
     /// The member.
     pub user_id: Uuid,
@@ -137,8 +106,8 @@ pub struct MemberStatView {
     pub completed: i64,
 }
 
-impl From<MemberStat> for MemberStatView {
-    fn from(m: MemberStat) -> Self {
+impl From<&MemberStat> for MemberStatView {
+    fn from(m: &MemberStat) -> Self {
         Self {
             user_id: m.user_id.0,
             total: m.total,
@@ -148,8 +117,9 @@ impl From<MemberStat> for MemberStatView {
 }
 
 /// A scope's tasks by status and priority (and by member, for a team).
-#[derive(Debug, Object)]
-#[oai(rename = "Breakdown", example)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(rename = "Breakdown", example))]
 pub struct BreakdownView {
     /// `user` or `team`.
     pub scope: ScopeKind,
@@ -158,19 +128,21 @@ pub struct BreakdownView {
     /// The aggregate's version.
     pub version: i64,
     /// When the aggregate last changed.
+    #[serde(serialize_with = "rfc3339")]
     pub as_of: DateTime<Utc>,
     /// Tasks by status.
     pub by_status: ByStatus,
     /// Tasks by priority.
     pub by_priority: ByPriority,
     /// Team scope only: tasks by owner, most first.
-    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
     pub by_member: Option<Vec<MemberStatView>>,
 }
 
-impl From<Breakdown> for BreakdownView {
-    fn from(b: Breakdown) -> Self {
-        let (scope, scope_id) = scope_parts(b.scope);
+impl From<&Breakdown> for BreakdownView {
+    fn from(b: &Breakdown) -> Self {
+        let (scope, scope_id) = ScopeKind::of(b.scope);
         let [pending, in_progress, completed] = b.by_status;
         let [low, medium, high, urgent] = b.by_priority;
         Self {
@@ -189,38 +161,15 @@ impl From<Breakdown> for BreakdownView {
                 high,
                 urgent,
             },
-            by_member: b
-                .by_member
-                .map(|members| members.into_iter().map(Into::into).collect()),
-        }
-    }
-}
-
-impl Example for BreakdownView {
-    fn example() -> Self {
-        Self {
-            scope: ScopeKind::User,
-            scope_id: EXAMPLE_USER_ID,
-            version: 42,
-            as_of: example_time(3_600),
-            by_status: ByStatus {
-                pending: 5,
-                in_progress: 4,
-                completed: 3,
-            },
-            by_priority: ByPriority {
-                low: 2,
-                medium: 6,
-                high: 3,
-                urgent: 1,
-            },
-            by_member: None,
+            by_member: (b.by_member.as_ref())
+                .map(|members| members.iter().map(Into::into).collect()),
         }
     }
 }
 
 /// One UTC day of activity.
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct ActivityDayView {
     /// The day, `YYYY-MM-DD`.
     pub date: NaiveDate,
@@ -230,8 +179,8 @@ pub struct ActivityDayView {
     pub completed: i64,
 }
 
-impl From<ActivityDay> for ActivityDayView {
-    fn from(d: ActivityDay) -> Self {
+impl From<&ActivityDay> for ActivityDayView {
+    fn from(d: &ActivityDay) -> Self {
         Self {
             date: d.date,
             created: d.created,
@@ -241,8 +190,9 @@ impl From<ActivityDay> for ActivityDayView {
 }
 
 /// A scope's daily activity, oldest day first, one entry per day.
-#[derive(Debug, Object)]
-#[oai(rename = "Activity", example)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(rename = "Activity", example))]
 pub struct ActivityView {
     /// `user` or `team`.
     pub scope: ScopeKind,
@@ -251,43 +201,28 @@ pub struct ActivityView {
     /// The aggregate's version.
     pub version: i64,
     /// When the aggregate last changed.
+    #[serde(serialize_with = "rfc3339")]
     pub as_of: DateTime<Utc>,
     /// One entry per day, zeros included, ending today.
     pub days: Vec<ActivityDayView>,
 }
 
-impl From<Activity> for ActivityView {
-    fn from(a: Activity) -> Self {
-        let (scope, scope_id) = scope_parts(a.scope);
+impl From<&Activity> for ActivityView {
+    fn from(a: &Activity) -> Self {
+        let (scope, scope_id) = ScopeKind::of(a.scope);
         Self {
             scope,
             scope_id,
             version: a.version,
             as_of: a.as_of,
-            days: a.days.into_iter().map(Into::into).collect(),
-        }
-    }
-}
-
-impl Example for ActivityView {
-    fn example() -> Self {
-        let day = |n: i64, created, completed| ActivityDayView {
-            date: example_time(n * 86_400).date_naive(),
-            created,
-            completed,
-        };
-        Self {
-            scope: ScopeKind::User,
-            scope_id: EXAMPLE_USER_ID,
-            version: 42,
-            as_of: example_time(2 * 86_400),
-            days: vec![day(0, 3, 0), day(1, 0, 0), day(2, 1, 2)],
+            days: a.days.iter().map(Into::into).collect(),
         }
     }
 }
 
 /// A task someone shared with the caller.
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct SharedWithMeView {
     /// The task.
     pub task_id: Uuid,
@@ -314,7 +249,8 @@ impl From<SharedWithMe> for SharedWithMeView {
 }
 
 /// One of the caller's tasks and whom it is shared with.
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct SharedByMeView {
     /// The task.
     pub task_id: Uuid,
@@ -338,8 +274,9 @@ impl From<SharedByMe> for SharedByMeView {
 }
 
 /// What is shared with the caller and by the caller.
-#[derive(Debug, Object)]
-#[oai(rename = "SharedOverview", example)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(rename = "SharedOverview", example))]
 pub struct SharedOverviewView {
     /// Tasks others shared with the caller, newest share first.
     pub shared_with_me: Vec<SharedWithMeView>,
@@ -356,22 +293,90 @@ impl From<SharedOverview> for SharedOverviewView {
     }
 }
 
-impl Example for SharedOverviewView {
-    fn example() -> Self {
-        Self {
-            shared_with_me: vec![SharedWithMeView {
-                task_id: EXAMPLE_TASK_ID,
-                title: "Review the release notes".to_owned(),
-                status: StatusView::InProgress,
-                owner_id: EXAMPLE_OTHER_USER_ID,
-                permission: PermissionView::Edit,
-            }],
-            shared_by_me: vec![SharedByMeView {
-                task_id: Uuid::from_u128(0x0193_4f72_0000_7000_8000_0000_0000_0001),
-                title: "Write the quarterly report".to_owned(),
-                status: StatusView::Pending,
-                shared_with: vec![EXAMPLE_OTHER_USER_ID],
-            }],
+#[cfg(feature = "openapi")]
+mod examples {
+    use poem_openapi::types::Example;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::shapes::examples::{OTHER_USER_ID, TASK_ID, USER_ID, time};
+
+    impl Example for StatisticsView {
+        fn example() -> Self {
+            Self {
+                scope: ScopeKind::User,
+                scope_id: USER_ID,
+                version: 42,
+                as_of: time(3_600),
+                total: 12,
+                pending: 5,
+                in_progress: 4,
+                completed: 3,
+                overdue: 1,
+                shared_with_me: Some(2),
+                shared_by_me: Some(1),
+                completion_rate: 0.25,
+            }
+        }
+    }
+
+    impl Example for BreakdownView {
+        fn example() -> Self {
+            Self {
+                scope: ScopeKind::User,
+                scope_id: USER_ID,
+                version: 42,
+                as_of: time(3_600),
+                by_status: ByStatus {
+                    pending: 5,
+                    in_progress: 4,
+                    completed: 3,
+                },
+                by_priority: ByPriority {
+                    low: 2,
+                    medium: 6,
+                    high: 3,
+                    urgent: 1,
+                },
+                by_member: None,
+            }
+        }
+    }
+
+    impl Example for ActivityView {
+        fn example() -> Self {
+            let day = |n: i64, created, completed| ActivityDayView {
+                date: time(n * 86_400).date_naive(),
+                created,
+                completed,
+            };
+            Self {
+                scope: ScopeKind::User,
+                scope_id: USER_ID,
+                version: 42,
+                as_of: time(2 * 86_400),
+                days: vec![day(0, 3, 0), day(1, 0, 0), day(2, 1, 2)],
+            }
+        }
+    }
+
+    impl Example for SharedOverviewView {
+        fn example() -> Self {
+            Self {
+                shared_with_me: vec![SharedWithMeView {
+                    task_id: TASK_ID,
+                    title: "Review the release notes".to_owned(),
+                    status: StatusView::InProgress,
+                    owner_id: OTHER_USER_ID,
+                    permission: PermissionView::Edit,
+                }],
+                shared_by_me: vec![SharedByMeView {
+                    task_id: Uuid::from_u128(0x0193_4f72_0000_7000_8000_0000_0000_0001),
+                    title: "Write the quarterly report".to_owned(),
+                    status: StatusView::Pending,
+                    shared_with: vec![OTHER_USER_ID],
+                }],
+            }
         }
     }
 }

@@ -1,9 +1,8 @@
 //! Who a session speaks for: the embedder checks the token, whatever issued it.
 
 use futures_util::future::BoxFuture;
+use taskpulse_actors::UserId;
 use uuid::Uuid;
-
-use crate::model::UserId;
 
 /// Checks the access token a session authenticates with (on the upgrade or in its first
 /// message). Whether the token's sign-in session or account ended since is the hub's to ask

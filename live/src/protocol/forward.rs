@@ -8,14 +8,14 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::Outgoing;
-use super::protocol::ServerMessage;
+use taskpulse_actors::{
+    Ending, Engine, FeedEvent, FeedSubscription, Statistics, Subscription, SubscriptionEvent,
+    UserId,
+};
+
+use super::messages::ServerMessage;
 use super::session::SessionMsg;
-use crate::endings::Ending;
-use crate::engine::{Engine, Statistics};
-use crate::feed::{FeedEvent, FeedSubscription};
-use crate::model::UserId;
-use crate::subscription::{Subscription, SubscriptionEvent};
+use super::{Outgoing, UnsubscribeReason};
 
 /// Forwards one topic's events to the socket, in order.
 pub(super) fn forward(
@@ -84,7 +84,7 @@ pub(super) fn forward_feed(
 
 /// The message that ends a topic whose access was lost.
 fn revoked(topic: &str) -> Outgoing {
-    let reason = "membership_revoked";
+    let reason = UnsubscribeReason::MembershipRevoked;
     Outgoing::Text(ServerMessage::Unsubscribed { topic, reason }.to_text())
 }
 

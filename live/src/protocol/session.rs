@@ -11,10 +11,11 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinHandle};
 
+use taskpulse_actors::UserId;
+
 use super::forward::watch_for_ending;
-use super::protocol::{ClientMessage, ServerMessage};
-use super::{AuthError, LiveHub, Outgoing, close};
-use crate::model::UserId;
+use super::messages::{ClientMessage, ServerMessage};
+use super::{AuthError, CloseCode, ErrorCode, LiveHub, Outgoing, UnsubscribeReason};
 
 /// The session actor's behaviour.
 pub(super) struct SessionActor;
@@ -136,7 +137,7 @@ impl Actor for SessionActor {
                 session.last_seen = Instant::now();
                 session
                     .send(ServerMessage::error(
-                        "unsupported_frame",
+                        ErrorCode::UnsupportedFrame,
                         "send one JSON object per text frame",
                         None,
                     ))
@@ -146,7 +147,7 @@ impl Actor for SessionActor {
             SessionMsg::Tick => {
                 if session.last_seen.elapsed() >= session.hub.settings().silence_limit {
                     session
-                        .close(&myself, close::GOING_AWAY, "no answer to pings")
+                        .close(&myself, CloseCode::GoingAway, "no answer to pings")
                         .await;
                 } else {
                     let _ = session.out.send(Outgoing::Ping).await;
@@ -154,18 +155,22 @@ impl Actor for SessionActor {
             }
             SessionMsg::AuthDeadline if session.user.is_none() => {
                 session
-                    .close(&myself, close::UNAUTHENTICATED, "authentication timed out")
+                    .close(
+                        &myself,
+                        CloseCode::Unauthenticated,
+                        "authentication timed out",
+                    )
                     .await;
             }
             SessionMsg::AuthDeadline => {}
             SessionMsg::Expired => {
                 session
-                    .close(&myself, close::UNAUTHENTICATED, "access token expired")
+                    .close(&myself, CloseCode::Unauthenticated, "access token expired")
                     .await
             }
             SessionMsg::Ended => {
                 session
-                    .close(&myself, close::UNAUTHENTICATED, "the session has ended")
+                    .close(&myself, CloseCode::Unauthenticated, "the session has ended")
                     .await
             }
             SessionMsg::TopicEnded(topic) => {
@@ -173,7 +178,7 @@ impl Actor for SessionActor {
             }
             SessionMsg::TooBig => {
                 session
-                    .close(&myself, close::TOO_BIG, "message too big")
+                    .close(&myself, CloseCode::TooBig, "message too big")
                     .await
             }
         }
@@ -186,7 +191,7 @@ impl SessionState {
         let _ = self.out.send(Outgoing::Text(message.to_text())).await;
     }
 
-    async fn close(&self, myself: &ActorRef<SessionMsg>, code: u16, reason: &str) {
+    async fn close(&self, myself: &ActorRef<SessionMsg>, code: CloseCode, reason: &str) {
         let _ = self
             .out
             .send(Outgoing::Close(code, reason.to_owned()))
@@ -201,7 +206,7 @@ impl SessionState {
                 return self
                     .close(
                         myself,
-                        close::UNAUTHENTICATED,
+                        CloseCode::Unauthenticated,
                         "invalid or expired access token",
                     )
                     .await;
@@ -209,7 +214,7 @@ impl SessionState {
             Err(AuthError::Unavailable(why)) => {
                 tracing::warn!(error = %why, "cannot check a session's token");
                 return self
-                    .close(myself, close::TRY_AGAIN, "the database is unavailable")
+                    .close(myself, CloseCode::TryAgain, "the database is unavailable")
                     .await;
             }
         };
@@ -219,7 +224,7 @@ impl SessionState {
         if self.hub.engine().has_ended(user, sid) {
             watch.abort();
             return self
-                .close(myself, close::UNAUTHENTICATED, "the session has ended")
+                .close(myself, CloseCode::Unauthenticated, "the session has ended")
                 .await;
         }
         self.ending_watch = Some(watch);
@@ -229,7 +234,7 @@ impl SessionState {
                 return self
                     .close(
                         myself,
-                        close::UNAUTHENTICATED,
+                        CloseCode::Unauthenticated,
                         "the account no longer exists",
                     )
                     .await;
@@ -237,12 +242,12 @@ impl SessionState {
             Err(err) => {
                 tracing::warn!(error = %err, "cannot tell whether a session's account exists");
                 return self
-                    .close(myself, close::TRY_AGAIN, "the database is unavailable")
+                    .close(myself, CloseCode::TryAgain, "the database is unavailable")
                     .await;
             }
         }
         if !self.hub.join(user) {
-            self.close(myself, close::POLICY, "too many sessions for this user")
+            self.close(myself, CloseCode::Policy, "too many sessions for this user")
                 .await;
             return;
         }
@@ -264,14 +269,14 @@ impl SessionState {
                     return self
                         .close(
                             myself,
-                            close::UNAUTHENTICATED,
+                            CloseCode::Unauthenticated,
                             "the first message must be an auth message",
                         )
                         .await;
                 }
                 return self
                     .send(ServerMessage::error(
-                        "malformed_message",
+                        ErrorCode::MalformedMessage,
                         &format!("not a message of this protocol: {err}"),
                         None,
                     ))
@@ -286,7 +291,7 @@ impl SessionState {
                 _ => {
                     self.close(
                         myself,
-                        close::UNAUTHENTICATED,
+                        CloseCode::Unauthenticated,
                         "the first message must be an auth message",
                     )
                     .await
@@ -297,7 +302,7 @@ impl SessionState {
         match message {
             ClientMessage::Auth { .. } => {
                 self.send(ServerMessage::error(
-                    "already_authenticated",
+                    ErrorCode::AlreadyAuthenticated,
                     "this session is already authenticated",
                     None,
                 ))
@@ -310,13 +315,13 @@ impl SessionState {
                     let topic = &topic;
                     self.send(ServerMessage::Unsubscribed {
                         topic,
-                        reason: "requested",
+                        reason: UnsubscribeReason::Requested,
                     })
                     .await;
                 }
                 None => {
                     self.send(ServerMessage::error(
-                        "not_subscribed",
+                        ErrorCode::NotSubscribed,
                         "this topic is not subscribed",
                         Some(&topic),
                     ))

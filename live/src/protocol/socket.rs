@@ -8,10 +8,9 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use ractor::Actor;
 use tokio::sync::mpsc;
 
-use super::LiveHub;
-use super::close;
 use super::closed::CloseReason;
 use super::session::{SessionActor, SessionArguments, SessionMsg};
+use super::{CloseCode, LiveHub};
 
 /// Outbound messages queued per session before the topic forwarders wait.
 const OUTBOUND_QUEUE: usize = 32;
@@ -43,7 +42,7 @@ pub enum Outgoing {
     /// A ping frame (empty payload).
     Ping,
     /// A close frame with this code and reason; nothing follows it.
-    Close(u16, String),
+    Close(CloseCode, String),
 }
 
 impl LiveHub {
@@ -163,7 +162,7 @@ async fn go_away<S>(socket: &mut S)
 where
     S: Stream<Item = Incoming> + Sink<Outgoing> + Unpin,
 {
-    let close = Outgoing::Close(close::GOING_AWAY, SHUTDOWN_REASON.to_owned());
+    let close = Outgoing::Close(CloseCode::GoingAway, SHUTDOWN_REASON.to_owned());
     if socket.send(close).await.is_err() {
         return;
     }

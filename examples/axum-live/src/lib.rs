@@ -1,6 +1,6 @@
 //! taskpulse's live protocol (docs/websocket.md) served by an axum service that embeds the
 //! engine: `GET /api/v1/ws` with the same messages, resume, feeds, revocation, pings and limits
-//! as taskpulse's own server, which adapts the same `taskpulse_actors::live` to poem. All an
+//! as taskpulse's own server, which adapts the same `taskpulse_live` to poem. All an
 //! adapter does is here: the upgrade's checks, frames both ways, and a token check.
 //!
 //! The engine joins the taskpulse nodes on the same database (docs/cluster.md), so what they
@@ -10,13 +10,12 @@
 //! `Engine::external_account`. Rate limits and TLS are the service's own layers, as for the rest
 //! of its routes (taskpulse's server answers upgrades over its request budget with 429).
 //!
+//! The program (`src/main.rs`) adds only its flags and the shutdown on Ctrl-C:
+//!
 //! ```text
-//! cargo run --example axum_live -- --database-url postgres://postgres@127.0.0.1/taskpulse \
+//! cargo run -p taskpulse-axum-live -- --database-url postgres://postgres@127.0.0.1/taskpulse \
 //!     --listen 127.0.0.1:8090 --jwt-secret "$TASKPULSE_JWT_SECRET"
 //! ```
-
-use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -24,54 +23,19 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use clap::Parser;
 use futures_util::future::{self, BoxFuture};
 use futures_util::{SinkExt, StreamExt};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
-use taskpulse_actors::live::{
-    AuthError, Authenticate, Identity, Incoming, LiveHub, LiveSettings, MAX_MESSAGE_BYTES, Outgoing,
+use taskpulse_actors::UserId;
+use taskpulse_live::{
+    AuthError, Authenticate, Identity, Incoming, LiveHub, MAX_MESSAGE_BYTES, Outgoing,
 };
-use taskpulse_actors::{Engine, EngineConfig, UserId};
 use uuid::Uuid;
 
-/// Serves taskpulse's live protocol from axum, as a node beside the taskpulse servers of one
-/// database.
-#[derive(Debug, Parser)]
-struct Args {
-    /// The taskpulse database (migrated by a taskpulse node or `taskpulse migrate`).
-    #[arg(long, env = "DATABASE_URL")]
-    database_url: String,
-    /// Where to listen.
-    #[arg(long, default_value = "127.0.0.1:8090")]
-    listen: SocketAddr,
-    /// The secret the taskpulse nodes sign access tokens with.
-    #[arg(long, env = "TASKPULSE_JWT_SECRET")]
-    jwt_secret: String,
-}
-
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
-    let engine = Engine::start(&args.database_url, EngineConfig::default()).await?;
-    let tokens = NodeTokens::new(args.jwt_secret.as_bytes());
-    let hub = LiveHub::new(engine.clone(), LiveSettings::default(), tokens);
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    println!(
-        "serving the live protocol on ws://{}/api/v1/ws",
-        args.listen
-    );
-    let served = axum::serve(listener, router(hub.clone()));
-    tokio::select! {
-        served = served => served?,
-        _ = tokio::signal::ctrl_c() => {
-            // Sessions close with 1001 and a reason; clients resume on another node.
-            hub.shut_down();
-            let _ = tokio::time::timeout(Duration::from_secs(10), hub.all_closed()).await;
-        }
-    }
-    engine.shutdown().await;
-    Ok(())
+/// Serves [`router`] on `listener` until the listener fails.
+pub async fn serve(listener: tokio::net::TcpListener, hub: LiveHub) -> std::io::Result<()> {
+    axum::serve(listener, router(hub)).await
 }
 
 /// `GET /api/v1/ws`, served by `hub`.
@@ -141,7 +105,7 @@ fn frame(outgoing: Outgoing) -> Message {
         Outgoing::Text(text) => Message::Text(text.into()),
         Outgoing::Ping => Message::Ping(Default::default()),
         Outgoing::Close(code, reason) => Message::Close(Some(CloseFrame {
-            code,
+            code: code.as_u16(),
             reason: reason.into(),
         })),
     }
