@@ -28,6 +28,19 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for documentation and its test.
+    pub const ALL: [Self; 9] = [
+        Self::Forbidden,
+        Self::InvalidTopic,
+        Self::TooManyTopics,
+        Self::NotSubscribed,
+        Self::AlreadyAuthenticated,
+        Self::MalformedMessage,
+        Self::UnsupportedFrame,
+        Self::InvalidSince,
+        Self::Unavailable,
+    ];
+
     /// The code as the protocol writes it.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -79,6 +92,15 @@ pub enum CloseCode {
 }
 
 impl CloseCode {
+    /// Every code, for documentation and its test.
+    pub const ALL: [Self; 5] = [
+        Self::Unauthenticated,
+        Self::TooBig,
+        Self::GoingAway,
+        Self::Policy,
+        Self::TryAgain,
+    ];
+
     /// The code in the close frame.
     pub const fn as_u16(self) -> u16 {
         match self {

@@ -8,6 +8,7 @@
 //! The client helpers here serve the other WebSocket tests too.
 
 mod adapters;
+mod codes;
 mod connection;
 mod topics;
 
