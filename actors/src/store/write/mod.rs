@@ -74,7 +74,7 @@ pub(crate) struct Write {
     steps: usize,
     previous: Option<String>,
     /// The condition the head runs under, set by the steps that lock a team.
-    gate: Option<String>,
+    head_condition: Option<String>,
     head: Option<String>,
     role: Option<String>,
     share: Option<String>,
@@ -88,7 +88,7 @@ impl Write {
             sql: Sql::new(),
             steps: 0,
             previous: None,
-            gate: None,
+            head_condition: None,
             head: None,
             role: None,
             share: None,
@@ -119,7 +119,7 @@ impl Write {
         self.sql.generated(format!("{prefix}{name} AS ("));
         self.steps += 1;
         let condition = if head {
-            self.gate.clone()
+            self.head_condition.clone()
         } else {
             let ran_before = self
                 .previous
@@ -163,7 +163,7 @@ impl Write {
     }
 
     /// A head that updates or deletes the task row: `build` writes the statement up to its own
-    /// `WHERE`, which the gate's condition (if any) joins.
+    /// `WHERE`, which the head's condition (if any) joins.
     fn conditional_head(&mut self, build: impl FnOnce(&mut Sql<WrittenRow>)) -> &mut Self {
         let (name, condition) = self.open(true);
         build(&mut self.sql);
