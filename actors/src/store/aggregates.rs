@@ -1,5 +1,5 @@
 //! The aggregate rows: deltas applied inside the writing transaction, each bumping its row's
-//! version by exactly one (the statement is `write/`). Reading them back is `hydrate/`.
+//! version by exactly one (the statement is `write/`). Reading them back is `hydrate.rs`.
 
 use std::sync::Arc;
 
