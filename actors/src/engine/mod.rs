@@ -13,6 +13,7 @@ mod feeds;
 mod known_accounts;
 #[cfg(feature = "local-accounts")]
 mod local_accounts;
+mod paging;
 mod reads;
 mod shares;
 mod task_write;
@@ -32,11 +33,12 @@ pub use accounts::NewAccount;
 pub use check::{CheckOptions, CheckReport};
 #[cfg(feature = "local-accounts")]
 pub use local_accounts::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
+pub use paging::Page;
 pub use reads::{
     Activity, ActivityDay, Breakdown, MemberStat, SharedByMe, SharedOverview, SharedWithMe,
     Statistics,
 };
-pub use tasks::{NewTask, Page, TaskPatch, TaskQuery, TaskScope};
+pub use tasks::{NewTask, TaskPatch, TaskQuery, TaskScope};
 pub use teams::TeamDetail;
 
 use crate::aggregate::AggregateMsg;

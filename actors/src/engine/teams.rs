@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::tasks::{Page, checked_limit, parse_cursor};
+use super::paging::{Page, PageRequest};
 use super::transaction::Committed;
 use super::validate::{Checks, TEAM_NAME};
 use super::{Engine, UserRef};
@@ -94,17 +94,11 @@ impl Engine {
         limit: Option<i64>,
         cursor: Option<&str>,
     ) -> Result<Page<TeamMembership>> {
-        let limit = checked_limit(limit)?;
-        let after = parse_cursor(cursor)?.map(TeamId);
+        let request = PageRequest::parse(limit, cursor)?;
+        let after = request.cursor.map(TeamId);
         let mut conn = self.conn().await?;
-        let mut items = store::memberships(&mut conn, actor, after, limit + 1).await?;
-        let next_cursor = if items.len() as i64 > limit {
-            items.truncate(limit as usize);
-            items.last().map(|t| t.id.0.simple().to_string())
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        let rows = store::memberships(&mut conn, actor, after, request.rows()).await?;
+        Ok(request.page(rows, |team| team.id.0))
     }
 
     /// A team and its members; `NotFound` for non-members.
