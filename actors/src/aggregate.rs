@@ -10,10 +10,10 @@ use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::config::EngineConfig;
-use crate::published::{Live, Slot, Snapshot};
+use crate::published::{Published, Snapshot};
+use crate::slots::{Slot, Slots};
 use crate::stats::Delta;
 use crate::store::Pool;
-use crate::store::aggregates::Published;
 use crate::store::change_log::{self, Wanted};
 use crate::store::hydrate::hydrate;
 use crate::subscription::Outbox;
@@ -24,7 +24,7 @@ pub(crate) struct AggregateActor;
 /// What an aggregate actor starts with.
 pub(crate) struct AggregateArguments {
     pub slot: Arc<Slot>,
-    pub live: Arc<Live>,
+    pub slots: Arc<Slots>,
     pub pool: Pool,
     pub config: Arc<EngineConfig>,
 }
@@ -201,7 +201,7 @@ impl AggregateState {
             outbox.push_delta(Arc::clone(&published.delta), Arc::clone(&next))
         });
         self.remember(Arc::clone(&published.delta), Arc::clone(&next));
-        self.args.live.metrics.delta_applied();
+        self.args.slots.metrics.delta_applied();
         self.current = Some(next);
         self.args.slot.set_replay_floor(self.replay_floor());
     }
@@ -359,7 +359,7 @@ impl AggregateState {
         if had_state || self.args.slot.has_subscribers() {
             self.args.slot.for_each_subscriber(Outbox::resync);
         }
-        self.args.slot.touch(self.args.live.now_ms());
+        self.args.slot.touch(self.args.slots.now_ms());
         self.drain();
         Ok(())
     }

@@ -9,7 +9,8 @@ use std::time::Instant;
 use tokio::sync::Notify;
 
 use crate::model::UserId;
-use crate::published::{Slot, Snapshot};
+use crate::published::Snapshot;
+use crate::slots::Slot;
 use crate::stats::Delta;
 
 /// What a subscriber receives.

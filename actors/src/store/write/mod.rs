@@ -33,10 +33,11 @@ use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::aggregates::{ChangeLog, Published};
+use super::aggregates::ChangeLog;
 use super::sql::Sql;
 use crate::error::{Error, Result};
 use crate::model::Role;
+use crate::published::Published;
 use crate::stats::{Delta, Scope};
 
 type WrittenRow = (
