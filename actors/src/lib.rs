@@ -13,6 +13,7 @@ mod feed;
 pub mod live;
 mod metrics;
 mod model;
+mod outbox;
 mod published;
 mod slots;
 mod stats;

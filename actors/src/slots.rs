@@ -14,7 +14,7 @@ use crate::metrics::EngineMetrics;
 use crate::model::UserId;
 use crate::published::Snapshot;
 use crate::stats::Scope;
-use crate::subscription::Outbox;
+use crate::subscription::Subscriber;
 
 /// The live scopes of one engine, each in its slot; the engine's figures are kept beside them,
 /// where every actor and cluster task already holds a reference.
@@ -50,7 +50,7 @@ pub(crate) struct Slot {
     pub scope: Scope,
     actor: Mutex<Option<ActorRef<AggregateMsg>>>,
     current: RwLock<Option<Arc<Snapshot>>>,
-    subscribers: Mutex<Vec<Arc<Outbox>>>,
+    subscribers: Mutex<Vec<Arc<Subscriber>>>,
     last_used_ms: AtomicU64,
     /// The oldest version after which the actor can replay from memory (`i64::MAX`: none).
     replay_floor: AtomicI64,
@@ -114,21 +114,21 @@ impl Slot {
         now_ms.saturating_sub(self.last_used_ms.load(Ordering::Relaxed))
     }
 
-    pub fn add_subscriber(&self, outbox: Arc<Outbox>) {
+    pub fn add_subscriber(&self, subscriber: Arc<Subscriber>) {
         self.subscribers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(outbox);
+            .push(subscriber);
     }
 
-    /// Runs `f` on every open outbox, forgetting the closed ones.
-    pub fn for_each_subscriber(&self, mut f: impl FnMut(&Outbox)) {
+    /// Runs `f` on every open subscriber, forgetting the closed ones.
+    pub fn for_each_subscriber(&self, mut f: impl FnMut(&Subscriber)) {
         let mut subscribers = self
             .subscribers
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        subscribers.retain(|outbox| !outbox.is_closed());
-        subscribers.iter().for_each(|outbox| f(outbox));
+        subscribers.retain(|subscriber| !subscriber.is_closed());
+        subscribers.iter().for_each(|subscriber| f(subscriber));
     }
 
     /// Whether anyone still listens.
@@ -137,14 +137,14 @@ impl Slot {
             .subscribers
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        subscribers.retain(|outbox| !outbox.is_closed());
+        subscribers.retain(|subscriber| !subscriber.is_closed());
         !subscribers.is_empty()
     }
 
     /// The users who subscribe now.
     pub fn subscriber_users(&self) -> Vec<UserId> {
         let mut users = Vec::new();
-        self.for_each_subscriber(|outbox| users.push(outbox.user));
+        self.for_each_subscriber(|subscriber| users.push(subscriber.user));
         users.sort_unstable();
         users.dedup();
         users
@@ -157,10 +157,10 @@ impl Slot {
             .subscribers
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        subscribers.retain(|outbox| {
-            let revoke = outbox.user == user && outbox.attached_at < before;
+        subscribers.retain(|subscriber| {
+            let revoke = subscriber.user == user && subscriber.attached_at < before;
             if revoke {
-                outbox.revoke();
+                subscriber.revoke();
             }
             !revoke
         });
@@ -172,10 +172,10 @@ impl Slot {
             .subscribers
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        subscribers.retain(|outbox| {
-            let revoke = user.is_none_or(|u| outbox.user == u);
+        subscribers.retain(|subscriber| {
+            let revoke = user.is_none_or(|u| subscriber.user == u);
             if revoke {
-                outbox.revoke();
+                subscriber.revoke();
             }
             !revoke
         });

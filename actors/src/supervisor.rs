@@ -16,7 +16,7 @@ use crate::published::Published;
 use crate::slots::{Slot, Slots};
 use crate::stats::Scope;
 use crate::store::Pool;
-use crate::subscription::Outbox;
+use crate::subscription::Subscriber;
 
 /// A crash within this long of the previous one waits this long before the restart, so a
 /// database outage does not become a restart loop.
@@ -39,7 +39,7 @@ pub(crate) enum SupervisorMsg {
     /// Attach a subscriber to the scope's actor, spawning it if needed; answers the slot.
     Subscribe {
         scope: Scope,
-        outbox: Arc<Outbox>,
+        subscriber: Arc<Subscriber>,
         since: Option<i64>,
         /// Logged changes after `since`, when memory might not reach back that far.
         log: Vec<Published>,
@@ -96,13 +96,17 @@ impl Actor for SupervisorActor {
             }
             SupervisorMsg::Subscribe {
                 scope,
-                outbox,
+                subscriber,
                 since,
                 log,
                 reply,
             } => {
                 let actor = state.ensure(&myself, scope).await?;
-                let _ = actor.cast(AggregateMsg::Attach { outbox, since, log });
+                let _ = actor.cast(AggregateMsg::Attach {
+                    subscriber,
+                    since,
+                    log,
+                });
                 if let Some(slot) = state.args.slots.slot(&scope) {
                     let _ = reply.send(slot);
                 }

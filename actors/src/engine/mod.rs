@@ -54,7 +54,7 @@ use crate::published::{Published, Snapshot};
 use crate::slots::Slots;
 use crate::stats::Scope;
 use crate::store::{Pool, PoolFigures, PooledConnection, connect_pool, pool_figures};
-use crate::subscription::{Outbox, Subscription};
+use crate::subscription::{Subscriber, Subscription};
 use crate::supervisor::{SupervisorActor, SupervisorArguments, SupervisorMsg};
 use external_accounts::KnownExternalAccounts;
 pub use external_accounts::{EXTERNAL_EMAIL_DOMAIN, ExternalIdentity};
@@ -262,12 +262,12 @@ impl Engine {
         scope: Scope,
         since_version: Option<i64>,
     ) -> Result<Subscription> {
-        let outbox = Arc::new(Outbox::new(
+        let attached = Arc::new(Subscriber::new(
             subscriber,
             self.inner.config.subscriber_queue,
             Arc::clone(&self.inner.slots.metrics.collapsed),
         ));
-        let attach = Arc::clone(&outbox);
+        let attach = Arc::clone(&attached);
         let log = match since_version {
             Some(since) if !self.replays_from_memory(scope, since) => {
                 self.history_for_resume(scope, since).await
@@ -277,13 +277,13 @@ impl Engine {
         let slot = self
             .ask(move |reply| SupervisorMsg::Subscribe {
                 scope,
-                outbox: attach,
+                subscriber: attach,
                 since: since_version,
                 log,
                 reply,
             })
             .await?;
-        Ok(Subscription::new(outbox, slot, since_version))
+        Ok(Subscription::new(attached, slot, since_version))
     }
 
     /// The logged changes a subscriber resuming after `since` needs from the log: those up to
