@@ -10,13 +10,13 @@ use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::config::EngineConfig;
-use crate::published::{Live, Slot, Snapshot};
+use crate::published::{Published, Snapshot};
+use crate::slots::{Slot, Slots};
 use crate::stats::Delta;
 use crate::store::Pool;
-use crate::store::aggregates::Published;
 use crate::store::change_log::{self, Wanted};
 use crate::store::hydrate::hydrate;
-use crate::subscription::Outbox;
+use crate::subscription::Subscriber;
 
 /// The aggregate actor's behaviour.
 pub(crate) struct AggregateActor;
@@ -24,7 +24,7 @@ pub(crate) struct AggregateActor;
 /// What an aggregate actor starts with.
 pub(crate) struct AggregateArguments {
     pub slot: Arc<Slot>,
-    pub live: Arc<Live>,
+    pub slots: Arc<Slots>,
     pub pool: Pool,
     pub config: Arc<EngineConfig>,
 }
@@ -40,7 +40,7 @@ pub(crate) enum AggregateMsg {
     /// A new subscriber: replay the deltas after `since` if all are still held (in memory,
     /// or in `log`, read from the change log), else send a snapshot; then every change.
     Attach {
-        outbox: Arc<Outbox>,
+        subscriber: Arc<Subscriber>,
         since: Option<i64>,
         log: Vec<Published>,
     },
@@ -113,7 +113,11 @@ impl Actor for AggregateActor {
                     let _ = reply.send(Arc::clone(current));
                 }
             }
-            AggregateMsg::Attach { outbox, since, log } => state.attach(outbox, since, &log),
+            AggregateMsg::Attach {
+                subscriber,
+                since,
+                log,
+            } => state.attach(subscriber, since, &log),
             AggregateMsg::Reload(version) => {
                 if state.version() < version {
                     Box::pin(state.rehydrate()).await?;
@@ -197,11 +201,11 @@ impl AggregateState {
             aggregate,
         });
         self.args.slot.publish(Arc::clone(&next));
-        self.args.slot.for_each_subscriber(|outbox| {
-            outbox.push_delta(Arc::clone(&published.delta), Arc::clone(&next))
+        self.args.slot.for_each_subscriber(|subscriber| {
+            subscriber.push_delta(Arc::clone(&published.delta), Arc::clone(&next))
         });
         self.remember(Arc::clone(&published.delta), Arc::clone(&next));
-        self.args.live.metrics.delta_applied();
+        self.args.slots.metrics.delta_applied();
         self.current = Some(next);
         self.args.slot.set_replay_floor(self.replay_floor());
     }
@@ -216,19 +220,19 @@ impl AggregateState {
         self.history.push_back((delta, snapshot));
     }
 
-    fn attach(&mut self, outbox: Arc<Outbox>, since: Option<i64>, log: &[Published]) {
+    fn attach(&mut self, subscriber: Arc<Subscriber>, since: Option<i64>, log: &[Published]) {
         let Some(current) = self.current.clone() else {
             return;
         };
         match since.and_then(|since| self.replay_after(&current, since, log)) {
             Some(replay) => {
                 for (delta, snapshot) in replay {
-                    outbox.push_delta(delta, snapshot);
+                    subscriber.push_delta(delta, snapshot);
                 }
             }
-            None => outbox.push_snapshot(current),
+            None => subscriber.push_snapshot(current),
         }
-        self.args.slot.add_subscriber(outbox);
+        self.args.slot.add_subscriber(subscriber);
     }
 
     /// The changes after `since` with the state after each, from memory when it reaches back
@@ -357,9 +361,9 @@ impl AggregateState {
         self.current = Some(snapshot);
         self.args.slot.set_replay_floor(self.replay_floor());
         if had_state || self.args.slot.has_subscribers() {
-            self.args.slot.for_each_subscriber(Outbox::resync);
+            self.args.slot.for_each_subscriber(Subscriber::resync);
         }
-        self.args.slot.touch(self.args.live.now_ms());
+        self.args.slot.touch(self.args.slots.now_ms());
         self.drain();
         Ok(())
     }

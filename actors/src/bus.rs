@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use crate::aggregate::AggregateMsg;
-use crate::published::Live;
-use crate::store::aggregates::Published;
+use crate::published::Published;
+use crate::slots::Slots;
 
 /// One writer's wait for its deltas: counts the acknowledgements still out.
 struct AppliedBatch {
@@ -33,7 +33,7 @@ impl Drop for Applied {
 
 /// Hands each delta to its scope's live actor, if any (a scope nobody reads has no actor: its
 /// row already holds the change), and waits up to `wait` until all of them reflect it.
-pub(crate) async fn deliver(live: &Live, batch: Vec<Published>, wait: Duration) {
+pub(crate) async fn deliver(slots: &Slots, batch: Vec<Published>, wait: Duration) {
     let started = Instant::now();
     // The batch's own token keeps the count above zero until every delta is handed over.
     let applied = Arc::new(AppliedBatch {
@@ -43,7 +43,7 @@ pub(crate) async fn deliver(live: &Live, batch: Vec<Published>, wait: Duration) 
     let own = Applied(Arc::clone(&applied));
     let mut handed = 0;
     for published in batch {
-        let Some(actor) = live.slot(&published.scope).and_then(|slot| slot.actor()) else {
+        let Some(actor) = slots.slot(&published.scope).and_then(|slot| slot.actor()) else {
             continue;
         };
         handed += 1;
@@ -60,7 +60,7 @@ pub(crate) async fn deliver(live: &Live, batch: Vec<Published>, wait: Duration) 
         return;
     }
     if applied.outstanding.load(Ordering::Acquire) == 0 {
-        live.metrics.delivered(started.elapsed());
+        slots.metrics.delivered(started.elapsed());
         return;
     }
     if tokio::time::timeout(wait, applied.done.notified())
@@ -69,5 +69,5 @@ pub(crate) async fn deliver(live: &Live, batch: Vec<Published>, wait: Duration) 
     {
         tracing::warn!(?wait, "a write was not reflected by its aggregates in time");
     }
-    live.metrics.delivered(started.elapsed());
+    slots.metrics.delivered(started.elapsed());
 }

@@ -12,7 +12,9 @@ mod error;
 mod feed;
 mod metrics;
 mod model;
+mod outbox;
 mod published;
+mod slots;
 mod stats;
 mod store;
 mod subscription;
@@ -37,9 +39,8 @@ pub use metrics::{
     CLUSTER_LAG_BUCKETS, ClusterFigures, DELIVERY_BUCKETS, FeedFigures, MetricsSnapshot,
 };
 pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};
-pub use published::Snapshot;
+pub use published::{Published, Snapshot};
 pub use stats::{Aggregate, Counts, DayCounts, Delta, MemberCounts, Scope};
-pub use store::aggregates::Published;
 pub use store::shares::Share;
 pub use store::teams::{Member, TeamMembership};
 pub use store::{AuditRecord, PoolFigures, PoolOptions, StatementEvent, StatementHook};

@@ -1,20 +1,25 @@
-//! What readers share with the aggregate actors without a round trip: per scope, the latest
-//! published snapshot and the subscribers' outboxes (docs/architecture.md, "The live side":
-//! hot reads read a published snapshot, not the actor).
+//! What a commit publishes: each delta as committed ([`Published`]), and the state of its
+//! aggregate after it ([`Snapshot`]), which readers and subscribers share
+//! (docs/architecture.md, "The live side").
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::Instant;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use dashmap::DashMap;
-use ractor::ActorRef;
 
-use crate::aggregate::AggregateMsg;
-use crate::metrics::EngineMetrics;
-use crate::model::UserId;
 use crate::stats::{Aggregate, Delta, Scope};
-use crate::subscription::Outbox;
+
+/// A delta as committed: its aggregate's new version and when it changed.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The aggregate.
+    pub scope: Scope,
+    /// The version this delta brings the aggregate to.
+    pub version: i64,
+    /// When the change was committed (the row's `updated_at`).
+    pub as_of: DateTime<Utc>,
+    /// The change.
+    pub delta: Arc<Delta>,
+}
 
 /// An aggregate at one version: immutable, cheap to share.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,168 +46,5 @@ impl Snapshot {
             as_of: self.as_of,
             aggregate,
         }
-    }
-}
-
-/// The live scopes of one engine.
-pub(crate) struct Live {
-    pub slots: DashMap<Scope, Arc<Slot>>,
-    pub metrics: EngineMetrics,
-    started: Instant,
-}
-
-impl Live {
-    pub fn new() -> Self {
-        Self {
-            slots: DashMap::new(),
-            metrics: EngineMetrics::default(),
-            started: Instant::now(),
-        }
-    }
-
-    /// Milliseconds since the engine started: a cheap clock for idleness.
-    pub fn now_ms(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    pub fn slot(&self, scope: &Scope) -> Option<Arc<Slot>> {
-        self.slots.get(scope).map(|entry| Arc::clone(entry.value()))
-    }
-}
-
-/// One live scope: its actor, its latest snapshot, its subscribers.
-pub(crate) struct Slot {
-    pub scope: Scope,
-    actor: Mutex<Option<ActorRef<AggregateMsg>>>,
-    current: RwLock<Option<Arc<Snapshot>>>,
-    subscribers: Mutex<Vec<Arc<Outbox>>>,
-    last_used_ms: AtomicU64,
-    /// The oldest version after which the actor can replay from memory (`i64::MAX`: none).
-    replay_floor: AtomicI64,
-}
-
-impl Slot {
-    pub fn new(scope: Scope, now_ms: u64) -> Self {
-        Self {
-            scope,
-            actor: Mutex::new(None),
-            current: RwLock::new(None),
-            subscribers: Mutex::new(Vec::new()),
-            last_used_ms: AtomicU64::new(now_ms),
-            replay_floor: AtomicI64::new(i64::MAX),
-        }
-    }
-
-    pub fn actor(&self) -> Option<ActorRef<AggregateMsg>> {
-        self.actor
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    pub fn set_actor(&self, actor: Option<ActorRef<AggregateMsg>>) {
-        *self.actor.lock().unwrap_or_else(PoisonError::into_inner) = actor;
-    }
-
-    pub fn current(&self) -> Option<Arc<Snapshot>> {
-        self.current
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Publishes a new snapshot. Always before the matching delta reaches any outbox, so a
-    /// subscriber that falls back to the slot never sees an older state than its deltas.
-    pub fn publish(&self, snapshot: Arc<Snapshot>) {
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(snapshot);
-    }
-
-    /// Whether a subscriber resuming after `since` can be served from the actor's memory
-    /// (otherwise the change log is read first, or the aggregate caught up when the client
-    /// has seen more than it holds).
-    pub fn replays_from_memory(&self, since: i64) -> bool {
-        let held = self
-            .current()
-            .is_some_and(|current| since <= current.version);
-        held && since >= self.replay_floor.load(Ordering::Acquire)
-    }
-
-    pub fn set_replay_floor(&self, floor: i64) {
-        self.replay_floor.store(floor, Ordering::Release);
-    }
-
-    pub fn touch(&self, now_ms: u64) {
-        self.last_used_ms.store(now_ms, Ordering::Relaxed);
-    }
-
-    pub fn idle_for_ms(&self, now_ms: u64) -> u64 {
-        now_ms.saturating_sub(self.last_used_ms.load(Ordering::Relaxed))
-    }
-
-    pub fn add_subscriber(&self, outbox: Arc<Outbox>) {
-        self.subscribers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(outbox);
-    }
-
-    /// Runs `f` on every open outbox, forgetting the closed ones.
-    pub fn for_each_subscriber(&self, mut f: impl FnMut(&Outbox)) {
-        let mut subscribers = self
-            .subscribers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        subscribers.retain(|outbox| !outbox.is_closed());
-        subscribers.iter().for_each(|outbox| f(outbox));
-    }
-
-    /// Whether anyone still listens.
-    pub fn has_subscribers(&self) -> bool {
-        let mut subscribers = self
-            .subscribers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        subscribers.retain(|outbox| !outbox.is_closed());
-        !subscribers.is_empty()
-    }
-
-    /// The users who subscribe now.
-    pub fn subscriber_users(&self) -> Vec<UserId> {
-        let mut users = Vec::new();
-        self.for_each_subscriber(|outbox| users.push(outbox.user));
-        users.sort_unstable();
-        users.dedup();
-        users
-    }
-
-    /// Revokes `user`'s subscriptions that were attached before `before` (a later one was
-    /// allowed by a membership check newer than the revocation's evidence).
-    pub fn revoke_attached_before(&self, user: UserId, before: Instant) {
-        let mut subscribers = self
-            .subscribers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        subscribers.retain(|outbox| {
-            let revoke = outbox.user == user && outbox.attached_at < before;
-            if revoke {
-                outbox.revoke();
-            }
-            !revoke
-        });
-    }
-
-    /// Tells `user`'s subscribers (all when `None`) that they may no longer read this scope.
-    pub fn revoke(&self, user: Option<UserId>) {
-        let mut subscribers = self
-            .subscribers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        subscribers.retain(|outbox| {
-            let revoke = user.is_none_or(|u| outbox.user == u);
-            if revoke {
-                outbox.revoke();
-            }
-            !revoke
-        });
     }
 }

@@ -352,5 +352,4 @@ pub fn task_deltas(old: Option<&TaskFacts>, new: Option<&TaskFacts>) -> DeltaSet
 }
 
 #[cfg(test)]
-#[path = "stats_tests.rs"]
 mod tests;

@@ -1,15 +1,14 @@
-//! Subscriptions: a bounded outbox per subscriber that the aggregate fills without ever
+//! Subscriptions: an outbox per subscriber (`outbox.rs`) that the aggregate fills without ever
 //! waiting, and that collapses to one fresh snapshot when the subscriber falls behind.
 
-use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use tokio::sync::Notify;
-
 use crate::model::UserId;
-use crate::published::{Slot, Snapshot};
+use crate::outbox::{Next, Outbox, Pushed};
+use crate::published::Snapshot;
+use crate::slots::Slot;
 use crate::stats::Delta;
 
 /// What a subscriber receives.
@@ -34,63 +33,29 @@ enum Queued {
     Delta(Arc<Delta>, Arc<Snapshot>),
 }
 
-#[derive(Default)]
-struct OutboxState {
-    queue: VecDeque<Queued>,
-    /// The queue overflowed: what is queued no longer matters, a fresh snapshot does.
-    resync: bool,
-    revoked: bool,
-    closed: bool,
-}
-
-/// The aggregate's side of a subscription.
-pub(crate) struct Outbox {
+/// The aggregate's side of a subscription: whose it is, and its outbox.
+pub(crate) struct Subscriber {
     pub user: UserId,
     /// When the subscription was made (a revocation only ends older ones).
     pub attached_at: Instant,
-    capacity: usize,
     /// The engine's count of collapses to a snapshot.
     collapsed: Arc<AtomicU64>,
-    state: Mutex<OutboxState>,
-    wake: Notify,
+    outbox: Outbox<Queued>,
 }
 
-impl Outbox {
+impl Subscriber {
     pub fn new(user: UserId, capacity: usize, collapsed: Arc<AtomicU64>) -> Self {
         Self {
             user,
             attached_at: Instant::now(),
-            capacity: capacity.max(1),
             collapsed,
-            state: Mutex::new(OutboxState::default()),
-            wake: Notify::new(),
+            outbox: Outbox::new(capacity),
         }
     }
 
-    fn with_state<T>(&self, f: impl FnOnce(&mut OutboxState) -> T) -> T {
-        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
     fn push(&self, item: Queued) {
-        let pushed = self.with_state(|s| {
-            if s.closed || s.revoked {
-                return false;
-            }
-            if s.resync {
-                return true;
-            }
-            if s.queue.len() >= self.capacity {
-                // Latest wins: the slow subscriber gets one snapshot instead of a backlog.
-                s.queue.clear();
-                s.resync = true;
-                self.collapsed.fetch_add(1, Ordering::Relaxed);
-            } else {
-                s.queue.push_back(item);
-            }
-            true
-        });
-        if pushed {
-            self.wake.notify_one();
+        if self.outbox.push(item) == Pushed::Overflowed {
+            self.collapsed.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -104,39 +69,31 @@ impl Outbox {
 
     /// Replaces whatever is queued with a fresh snapshot from the slot.
     pub fn resync(&self) {
-        self.with_state(|s| {
-            s.queue.clear();
-            s.resync = true;
-        });
-        self.wake.notify_one();
+        self.outbox.fall_behind();
     }
 
     pub fn revoke(&self) {
-        self.with_state(|s| {
-            s.queue.clear();
-            s.revoked = true;
-        });
-        self.wake.notify_one();
+        self.outbox.revoke();
     }
 
     pub fn is_closed(&self) -> bool {
-        self.with_state(|s| s.closed)
+        self.outbox.is_closed()
     }
 }
 
 /// A live view of one aggregate: a snapshot (or the deltas since a known version), then
 /// consecutive deltas. Dropping it unsubscribes.
 pub struct Subscription {
-    outbox: Arc<Outbox>,
+    subscriber: Arc<Subscriber>,
     slot: Arc<Slot>,
     last: Option<i64>,
     ended: bool,
 }
 
 impl Subscription {
-    pub(crate) fn new(outbox: Arc<Outbox>, slot: Arc<Slot>, since: Option<i64>) -> Self {
+    pub(crate) fn new(subscriber: Arc<Subscriber>, slot: Arc<Slot>, since: Option<i64>) -> Self {
         Self {
-            outbox,
+            subscriber,
             slot,
             last: since,
             ended: false,
@@ -155,47 +112,31 @@ impl Subscription {
             if self.ended {
                 return None;
             }
-            enum Step {
-                Revoked,
-                Resync,
-                Item(Queued),
-                Wait,
-            }
-            let step = self.outbox.with_state(|s| {
-                if s.revoked {
-                    Step::Revoked
-                } else if s.resync {
-                    s.resync = false;
-                    Step::Resync
-                } else {
-                    s.queue.pop_front().map_or(Step::Wait, Step::Item)
-                }
-            });
-            match step {
-                Step::Revoked => {
+            match self.subscriber.outbox.next() {
+                Next::Revoked => {
                     self.ended = true;
                     return Some(SubscriptionEvent::Revoked);
                 }
-                Step::Resync => {
+                Next::Behind => {
                     if let Some(snapshot) = self.slot.current() {
                         return Some(self.accept_snapshot(snapshot));
                     }
                 }
-                Step::Item(Queued::Snapshot(snapshot)) => {
+                Next::Item(Queued::Snapshot(snapshot)) => {
                     if self.last.is_none_or(|last| snapshot.version != last) {
                         return Some(self.accept_snapshot(snapshot));
                     }
                 }
-                Step::Item(Queued::Delta(delta, snapshot)) => match self.last {
+                Next::Item(Queued::Delta(delta, snapshot)) => match self.last {
                     Some(last) if snapshot.version == last + 1 => {
                         self.last = Some(snapshot.version);
                         return Some(SubscriptionEvent::Delta { delta, snapshot });
                     }
                     Some(last) if snapshot.version <= last => {}
                     // A gap, or deltas before the first snapshot: start from the slot.
-                    _ => self.outbox.resync(),
+                    _ => self.subscriber.resync(),
                 },
-                Step::Wait => self.outbox.wake.notified().await,
+                Next::Empty => self.subscriber.outbox.wait().await,
             }
         }
     }
@@ -208,9 +149,6 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.outbox.with_state(|s| {
-            s.closed = true;
-            s.queue.clear();
-        });
+        self.subscriber.outbox.close();
     }
 }

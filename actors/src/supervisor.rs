@@ -12,11 +12,11 @@ use ractor::{
 
 use crate::aggregate::{AggregateActor, AggregateArguments, AggregateMsg};
 use crate::config::EngineConfig;
-use crate::published::{Live, Slot};
+use crate::published::Published;
+use crate::slots::{Slot, Slots};
 use crate::stats::Scope;
 use crate::store::Pool;
-use crate::store::aggregates::Published;
-use crate::subscription::Outbox;
+use crate::subscription::Subscriber;
 
 /// A crash within this long of the previous one waits this long before the restart, so a
 /// database outage does not become a restart loop.
@@ -27,7 +27,7 @@ pub(crate) struct SupervisorActor;
 
 /// What the supervisor starts with.
 pub(crate) struct SupervisorArguments {
-    pub live: Arc<Live>,
+    pub slots: Arc<Slots>,
     pub pool: Pool,
     pub config: Arc<EngineConfig>,
 }
@@ -39,7 +39,7 @@ pub(crate) enum SupervisorMsg {
     /// Attach a subscriber to the scope's actor, spawning it if needed; answers the slot.
     Subscribe {
         scope: Scope,
-        outbox: Arc<Outbox>,
+        subscriber: Arc<Subscriber>,
         since: Option<i64>,
         /// Logged changes after `since`, when memory might not reach back that far.
         log: Vec<Published>,
@@ -96,19 +96,23 @@ impl Actor for SupervisorActor {
             }
             SupervisorMsg::Subscribe {
                 scope,
-                outbox,
+                subscriber,
                 since,
                 log,
                 reply,
             } => {
                 let actor = state.ensure(&myself, scope).await?;
-                let _ = actor.cast(AggregateMsg::Attach { outbox, since, log });
-                if let Some(slot) = state.args.live.slot(&scope) {
+                let _ = actor.cast(AggregateMsg::Attach {
+                    subscriber,
+                    since,
+                    log,
+                });
+                if let Some(slot) = state.args.slots.slot(&scope) {
                     let _ = reply.send(slot);
                 }
             }
             SupervisorMsg::Retire(scope) => {
-                if let Some((_, slot)) = state.args.live.slots.remove(&scope) {
+                if let Some((_, slot)) = state.args.slots.by_scope.remove(&scope) {
                     slot.revoke(None);
                     if let Some(actor) = slot.actor() {
                         state.scopes.remove(&actor.get_id());
@@ -118,12 +122,12 @@ impl Actor for SupervisorActor {
             }
             SupervisorMsg::Sweep => state.passivate_idle(),
             SupervisorMsg::Ping(reply) => {
-                let _ = reply.send(state.args.live.slots.len());
+                let _ = reply.send(state.args.slots.by_scope.len());
             }
             SupervisorMsg::Passivate(scope, reply) => {
                 let quiet = state
                     .args
-                    .live
+                    .slots
                     .slot(&scope)
                     .is_some_and(|slot| !slot.has_subscribers());
                 if quiet {
@@ -132,7 +136,7 @@ impl Actor for SupervisorActor {
                 let _ = reply.send(());
             }
             SupervisorMsg::Restart(scope) => {
-                if let Some(slot) = state.args.live.slot(&scope)
+                if let Some(slot) = state.args.slots.slot(&scope)
                     && slot.actor().is_none()
                 {
                     state.spawn(&myself, slot).await?;
@@ -154,7 +158,7 @@ impl Actor for SupervisorActor {
                     return Ok(());
                 };
                 tracing::warn!(?scope, error = %err, "aggregate actor failed: restarting it from the database");
-                let Some(slot) = state.args.live.slot(&scope) else {
+                let Some(slot) = state.args.slots.slot(&scope) else {
                     return Ok(());
                 };
                 slot.set_actor(None);
@@ -185,16 +189,16 @@ impl SupervisorState {
         myself: &ActorRef<SupervisorMsg>,
         scope: Scope,
     ) -> Result<ActorRef<AggregateMsg>, ActorProcessingErr> {
-        let live = &self.args.live;
-        let slot = match live.slot(&scope) {
+        let slots = &self.args.slots;
+        let slot = match slots.slot(&scope) {
             Some(slot) => slot,
             None => {
-                let slot = Arc::new(Slot::new(scope, live.now_ms()));
-                live.slots.insert(scope, Arc::clone(&slot));
+                let slot = Arc::new(Slot::new(scope, slots.now_ms()));
+                slots.by_scope.insert(scope, Arc::clone(&slot));
                 slot
             }
         };
-        slot.touch(live.now_ms());
+        slot.touch(slots.now_ms());
         match slot.actor() {
             Some(actor) => Ok(actor),
             None => self.spawn(myself, slot).await,
@@ -208,7 +212,7 @@ impl SupervisorState {
     ) -> Result<ActorRef<AggregateMsg>, ActorProcessingErr> {
         let args = AggregateArguments {
             slot: Arc::clone(&slot),
-            live: Arc::clone(&self.args.live),
+            slots: Arc::clone(&self.args.slots),
             pool: self.args.pool.clone(),
             config: Arc::clone(&self.args.config),
         };
@@ -220,11 +224,11 @@ impl SupervisorState {
     }
 
     fn passivate_idle(&mut self) {
-        let live = &self.args.live;
-        let now = live.now_ms();
+        let slots = &self.args.slots;
+        let now = slots.now_ms();
         let idle_ms = u64::try_from(self.args.config.idle_after.as_millis()).unwrap_or(u64::MAX);
-        let idle: Vec<Scope> = live
-            .slots
+        let idle: Vec<Scope> = slots
+            .by_scope
             .iter()
             .filter(|entry| {
                 entry.value().idle_for_ms(now) >= idle_ms && !entry.value().has_subscribers()
@@ -237,7 +241,7 @@ impl SupervisorState {
     }
 
     fn stop(&mut self, scope: Scope) {
-        if let Some((_, slot)) = self.args.live.slots.remove(&scope)
+        if let Some((_, slot)) = self.args.slots.by_scope.remove(&scope)
             && let Some(actor) = slot.actor()
         {
             self.scopes.remove(&actor.get_id());

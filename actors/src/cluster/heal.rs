@@ -34,7 +34,7 @@ pub(crate) async fn catch_up(
     let wanted: Vec<Wanted> = targets
         .into_iter()
         .filter_map(|(scope, upto)| {
-            let slot = node.live.slot(&scope)?;
+            let slot = node.slots.slot(&scope)?;
             let after = match slot.current() {
                 Some(current) => current.version,
                 // Hydrating: its row read may have come just before this change, so it gets
@@ -55,17 +55,17 @@ pub(crate) async fn catch_up(
     let mut reached: HashMap<Scope, i64> = HashMap::new();
     for change in changes {
         let lag = (now - change.as_of).to_std().unwrap_or_default();
-        node.live.metrics.cluster.received(lag);
+        node.slots.metrics.cluster.received(lag);
         node.link.heard(lag);
         reached.insert(change.scope, change.version);
-        if let Some(actor) = node.live.slot(&change.scope).and_then(|slot| slot.actor()) {
+        if let Some(actor) = node.slots.slot(&change.scope).and_then(|slot| slot.actor()) {
             let _ = actor.cast(AggregateMsg::Apply(change, None));
         }
     }
     for want in &wanted {
         if reached.get(&want.scope).is_none_or(|v| *v < want.upto) {
             // Pruned from the log, or written by a node without one: the row is the truth.
-            if let Some(actor) = node.live.slot(&want.scope).and_then(|slot| slot.actor()) {
+            if let Some(actor) = node.slots.slot(&want.scope).and_then(|slot| slot.actor()) {
                 let _ = actor.cast(AggregateMsg::Reload(want.upto));
             }
         }
@@ -78,7 +78,7 @@ pub(crate) async fn catch_up(
 pub(crate) fn revoke(node: &Node, team: TeamId, user: Option<UserId>) {
     match user {
         Some(user) => {
-            if let Some(slot) = node.live.slot(&Scope::Team(team)) {
+            if let Some(slot) = node.slots.slot(&Scope::Team(team)) {
                 slot.revoke_attached_before(user, Instant::now());
             }
         }
@@ -107,7 +107,12 @@ pub(crate) async fn every_tick(node: Node, heal_now: Arc<Notify>) {
 
 /// One periodic check: versions first, then team memberships.
 async fn check(node: &Node) -> Result<()> {
-    let scopes: Vec<Scope> = node.live.slots.iter().map(|entry| *entry.key()).collect();
+    let scopes: Vec<Scope> = node
+        .slots
+        .by_scope
+        .iter()
+        .map(|entry| *entry.key())
+        .collect();
     for chunk in scopes.chunks(HEADS_PER_QUERY) {
         let heads = {
             let mut conn = node.pool.get().await?;
@@ -115,7 +120,7 @@ async fn check(node: &Node) -> Result<()> {
         };
         let behind: Vec<(Scope, i64)> = (heads.into_iter())
             .filter(|(scope, head)| {
-                let slot = node.live.slot(scope);
+                let slot = node.slots.slot(scope);
                 slot.and_then(|s| s.current())
                     .is_none_or(|c| c.version < *head)
             })
@@ -127,7 +132,7 @@ async fn check(node: &Node) -> Result<()> {
         // for a moment: give it that moment rather than read the log for it.
         tokio::time::sleep(IN_FLIGHT_GRACE).await;
         let healed = catch_up(node, behind).await?;
-        node.live.metrics.cluster.healed(healed);
+        node.slots.metrics.cluster.healed(healed);
     }
     check_memberships(node).await
 }
@@ -135,7 +140,7 @@ async fn check(node: &Node) -> Result<()> {
 /// Ends team subscriptions whose user is no longer a member, and retires teams that are gone,
 /// whatever became of the signals that said so.
 async fn check_memberships(node: &Node) -> Result<()> {
-    let subscribed: Vec<TeamId> = (node.live.slots.iter())
+    let subscribed: Vec<TeamId> = (node.slots.by_scope.iter())
         .filter(|entry| entry.value().has_subscribers())
         .filter_map(|entry| match entry.key() {
             Scope::Team(team) => Some(*team),
@@ -161,7 +166,7 @@ async fn check_memberships(node: &Node) -> Result<()> {
             revoke(node, team, None);
             continue;
         };
-        let Some(slot) = node.live.slot(&Scope::Team(team)) else {
+        let Some(slot) = node.slots.slot(&Scope::Team(team)) else {
             continue;
         };
         for user in slot.subscriber_users() {

@@ -34,7 +34,7 @@ pub(crate) async fn listen(node: Node, heal_now: Arc<Notify>, first: Option<Asyn
             Ok(mut conn) => {
                 backoff = RECONNECT.0;
                 node.link.set_listening(true);
-                node.live.metrics.cluster.listener_connected();
+                node.slots.metrics.cluster.listener_connected();
                 heal_now.notify_one();
                 serve(&node, &mut conn).await;
                 node.link.set_listening(false);

@@ -24,10 +24,11 @@ use crate::endings::{Ending, Endings};
 use crate::error::Result;
 use crate::feed::Feeds;
 use crate::model::{TeamId, UserId};
-use crate::published::Live;
+use crate::published::Published;
+use crate::slots::Slots;
 use crate::stats::Scope;
 use crate::store::Pool;
-use crate::store::aggregates::{ChangeLog, Published};
+use crate::store::aggregates::ChangeLog;
 use crate::store::change_log::{self, Wanted};
 use crate::supervisor::SupervisorMsg;
 
@@ -41,7 +42,7 @@ const FIRST_CONNECT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub(crate) struct Node {
     pub pool: Pool,
-    pub live: Arc<Live>,
+    pub slots: Arc<Slots>,
     pub supervisor: ActorRef<SupervisorMsg>,
     pub config: Arc<ClusterConfig>,
     pub link: Arc<Link>,

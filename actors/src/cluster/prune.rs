@@ -27,7 +27,7 @@ async fn prune(node: &Node) -> Result<()> {
         moved_within: (node.config.prune_every * 10).max(Duration::from_secs(600)),
     };
     let mut conn = node.pool.get().await?;
-    let metrics = &node.live.metrics.cluster;
+    let metrics = &node.slots.metrics.cluster;
     if let Some(rows) = change_log::prune(&mut conn, retention).await? {
         metrics.pruned(rows);
     }

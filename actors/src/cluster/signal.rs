@@ -13,8 +13,8 @@ use super::Node;
 use crate::endings::Ending;
 use crate::error::Result;
 use crate::model::{TeamId, UserId};
+use crate::published::Published;
 use crate::stats::Scope;
-use crate::store::aggregates::Published;
 
 /// The channel every node listens on (channels are per database).
 pub(crate) const CHANNEL: &str = "taskpulse_changes";
@@ -150,7 +150,7 @@ pub(crate) async fn send_after_commit(
             Ok(mut conn) => notify(&mut conn, &signals).await,
             Err(err) => Err(err.into()),
         };
-        let metrics = &node.live.metrics.cluster;
+        let metrics = &node.slots.metrics.cluster;
         match sent {
             Ok(()) => signals.iter().for_each(|_| metrics.signal_sent()),
             Err(err) => {

@@ -1,7 +1,7 @@
 //! Reading the audit log: a user's own actions, or a team's entries for its admins and owners.
 
 use super::Engine;
-use super::tasks::{Page, checked_limit, parse_cursor};
+use super::paging::{Page, PageRequest};
 use crate::error::{Error, Result};
 use crate::model::{TeamId, UserId};
 use crate::store::AuditRecord;
@@ -19,8 +19,7 @@ impl Engine {
         limit: Option<i64>,
         cursor: Option<&str>,
     ) -> Result<Page<AuditRecord>> {
-        let limit = checked_limit(limit)?;
-        let before = parse_cursor(cursor)?;
+        let request = PageRequest::parse(limit, cursor)?;
         let mut conn = self.conn().await?;
         let of = match team {
             Some(team) => {
@@ -36,13 +35,7 @@ impl Engine {
             }
             None => AuditOf::Actor(actor),
         };
-        let mut items = audit_page(&mut conn, of, before, limit + 1).await?;
-        let next_cursor = if items.len() as i64 > limit {
-            items.truncate(limit as usize);
-            items.last().map(|e| e.id.simple().to_string())
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        let rows = audit_page(&mut conn, of, request.cursor, request.rows()).await?;
+        Ok(request.page(rows, |entry| entry.id))
     }
 }

@@ -49,7 +49,7 @@ impl Engine {
             .map(|id| Scope::User(*id))
             .chain(team_ids.iter().map(|id| Scope::Team(*id)))
             .collect();
-        scopes.extend(self.inner.live.slots.iter().map(|e| *e.key()));
+        scopes.extend(self.inner.slots.by_scope.iter().map(|e| *e.key()));
         scopes.sort_unstable();
         scopes.dedup();
         for scope in scopes {

@@ -13,6 +13,7 @@ mod feeds;
 mod known_accounts;
 #[cfg(feature = "local-accounts")]
 mod local_accounts;
+mod paging;
 mod reads;
 mod shares;
 mod task_write;
@@ -32,11 +33,12 @@ pub use accounts::NewAccount;
 pub use check::{CheckOptions, CheckReport};
 #[cfg(feature = "local-accounts")]
 pub use local_accounts::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
+pub use paging::Page;
 pub use reads::{
     Activity, ActivityDay, Breakdown, MemberStat, SharedByMe, SharedOverview, SharedWithMe,
     Statistics,
 };
-pub use tasks::{NewTask, Page, TaskPatch, TaskQuery, TaskScope};
+pub use tasks::{NewTask, TaskPatch, TaskQuery, TaskScope};
 pub use teams::TeamDetail;
 
 use crate::aggregate::AggregateMsg;
@@ -48,11 +50,11 @@ use crate::error::{Error, Result};
 use crate::feed::{self, Feeds};
 use crate::metrics::MetricsSnapshot;
 use crate::model::{TeamId, UserId};
-use crate::published::{Live, Snapshot};
+use crate::published::{Published, Snapshot};
+use crate::slots::Slots;
 use crate::stats::Scope;
-use crate::store::aggregates::Published;
 use crate::store::{Pool, PoolFigures, PooledConnection, connect_pool, pool_figures};
-use crate::subscription::{Outbox, Subscription};
+use crate::subscription::{Subscriber, Subscription};
 use crate::supervisor::{SupervisorActor, SupervisorArguments, SupervisorMsg};
 use external_accounts::KnownExternalAccounts;
 pub use external_accounts::{EXTERNAL_EMAIL_DOMAIN, ExternalIdentity};
@@ -77,7 +79,7 @@ pub struct Engine {
 struct Inner {
     pool: Pool,
     write_gates: WriteGates,
-    live: Arc<Live>,
+    slots: Arc<Slots>,
     supervisor: ActorRef<SupervisorMsg>,
     cluster: Cluster,
     config: Arc<EngineConfig>,
@@ -106,10 +108,10 @@ impl Engine {
         let url = crate::database::with_default_schema(url)?;
         let pool = connect_pool(&url, &config.pool).await?;
         let write_gates = WriteGates::new(config.pool.writes_per_aggregate as usize);
-        let live = Arc::new(Live::new());
+        let slots = Arc::new(Slots::new());
         let config = Arc::new(config);
         let args = SupervisorArguments {
-            live: Arc::clone(&live),
+            slots: Arc::clone(&slots),
             pool: pool.clone(),
             config: Arc::clone(&config),
         };
@@ -122,7 +124,7 @@ impl Engine {
         let tailer = tokio::spawn(feed::tail(Arc::clone(&feeds)));
         let cluster = Cluster::start(Node {
             pool: pool.clone(),
-            live: Arc::clone(&live),
+            slots: Arc::clone(&slots),
             supervisor: supervisor.clone(),
             config: Arc::new(config.cluster.clone()),
             link: Arc::new(Link::default()),
@@ -134,7 +136,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 pool,
                 write_gates,
-                live,
+                slots,
                 supervisor,
                 cluster,
                 config,
@@ -205,7 +207,11 @@ impl Engine {
     pub fn metrics(&self) -> MetricsSnapshot {
         MetricsSnapshot {
             feeds: self.inner.feeds.figures(),
-            ..self.inner.live.metrics.read(self.inner.live.slots.len())
+            ..self
+                .inner
+                .slots
+                .metrics
+                .read(self.inner.slots.by_scope.len())
         }
     }
 
@@ -216,16 +222,16 @@ impl Engine {
 
     /// How many aggregate actors are live.
     pub fn live_aggregates(&self) -> usize {
-        self.inner.live.slots.len()
+        self.inner.slots.by_scope.len()
     }
 
     /// The current snapshot of a scope, without a permission check (for embedders and
     /// operations; request handlers go through the `*_for` reads). Warm scopes answer without
     /// any round trip.
     pub async fn snapshot(&self, scope: Scope) -> Result<Arc<Snapshot>> {
-        let live = &self.inner.live;
-        if let Some(slot) = live.slot(&scope) {
-            slot.touch(live.now_ms());
+        let slots = &self.inner.slots;
+        if let Some(slot) = slots.slot(&scope) {
+            slot.touch(slots.now_ms());
             if let Some(snapshot) = slot.current() {
                 return Ok(snapshot);
             }
@@ -256,12 +262,12 @@ impl Engine {
         scope: Scope,
         since_version: Option<i64>,
     ) -> Result<Subscription> {
-        let outbox = Arc::new(Outbox::new(
+        let attached = Arc::new(Subscriber::new(
             subscriber,
             self.inner.config.subscriber_queue,
-            Arc::clone(&self.inner.live.metrics.collapsed),
+            Arc::clone(&self.inner.slots.metrics.collapsed),
         ));
-        let attach = Arc::clone(&outbox);
+        let attach = Arc::clone(&attached);
         let log = match since_version {
             Some(since) if !self.replays_from_memory(scope, since) => {
                 self.history_for_resume(scope, since).await
@@ -271,13 +277,13 @@ impl Engine {
         let slot = self
             .ask(move |reply| SupervisorMsg::Subscribe {
                 scope,
-                outbox: attach,
+                subscriber: attach,
                 since: since_version,
                 log,
                 reply,
             })
             .await?;
-        Ok(Subscription::new(outbox, slot, since_version))
+        Ok(Subscription::new(attached, slot, since_version))
     }
 
     /// The logged changes a subscriber resuming after `since` needs from the log: those up to
@@ -296,7 +302,7 @@ impl Engine {
     }
 
     fn replays_from_memory(&self, scope: Scope, since: i64) -> bool {
-        (self.inner.live.slot(&scope)).is_some_and(|slot| slot.replays_from_memory(since))
+        (self.inner.slots.slot(&scope)).is_some_and(|slot| slot.replays_from_memory(since))
     }
 
     /// How this node hears the others (for health).
@@ -321,7 +327,7 @@ impl Engine {
     /// this node hears of them (benchmarks feed synthetic deltas through it).
     #[doc(hidden)]
     pub async fn deliver(&self, batch: Vec<Published>) {
-        deliver(&self.inner.live, batch, self.inner.config.applied_timeout).await;
+        deliver(&self.inner.slots, batch, self.inner.config.applied_timeout).await;
     }
 
     /// After commit: `user` (everyone, when `None`: the team is gone) may no longer read the

@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use uuid::Uuid;
 
 use super::Engine;
 use super::access::task_access;
+use super::paging::{Page, PageRequest};
 use super::task_write::Decision;
-use super::validate::{Checks, DESCRIPTION_MAX, LIMIT, TITLE};
+use super::validate::{Checks, DESCRIPTION_MAX, TITLE};
 use crate::error::{Error, Result};
 use crate::model::{Priority, Role, Task, TaskId, TaskStatus, TeamId, UserId};
 use crate::stats::task_deltas;
@@ -76,40 +76,6 @@ pub struct TaskQuery {
     pub limit: Option<i64>,
     /// Where the previous page ended.
     pub cursor: Option<String>,
-}
-
-/// One page of a keyset-paginated listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page<T> {
-    /// The items, newest first.
-    pub items: Vec<T>,
-    /// Pass this as `cursor` for the next page; `None` on the last one.
-    pub next_cursor: Option<String>,
-}
-
-/// Opaque cursors: the last item's id.
-pub(crate) fn parse_cursor(cursor: Option<&str>) -> Result<Option<Uuid>> {
-    cursor
-        .map(|c| {
-            Uuid::try_parse(c).map_err(|_| {
-                Error::Validation(vec![crate::FieldError::new(
-                    "cursor",
-                    "is not a cursor this server issued",
-                )])
-            })
-        })
-        .transpose()
-}
-
-pub(crate) fn checked_limit(limit: Option<i64>) -> Result<i64> {
-    let limit = limit.unwrap_or(50);
-    if !(LIMIT.0..=LIMIT.1).contains(&limit) {
-        return Err(Error::Validation(vec![crate::FieldError::new(
-            "limit",
-            "must be 1..=200",
-        )]));
-    }
-    Ok(limit)
 }
 
 fn check_title(checks: &mut Checks, title: &str) {
@@ -270,8 +236,7 @@ impl Engine {
 
     /// A page of the tasks the caller may see, newest first.
     pub async fn list_tasks(&self, actor: UserId, query: TaskQuery) -> Result<Page<Task>> {
-        let limit = checked_limit(query.limit)?;
-        let after = parse_cursor(query.cursor.as_deref())?;
+        let request = PageRequest::parse(query.limit, query.cursor.as_deref())?;
         let mut conn = self.conn().await?;
         if let Some(team) = query.team_id
             && teams::role_of(&mut conn, team, actor).await?.is_none()
@@ -284,17 +249,11 @@ impl Engine {
             team: query.team_id,
             status: query.status,
             priority: query.priority,
-            after: after.map(TaskId),
-            limit: limit + 1,
+            after: request.cursor.map(TaskId),
+            limit: request.rows(),
         };
-        let mut items = list_tasks(&mut conn, &listing).await?;
-        let next_cursor = if items.len() as i64 > limit {
-            items.truncate(limit as usize);
-            items.last().map(|t| t.id.0.simple().to_string())
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        let rows = list_tasks(&mut conn, &listing).await?;
+        Ok(request.page(rows, |task| task.id.0))
     }
 }
 

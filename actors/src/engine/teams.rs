@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::tasks::{Page, checked_limit, parse_cursor};
+use super::paging::{Page, PageRequest};
 use super::transaction::Committed;
 use super::validate::{Checks, TEAM_NAME};
 use super::{Engine, UserRef};
@@ -42,12 +42,17 @@ fn audit(
     }
 }
 
-/// The caller's role, `NotFound` for non-members (a team is invisible to outsiders).
-async fn caller_role(
+/// Locks the team's row, on which its membership changes are serialised, and answers the
+/// caller's role there: `NotFound` for a missing team and for non-members alike (a team is
+/// invisible to outsiders).
+async fn lock_team_for(
     conn: &mut diesel_async::AsyncPgConnection,
     team: TeamId,
     actor: UserId,
 ) -> Result<Role> {
+    if !store::lock_team(conn, team).await? {
+        return Err(Error::NotFound("team"));
+    }
     store::role_of(conn, team, actor)
         .await?
         .ok_or(Error::NotFound("team"))
@@ -94,17 +99,11 @@ impl Engine {
         limit: Option<i64>,
         cursor: Option<&str>,
     ) -> Result<Page<TeamMembership>> {
-        let limit = checked_limit(limit)?;
-        let after = parse_cursor(cursor)?.map(TeamId);
+        let request = PageRequest::parse(limit, cursor)?;
+        let after = request.cursor.map(TeamId);
         let mut conn = self.conn().await?;
-        let mut items = store::memberships(&mut conn, actor, after, limit + 1).await?;
-        let next_cursor = if items.len() as i64 > limit {
-            items.truncate(limit as usize);
-            items.last().map(|t| t.id.0.simple().to_string())
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        let rows = store::memberships(&mut conn, actor, after, request.rows()).await?;
+        Ok(request.page(rows, |team| team.id.0))
     }
 
     /// A team and its members; `NotFound` for non-members.
@@ -129,10 +128,7 @@ impl Engine {
         role: Role,
     ) -> Result<Member> {
         self.transaction(async |conn| {
-            if !store::lock_team(conn, team).await? {
-                return Err(Error::NotFound("team"));
-            }
-            may_manage(caller_role(conn, team, actor).await?, role)?;
+            may_manage(lock_team_for(conn, team, actor).await?, role)?;
             let user = match &who {
                 UserRef::Id(user) => store::user_exists(conn, *user).await?.then_some(*user),
                 UserRef::Email(email) => store::user_by_email(conn, email).await?,
@@ -170,10 +166,7 @@ impl Engine {
         role: Role,
     ) -> Result<Member> {
         self.transaction(async |conn| {
-            if !store::lock_team(conn, team).await? {
-                return Err(Error::NotFound("team"));
-            }
-            let caller = caller_role(conn, team, actor).await?;
+            let caller = lock_team_for(conn, team, actor).await?;
             let current = store::role_of(conn, team, user)
                 .await?
                 .ok_or(Error::NotFound("member"))?;
@@ -209,10 +202,7 @@ impl Engine {
     /// Their live subscriptions to the team end with a revocation.
     pub async fn remove_member(&self, actor: UserId, team: TeamId, user: UserId) -> Result<()> {
         self.transaction(async |conn| {
-            if !store::lock_team(conn, team).await? {
-                return Err(Error::NotFound("team"));
-            }
-            let caller = caller_role(conn, team, actor).await?;
+            let caller = lock_team_for(conn, team, actor).await?;
             let current = store::role_of(conn, team, user)
                 .await?
                 .ok_or(Error::NotFound("member"))?;
@@ -243,10 +233,7 @@ impl Engine {
     /// Deletes a team and its tasks (owner only). The tasks' owners and sharees see them go.
     pub async fn delete_team(&self, actor: UserId, team: TeamId) -> Result<()> {
         self.transaction(async |conn| {
-            if !store::lock_team(conn, team).await? {
-                return Err(Error::NotFound("team"));
-            }
-            if caller_role(conn, team, actor).await? != Role::Owner {
+            if lock_team_for(conn, team, actor).await? != Role::Owner {
                 return Err(Error::Forbidden(
                     "only an owner may delete the team".to_owned(),
                 ));

@@ -9,8 +9,9 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::Engine;
 use crate::error::{Error, Result};
+use crate::published::Published;
 use crate::stats::DeltaSet;
-use crate::store::aggregates::{self, Published};
+use crate::store::aggregates;
 
 /// What a command's transaction answers: its result, and the deltas it committed.
 pub(crate) struct Committed<T> {

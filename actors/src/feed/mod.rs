@@ -18,12 +18,13 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 pub use subscription::{FeedEvent, FeedSubscription};
-use subscription::{Outbox, Start};
+use subscription::{Queued, Start};
 pub(crate) use tailer::tail;
 
 use crate::error::Result;
 use crate::metrics::FeedFigures;
 use crate::model::{TeamId, UserId};
+use crate::outbox::Outbox;
 use crate::store::Pool;
 use crate::store::feed::{self, Interest, Position, Read};
 
@@ -64,7 +65,7 @@ struct Registry {
     /// Every entry up to here went to the subscribers attached when it was read. `None` while
     /// nobody follows a feed: the tailer then reads nothing at all.
     cursor: Option<Position>,
-    subscribers: HashMap<FeedTopic, Vec<Arc<Outbox>>>,
+    subscribers: HashMap<FeedTopic, Vec<Arc<Outbox<Queued>>>>,
 }
 
 impl Feeds {
@@ -98,7 +99,7 @@ impl Feeds {
         since: Option<Position>,
     ) -> Result<FeedSubscription> {
         loop {
-            if let Some((outbox, cursor)) = self.attach(user, topic) {
+            if let Some((outbox, cursor)) = self.attach(topic) {
                 let start = match since {
                     Some(since) => Start::After(since),
                     // Taken once attached: whatever it did not see comes after the cursor.
@@ -107,6 +108,7 @@ impl Feeds {
                 self.poke();
                 return Ok(FeedSubscription::new(
                     Arc::clone(self),
+                    (user, topic),
                     outbox,
                     cursor,
                     start,
@@ -122,10 +124,10 @@ impl Feeds {
     }
 
     /// Registers a subscriber at the tailer's cursor, when the tailer has one.
-    fn attach(&self, user: UserId, topic: FeedTopic) -> Option<(Arc<Outbox>, Position)> {
+    fn attach(&self, topic: FeedTopic) -> Option<(Arc<Outbox<Queued>>, Position)> {
         let mut registry = self.registry();
         let cursor = registry.cursor?;
-        let outbox = Arc::new(Outbox::new(user, topic, self.queue));
+        let outbox = Arc::new(Outbox::new(self.queue));
         (registry.subscribers.entry(topic).or_default()).push(Arc::clone(&outbox));
         Some((outbox, cursor))
     }
@@ -204,7 +206,7 @@ impl Feeds {
                 .map(|user| FeedTopic::User(UserId(*user)));
             for topic in topics.into_iter().chain(users) {
                 for outbox in registry.subscribers.get(&topic).into_iter().flatten() {
-                    outbox.push(row);
+                    outbox.push(Queued::from(row));
                 }
             }
         }

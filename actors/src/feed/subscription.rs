@@ -1,18 +1,17 @@
-//! One subscriber's side of a feed: a bounded queue the tailer fills without waiting, and the
-//! subscription that reads it in order, going to the log itself whenever the queue cannot
-//! hold what it missed (it fell behind, it resumes after an older entry, it came in the middle
-//! of a read). A feed never skips an entry and never repeats one: everything is ordered by
+//! One subscriber's side of a feed: an outbox (`outbox.rs`) the tailer fills without waiting,
+//! and the subscription that reads it in order, going to the log itself whenever the outbox
+//! cannot hold what it missed (it fell behind, it resumes after an older entry, it came in the
+//! middle of a read). A feed never skips an entry and never repeats one: everything is ordered by
 //! position, and whatever is at or before the last position handed out is dropped.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-
-use tokio::sync::Notify;
 
 use super::{FeedTopic, Feeds};
 use crate::model::UserId;
+use crate::outbox::{Next, Outbox};
 use crate::store::AuditRecord;
 use crate::store::feed::{FeedRow, Position, Snapshot};
 
@@ -29,75 +28,19 @@ pub enum FeedEvent {
     Revoked,
 }
 
+/// An entry waiting in a subscriber's outbox.
 #[derive(Debug, Clone)]
-struct Queued {
+pub(super) struct Queued {
     position: Position,
     record: Arc<AuditRecord>,
 }
 
-#[derive(Default)]
-struct OutboxState {
-    queue: VecDeque<Queued>,
-    /// The queue missed entries: the subscriber reads the log from its last position.
-    behind: bool,
-    closed: bool,
-}
-
-/// The tailer's side of a subscription.
-pub(crate) struct Outbox {
-    user: UserId,
-    topic: FeedTopic,
-    capacity: usize,
-    state: Mutex<OutboxState>,
-    wake: Notify,
-}
-
-impl Outbox {
-    pub fn new(user: UserId, topic: FeedTopic, capacity: usize) -> Self {
+impl From<&FeedRow> for Queued {
+    fn from(row: &FeedRow) -> Self {
         Self {
-            user,
-            topic,
-            capacity,
-            state: Mutex::default(),
-            wake: Notify::new(),
+            position: row.position,
+            record: Arc::clone(&row.record),
         }
-    }
-
-    fn with_state<T>(&self, f: impl FnOnce(&mut OutboxState) -> T) -> T {
-        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    pub fn push(&self, row: &FeedRow) {
-        let pushed = self.with_state(|s| {
-            if s.closed || s.behind {
-                return false;
-            }
-            if s.queue.len() >= self.capacity {
-                s.queue.clear();
-                s.behind = true;
-            } else {
-                s.queue.push_back(Queued {
-                    position: row.position,
-                    record: Arc::clone(&row.record),
-                });
-            }
-            true
-        });
-        if pushed {
-            self.wake.notify_one();
-        }
-    }
-
-    pub fn fall_behind(&self) {
-        self.with_state(|s| {
-            s.queue.clear();
-            s.behind = true;
-        });
-        self.wake.notify_one();
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.with_state(|s| s.closed)
     }
 }
 
@@ -113,7 +56,10 @@ pub(crate) enum Start {
 /// A live feed: the entries after its start, in order, each once. Dropping it unsubscribes.
 pub struct FeedSubscription {
     feeds: Arc<Feeds>,
-    outbox: Arc<Outbox>,
+    user: UserId,
+    topic: FeedTopic,
+    /// The tailer's side: it fills it without waiting.
+    outbox: Arc<Outbox<Queued>>,
     /// The last position handed out (or the start).
     last: Position,
     /// Entries of transactions this snapshot saw came before the subscription.
@@ -126,10 +72,12 @@ pub struct FeedSubscription {
 }
 
 impl FeedSubscription {
-    /// Attached to the tailer at `cursor`, starting at `start`.
+    /// `user`'s subscription to `topic`, attached to the tailer at `cursor`, starting at
+    /// `start`.
     pub(super) fn new(
         feeds: Arc<Feeds>,
-        outbox: Arc<Outbox>,
+        (user, topic): (UserId, FeedTopic),
+        outbox: Arc<Outbox<Queued>>,
         cursor: Position,
         start: Start,
     ) -> Self {
@@ -142,6 +90,8 @@ impl FeedSubscription {
         }
         Self {
             feeds,
+            user,
+            topic,
             outbox,
             last,
             before,
@@ -153,7 +103,7 @@ impl FeedSubscription {
 
     /// The topic followed.
     pub fn topic(&self) -> FeedTopic {
-        self.outbox.topic
+        self.topic
     }
 
     /// The next entry; `None` once revoked. Waits for the database when it must read the log
@@ -173,46 +123,32 @@ impl FeedSubscription {
                 }
                 continue;
             }
-            enum Step {
-                Read,
-                Item(Queued),
-                Wait,
-            }
-            let step = self.outbox.with_state(|s| {
-                if s.behind {
-                    // Whatever the tailer hands over from now on comes after what the read
-                    // below finds (it reads up to a later horizon): nothing falls between.
-                    s.behind = false;
-                    Step::Read
-                } else {
-                    s.queue.pop_front().map_or(Step::Wait, Step::Item)
-                }
-            });
-            match step {
-                Step::Read => self.read_log().await,
-                Step::Item(item) => {
+            match self.outbox.next() {
+                // Whatever the tailer hands over from now on comes after what the read finds
+                // (it reads up to a later horizon): nothing falls between.
+                Next::Behind => self.read_log().await,
+                Next::Item(item) => {
                     if let Some(event) = self.accept(item) {
                         return Some(event);
                     }
                 }
-                Step::Wait => self.outbox.wake.notified().await,
+                Next::Empty => self.outbox.wait().await,
+                // Nothing revokes a feed's outbox: access ends with the entry that ends it
+                // (`revokes`), in commit order.
+                Next::Revoked => return None,
             }
         }
     }
 
     /// Reads one batch of what the subscriber lacks from the log.
     async fn read_log(&mut self) {
-        match self.feeds.read_topic(self.outbox.topic, self.last).await {
+        match self.feeds.read_topic(self.topic, self.last).await {
             Ok(read) => {
                 if read.rows.len() as i64 >= super::READ_BATCH {
                     // More to read once this batch is handed out.
                     self.outbox.fall_behind();
                 }
-                self.caught_up
-                    .extend(read.rows.into_iter().map(|row| Queued {
-                        position: row.position,
-                        record: row.record,
-                    }));
+                self.caught_up.extend(read.rows.iter().map(Queued::from));
             }
             Err(err) => {
                 tracing::warn!(error = %err, "a feed cannot read the audit log: retrying");
@@ -243,14 +179,14 @@ impl FeedSubscription {
     /// departure, or the team's deletion. The feed carries them in commit order on every node,
     /// so the end comes exactly after the entry that caused it.
     fn revokes(&self, record: &AuditRecord) -> bool {
-        let FeedTopic::Team(_) = self.outbox.topic else {
+        let FeedTopic::Team(_) = self.topic else {
             return false;
         };
         match record.action.as_str() {
             "team.delete" => true,
             "team.member_remove" | "team.member_leave" => {
                 record.details.get("user_id").and_then(|v| v.as_str())
-                    == Some(self.outbox.user.0.to_string().as_str())
+                    == Some(self.user.0.to_string().as_str())
             }
             _ => false,
         }
@@ -259,9 +195,6 @@ impl FeedSubscription {
 
 impl Drop for FeedSubscription {
     fn drop(&mut self) {
-        self.outbox.with_state(|s| {
-            s.closed = true;
-            s.queue.clear();
-        });
+        self.outbox.close();
     }
 }

@@ -1,27 +1,12 @@
 //! The aggregate rows: deltas applied inside the writing transaction, each bumping its row's
-//! version by exactly one (the statement is `write/`). Reading them back is `hydrate/`.
+//! version by exactly one (the statement is `write/`). Reading them back is `hydrate.rs`.
 
-use std::sync::Arc;
-
-use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 
 use super::write::Write;
 use crate::error::Result;
-use crate::stats::{Delta, DeltaSet, Scope};
-
-/// A delta as committed: its aggregate's new version and when it changed.
-#[derive(Debug, Clone)]
-pub struct Published {
-    /// The aggregate.
-    pub scope: Scope,
-    /// The version this delta brings the aggregate to.
-    pub version: i64,
-    /// When the change was committed (the row's `updated_at`).
-    pub as_of: DateTime<Utc>,
-    /// The change.
-    pub delta: Arc<Delta>,
-}
+use crate::published::Published;
+use crate::stats::DeltaSet;
 
 /// Whether each change is also appended to the change log (several nodes may share the
 /// database) or not (a node alone for good).

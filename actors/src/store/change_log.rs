@@ -12,9 +12,9 @@ use diesel::sql_types::{Array, BigInt, Bool, Double, Text, Timestamptz, Uuid as 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::aggregates::Published;
 use crate::error::{Error, Result};
 use crate::model::{TeamId, UserId};
+use crate::published::Published;
 use crate::stats::{Delta, Scope};
 
 /// How a scope is keyed in the log: its kind and its id.

@@ -33,10 +33,11 @@ use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::aggregates::{ChangeLog, Published};
+use super::aggregates::ChangeLog;
 use super::sql::Sql;
 use crate::error::{Error, Result};
 use crate::model::Role;
+use crate::published::Published;
 use crate::stats::{Delta, Scope};
 
 type WrittenRow = (
@@ -74,7 +75,7 @@ pub(crate) struct Write {
     steps: usize,
     previous: Option<String>,
     /// The condition the head runs under, set by the steps that lock a team.
-    gate: Option<String>,
+    head_condition: Option<String>,
     head: Option<String>,
     role: Option<String>,
     share: Option<String>,
@@ -88,7 +89,7 @@ impl Write {
             sql: Sql::new(),
             steps: 0,
             previous: None,
-            gate: None,
+            head_condition: None,
             head: None,
             role: None,
             share: None,
@@ -119,7 +120,7 @@ impl Write {
         self.sql.generated(format!("{prefix}{name} AS ("));
         self.steps += 1;
         let condition = if head {
-            self.gate.clone()
+            self.head_condition.clone()
         } else {
             let ran_before = self
                 .previous
@@ -163,7 +164,7 @@ impl Write {
     }
 
     /// A head that updates or deletes the task row: `build` writes the statement up to its own
-    /// `WHERE`, which the gate's condition (if any) joins.
+    /// `WHERE`, which the head's condition (if any) joins.
     fn conditional_head(&mut self, build: impl FnOnce(&mut Sql<WrittenRow>)) -> &mut Self {
         let (name, condition) = self.open(true);
         build(&mut self.sql);

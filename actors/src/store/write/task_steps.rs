@@ -18,7 +18,7 @@ impl Write {
             .bind(team.0)
             .sql(" FOR KEY SHARE");
         self.close(&name);
-        self.gate = Some(format!("EXISTS (SELECT 1 FROM {name})"));
+        self.head_condition = Some(format!("EXISTS (SELECT 1 FROM {name})"));
         self
     }
 
@@ -42,7 +42,7 @@ impl Write {
             .iter()
             .map(|r| format!("'{}'", r.as_str()))
             .collect();
-        self.gate = Some(format!(
+        self.head_condition = Some(format!(
             "EXISTS (SELECT 1 FROM {name} WHERE role IN ({}))",
             roles.join(", ")
         ));
