@@ -32,7 +32,7 @@ pub use engine::{
 };
 #[cfg(feature = "local-accounts")]
 pub use engine::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
-pub use error::{Error, FieldError, Result};
+pub use error::{ConflictCode, Entity, Error, FieldError, RefusalCode, Result};
 pub use feed::{FeedEvent, FeedSubscription, FeedTopic};
 pub use metrics::{
     CLUSTER_LAG_BUCKETS, ClusterFigures, DELIVERY_BUCKETS, FeedFigures, MetricsSnapshot,

@@ -41,7 +41,7 @@ async fn connect(url: &str) -> Result<AsyncPgConnection> {
     let url = with_default_schema(url)?;
     AsyncPgConnection::establish(&url)
         .await
-        .map_err(|err| Error::Unavailable(format!("{}: {err}", redact(&url))))
+        .map_err(|err| Error::DatabaseUnavailable(format!("{}: {err}", redact(&url))))
 }
 
 /// Creates the database `url` names when it does not exist yet; answers whether it did.
@@ -58,7 +58,7 @@ pub async fn ensure_database(url: &str) -> Result<bool> {
     let maintenance = with_database(url, "postgres")?;
     let mut conn = AsyncPgConnection::establish(&maintenance)
         .await
-        .map_err(|err| Error::Unavailable(format!("{}: {err}", redact(&maintenance))))?;
+        .map_err(|err| Error::DatabaseUnavailable(format!("{}: {err}", redact(&maintenance))))?;
     let exists: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
         "(SELECT count(*) FROM pg_database WHERE datname = '{name}')"
     )))

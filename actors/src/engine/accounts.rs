@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::Engine;
 use crate::account::{DisplayName, Email};
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::model::{User, UserId};
 use crate::store::audit::{AuditEntry, write_audit};
 use crate::store::users::{NewUser, create_user, find_user};
@@ -43,7 +43,7 @@ impl Engine {
         let mut conn = self.conn().await?;
         find_user(&mut conn, id)
             .await?
-            .ok_or(Error::NotFound("user"))
+            .ok_or(Error::NotFound(Entity::User))
     }
 }
 

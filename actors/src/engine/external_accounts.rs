@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::Engine;
 use crate::account::{DisplayName, Email};
-use crate::error::{Error, Result};
+use crate::error::{ConflictCode, Error, Result};
 use crate::model::UserId;
 use crate::store::audit::{AuditEntry, write_audit};
 use crate::store::external_identities::{
@@ -107,7 +107,7 @@ impl Engine {
                         create_user_unless_email_taken(conn, new)
                             .await?
                             .ok_or_else(|| Error::Conflict {
-                                code: "email_taken",
+                                code: ConflictCode::EmailTaken,
                                 message: "a stand-in email is taken".to_owned(),
                             })?
                     }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::Engine;
 use super::accounts::{NewAccount, audit_account, insert_account};
 use crate::endings::Ending;
-use crate::error::{Error, Result};
+use crate::error::{Error, RefusalCode, Result};
 use crate::model::{User, UserId};
 use crate::store::audit::{AuditEntry, write_audit};
 use crate::store::refresh_tokens::{
@@ -164,14 +164,14 @@ impl Engine {
                 self.inner.cluster.end(Ending::Session(session));
                 tracing::warn!("a spent refresh token was presented again; its session is revoked");
                 Err(Error::Refused {
-                    code: "refresh_token_reused",
+                    code: RefusalCode::RefreshTokenReused,
                     message: "this refresh token was already used; every token of its session \
                               is revoked: sign in again"
                         .to_owned(),
                 })
             }
             Renewal::Unusable => Err(Error::Refused {
-                code: "invalid_refresh_token",
+                code: RefusalCode::InvalidRefreshToken,
                 message: "the refresh token is unknown, expired or revoked: sign in again"
                     .to_owned(),
             }),
@@ -213,7 +213,7 @@ enum Renewal {
 
 fn refused_sign_in() -> Error {
     Error::Refused {
-        code: "invalid_credentials",
+        code: RefusalCode::InvalidCredentials,
         message: "the email or the password is wrong".to_owned(),
     }
 }

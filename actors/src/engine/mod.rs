@@ -171,7 +171,7 @@ impl Engine {
         .await
         {
             Ok(outcome) => outcome,
-            Err(_) => Err(Error::Unavailable(format!(
+            Err(_) => Err(Error::DatabaseUnavailable(format!(
                 "the database did not answer within {timeout:?}"
             ))),
         }

@@ -8,7 +8,7 @@ use super::Engine;
 use super::access::task_access;
 use super::task_write::Decision;
 use super::validate::{Checks, DESCRIPTION_MAX, LIMIT, TITLE};
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::model::{Priority, Role, Task, TaskId, TaskStatus, TeamId, UserId};
 use crate::stats::task_deltas;
 use crate::store::AuditEntry;
@@ -160,7 +160,7 @@ impl Engine {
         let written = self.commit(write).await?;
         if !written.applied {
             return Err(match written.role {
-                None => Error::NotFound("team"),
+                None => Error::NotFound(Entity::Team),
                 Some(_) => Error::Forbidden("viewers cannot create team tasks".to_owned()),
             });
         }
@@ -276,7 +276,7 @@ impl Engine {
         if let Some(team) = query.team_id
             && teams::role_of(&mut conn, team, actor).await?.is_none()
         {
-            return Err(Error::NotFound("team"));
+            return Err(Error::NotFound(Entity::Team));
         }
         let listing = TaskListing {
             viewer: actor,

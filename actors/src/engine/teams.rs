@@ -7,7 +7,7 @@ use super::tasks::{Page, checked_limit, parse_cursor};
 use super::transaction::Committed;
 use super::validate::{Checks, TEAM_NAME};
 use super::{Engine, UserRef};
-use crate::error::{Error, Result};
+use crate::error::{ConflictCode, Entity, Error, Result};
 use crate::model::{Role, TeamId, UserId};
 use crate::stats::{DeltaSet, Scope, merge_into, task_deltas};
 use crate::store::tasks::{delete_team_tasks, lock_team_tasks};
@@ -50,7 +50,7 @@ async fn caller_role(
 ) -> Result<Role> {
     store::role_of(conn, team, actor)
         .await?
-        .ok_or(Error::NotFound("team"))
+        .ok_or(Error::NotFound(Entity::Team))
 }
 
 /// Whether `actor` (with `role`) may give `target_role` to, or take it from, someone.
@@ -112,7 +112,7 @@ impl Engine {
         let mut conn = self.conn().await?;
         let membership = store::membership(&mut conn, team, actor)
             .await?
-            .ok_or(Error::NotFound("team"))?;
+            .ok_or(Error::NotFound(Entity::Team))?;
         let members = store::members(&mut conn, team).await?;
         Ok(TeamDetail {
             team: membership,
@@ -130,17 +130,17 @@ impl Engine {
     ) -> Result<Member> {
         self.transaction(async |conn| {
             if !store::lock_team(conn, team).await? {
-                return Err(Error::NotFound("team"));
+                return Err(Error::NotFound(Entity::Team));
             }
             may_manage(caller_role(conn, team, actor).await?, role)?;
             let user = match &who {
                 UserRef::Id(user) => store::user_exists(conn, *user).await?.then_some(*user),
                 UserRef::Email(email) => store::user_by_email(conn, email).await?,
             }
-            .ok_or(Error::NotFound("user"))?;
+            .ok_or(Error::NotFound(Entity::User))?;
             if store::role_of(conn, team, user).await?.is_some() {
                 return Err(Error::Conflict {
-                    code: "already_member",
+                    code: ConflictCode::AlreadyMember,
                     message: "the user is already a member of this team".to_owned(),
                 });
             }
@@ -171,12 +171,12 @@ impl Engine {
     ) -> Result<Member> {
         self.transaction(async |conn| {
             if !store::lock_team(conn, team).await? {
-                return Err(Error::NotFound("team"));
+                return Err(Error::NotFound(Entity::Team));
             }
             let caller = caller_role(conn, team, actor).await?;
             let current = store::role_of(conn, team, user)
                 .await?
-                .ok_or(Error::NotFound("member"))?;
+                .ok_or(Error::NotFound(Entity::Member))?;
             may_manage(caller, current)?;
             may_manage(caller, role)?;
             if current == Role::Owner
@@ -184,7 +184,7 @@ impl Engine {
                 && store::owner_count(conn, team).await? <= 1
             {
                 return Err(Error::Conflict {
-                    code: "last_owner",
+                    code: ConflictCode::LastOwner,
                     message: "the team's last owner cannot be demoted".to_owned(),
                 });
             }
@@ -210,18 +210,18 @@ impl Engine {
     pub async fn remove_member(&self, actor: UserId, team: TeamId, user: UserId) -> Result<()> {
         self.transaction(async |conn| {
             if !store::lock_team(conn, team).await? {
-                return Err(Error::NotFound("team"));
+                return Err(Error::NotFound(Entity::Team));
             }
             let caller = caller_role(conn, team, actor).await?;
             let current = store::role_of(conn, team, user)
                 .await?
-                .ok_or(Error::NotFound("member"))?;
+                .ok_or(Error::NotFound(Entity::Member))?;
             if actor != user {
                 may_manage(caller, current)?;
             }
             if current == Role::Owner && store::owner_count(conn, team).await? <= 1 {
                 return Err(Error::Conflict {
-                    code: "last_owner",
+                    code: ConflictCode::LastOwner,
                     message: "the team's last owner cannot leave or be removed".to_owned(),
                 });
             }
@@ -244,7 +244,7 @@ impl Engine {
     pub async fn delete_team(&self, actor: UserId, team: TeamId) -> Result<()> {
         self.transaction(async |conn| {
             if !store::lock_team(conn, team).await? {
-                return Err(Error::NotFound("team"));
+                return Err(Error::NotFound(Entity::Team));
             }
             if caller_role(conn, team, actor).await? != Role::Owner {
                 return Err(Error::Forbidden(
@@ -284,5 +284,5 @@ async fn member(
         .await?
         .into_iter()
         .find(|m| m.user_id == user)
-        .ok_or(Error::NotFound("member"))
+        .ok_or(Error::NotFound(Entity::Member))
 }
