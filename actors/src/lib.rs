@@ -2,6 +2,7 @@
 
 mod account;
 mod aggregate;
+mod audit_action;
 mod bus;
 mod cluster;
 mod config;
@@ -22,6 +23,7 @@ mod supervisor;
 #[cfg(feature = "local-accounts")]
 pub use account::{AccountFields, Password};
 pub use account::{DisplayName, Email};
+pub use audit_action::AuditAction;
 pub use cluster::ClusterLink;
 pub use config::{ClusterConfig, EngineConfig, SignalMode};
 pub use endings::Ending;

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::Engine;
 use super::transaction::Committed;
+use crate::audit_action::AuditAction;
 use crate::endings::Ending;
 use crate::error::{ConflictCode, Entity, Error, Result};
 use crate::model::{Role, UserId};
@@ -68,7 +69,7 @@ impl Engine {
                     AuditEntry {
                         // The account is gone: the entry names it as its target only.
                         actor_id: None,
-                        action: "user.delete",
+                        action: AuditAction::UserDelete,
                         target_type: "user",
                         target_id: Some(user.0),
                         team_id: None,

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::Engine;
 use crate::account::{DisplayName, Email};
+use crate::audit_action::AuditAction;
 use crate::error::{Entity, Error, Result};
 use crate::model::{User, UserId};
 use crate::store::audit::{AuditEntry, write_audit};
@@ -32,7 +33,7 @@ impl Engine {
         let mut conn = self.conn().await?;
         conn.transaction::<_, Error, _>(async |conn| {
             let user = insert_account(conn, &account).await?;
-            audit_account(conn, user.id, "user.create", json!({})).await?;
+            audit_account(conn, user.id, AuditAction::UserCreate, json!({})).await?;
             Ok(user)
         })
         .await
@@ -63,7 +64,7 @@ pub(super) async fn insert_account(
 pub(super) async fn audit_account(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    action: &'static str,
+    action: AuditAction,
     details: serde_json::Value,
 ) -> Result<()> {
     write_audit(

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::Engine;
 use crate::account::{DisplayName, Email};
+use crate::audit_action::AuditAction;
 use crate::error::{ConflictCode, Error, Result};
 use crate::model::UserId;
 use crate::store::audit::{AuditEntry, write_audit};
@@ -122,7 +123,7 @@ impl Engine {
                     conn,
                     AuditEntry {
                         actor_id: Some(user.id),
-                        action: "auth.external_account_created",
+                        action: AuditAction::AuthExternalAccountCreated,
                         target_type: "user",
                         target_id: Some(user.id.0),
                         team_id: None,

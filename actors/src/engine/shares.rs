@@ -6,6 +6,7 @@ use super::access::task_access;
 use super::task_write::Decision;
 use super::tasks::audit;
 use super::{Engine, UserRef};
+use crate::audit_action::AuditAction;
 use crate::error::{Entity, Error, FieldError, Result};
 use crate::model::{Permission, TaskId, UserId};
 use crate::stats::task_deltas;
@@ -62,7 +63,7 @@ impl Engine {
                 }
                 let audit = audit(
                     actor,
-                    "task.share",
+                    AuditAction::TaskShare,
                     task,
                     &after,
                     json!({ "user_id": user, "permission": permission, "title": task.title }),
@@ -109,7 +110,7 @@ impl Engine {
             // The user losing the share still sees it go.
             let audit = audit(
                 actor,
-                "task.unshare",
+                AuditAction::TaskUnshare,
                 task,
                 &before,
                 json!({ "user_id": user, "title": task.title }),

@@ -8,6 +8,7 @@ use super::Engine;
 use super::access::task_access;
 use super::task_write::Decision;
 use super::validate::{Checks, DESCRIPTION_MAX, LIMIT, TITLE};
+use crate::audit_action::AuditAction;
 use crate::error::{Entity, Error, Result};
 use crate::model::{Priority, Role, Task, TaskId, TaskStatus, TeamId, UserId};
 use crate::stats::task_deltas;
@@ -151,7 +152,7 @@ impl Engine {
             .insert_task(&task)
             .audit(audit(
                 actor,
-                "task.create",
+                AuditAction::TaskCreate,
                 &task,
                 &[],
                 json!({ "title": task.title }),
@@ -226,7 +227,7 @@ impl Engine {
                     .update_task(&new, old.version)
                     .audit(audit(
                         actor,
-                        "task.update",
+                        AuditAction::TaskUpdate,
                         &new,
                         &context.shared_with,
                         changes(old, &new),
@@ -256,7 +257,7 @@ impl Engine {
                 .delete_task(old.id, old.version, context.shares_version)
                 .audit(audit(
                     actor,
-                    "task.delete",
+                    AuditAction::TaskDelete,
                     old,
                     &context.shared_with,
                     json!({ "title": old.title }),
@@ -357,7 +358,7 @@ fn changes(old: &Task, new: &Task) -> serde_json::Value {
 /// The entry of a change to `task`, for the actor's, the owner's and `sharees`' feeds.
 pub(crate) fn audit(
     actor: UserId,
-    action: &'static str,
+    action: AuditAction,
     task: &Task,
     sharees: &[UserId],
     details: serde_json::Value,

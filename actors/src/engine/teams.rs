@@ -7,6 +7,7 @@ use super::tasks::{Page, checked_limit, parse_cursor};
 use super::transaction::Committed;
 use super::validate::{Checks, TEAM_NAME};
 use super::{Engine, UserRef};
+use crate::audit_action::AuditAction;
 use crate::error::{ConflictCode, Entity, Error, Result};
 use crate::model::{Role, TeamId, UserId};
 use crate::stats::{DeltaSet, Scope, merge_into, task_deltas};
@@ -26,7 +27,7 @@ pub struct TeamDetail {
 /// The entry of a change to `team`; a membership change is in its member's feed too.
 fn audit(
     actor: UserId,
-    action: &'static str,
+    action: AuditAction,
     team: TeamId,
     member: Option<UserId>,
     details: serde_json::Value,
@@ -79,7 +80,13 @@ impl Engine {
             let team = store::insert_team(conn, TeamId::new(), name, actor).await?;
             write_audit(
                 conn,
-                audit(actor, "team.create", team.id, None, json!({ "name": name })),
+                audit(
+                    actor,
+                    AuditAction::TeamCreate,
+                    team.id,
+                    None,
+                    json!({ "name": name }),
+                ),
             )
             .await?;
             Ok(Committed::answer(team))
@@ -149,7 +156,7 @@ impl Engine {
                 conn,
                 audit(
                     actor,
-                    "team.member_add",
+                    AuditAction::TeamMemberAdd,
                     team,
                     Some(user),
                     json!({ "user_id": user, "role": role }),
@@ -193,7 +200,7 @@ impl Engine {
                 conn,
                 audit(
                     actor,
-                    "team.member_role",
+                    AuditAction::TeamMemberRole,
                     team,
                     Some(user),
                     json!({ "user_id": user, "from": current, "to": role }),
@@ -227,9 +234,9 @@ impl Engine {
             }
             store::delete_member(conn, team, user).await?;
             let action = if actor == user {
-                "team.member_leave"
+                AuditAction::TeamMemberLeave
             } else {
-                "team.member_remove"
+                AuditAction::TeamMemberRemove
             };
             let entry = audit(actor, action, team, Some(user), json!({ "user_id": user }));
             write_audit(conn, entry).await?;
@@ -263,7 +270,11 @@ impl Engine {
             delete_team_tasks(conn, team).await?;
             let published = self.apply_deltas(conn, deltas).await?;
             store::delete_team(conn, team).await?;
-            write_audit(conn, audit(actor, "team.delete", team, None, json!({}))).await?;
+            write_audit(
+                conn,
+                audit(actor, AuditAction::TeamDelete, team, None, json!({})),
+            )
+            .await?;
             Ok(Committed {
                 answer: (),
                 published,

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::{FeedTopic, Feeds};
+use crate::audit_action::AuditAction;
 use crate::model::UserId;
 use crate::store::AuditRecord;
 use crate::store::feed::{FeedRow, Position, Snapshot};
@@ -246,9 +247,9 @@ impl FeedSubscription {
         let FeedTopic::Team(_) = self.outbox.topic else {
             return false;
         };
-        match record.action.as_str() {
-            "team.delete" => true,
-            "team.member_remove" | "team.member_leave" => {
+        match AuditAction::parse(&record.action) {
+            Some(AuditAction::TeamDelete) => true,
+            Some(AuditAction::TeamMemberRemove | AuditAction::TeamMemberLeave) => {
                 record.details.get("user_id").and_then(|v| v.as_str())
                     == Some(self.outbox.user.0.to_string().as_str())
             }
