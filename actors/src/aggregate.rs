@@ -50,6 +50,7 @@ pub(crate) enum AggregateMsg {
     /// A gap in versions was not filled in time.
     GapTimeout,
     /// Crash on purpose, to exercise supervision in tests.
+    #[cfg(feature = "testing")]
     Panic,
 }
 
@@ -130,6 +131,7 @@ impl Actor for AggregateActor {
                 }
                 state.arm_gap_timer(&myself);
             }
+            #[cfg(feature = "testing")]
             AggregateMsg::Panic => panic!("aggregate actor crashed on purpose"),
         }
         Ok(())

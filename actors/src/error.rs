@@ -7,8 +7,8 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The thing does not exist, or the caller may not see it (the two are not told apart).
-    #[error("{0} not found")]
-    NotFound(&'static str),
+    #[error("{} not found", .0.as_str())]
+    NotFound(Entity),
     /// The caller may see the thing but may not do this to it.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -24,21 +24,20 @@ pub enum Error {
     /// The change would clash with existing data (a taken email, the last owner leaving, …).
     #[error("conflict: {message}")]
     Conflict {
-        /// A stable snake_case code for the clash.
-        code: &'static str,
+        /// What kind of clash it is.
+        code: ConflictCode,
         /// What clashed, for a person.
         message: String,
     },
     /// PostgreSQL could not be reached, or a connection could not be had in time.
     #[error("database unavailable: {0}")]
-    Unavailable(String),
+    DatabaseUnavailable(String),
     /// Presented credentials were refused for a reason the caller can act on (a wrong
     /// password, a spent or unknown refresh token).
     #[error("refused: {message}")]
     Refused {
-        /// A stable snake_case code: `invalid_credentials`, `refresh_token_reused`,
-        /// `invalid_refresh_token`.
-        code: &'static str,
+        /// Why they were refused.
+        code: RefusalCode,
         /// What happened, for a person.
         message: String,
     },
@@ -67,6 +66,82 @@ pub enum Error {
     EngineUnavailable(String),
 }
 
+/// What an [`Error::NotFound`] did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entity {
+    /// A task.
+    Task,
+    /// A team.
+    Team,
+    /// A user account.
+    User,
+    /// A member of a team.
+    Member,
+    /// A share of a task with a user.
+    Share,
+    /// The statistics row of a scope.
+    StatisticsRow,
+}
+
+impl Entity {
+    /// Its name in a sentence ("team not found").
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Entity::Task => "task",
+            Entity::Team => "team",
+            Entity::User => "user",
+            Entity::Member => "member",
+            Entity::Share => "share",
+            Entity::StatisticsRow => "statistics row",
+        }
+    }
+}
+
+/// The kinds of [`Error::Conflict`]. Not `non_exhaustive`: an embedder that maps them to its
+/// own answers (as the HTTP layer does) should hear from the compiler when one is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConflictCode {
+    /// An account with this email (in any letter case) exists.
+    EmailTaken,
+    /// The change would leave a team without an owner.
+    LastOwner,
+    /// The user is in the team already.
+    AlreadyMember,
+}
+
+impl ConflictCode {
+    /// Its stable snake_case code.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConflictCode::EmailTaken => "email_taken",
+            ConflictCode::LastOwner => "last_owner",
+            ConflictCode::AlreadyMember => "already_member",
+        }
+    }
+}
+
+/// The reasons for an [`Error::Refused`]; closed for the same reason as [`ConflictCode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefusalCode {
+    /// The email or the password is wrong (the two are not told apart).
+    InvalidCredentials,
+    /// A refresh token was presented a second time: its whole session is revoked.
+    RefreshTokenReused,
+    /// The refresh token is unknown, expired or revoked.
+    InvalidRefreshToken,
+}
+
+impl RefusalCode {
+    /// Its stable snake_case code.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RefusalCode::InvalidCredentials => "invalid_credentials",
+            RefusalCode::RefreshTokenReused => "refresh_token_reused",
+            RefusalCode::InvalidRefreshToken => "invalid_refresh_token",
+        }
+    }
+}
+
 /// One field that broke a validation rule.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
@@ -91,17 +166,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl From<diesel_async::pooled_connection::bb8::RunError> for Error {
     fn from(err: diesel_async::pooled_connection::bb8::RunError) -> Self {
-        Error::Unavailable(err.to_string())
+        Error::DatabaseUnavailable(err.to_string())
     }
 }
 
 impl From<diesel::result::Error> for Error {
-    /// A query that failed because the connection is gone is [`Error::Unavailable`], so that
-    /// callers can answer "try again" without knowing diesel; anything else is a
+    /// A query that failed because the connection is gone is [`Error::DatabaseUnavailable`],
+    /// so that callers can answer "try again" without knowing diesel; anything else is a
     /// [`Error::Database`].
     fn from(err: diesel::result::Error) -> Self {
         if is_connection_failure(&err) {
-            Error::Unavailable(err.to_string())
+            Error::DatabaseUnavailable(err.to_string())
         } else {
             Error::Database(Box::new(err))
         }
@@ -146,7 +221,7 @@ mod tests {
     }
 
     #[test]
-    fn a_lost_connection_is_unavailable() {
+    fn a_lost_connection_is_database_unavailable() {
         for err in [
             broken(DatabaseErrorKind::ClosedConnection, "connection closed"),
             broken(DatabaseErrorKind::UnableToSendCommand, "broken pipe"),
@@ -167,7 +242,10 @@ mod tests {
             ),
         ] {
             let shown = format!("{err:?}");
-            assert!(matches!(Error::from(err), Error::Unavailable(_)), "{shown}");
+            assert!(
+                matches!(Error::from(err), Error::DatabaseUnavailable(_)),
+                "{shown}"
+            );
         }
     }
 

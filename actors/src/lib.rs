@@ -2,6 +2,7 @@
 
 mod account;
 mod aggregate;
+mod audit_action;
 mod bus;
 mod cluster;
 mod config;
@@ -23,6 +24,7 @@ mod supervisor;
 #[cfg(feature = "local-accounts")]
 pub use account::{AccountFields, Password};
 pub use account::{DisplayName, Email};
+pub use audit_action::AuditAction;
 pub use cluster::ClusterLink;
 pub use config::{ClusterConfig, EngineConfig, SignalMode};
 pub use endings::Ending;
@@ -33,7 +35,7 @@ pub use engine::{
 };
 #[cfg(feature = "local-accounts")]
 pub use engine::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
-pub use error::{Error, FieldError, Result};
+pub use error::{ConflictCode, Entity, Error, FieldError, RefusalCode, Result};
 pub use feed::{FeedEvent, FeedSubscription, FeedTopic};
 pub use metrics::{
     CLUSTER_LAG_BUCKETS, ClusterFigures, DELIVERY_BUCKETS, FeedFigures, MetricsSnapshot,

@@ -8,12 +8,13 @@ use std::time::Duration;
 use poem::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use serde::Serialize;
-use taskpulse_actors::{Error as EngineError, FieldError};
+use taskpulse_actors::{ConflictCode, Error as EngineError, FieldError, RefusalCode};
+
+use crate::problem_code::ProblemCode;
 
 /// The header that carries a request's id, in and out.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 const PROBLEM_JSON: &str = "application/problem+json";
-const TYPE_BASE: &str = "https://taskpulse.dev/problems/";
 /// What a 503 tells the client to wait before trying again, in seconds.
 const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
@@ -34,8 +35,8 @@ pub enum ApiError {
     /// code, e.g. `invalid_credentials`, `refresh_token_reused`).
     #[error("{detail}")]
     Refused {
-        /// A stable snake_case code.
-        code: &'static str,
+        /// Why they were refused.
+        code: RefusalCode,
         /// What happened, for a person.
         detail: String,
     },
@@ -59,7 +60,7 @@ impl ApiError {
     /// The one answer to a failed sign-in, whether the email or the password was wrong.
     pub fn invalid_credentials() -> Self {
         ApiError::Refused {
-            code: "invalid_credentials",
+            code: RefusalCode::InvalidCredentials,
             detail: "the email or the password is wrong".to_owned(),
         }
     }
@@ -79,7 +80,7 @@ pub struct Problem {
     title: &'static str,
     #[serde(serialize_with = "serialize_status")]
     status: StatusCode,
-    code: &'static str,
+    code: ProblemCode,
     detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldError>,
@@ -96,9 +97,9 @@ fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S
 
 impl Problem {
     /// A problem with no field errors.
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
-            kind: format!("{TYPE_BASE}{}", code.replace('_', "-")),
+            kind: code.type_uri(),
             title: status.canonical_reason().unwrap_or("Error"),
             status,
             code,
@@ -136,24 +137,30 @@ impl Problem {
 fn problem_for_api_error(err: &ApiError) -> Problem {
     match err {
         ApiError::Engine(engine) => problem_for_engine_error(engine),
-        ApiError::Malformed(detail) => {
-            Problem::new(StatusCode::BAD_REQUEST, "malformed_request", detail.clone())
-        }
-        ApiError::Unauthenticated(detail) => {
-            Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail.clone())
-        }
-        ApiError::Refused { code, detail } => {
-            Problem::new(StatusCode::UNAUTHORIZED, code, detail.clone())
-        }
+        ApiError::Malformed(detail) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            ProblemCode::MalformedRequest,
+            detail.clone(),
+        ),
+        ApiError::Unauthenticated(detail) => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            ProblemCode::Unauthenticated,
+            detail.clone(),
+        ),
+        ApiError::Refused { code, detail } => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            refusal_code(*code),
+            detail.clone(),
+        ),
         ApiError::LocalAccountsDisabled => Problem::new(
             StatusCode::FORBIDDEN,
-            "local_accounts_disabled",
+            ProblemCode::LocalAccountsDisabled,
             "accounts with email and password are switched off on this server: sign in with \
              its identity provider and present that provider's token",
         ),
         ApiError::RateLimited { retry_after } => Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ProblemCode::RateLimited,
             "too many requests; slow down and try again after the Retry-After delay",
         )
         // Rounded up: a client that waits the whole seconds is let through.
@@ -166,46 +173,73 @@ fn problem_for_engine_error(err: &EngineError) -> Problem {
     match err {
         EngineError::NotFound(what) => Problem::new(
             StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
+            ProblemCode::NotFound,
+            format!("{} not found", what.as_str()),
         ),
         EngineError::Forbidden(why) => {
-            Problem::new(StatusCode::FORBIDDEN, "forbidden", why.clone())
+            Problem::new(StatusCode::FORBIDDEN, ProblemCode::Forbidden, why.clone())
         }
         EngineError::VersionMismatch { current } => Problem::new(
             StatusCode::PRECONDITION_FAILED,
-            "version_mismatch",
+            ProblemCode::VersionMismatch,
             format!("the resource has changed: its current version is {current}"),
         ),
         EngineError::Validation(errors) => Problem {
             errors: errors.clone(),
             ..Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
+                ProblemCode::ValidationFailed,
                 err.to_string(),
             )
         },
         EngineError::Conflict { code, message } => {
-            Problem::new(StatusCode::CONFLICT, code, message.clone())
+            Problem::new(StatusCode::CONFLICT, conflict_code(*code), message.clone())
         }
-        EngineError::Refused { code, message } => {
-            Problem::new(StatusCode::UNAUTHORIZED, code, message.clone())
-        }
-        EngineError::Unavailable(_) => database_unavailable(),
+        EngineError::Refused { code, message } => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            refusal_code(*code),
+            message.clone(),
+        ),
+        EngineError::DatabaseUnavailable(_) => database_unavailable(),
         EngineError::EngineUnavailable(_) => Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "engine_unavailable",
+            ProblemCode::EngineUnavailable,
             "the statistics engine is busy or restarting; try again shortly",
         )
         .retry_after(UNAVAILABLE_RETRY_AFTER_SECS),
+        EngineError::Database(_)
+        | EngineError::Migration(_)
+        | EngineError::NoDatabase(_)
+        | EngineError::DataDir { .. }
+        | EngineError::Embedded(_) => internal_problem(),
+        // The engine's error is `non_exhaustive`: a kind added there is a 500 until it is
+        // mapped here.
         _ => internal_problem(),
+    }
+}
+
+/// The problem code of each engine conflict: every one is answered as itself.
+fn conflict_code(code: ConflictCode) -> ProblemCode {
+    match code {
+        ConflictCode::EmailTaken => ProblemCode::EmailTaken,
+        ConflictCode::LastOwner => ProblemCode::LastOwner,
+        ConflictCode::AlreadyMember => ProblemCode::AlreadyMember,
+    }
+}
+
+/// The problem code of each refusal of credentials: every one is answered as itself.
+fn refusal_code(code: RefusalCode) -> ProblemCode {
+    match code {
+        RefusalCode::InvalidCredentials => ProblemCode::InvalidCredentials,
+        RefusalCode::RefreshTokenReused => ProblemCode::RefreshTokenReused,
+        RefusalCode::InvalidRefreshToken => ProblemCode::InvalidRefreshToken,
     }
 }
 
 fn database_unavailable() -> Problem {
     Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
-        "database_unavailable",
+        ProblemCode::DatabaseUnavailable,
         "the database is unavailable; try again shortly",
     )
     .retry_after(UNAVAILABLE_RETRY_AFTER_SECS)
@@ -214,7 +248,7 @@ fn database_unavailable() -> Problem {
 fn internal_problem() -> Problem {
     Problem::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "internal_error",
+        ProblemCode::InternalError,
         "an unexpected error occurred; quote the request_id when reporting it",
     )
 }
@@ -231,31 +265,33 @@ fn problem_for(err: &poem::Error) -> Problem {
     let status = err.status();
     let detail = err.to_string();
     match status {
-        StatusCode::NOT_FOUND => Problem::new(status, "not_found", "no such resource"),
+        StatusCode::NOT_FOUND => Problem::new(status, ProblemCode::NotFound, "no such resource"),
         StatusCode::METHOD_NOT_ALLOWED => Problem::new(
             status,
-            "method_not_allowed",
+            ProblemCode::MethodNotAllowed,
             "this method is not allowed on this resource",
         ),
         StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
             status,
-            "payload_too_large",
+            ProblemCode::PayloadTooLarge,
             "the request body is larger than 64 KiB",
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(
             status,
-            "unsupported_media_type",
+            ProblemCode::UnsupportedMediaType,
             "the request body must be application/json",
         ),
         StatusCode::UNAUTHORIZED => Problem::new(
             status,
-            "unauthenticated",
+            ProblemCode::Unauthenticated,
             "a valid bearer access token is required",
         ),
-        StatusCode::TOO_MANY_REQUESTS => Problem::new(status, "rate_limited", detail),
-        s if s.is_client_error() => {
-            Problem::new(StatusCode::BAD_REQUEST, "malformed_request", detail)
-        }
+        StatusCode::TOO_MANY_REQUESTS => Problem::new(status, ProblemCode::RateLimited, detail),
+        s if s.is_client_error() => Problem::new(
+            StatusCode::BAD_REQUEST,
+            ProblemCode::MalformedRequest,
+            detail,
+        ),
         _ => internal_problem(),
     }
 }

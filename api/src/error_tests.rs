@@ -2,10 +2,10 @@ use super::*;
 
 #[test]
 fn a_dead_connection_is_database_unavailable_with_retry_after() {
-    let err = EngineError::Unavailable("timed out waiting for connection".to_owned());
+    let err = EngineError::DatabaseUnavailable("timed out waiting for connection".to_owned());
     let problem = problem_for_engine_error(&err);
     assert_eq!(problem.status, StatusCode::SERVICE_UNAVAILABLE, "{err:?}");
-    assert_eq!(problem.code, "database_unavailable", "{err:?}");
+    assert_eq!(problem.code, ProblemCode::DatabaseUnavailable, "{err:?}");
     assert_eq!(problem.retry_after, Some(UNAVAILABLE_RETRY_AFTER_SECS));
 }
 
@@ -20,12 +20,12 @@ fn other_query_failures_stay_internal_errors() {
 #[test]
 fn refused_credentials_are_401_with_their_code() {
     let err = EngineError::Refused {
-        code: "refresh_token_reused",
+        code: RefusalCode::RefreshTokenReused,
         message: "sign in again".to_owned(),
     };
     let problem = problem_for_engine_error(&err);
     assert_eq!(problem.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(problem.code, "refresh_token_reused");
+    assert_eq!(problem.code, ProblemCode::RefreshTokenReused);
 }
 
 #[test]
@@ -34,7 +34,7 @@ fn rate_limited_rounds_retry_after_up_to_whole_seconds() {
         retry_after: Duration::from_millis(1200),
     });
     assert_eq!(problem.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(problem.code, "rate_limited");
+    assert_eq!(problem.code, ProblemCode::RateLimited);
     assert_eq!(problem.retry_after, Some(2));
 
     let response = problem.into_response();
@@ -45,4 +45,22 @@ fn rate_limited_rounds_retry_after_up_to_whole_seconds() {
             .and_then(|v| v.to_str().ok()),
         Some("2")
     );
+}
+
+#[test]
+fn engine_conflicts_and_refusals_keep_their_codes_on_the_wire() {
+    for code in [
+        ConflictCode::EmailTaken,
+        ConflictCode::LastOwner,
+        ConflictCode::AlreadyMember,
+    ] {
+        assert_eq!(conflict_code(code).as_str(), code.as_str());
+    }
+    for code in [
+        RefusalCode::InvalidCredentials,
+        RefusalCode::RefreshTokenReused,
+        RefusalCode::InvalidRefreshToken,
+    ] {
+        assert_eq!(refusal_code(code).as_str(), code.as_str());
+    }
 }

@@ -51,7 +51,7 @@ pub(crate) async fn listen(node: Node, heal_now: Arc<Notify>, first: Option<Asyn
 
 pub(crate) async fn connect(node: &Node) -> Result<AsyncPgConnection> {
     let mut conn = (node.pool.dedicated_connection().await)
-        .map_err(|err| Error::Unavailable(err.to_string()))?;
+        .map_err(|err| Error::DatabaseUnavailable(err.to_string()))?;
     diesel::sql_query(format!("LISTEN {CHANNEL}"))
         .execute(&mut conn)
         .await?;

@@ -81,7 +81,7 @@ async fn prepare_schema(url: &str) -> Result<()> {
     let schema = schema_of(url)?.unwrap_or_else(|| DEFAULT_SCHEMA.to_owned());
     let mut conn = <AsyncPgConnection as diesel_async::AsyncConnection>::establish(url)
         .await
-        .map_err(|err| Error::Unavailable(format!("{}: {err}", redact(url))))?;
+        .map_err(|err| Error::DatabaseUnavailable(format!("{}: {err}", redact(url))))?;
     let versions: Vec<String> = MigrationSource::<Pg>::migrations(&MIGRATIONS)
         .map_err(|err| Error::Migration(err.to_string()))?
         .iter()
@@ -196,7 +196,7 @@ async fn with_harness<T: Send + 'static>(
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || {
         let mut conn = <Harness as Connection>::establish(&url)
-            .map_err(|err| Error::Unavailable(err.to_string()))?;
+            .map_err(|err| Error::DatabaseUnavailable(err.to_string()))?;
         work(&mut conn).map_err(|err| Error::Migration(err.to_string()))
     })
     .await

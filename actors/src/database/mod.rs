@@ -1,6 +1,6 @@
 //! Getting a database ready for an engine, none of which needs one running: finding or
-//! starting a PostgreSQL server, creating the database, migrations, and bulk loads (demo data,
-//! rebuilding every aggregate row from the tasks).
+//! starting a PostgreSQL server, creating the database, migrations, and bulk loads (demo data
+//! with the `demo-data` feature, rebuilding every aggregate row from the tasks).
 
 #[cfg(feature = "embedded-cluster")]
 mod embedded;
@@ -10,6 +10,7 @@ mod url;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+#[cfg(feature = "demo-data")]
 pub use crate::store::seed::DemoData;
 #[cfg(feature = "embedded-cluster")]
 pub use embedded::EmbeddedCluster;
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 
 /// Generates demo data and rebuilds every aggregate row, in one transaction. Run it while no
 /// engine serves the database: running engines would not know of the rows.
+#[cfg(feature = "demo-data")]
 pub async fn seed(url: &str, data: &DemoData) -> Result<()> {
     let mut conn = connect(url).await?;
     crate::store::seed::seed(&mut conn, data).await
@@ -41,7 +43,7 @@ async fn connect(url: &str) -> Result<AsyncPgConnection> {
     let url = with_default_schema(url)?;
     AsyncPgConnection::establish(&url)
         .await
-        .map_err(|err| Error::Unavailable(format!("{}: {err}", redact(&url))))
+        .map_err(|err| Error::DatabaseUnavailable(format!("{}: {err}", redact(&url))))
 }
 
 /// Creates the database `url` names when it does not exist yet; answers whether it did.
@@ -58,7 +60,7 @@ pub async fn ensure_database(url: &str) -> Result<bool> {
     let maintenance = with_database(url, "postgres")?;
     let mut conn = AsyncPgConnection::establish(&maintenance)
         .await
-        .map_err(|err| Error::Unavailable(format!("{}: {err}", redact(&maintenance))))?;
+        .map_err(|err| Error::DatabaseUnavailable(format!("{}: {err}", redact(&maintenance))))?;
     let exists: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
         "(SELECT count(*) FROM pg_database WHERE datname = '{name}')"
     )))

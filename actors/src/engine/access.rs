@@ -2,7 +2,7 @@
 //! it is shared with (view or edit); members of its team (any role sees, member and above
 //! change, admin and above delete).
 
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::model::{Permission, UserId};
 use crate::store::task_context::TaskContext;
 
@@ -26,7 +26,7 @@ pub(crate) fn task_access(context: &TaskContext, user: UserId) -> Result<TaskAcc
     }
     let (role, share) = (context.role, context.permission);
     if role.is_none() && share.is_none() {
-        return Err(Error::NotFound("task"));
+        return Err(Error::NotFound(Entity::Task));
     }
     Ok(TaskAccess {
         owner: false,

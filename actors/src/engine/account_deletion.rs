@@ -6,8 +6,9 @@ use serde_json::json;
 
 use super::Engine;
 use super::transaction::Committed;
+use crate::audit_action::AuditAction;
 use crate::endings::Ending;
-use crate::error::{Error, Result};
+use crate::error::{ConflictCode, Entity, Error, Result};
 use crate::model::{Role, UserId};
 use crate::stats::{DeltaSet, Scope, TaskFacts, merge_into, task_deltas};
 use crate::store::audit::{AuditEntry, write_audit};
@@ -28,7 +29,7 @@ impl Engine {
                 for (team, role) in &teams {
                     if *role == Some(Role::Owner) && owner_count(conn, *team).await? <= 1 {
                         return Err(Error::Conflict {
-                            code: "last_owner",
+                            code: ConflictCode::LastOwner,
                             message: format!(
                                 "the account is the last owner of team {}: hand the team \
                                  over or delete it first",
@@ -38,7 +39,7 @@ impl Engine {
                     }
                 }
                 if !lock_user(conn, user).await? {
-                    return Err(Error::NotFound("user"));
+                    return Err(Error::NotFound(Entity::User));
                 }
                 let mut deltas = DeltaSet::new();
                 let mut shared_with_user = Vec::new();
@@ -68,7 +69,7 @@ impl Engine {
                     AuditEntry {
                         // The account is gone: the entry names it as its target only.
                         actor_id: None,
-                        action: "user.delete",
+                        action: AuditAction::UserDelete,
                         target_type: "user",
                         target_id: Some(user.0),
                         team_id: None,

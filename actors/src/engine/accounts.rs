@@ -7,7 +7,8 @@ use serde_json::json;
 
 use super::Engine;
 use crate::account::{DisplayName, Email};
-use crate::error::{Error, Result};
+use crate::audit_action::AuditAction;
+use crate::error::{Entity, Error, Result};
 use crate::model::{User, UserId};
 use crate::store::audit::{AuditEntry, write_audit};
 use crate::store::users::{NewUser, create_user, find_user};
@@ -32,7 +33,7 @@ impl Engine {
         let mut conn = self.conn().await?;
         conn.transaction::<_, Error, _>(async |conn| {
             let user = insert_account(conn, &account).await?;
-            audit_account(conn, user.id, "user.create", json!({})).await?;
+            audit_account(conn, user.id, AuditAction::UserCreate, json!({})).await?;
             Ok(user)
         })
         .await
@@ -43,7 +44,7 @@ impl Engine {
         let mut conn = self.conn().await?;
         find_user(&mut conn, id)
             .await?
-            .ok_or(Error::NotFound("user"))
+            .ok_or(Error::NotFound(Entity::User))
     }
 }
 
@@ -63,7 +64,7 @@ pub(super) async fn insert_account(
 pub(super) async fn audit_account(
     conn: &mut AsyncPgConnection,
     user: UserId,
-    action: &'static str,
+    action: AuditAction,
     details: serde_json::Value,
 ) -> Result<()> {
     write_audit(

@@ -2,7 +2,7 @@
 
 use super::Engine;
 use super::paging::{Page, PageRequest};
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::model::{TeamId, UserId};
 use crate::store::AuditRecord;
 use crate::store::audit::{AuditOf, audit_page};
@@ -25,7 +25,7 @@ impl Engine {
             Some(team) => {
                 let role = teams::role_of(&mut conn, team, actor)
                     .await?
-                    .ok_or(Error::NotFound("team"))?;
+                    .ok_or(Error::NotFound(Entity::Team))?;
                 if !role.can_manage() {
                     return Err(Error::Forbidden(
                         "only a team admin or owner may read the team's audit log".to_owned(),

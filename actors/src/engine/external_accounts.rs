@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use super::Engine;
 use crate::account::{DisplayName, Email};
-use crate::error::{Error, Result};
+use crate::audit_action::AuditAction;
+use crate::error::{ConflictCode, Error, Result};
 use crate::model::UserId;
 use crate::store::audit::{AuditEntry, write_audit};
 use crate::store::external_identities::{
@@ -107,7 +108,7 @@ impl Engine {
                         create_user_unless_email_taken(conn, new)
                             .await?
                             .ok_or_else(|| Error::Conflict {
-                                code: "email_taken",
+                                code: ConflictCode::EmailTaken,
                                 message: "a stand-in email is taken".to_owned(),
                             })?
                     }
@@ -122,7 +123,7 @@ impl Engine {
                     conn,
                     AuditEntry {
                         actor_id: Some(user.id),
-                        action: "auth.external_account_created",
+                        action: AuditAction::AuthExternalAccountCreated,
                         target_type: "user",
                         target_id: Some(user.id.0),
                         team_id: None,

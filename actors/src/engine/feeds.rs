@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use super::Engine;
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Entity, Error, FieldError, Result};
 use crate::feed::{FeedSubscription, FeedTopic};
 use crate::model::UserId;
 use crate::store::teams;
@@ -38,7 +38,7 @@ impl Engine {
             let mut conn = self.conn().await?;
             teams::role_of(&mut conn, team, actor)
                 .await?
-                .ok_or(Error::NotFound("team"))?;
+                .ok_or(Error::NotFound(Entity::Team))?;
         }
         Ok(subscription)
     }

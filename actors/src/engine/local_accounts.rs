@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use super::Engine;
 use super::accounts::{NewAccount, audit_account, insert_account};
+use crate::audit_action::AuditAction;
 use crate::endings::Ending;
-use crate::error::{Error, Result};
+use crate::error::{Error, RefusalCode, Result};
 use crate::model::{User, UserId};
 use crate::store::audit::{AuditEntry, write_audit};
 use crate::store::refresh_tokens::{
@@ -68,7 +69,13 @@ impl Engine {
         conn.transaction::<_, Error, _>(async |conn| {
             let user = insert_account(conn, &account).await?;
             let signed_in = start_session(conn, user, Uuid::now_v7(), token).await?;
-            audit_account(conn, signed_in.user.id, "auth.register", json!({})).await?;
+            audit_account(
+                conn,
+                signed_in.user.id,
+                AuditAction::AuthRegister,
+                json!({}),
+            )
+            .await?;
             Ok(signed_in)
         })
         .await
@@ -102,7 +109,7 @@ impl Engine {
                             .await?
                             .ok_or_else(refused_sign_in)?;
                         let signed_in = start_session(conn, user, Uuid::now_v7(), token).await?;
-                        audit_account(conn, user_id, "auth.login", json!({})).await?;
+                        audit_account(conn, user_id, AuditAction::AuthLogin, json!({})).await?;
                         Ok(signed_in)
                     })
                     .await;
@@ -114,7 +121,7 @@ impl Engine {
             &mut conn,
             AuditEntry {
                 actor_id,
-                action: "auth.login_failed",
+                action: AuditAction::AuthLoginFailed,
                 target_type: "user",
                 target_id: actor_id.map(|id| id.0),
                 team_id: None,
@@ -145,13 +152,14 @@ impl Engine {
                         };
                         let signed_in = start_session(conn, user, family_id, next).await?;
                         let details = json!({ "family_id": family_id });
-                        audit_account(conn, user_id, "auth.refresh", details).await?;
+                        audit_account(conn, user_id, AuditAction::AuthRefresh, details).await?;
                         Ok(Renewal::Renewed(signed_in))
                     }
                     SpentRefreshToken::AlreadyUsed { user_id, family_id } => {
                         let revoked = revoke_refresh_family(conn, family_id).await?;
                         let details = json!({ "family_id": family_id, "revoked_tokens": revoked });
-                        audit_account(conn, user_id, "auth.refresh_reused", details).await?;
+                        audit_account(conn, user_id, AuditAction::AuthRefreshReused, details)
+                            .await?;
                         Ok(Renewal::Reused(family_id))
                     }
                     SpentRefreshToken::Unusable => Ok(Renewal::Unusable),
@@ -164,14 +172,14 @@ impl Engine {
                 self.inner.cluster.end(Ending::Session(session));
                 tracing::warn!("a spent refresh token was presented again; its session is revoked");
                 Err(Error::Refused {
-                    code: "refresh_token_reused",
+                    code: RefusalCode::RefreshTokenReused,
                     message: "this refresh token was already used; every token of its session \
                               is revoked: sign in again"
                         .to_owned(),
                 })
             }
             Renewal::Unusable => Err(Error::Refused {
-                code: "invalid_refresh_token",
+                code: RefusalCode::InvalidRefreshToken,
                 message: "the refresh token is unknown, expired or revoked: sign in again"
                     .to_owned(),
             }),
@@ -192,7 +200,7 @@ impl Engine {
                 };
                 let revoked = revoke_refresh_family(conn, family_id).await?;
                 let details = json!({ "family_id": family_id, "revoked_tokens": revoked });
-                audit_account(conn, user_id, "auth.logout", details).await?;
+                audit_account(conn, user_id, AuditAction::AuthLogout, details).await?;
                 Ok(Some(family_id))
             })
             .await?;
@@ -213,7 +221,7 @@ enum Renewal {
 
 fn refused_sign_in() -> Error {
     Error::Refused {
-        code: "invalid_credentials",
+        code: RefusalCode::InvalidCredentials,
         message: "the email or the password is wrong".to_owned(),
     }
 }

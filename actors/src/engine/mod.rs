@@ -173,7 +173,7 @@ impl Engine {
         .await
         {
             Ok(outcome) => outcome,
-            Err(_) => Err(Error::Unavailable(format!(
+            Err(_) => Err(Error::DatabaseUnavailable(format!(
                 "the database did not answer within {timeout:?}"
             ))),
         }
@@ -311,6 +311,7 @@ impl Engine {
     }
 
     /// Crashes the scope's actor on purpose (tests of supervision).
+    #[cfg(feature = "testing")]
     #[doc(hidden)]
     pub async fn crash_aggregate(&self, scope: Scope) -> Result<()> {
         let actor = self.warm(scope).await?;
@@ -324,10 +325,17 @@ impl Engine {
     }
 
     /// Hands deltas to this node's live aggregates and waits until they reflect them; only
-    /// this node hears of them (benchmarks feed synthetic deltas through it).
+    /// this node hears of them.
+    async fn deliver_here(&self, batch: Vec<Published>) {
+        deliver(&self.inner.slots, batch, self.inner.config.applied_timeout).await;
+    }
+
+    /// Hands deltas to this node's live aggregates as a commit does, and waits until they
+    /// reflect them: tests and benchmarks feed synthetic deltas through it.
+    #[cfg(feature = "testing")]
     #[doc(hidden)]
     pub async fn deliver(&self, batch: Vec<Published>) {
-        deliver(&self.inner.slots, batch, self.inner.config.applied_timeout).await;
+        self.deliver_here(batch).await;
     }
 
     /// After commit: `user` (everyone, when `None`: the team is gone) may no longer read the

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Engine;
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::model::UserId;
 use crate::published::Snapshot;
 use crate::stats::Scope;
@@ -192,7 +192,7 @@ impl Engine {
                 teams::role_of(&mut conn, team, actor)
                     .await?
                     .map(|_| ())
-                    .ok_or(Error::NotFound("team"))
+                    .ok_or(Error::NotFound(Entity::Team))
             }
         }
     }

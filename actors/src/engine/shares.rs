@@ -6,7 +6,8 @@ use super::access::task_access;
 use super::task_write::Decision;
 use super::tasks::audit;
 use super::{Engine, UserRef};
-use crate::error::{Error, FieldError, Result};
+use crate::audit_action::AuditAction;
+use crate::error::{Entity, Error, FieldError, Result};
 use crate::model::{Permission, TaskId, UserId};
 use crate::stats::task_deltas;
 use crate::store::shares::{Share, list_shares};
@@ -38,7 +39,10 @@ impl Engine {
                         "only the task's owner may share it".to_owned(),
                     ));
                 }
-                let (user, email) = context.target.clone().ok_or(Error::NotFound("user"))?;
+                let (user, email) = context
+                    .target
+                    .clone()
+                    .ok_or(Error::NotFound(Entity::User))?;
                 if user == task.owner_id {
                     return Err(Error::Validation(vec![FieldError::new(
                         field,
@@ -59,7 +63,7 @@ impl Engine {
                 }
                 let audit = audit(
                     actor,
-                    "task.share",
+                    AuditAction::TaskShare,
                     task,
                     &after,
                     json!({ "user_id": user, "permission": permission, "title": task.title }),
@@ -82,7 +86,7 @@ impl Engine {
             .await?;
         let created_at = written
             .and_then(|w| w.share_created_at)
-            .ok_or(Error::NotFound("share"))?;
+            .ok_or(Error::NotFound(Entity::Share))?;
         Ok(Share {
             created_at,
             ..share
@@ -100,13 +104,13 @@ impl Engine {
             }
             let before = context.shared_with.clone();
             if !before.contains(&user) {
-                return Err(Error::NotFound("share"));
+                return Err(Error::NotFound(Entity::Share));
             }
             let after: Vec<UserId> = before.iter().copied().filter(|u| *u != user).collect();
             // The user losing the share still sees it go.
             let audit = audit(
                 actor,
-                "task.unshare",
+                AuditAction::TaskUnshare,
                 task,
                 &before,
                 json!({ "user_id": user, "title": task.title }),

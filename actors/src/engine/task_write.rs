@@ -7,7 +7,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::Engine;
 use super::transaction::Committed;
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::model::{TaskId, UserId};
 use crate::store::task_context::{Target, TaskContext, lock_task, task_context};
 use crate::store::write::{Write, Written};
@@ -61,7 +61,7 @@ impl Engine {
                 Decision::Write(write, answer) => {
                     let written = self.run_staged(conn, write).await?;
                     if !written.applied {
-                        return Err(Error::Unavailable(
+                        return Err(Error::DatabaseUnavailable(
                             "a locked task changed under its writer".to_owned(),
                         ));
                     }
@@ -112,7 +112,7 @@ async fn read_and_decide<T>(
 ) -> Result<Decision<T>> {
     let context = task_context(conn, id, actor, target)
         .await?
-        .ok_or(Error::NotFound("task"))?;
+        .ok_or(Error::NotFound(Entity::Task))?;
     decide(&context)
 }
 

@@ -8,7 +8,8 @@ use super::access::task_access;
 use super::paging::{Page, PageRequest};
 use super::task_write::Decision;
 use super::validate::{Checks, DESCRIPTION_MAX, TITLE};
-use crate::error::{Error, Result};
+use crate::audit_action::AuditAction;
+use crate::error::{Entity, Error, Result};
 use crate::model::{Priority, Role, Task, TaskId, TaskStatus, TeamId, UserId};
 use crate::stats::task_deltas;
 use crate::store::AuditEntry;
@@ -117,7 +118,7 @@ impl Engine {
             .insert_task(&task)
             .audit(audit(
                 actor,
-                "task.create",
+                AuditAction::TaskCreate,
                 &task,
                 &[],
                 json!({ "title": task.title }),
@@ -126,7 +127,7 @@ impl Engine {
         let written = self.commit(write).await?;
         if !written.applied {
             return Err(match written.role {
-                None => Error::NotFound("team"),
+                None => Error::NotFound(Entity::Team),
                 Some(_) => Error::Forbidden("viewers cannot create team tasks".to_owned()),
             });
         }
@@ -192,7 +193,7 @@ impl Engine {
                     .update_task(&new, old.version)
                     .audit(audit(
                         actor,
-                        "task.update",
+                        AuditAction::TaskUpdate,
                         &new,
                         &context.shared_with,
                         changes(old, &new),
@@ -222,7 +223,7 @@ impl Engine {
                 .delete_task(old.id, old.version, context.shares_version)
                 .audit(audit(
                     actor,
-                    "task.delete",
+                    AuditAction::TaskDelete,
                     old,
                     &context.shared_with,
                     json!({ "title": old.title }),
@@ -241,7 +242,7 @@ impl Engine {
         if let Some(team) = query.team_id
             && teams::role_of(&mut conn, team, actor).await?.is_none()
         {
-            return Err(Error::NotFound("team"));
+            return Err(Error::NotFound(Entity::Team));
         }
         let listing = TaskListing {
             viewer: actor,
@@ -316,7 +317,7 @@ fn changes(old: &Task, new: &Task) -> serde_json::Value {
 /// The entry of a change to `task`, for the actor's, the owner's and `sharees`' feeds.
 pub(crate) fn audit(
     actor: UserId,
-    action: &'static str,
+    action: AuditAction,
     task: &Task,
     sharees: &[UserId],
     details: serde_json::Value,

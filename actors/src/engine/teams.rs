@@ -7,7 +7,8 @@ use super::paging::{Page, PageRequest};
 use super::transaction::Committed;
 use super::validate::{Checks, TEAM_NAME};
 use super::{Engine, UserRef};
-use crate::error::{Error, Result};
+use crate::audit_action::AuditAction;
+use crate::error::{ConflictCode, Entity, Error, Result};
 use crate::model::{Role, TeamId, UserId};
 use crate::stats::{DeltaSet, Scope, merge_into, task_deltas};
 use crate::store::tasks::{delete_team_tasks, lock_team_tasks};
@@ -26,7 +27,7 @@ pub struct TeamDetail {
 /// The entry of a change to `team`; a membership change is in its member's feed too.
 fn audit(
     actor: UserId,
-    action: &'static str,
+    action: AuditAction,
     team: TeamId,
     member: Option<UserId>,
     details: serde_json::Value,
@@ -51,11 +52,11 @@ async fn lock_team_for(
     actor: UserId,
 ) -> Result<Role> {
     if !store::lock_team(conn, team).await? {
-        return Err(Error::NotFound("team"));
+        return Err(Error::NotFound(Entity::Team));
     }
     store::role_of(conn, team, actor)
         .await?
-        .ok_or(Error::NotFound("team"))
+        .ok_or(Error::NotFound(Entity::Team))
 }
 
 /// Whether `actor` (with `role`) may give `target_role` to, or take it from, someone.
@@ -84,7 +85,13 @@ impl Engine {
             let team = store::insert_team(conn, TeamId::new(), name, actor).await?;
             write_audit(
                 conn,
-                audit(actor, "team.create", team.id, None, json!({ "name": name })),
+                audit(
+                    actor,
+                    AuditAction::TeamCreate,
+                    team.id,
+                    None,
+                    json!({ "name": name }),
+                ),
             )
             .await?;
             Ok(Committed::answer(team))
@@ -111,7 +118,7 @@ impl Engine {
         let mut conn = self.conn().await?;
         let membership = store::membership(&mut conn, team, actor)
             .await?
-            .ok_or(Error::NotFound("team"))?;
+            .ok_or(Error::NotFound(Entity::Team))?;
         let members = store::members(&mut conn, team).await?;
         Ok(TeamDetail {
             team: membership,
@@ -133,10 +140,10 @@ impl Engine {
                 UserRef::Id(user) => store::user_exists(conn, *user).await?.then_some(*user),
                 UserRef::Email(email) => store::user_by_email(conn, email).await?,
             }
-            .ok_or(Error::NotFound("user"))?;
+            .ok_or(Error::NotFound(Entity::User))?;
             if store::role_of(conn, team, user).await?.is_some() {
                 return Err(Error::Conflict {
-                    code: "already_member",
+                    code: ConflictCode::AlreadyMember,
                     message: "the user is already a member of this team".to_owned(),
                 });
             }
@@ -145,7 +152,7 @@ impl Engine {
                 conn,
                 audit(
                     actor,
-                    "team.member_add",
+                    AuditAction::TeamMemberAdd,
                     team,
                     Some(user),
                     json!({ "user_id": user, "role": role }),
@@ -169,7 +176,7 @@ impl Engine {
             let caller = lock_team_for(conn, team, actor).await?;
             let current = store::role_of(conn, team, user)
                 .await?
-                .ok_or(Error::NotFound("member"))?;
+                .ok_or(Error::NotFound(Entity::Member))?;
             may_manage(caller, current)?;
             may_manage(caller, role)?;
             if current == Role::Owner
@@ -177,7 +184,7 @@ impl Engine {
                 && store::owner_count(conn, team).await? <= 1
             {
                 return Err(Error::Conflict {
-                    code: "last_owner",
+                    code: ConflictCode::LastOwner,
                     message: "the team's last owner cannot be demoted".to_owned(),
                 });
             }
@@ -186,7 +193,7 @@ impl Engine {
                 conn,
                 audit(
                     actor,
-                    "team.member_role",
+                    AuditAction::TeamMemberRole,
                     team,
                     Some(user),
                     json!({ "user_id": user, "from": current, "to": role }),
@@ -205,21 +212,21 @@ impl Engine {
             let caller = lock_team_for(conn, team, actor).await?;
             let current = store::role_of(conn, team, user)
                 .await?
-                .ok_or(Error::NotFound("member"))?;
+                .ok_or(Error::NotFound(Entity::Member))?;
             if actor != user {
                 may_manage(caller, current)?;
             }
             if current == Role::Owner && store::owner_count(conn, team).await? <= 1 {
                 return Err(Error::Conflict {
-                    code: "last_owner",
+                    code: ConflictCode::LastOwner,
                     message: "the team's last owner cannot leave or be removed".to_owned(),
                 });
             }
             store::delete_member(conn, team, user).await?;
             let action = if actor == user {
-                "team.member_leave"
+                AuditAction::TeamMemberLeave
             } else {
-                "team.member_remove"
+                AuditAction::TeamMemberRemove
             };
             let entry = audit(actor, action, team, Some(user), json!({ "user_id": user }));
             write_audit(conn, entry).await?;
@@ -250,7 +257,11 @@ impl Engine {
             delete_team_tasks(conn, team).await?;
             let published = self.apply_deltas(conn, deltas).await?;
             store::delete_team(conn, team).await?;
-            write_audit(conn, audit(actor, "team.delete", team, None, json!({}))).await?;
+            write_audit(
+                conn,
+                audit(actor, AuditAction::TeamDelete, team, None, json!({})),
+            )
+            .await?;
             Ok(Committed {
                 answer: (),
                 published,
@@ -271,5 +282,5 @@ async fn member(
         .await?
         .into_iter()
         .find(|m| m.user_id == user)
-        .ok_or(Error::NotFound("member"))
+        .ok_or(Error::NotFound(Entity::Member))
 }

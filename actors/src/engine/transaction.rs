@@ -81,6 +81,6 @@ impl Engine {
     pub(crate) async fn publish(&self, published: Vec<Published>) {
         self.inner.cluster.announce_moved(&published);
         self.inner.feeds.poke();
-        self.deliver(published).await;
+        self.deliver_here(published).await;
     }
 }

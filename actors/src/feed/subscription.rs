@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::{FeedTopic, Feeds};
+use crate::audit_action::AuditAction;
 use crate::model::UserId;
 use crate::outbox::{Next, Outbox};
 use crate::store::AuditRecord;
@@ -182,9 +183,9 @@ impl FeedSubscription {
         let FeedTopic::Team(_) = self.topic else {
             return false;
         };
-        match record.action.as_str() {
-            "team.delete" => true,
-            "team.member_remove" | "team.member_leave" => {
+        match AuditAction::parse(&record.action) {
+            Some(AuditAction::TeamDelete) => true,
+            Some(AuditAction::TeamMemberRemove | AuditAction::TeamMemberLeave) => {
                 record.details.get("user_id").and_then(|v| v.as_str())
                     == Some(self.user.0.to_string().as_str())
             }

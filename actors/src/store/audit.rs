@@ -7,6 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::audit_log;
+use crate::audit_action::AuditAction;
 use crate::error::Result;
 use crate::model::{TeamId, UserId};
 
@@ -15,8 +16,8 @@ use crate::model::{TeamId, UserId};
 pub struct AuditEntry {
     /// Who did it (none for an unknown user, e.g. a failed login for an unknown email).
     pub actor_id: Option<UserId>,
-    /// What was done, e.g. `task.create`, `auth.login_failed`.
-    pub action: &'static str,
+    /// What was done.
+    pub action: AuditAction,
     /// The kind of thing it was done to, e.g. `task`, `team`, `user`.
     pub target_type: &'static str,
     /// The thing's id.
@@ -53,7 +54,7 @@ pub struct AuditRecord {
     pub at: DateTime<Utc>,
     /// Who did it.
     pub actor_id: Option<Uuid>,
-    /// What was done.
+    /// What was done: an [`AuditAction`]'s string (kept as the row has it).
     pub action: String,
     /// The kind of thing it was done to.
     pub target_type: String,
@@ -71,7 +72,7 @@ pub async fn write_audit(conn: &mut AsyncPgConnection, entry: AuditEntry) -> Res
         .values((
             audit_log::id.eq(Uuid::now_v7()),
             audit_log::actor_id.eq(entry.actor_id.map(|id| id.0)),
-            audit_log::action.eq(entry.action),
+            audit_log::action.eq(entry.action.as_str()),
             audit_log::target_type.eq(entry.target_type),
             audit_log::target_id.eq(entry.target_id),
             audit_log::team_id.eq(entry.team_id.map(|id| id.0)),

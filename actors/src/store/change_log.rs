@@ -34,7 +34,7 @@ fn scope_of(kind: &str, id: Uuid) -> Option<Scope> {
 }
 
 fn decoding(err: serde_json::Error) -> Error {
-    Error::Unavailable(format!("a logged change could not be decoded: {err}"))
+    Error::DatabaseUnavailable(format!("a logged change could not be decoded: {err}"))
 }
 
 /// What to read of one scope's history: the versions after `after`, up to `upto`.

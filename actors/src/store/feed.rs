@@ -147,7 +147,7 @@ fn feed_row(row: RowValues) -> Result<Option<FeedRow>> {
         return Ok(None);
     };
     let details = serde_json::from_str(&details).map_err(|err| {
-        Error::Unavailable(format!("an audit entry's details could not be read: {err}"))
+        Error::DatabaseUnavailable(format!("an audit entry's details could not be read: {err}"))
     })?;
     Ok(Some(FeedRow {
         position: Position { tx, id },
@@ -216,7 +216,7 @@ pub(crate) async fn snapshot(conn: &mut AsyncPgConnection) -> Result<Snapshot> {
     sql.sql("SELECT pg_current_snapshot()::text");
     let text: String = sql.get_result(conn).await?;
     Snapshot::parse(&text)
-        .ok_or_else(|| Error::Unavailable(format!("an unreadable snapshot: {text}")))
+        .ok_or_else(|| Error::DatabaseUnavailable(format!("an unreadable snapshot: {text}")))
 }
 
 /// The position of the entry `id`, if there is one.

@@ -11,6 +11,7 @@ mod pool;
 #[cfg(feature = "local-accounts")]
 pub(crate) mod refresh_tokens;
 pub(crate) mod schema;
+#[cfg(feature = "demo-data")]
 pub(crate) mod seed;
 pub(crate) mod shares;
 mod sql;

@@ -98,7 +98,7 @@ pub(crate) async fn connect_pool(url: &str, options: &PoolOptions) -> Result<Poo
         .connection_timeout(options.connection_timeout)
         .build(manager)
         .await
-        .map_err(|err| Error::Unavailable(err.to_string()))
+        .map_err(|err| Error::DatabaseUnavailable(err.to_string()))
 }
 
 struct Hooked(StatementHook);

@@ -6,7 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{user_stats, users};
-use crate::error::{Error, Result};
+use crate::error::{ConflictCode, Error, Result};
 use crate::model::{User, UserId};
 
 #[diesel::declare_sql_function]
@@ -67,7 +67,7 @@ pub async fn create_user(conn: &mut AsyncPgConnection, new: NewUser<'_>) -> Resu
     create_user_unless_email_taken(conn, new)
         .await?
         .ok_or_else(|| Error::Conflict {
-            code: "email_taken",
+            code: ConflictCode::EmailTaken,
             message: "an account with this email already exists".to_owned(),
         })
 }

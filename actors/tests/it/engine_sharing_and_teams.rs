@@ -2,7 +2,8 @@
 
 use crate::common::TestEngine;
 use taskpulse_actors::{
-    Error, NewTask, Permission, Role, Scope, TaskPatch, TaskQuery, TaskScope, TaskStatus, UserRef,
+    ConflictCode, Entity, Error, NewTask, Permission, Role, Scope, TaskPatch, TaskQuery, TaskScope,
+    TaskStatus, UserRef,
 };
 
 fn new_task(title: &str) -> NewTask {
@@ -63,7 +64,7 @@ async fn sharing_rules_and_counters() -> anyhow::Result<()> {
     let overview = t.engine.shared_overview(bob).await?;
     let others_dashboard = t.engine.statistics(bob, Scope::User(ann)).await;
 
-    assert!(matches!(hidden, Err(Error::NotFound("task"))));
+    assert!(matches!(hidden, Err(Error::NotFound(Entity::Task))));
     assert!(seen.is_ok());
     assert!(matches!(view_only_edit, Err(Error::Forbidden(_))));
     assert!(matches!(not_owner_share, Err(Error::Forbidden(_))));
@@ -182,18 +183,18 @@ async fn team_roles_govern_tasks_and_members() -> anyhow::Result<()> {
 
     assert!(matches!(admin_grants_admin, Err(Error::Forbidden(_))));
     assert!(matches!(by_viewer, Err(Error::Forbidden(_))));
-    assert!(matches!(by_outsider, Err(Error::NotFound("team"))));
+    assert!(matches!(by_outsider, Err(Error::NotFound(Entity::Team))));
     assert!(viewer_sees.is_ok());
     assert!(matches!(viewer_edits, Err(Error::Forbidden(_))));
     assert!(owner_edits.is_ok(), "{owner_edits:?}");
     assert!(matches!(
         last_owner_leaves,
         Err(Error::Conflict {
-            code: "last_owner",
+            code: ConflictCode::LastOwner,
             ..
         })
     ));
-    assert!(matches!(outsider_reads, Err(Error::NotFound("team"))));
+    assert!(matches!(outsider_reads, Err(Error::NotFound(Entity::Team))));
     let by_member = breakdown.by_member.unwrap_or_default();
     assert_eq!(by_member.len(), 1);
     assert_eq!(
@@ -244,7 +245,7 @@ async fn deleting_a_team_removes_its_tasks_from_their_owners_aggregates() -> any
     assert_eq!(reader_stats.shared_with_me, Some(0));
     assert!(matches!(
         t.engine.get_team(owner, team).await,
-        Err(Error::NotFound("team"))
+        Err(Error::NotFound(Entity::Team))
     ));
     t.assert_consistent().await
 }

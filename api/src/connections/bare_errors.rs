@@ -5,6 +5,7 @@
 use poem::http::StatusCode;
 
 use crate::error::Problem;
+use crate::problem_code::ProblemCode;
 
 /// A problem document for an answer hyper made itself: a status of 400 or above with an empty
 /// body (`content-length: 0`), and nothing else in the write. The application never sends
@@ -28,18 +29,27 @@ pub(super) fn problem_for_bare_error(data: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let (code, detail) = match status {
-        StatusCode::URI_TOO_LONG => ("uri_too_long", "the request URI is too long"),
+        StatusCode::URI_TOO_LONG => (ProblemCode::UriTooLong, "the request URI is too long"),
         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => (
-            "headers_too_large",
+            ProblemCode::HeadersTooLarge,
             "the request's headers are too large or too many",
         ),
-        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long to arrive"),
+        StatusCode::REQUEST_TIMEOUT => (
+            ProblemCode::RequestTimeout,
+            "the request took too long to arrive",
+        ),
         StatusCode::HTTP_VERSION_NOT_SUPPORTED => (
-            "http_version_not_supported",
+            ProblemCode::HttpVersionNotSupported,
             "this HTTP version is not supported",
         ),
-        s if s.is_server_error() => ("internal_error", "the request could not be handled"),
-        _ => ("malformed_request", "the request is not valid HTTP"),
+        s if s.is_server_error() => (
+            ProblemCode::InternalError,
+            "the request could not be handled",
+        ),
+        _ => (
+            ProblemCode::MalformedRequest,
+            "the request is not valid HTTP",
+        ),
     };
     let body = serde_json::to_string(&Problem::new(status, code, detail)).ok()?;
     Some(

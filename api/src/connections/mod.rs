@@ -28,6 +28,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 pub use limited::Limited;
 
 use crate::error::Problem;
+use crate::problem_code::ProblemCode;
 
 /// How many connections the server holds and how long a request head may take.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +104,11 @@ fn is_resource_exhaustion(err: &io::Error) -> bool {
 
 /// Answers a connection over a limit with a problem document and closes it.
 async fn refuse<Io: AsyncWrite + Unpin>(mut io: Io, why: &'static str) {
-    let problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_connections", why);
+    let problem = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ProblemCode::TooManyConnections,
+        why,
+    );
     let body = serde_json::to_string(&problem).unwrap_or_default();
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\n\

@@ -57,7 +57,7 @@ impl Write {
         let mut bumped = stats;
         if self.log == ChangeLog::Append {
             let encoded = serde_json::to_string(&delta).map_err(|err| {
-                Error::Unavailable(format!("a change could not be encoded: {err}"))
+                Error::DatabaseUnavailable(format!("a change could not be encoded: {err}"))
             })?;
             let (logged, _) = self.open(false);
             self.sql

@@ -35,7 +35,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::aggregates::ChangeLog;
 use super::sql::Sql;
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::model::Role;
 use crate::published::Published;
 use crate::stats::{Delta, Scope};
@@ -214,7 +214,7 @@ impl Write {
                 // Every step after the head runs once the head wrote: a bump without its row
                 // would be a broken invariant, not a state to publish.
                 let (Some(version), Some(as_of)) = (version, at) else {
-                    return Err(Error::NotFound("statistics row"));
+                    return Err(Error::NotFound(Entity::StatisticsRow));
                 };
                 published.push(Published {
                     scope,

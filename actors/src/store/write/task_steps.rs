@@ -176,7 +176,7 @@ impl Write {
             .values([
                 Uuid::now_v7().into(),
                 entry.actor_id.map(|id| id.0).into(),
-                entry.action.into(),
+                entry.action.as_str().into(),
                 entry.target_type.into(),
                 entry.target_id.into(),
                 entry.team_id.map(|id| id.0).into(),

@@ -1,0 +1,159 @@
+//! Every `code` a problem+json answer can carry, and the `type` URI derived from it. The codes
+//! are public contract: clients match on them, so a string here never changes. Only serde is
+//! used here, no HTTP framework, so the list can move wherever the wire shapes live.
+
+/// The base of every problem's `type` URI.
+const TYPE_BASE: &str = "https://taskpulse.dev/problems/";
+
+// Declares `ProblemCode` from one list of `Variant => "code"`, so that its variants, `ALL`
+// and `as_str` cannot fall out of step.
+macro_rules! problem_codes {
+    ($($(#[$doc:meta])* $variant:ident => $code:literal,)*) => {
+        /// The stable snake_case `code` of a problem+json answer.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ProblemCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ProblemCode {
+            /// Every code.
+            pub const ALL: &[ProblemCode] = &[$(ProblemCode::$variant),*];
+
+            /// The code as clients see it, e.g. `validation_failed`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ProblemCode::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+problem_codes! {
+    /// 400: the request cannot be read (syntax, not rules).
+    MalformedRequest => "malformed_request",
+    /// 422: values break a rule; `errors` lists each.
+    ValidationFailed => "validation_failed",
+    /// 413: the body is above the limit.
+    PayloadTooLarge => "payload_too_large",
+    /// 415: the body is missing or not JSON.
+    UnsupportedMediaType => "unsupported_media_type",
+    /// 405: the method is not allowed on the resource.
+    MethodNotAllowed => "method_not_allowed",
+    /// 404: no such resource, or the caller may not see it.
+    NotFound => "not_found",
+    /// 401: no valid bearer access token.
+    Unauthenticated => "unauthenticated",
+    /// 401: the email or the password is wrong.
+    InvalidCredentials => "invalid_credentials",
+    /// 401: a spent refresh token was presented again; its session is revoked.
+    RefreshTokenReused => "refresh_token_reused",
+    /// 401: the refresh token is unknown, expired or revoked.
+    InvalidRefreshToken => "invalid_refresh_token",
+    /// 403: email and password accounts are switched off on this server.
+    LocalAccountsDisabled => "local_accounts_disabled",
+    /// 403: the caller may see the resource but not do this to it.
+    Forbidden => "forbidden",
+    /// 412: `If-Match` names a version that is no longer current.
+    VersionMismatch => "version_mismatch",
+    /// 409: an account with this email exists.
+    EmailTaken => "email_taken",
+    /// 409: the change would leave a team without an owner.
+    LastOwner => "last_owner",
+    /// 409: the user is in the team already.
+    AlreadyMember => "already_member",
+    /// 429: too many requests; `Retry-After` says when to try again.
+    RateLimited => "rate_limited",
+    /// 414: the request URI is too long.
+    UriTooLong => "uri_too_long",
+    /// 431: the request's headers are too large or too many.
+    HeadersTooLarge => "headers_too_large",
+    /// 408: the request took too long to arrive.
+    RequestTimeout => "request_timeout",
+    /// 505: the HTTP version is not supported.
+    HttpVersionNotSupported => "http_version_not_supported",
+    /// 503: the server or the client's address holds too many connections.
+    TooManyConnections => "too_many_connections",
+    /// 503: PostgreSQL is unreachable; try again shortly.
+    DatabaseUnavailable => "database_unavailable",
+    /// 503: the statistics engine is busy or restarting; try again shortly.
+    EngineUnavailable => "engine_unavailable",
+    /// 500: something failed that should not have; the log has it under the `request_id`.
+    InternalError => "internal_error",
+}
+
+impl ProblemCode {
+    /// The problem's `type`: a URI naming the kind of problem, the code in kebab case.
+    pub fn type_uri(self) -> String {
+        format!("{TYPE_BASE}{}", self.as_str().replace('_', "-"))
+    }
+}
+
+impl serde::Serialize for ProblemCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProblemCode;
+
+    /// The contract's codes (`API.md` and the OpenAPI document): clients match on them, so this
+    /// list changes only by adding to it.
+    #[test]
+    fn every_code_keeps_its_contract_string() {
+        let codes: Vec<&str> = ProblemCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "malformed_request",
+                "validation_failed",
+                "payload_too_large",
+                "unsupported_media_type",
+                "method_not_allowed",
+                "not_found",
+                "unauthenticated",
+                "invalid_credentials",
+                "refresh_token_reused",
+                "invalid_refresh_token",
+                "local_accounts_disabled",
+                "forbidden",
+                "version_mismatch",
+                "email_taken",
+                "last_owner",
+                "already_member",
+                "rate_limited",
+                "uri_too_long",
+                "headers_too_large",
+                "request_timeout",
+                "http_version_not_supported",
+                "too_many_connections",
+                "database_unavailable",
+                "engine_unavailable",
+                "internal_error",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_type_uri_is_the_code_in_kebab_case() {
+        assert_eq!(
+            ProblemCode::ValidationFailed.type_uri(),
+            "https://taskpulse.dev/problems/validation-failed"
+        );
+        assert_eq!(
+            ProblemCode::NotFound.type_uri(),
+            "https://taskpulse.dev/problems/not-found"
+        );
+    }
+
+    #[test]
+    fn a_code_serializes_as_its_string() -> Result<(), serde_json::Error> {
+        assert_eq!(
+            serde_json::to_string(&ProblemCode::RefreshTokenReused)?,
+            "\"refresh_token_reused\""
+        );
+        Ok(())
+    }
+}
