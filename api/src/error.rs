@@ -7,10 +7,8 @@ use std::time::Duration;
 
 use poem::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use poem::{Endpoint, IntoResponse, Request, Response};
-use serde::Serialize;
 use taskpulse_actors::{ConflictCode, Error as EngineError, FieldError, RefusalCode};
-
-use crate::problem_code::ProblemCode;
+use taskpulse_live::shapes::problem::{ProblemCode, ProblemDetails};
 
 /// The header that carries a request's id, in and out.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -72,35 +70,23 @@ impl poem::error::ResponseError for ApiError {
     }
 }
 
-/// One problem details document.
-#[derive(Debug, Serialize)]
+/// A problem answer in the making: its status, code and text, and the `Retry-After` it sends.
+/// Its body is the one problem document, `taskpulse_live::shapes::problem::ProblemDetails`.
+#[derive(Debug)]
 pub struct Problem {
-    #[serde(rename = "type")]
-    kind: String,
-    title: &'static str,
-    #[serde(serialize_with = "serialize_status")]
     status: StatusCode,
     code: ProblemCode,
     detail: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldError>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
     /// Sent as the `Retry-After` header (seconds), not in the body.
-    #[serde(skip)]
     retry_after: Option<u64>,
-}
-
-fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u16(status.as_u16())
 }
 
 impl Problem {
     /// A problem with no field errors.
     pub fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
-            kind: code.type_uri(),
-            title: status.canonical_reason().unwrap_or("Error"),
             status,
             code,
             detail: detail.into(),
@@ -118,8 +104,20 @@ impl Problem {
         }
     }
 
+    /// The body: the problem document as JSON.
+    pub fn body(&self) -> String {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let details = ProblemDetails {
+            errors: self.errors.iter().cloned().map(Into::into).collect(),
+            request_id: self.request_id.clone(),
+            ..ProblemDetails::new(self.status.as_u16(), title, self.code, &self.detail)
+        };
+        // Cannot fail: every field is a string, a number or a list of them.
+        serde_json::to_string(&details).unwrap_or_default()
+    }
+
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let body = self.body();
         let mut builder = Response::builder()
             .status(self.status)
             .header(CONTENT_TYPE, PROBLEM_JSON);

@@ -10,7 +10,6 @@ mod error;
 mod json_body;
 mod metrics;
 mod page;
-mod problem_code;
 mod rate_limit;
 mod routes;
 mod state;
@@ -23,7 +22,6 @@ use poem::{Endpoint, EndpointExt, IntoResponse, PathPattern, Request, Response, 
 use poem_openapi::OpenApiService;
 
 pub use error::{ApiError, REQUEST_ID_HEADER};
-pub use problem_code::ProblemCode;
 pub use rate_limit::RateLimitSettings;
 pub use state::{AppState, AuthConfig};
 

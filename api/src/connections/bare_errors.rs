@@ -5,7 +5,7 @@
 use poem::http::StatusCode;
 
 use crate::error::Problem;
-use crate::problem_code::ProblemCode;
+use taskpulse_live::shapes::problem::ProblemCode;
 
 /// A problem document for an answer hyper made itself: a status of 400 or above with an empty
 /// body (`content-length: 0`), and nothing else in the write. The application never sends
@@ -51,7 +51,7 @@ pub(super) fn problem_for_bare_error(data: &[u8]) -> Option<Vec<u8>> {
             "the request is not valid HTTP",
         ),
     };
-    let body = serde_json::to_string(&Problem::new(status, code, detail)).ok()?;
+    let body = Problem::new(status, code, detail).body();
     Some(
         format!(
             "HTTP/1.1 {status}\r\ncontent-type: application/problem+json\r\n\

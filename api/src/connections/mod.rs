@@ -28,7 +28,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 pub use limited::Limited;
 
 use crate::error::Problem;
-use crate::problem_code::ProblemCode;
+use taskpulse_live::shapes::problem::ProblemCode;
 
 /// How many connections the server holds and how long a request head may take.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +109,7 @@ async fn refuse<Io: AsyncWrite + Unpin>(mut io: Io, why: &'static str) {
         ProblemCode::TooManyConnections,
         why,
     );
-    let body = serde_json::to_string(&problem).unwrap_or_default();
+    let body = problem.body();
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\n\
          retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",

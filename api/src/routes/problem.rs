@@ -4,64 +4,16 @@
 
 use std::marker::PhantomData;
 
+use poem_openapi::ApiResponse;
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
-use poem_openapi::types::{Example, Type};
-use poem_openapi::{ApiResponse, Object};
+use poem_openapi::types::Type;
 use taskpulse_actors::Error as EngineError;
+use taskpulse_live::shapes::problem::ProblemDetails;
 
 use crate::error::ApiError;
 
 /// The media type of every error answer.
 const PROBLEM_JSON: &str = "application/problem+json";
-
-/// One field that broke a validation rule.
-#[derive(Debug, Object)]
-pub struct ProblemFieldError {
-    /// The field's name as the request spelled it.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-/// An RFC 9457 problem details document: every 4xx and 5xx answer is one.
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct ProblemDetails {
-    /// A URI naming the kind of problem.
-    #[oai(rename = "type")]
-    pub kind: String,
-    /// The HTTP status text.
-    pub title: String,
-    /// The HTTP status code.
-    pub status: u16,
-    /// A stable snake_case code to match on (e.g. `validation_failed`, `unauthenticated`).
-    pub code: String,
-    /// What happened, for a person.
-    pub detail: String,
-    /// For `validation_failed`: one entry per offending field.
-    #[oai(skip_serializing_if_is_empty, default)]
-    pub errors: Vec<ProblemFieldError>,
-    /// For 5xx answers: the id under which the server logged the failure.
-    #[oai(skip_serializing_if_is_none)]
-    pub request_id: Option<String>,
-}
-
-impl Example for ProblemDetails {
-    fn example() -> Self {
-        ProblemDetails {
-            kind: "https://taskpulse.dev/problems/validation-failed".to_owned(),
-            title: "Unprocessable Entity".to_owned(),
-            status: 422,
-            code: "validation_failed".to_owned(),
-            detail: "invalid input: password: must be 8..=128 characters".to_owned(),
-            errors: vec![ProblemFieldError {
-                field: "password".to_owned(),
-                message: "must be 8..=128 characters".to_owned(),
-            }],
-            request_id: None,
-        }
-    }
-}
 
 /// The problems an operation documents: `(status, description)` pairs.
 pub trait ProblemDocs: Send + Sync + 'static {

@@ -28,6 +28,7 @@ use futures_util::{SinkExt, StreamExt};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use taskpulse_actors::UserId;
+use taskpulse_live::shapes::problem::{ProblemCode, ProblemDetails};
 use taskpulse_live::{
     AuthError, Authenticate, Identity, Incoming, LiveHub, MAX_MESSAGE_BYTES, Outgoing,
 };
@@ -64,14 +65,14 @@ async fn upgrade(
     {
         return problem(
             StatusCode::FORBIDDEN,
-            "forbidden",
+            ProblemCode::Forbidden,
             "this origin may not open a session",
         );
     }
     if hub.is_shutting_down() {
         let mut answer = problem(
             StatusCode::SERVICE_UNAVAILABLE,
-            "engine_unavailable",
+            ProblemCode::EngineUnavailable,
             "the server is shutting down",
         );
         answer.headers_mut().insert(header::RETRY_AFTER, 1.into());
@@ -111,17 +112,13 @@ fn frame(outgoing: Outgoing) -> Message {
     }
 }
 
-/// An RFC 9457 problem, as taskpulse answers refused upgrades.
-fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
-    let body = serde_json::json!({
-        "type": "about:blank",
-        "title": status.canonical_reason(),
-        "status": status.as_u16(),
-        "detail": detail,
-        "code": code,
-    });
+/// An RFC 9457 problem, the document taskpulse answers refused upgrades with.
+fn problem(status: StatusCode, code: ProblemCode, detail: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let body = ProblemDetails::new(status.as_u16(), title, code, detail);
+    let body = serde_json::to_string(&body).unwrap_or_default();
     let content_type = [(header::CONTENT_TYPE, "application/problem+json")];
-    (status, content_type, body.to_string()).into_response()
+    (status, content_type, body).into_response()
 }
 
 /// The taskpulse nodes' access tokens, checked as the nodes check them: HS256 with their

@@ -1,6 +1,9 @@
-//! Every `code` a problem+json answer can carry, and the `type` URI derived from it. The codes
-//! are public contract: clients match on them, so a string here never changes. Only serde is
-//! used here, no HTTP framework, so the list can move wherever the wire shapes live.
+//! The problem details document (RFC 9457) that every 4xx and 5xx REST answer is, and every
+//! `code` it can carry, with the `type` URI derived from it. The codes are public contract:
+//! clients match on them, so a string here never changes.
+
+use serde::Serialize;
+use taskpulse_actors::FieldError;
 
 /// The base of every problem's `type` URI.
 const TYPE_BASE: &str = "https://taskpulse.dev/problems/";
@@ -89,7 +92,87 @@ impl ProblemCode {
     }
 }
 
-impl serde::Serialize for ProblemCode {
+/// One field that broke a validation rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+pub struct ProblemFieldError {
+    /// The field's name as the request spelled it.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl From<FieldError> for ProblemFieldError {
+    fn from(error: FieldError) -> Self {
+        Self {
+            field: error.field,
+            message: error.message,
+        }
+    }
+}
+
+/// An RFC 9457 problem details document: every 4xx and 5xx answer is one.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(example))]
+pub struct ProblemDetails {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", oai(rename = "type"))]
+    pub kind: String,
+    /// The HTTP status text.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// A stable snake_case code to match on (e.g. `validation_failed`, `unauthenticated`).
+    pub code: String,
+    /// What happened, for a person.
+    pub detail: String,
+    /// For `validation_failed`: one entry per offending field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_empty, default))]
+    pub errors: Vec<ProblemFieldError>,
+    /// For 5xx answers: the id under which the server logged the failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
+    pub request_id: Option<String>,
+}
+
+impl ProblemDetails {
+    /// The document of a problem with `code`, answered with `status` (its `title` is the
+    /// status's reason phrase), without field errors or a request id.
+    pub fn new(status: u16, title: &str, code: ProblemCode, detail: impl Into<String>) -> Self {
+        Self {
+            kind: code.type_uri(),
+            title: title.to_owned(),
+            status,
+            code: code.as_str().to_owned(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            request_id: None,
+        }
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl poem_openapi::types::Example for ProblemDetails {
+    fn example() -> Self {
+        ProblemDetails {
+            errors: vec![ProblemFieldError {
+                field: "password".to_owned(),
+                message: "must be 8..=128 characters".to_owned(),
+            }],
+            ..ProblemDetails::new(
+                422,
+                "Unprocessable Entity",
+                ProblemCode::ValidationFailed,
+                "invalid input: password: must be 8..=128 characters",
+            )
+        }
+    }
+}
+
+impl Serialize for ProblemCode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
