@@ -4,18 +4,20 @@
 //! `cargo run -p taskpulse-actors --example embed` (uses `DATABASE_URL`, else the local
 //! server or an embedded cluster, like `taskpulse serve`).
 
+use std::error::Error;
+use std::sync::Arc;
 use std::time::Duration;
 
 use taskpulse_actors::database::{
     DatabaseOptions, ensure_database, locate_database, run_migrations,
 };
 use taskpulse_actors::{
-    DisplayName, Engine, EngineConfig, ExternalIdentity, NewTask, Scope, SubscriptionEvent,
-    TaskPatch, TaskStatus,
+    DisplayName, Engine, EngineConfig, ExternalIdentity, NewTask, Scope, Snapshot, Subscription,
+    SubscriptionEvent, TaskPatch, TaskStatus,
 };
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Box<dyn Error>> {
     let options = DatabaseOptions {
         url: std::env::var("DATABASE_URL").ok(),
         database: "taskpulse_embed_example".to_owned(),
@@ -64,21 +66,54 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "statistics: total {}, completed {}, version {}",
         stats.total, stats.completed, stats.version
     );
-    for _ in 0..3 {
-        match tokio::time::timeout(Duration::from_secs(5), live.next()).await? {
-            Some(SubscriptionEvent::Snapshot(s)) => println!("snapshot at version {}", s.version),
-            Some(SubscriptionEvent::Delta { delta, snapshot }) => {
-                println!("delta to version {}: {:?}", snapshot.version, delta.counts)
-            }
-            other => println!("{other:?}"),
-        }
-    }
+    // How many events show the two writes is not fixed: a busy engine may hand the first
+    // snapshot out after one write or both. So follow the subscription to the version just
+    // read, with one generous deadline for the whole wait.
+    let followed = tokio::time::timeout(Duration::from_secs(30), follow(&mut live, stats.version))
+        .await
+        .map_err(|_| format!("the subscription never reached version {}", stats.version))??;
     let report = engine.check(Default::default()).await?;
     println!("consistent: {}", report.is_consistent());
     engine.shutdown().await;
-    if stats.completed == 1 && report.is_consistent() {
+    let counts = followed.aggregate.counts;
+    if stats.completed == 1
+        && counts.completed == 1
+        && counts.total() == 1
+        && report.is_consistent()
+    {
         Ok(())
     } else {
         Err("unexpected state".into())
+    }
+}
+
+/// Follows a subscription as the engine promises it (a snapshot at any version, then
+/// consecutive deltas, a fresh snapshot again when the subscriber fell behind) until it shows
+/// `version`, and answers that state.
+async fn follow(live: &mut Subscription, version: i64) -> Result<Arc<Snapshot>, Box<dyn Error>> {
+    let mut state: Option<Arc<Snapshot>> = None;
+    loop {
+        match live.next().await {
+            Some(SubscriptionEvent::Snapshot(snapshot)) => {
+                println!("snapshot at version {}", snapshot.version);
+                state = Some(snapshot);
+            }
+            Some(SubscriptionEvent::Delta { delta, snapshot }) => {
+                let before = state.as_ref().map(|s| s.version);
+                if before != Some(snapshot.version - 1) {
+                    return Err(format!(
+                        "a delta to version {} after {before:?}",
+                        snapshot.version
+                    )
+                    .into());
+                }
+                println!("delta to version {}: {:?}", snapshot.version, delta.counts);
+                state = Some(snapshot);
+            }
+            Some(SubscriptionEvent::Revoked) | None => return Err("subscription revoked".into()),
+        }
+        if let Some(state) = state.as_ref().filter(|s| s.version >= version) {
+            return Ok(Arc::clone(state));
+        }
     }
 }

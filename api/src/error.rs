@@ -353,5 +353,4 @@ fn error_chain(err: &poem::Error) -> String {
 }
 
 #[cfg(test)]
-#[path = "error_tests.rs"]
 mod tests;

@@ -172,10 +172,11 @@ async fn build_template_if_missing(
     Ok(())
 }
 
-/// A hash of everything under `migrations/`: a changed migration gets a new template.
+/// A hash of the engine's migrations (`actors/migrations/`): a changed migration gets a new
+/// template.
 fn migrations_fingerprint() -> anyhow::Result<String> {
     use std::hash::{DefaultHasher, Hash, Hasher};
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../actors/migrations");
     let mut files = Vec::new();
     for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
         let migration = entry?.path();

@@ -1,6 +1,7 @@
-//! The SQL migrations of `migrations/`, embedded in the binary, applied in taskpulse's own
-//! schema (the URL's `search_path`, `taskpulse` by default): the migrations name no schema, so
-//! everything they create, diesel's own bookkeeping table included, lands there.
+//! The SQL migrations of `actors/migrations/` (inside the crate, so that it packages), embedded
+//! in the binary, applied in taskpulse's own schema (the URL's `search_path`, `taskpulse` by
+//! default): the migrations name no schema, so everything they create, diesel's own
+//! bookkeeping table included, lands there.
 
 use diesel::Connection;
 use diesel::migration::MigrationSource;
@@ -13,7 +14,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use super::url::{DEFAULT_SCHEMA, redact, schema_of, with_default_schema};
 use crate::error::{Error, Result};
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// The tables and types taskpulse's migrations create: a database from before the schema of
 /// its own holds (some of) them in `public`. A migration that adds one adds it here.

@@ -1,5 +1,6 @@
-// The diesel view of migrations/. Written by hand in the form `diesel print-schema` emits, so
-// that building needs no libpq; the migration tests check every table against the database.
+// The diesel view of actors/migrations/. Written by hand in the form `diesel print-schema`
+// emits, so that building needs no libpq; the migration tests check every table against the
+// database.
 
 diesel::table! {
     users (id) {
