@@ -1,5 +1,5 @@
 """What the benchmark scripts share: a throwaway database on the local PostgreSQL, a `serve`
-process on a free loopback port, and one `taskpulse loadgen` run read back as JSON."""
+process on a free loopback port, and one `taskpulse-loadgen` run read back as JSON."""
 
 import json
 import os
@@ -59,10 +59,11 @@ class Node:
 
 def loadgen(binary, urls, rate, duration, users, read_duration="0s", hot_team=None,
             server_pid=None):
-    """One bounded loadgen run against `urls` (loopback), its JSON report. With `hot_team`,
-    that many connections create tasks in one team instead (`loadgen --hot-team`); with
-    `server_pid`, the report has the CPU per write of that server and of PostgreSQL."""
-    args = [binary, "loadgen", "--json", "--read-duration", read_duration, "--rate", str(rate),
+    """One bounded run of the load generator `binary` (`taskpulse-loadgen`) against `urls`
+    (loopback), its JSON report. With `hot_team`, that many connections create tasks in one
+    team instead (`--hot-team`); with `server_pid`, the report has the CPU per write of that
+    server and of PostgreSQL."""
+    args = [binary, "--json", "--read-duration", read_duration, "--rate", str(rate),
             "--duration", duration, "--users", str(users)]
     if hot_team:
         args += ["--hot-team", str(hot_team)]

@@ -8,7 +8,6 @@ pub mod config;
 mod config_file;
 mod database;
 mod limits;
-mod loadgen;
 pub mod logging;
 mod seed;
 pub mod serve;
@@ -24,6 +23,5 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Migrate(args) => database::migrate_only(&args).await,
         Command::Seed(args) => seed::run(args).await,
         Command::Check(args) => check::run(args).await,
-        Command::Loadgen(args) => loadgen::run(args).await,
     }
 }

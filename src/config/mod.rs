@@ -44,8 +44,6 @@ pub enum Command {
     Seed(SeedArgs),
     /// Verify that the aggregates equal the tasks: exit 1 and list every difference if not.
     Check(CheckArgs),
-    /// Load a running server on this machine and measure write-to-WebSocket latency.
-    Loadgen(crate::loadgen::LoadgenArgs),
 }
 
 /// How log lines are written.

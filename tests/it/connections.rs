@@ -4,7 +4,7 @@
 //! go on being served.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -46,30 +46,96 @@ async fn health_is_served(app: &TestApp) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A whole request head, keep-alive.
+const HEALTH: &[u8] = b"GET /api/v1/health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/// One `GET /api/v1/health/live` answer read off `stream`, whole (head and body), leaving the
+/// connection open; answers its status line.
+async fn read_answer(stream: &mut TcpStream) -> anyhow::Result<String> {
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let deadline = Duration::from_secs(5);
+    loop {
+        if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&received[..end]).into_owned();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().to_owned())
+                })
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if received.len() >= end + 4 + length {
+                return Ok(head.lines().next().unwrap_or_default().to_owned());
+            }
+        }
+        let n = tokio::time::timeout(deadline, stream.read(&mut chunk)).await??;
+        anyhow::ensure!(
+            n > 0,
+            "closed before the whole answer: {:?}",
+            String::from_utf8_lossy(&received)
+        );
+        received.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// How long after `since` the server closed `stream` (reading what it sends meanwhile).
+async fn closed_after(stream: &mut TcpStream, since: Instant) -> anyhow::Result<Duration> {
+    read_to_close(stream, Duration::from_secs(10)).await?;
+    Ok(since.elapsed())
+}
+
 #[tokio::test]
 async fn silent_connections_and_half_sent_heads_are_closed_after_the_head_timeout()
 -> anyhow::Result<()> {
+    let head_timeout = Duration::from_secs(2);
     let app = TestApp::builder()
         .with_arg("--head-timeout")
-        .with_arg("500ms")
+        .with_arg("2s")
         .spawn()
         .await?;
     let to = address(&app)?;
+    // Each taken before connecting: the server's clock for the connection starts after it.
+    let first_silent = Instant::now();
     let mut silent = Vec::new();
     for _ in 0..200 {
         silent.push(TcpStream::connect(to).await?);
     }
+    let first_half_sent = Instant::now();
     let mut half_sent = Vec::new();
     for _ in 0..100 {
         let mut stream = TcpStream::connect(to).await?;
-        stream
-            .write_all(b"GET /api/v1/health/live HTTP/1.1\r\nHost: x\r\n")
-            .await?;
+        stream.write_all(&HEALTH[..20]).await?;
         half_sent.push(stream);
     }
+    // Two more stay quiet, or half-sent, for a while, then finish their heads in time.
+    let slow = Instant::now();
+    let mut quiet_a_while = TcpStream::connect(to).await?;
+    let mut half_a_while = TcpStream::connect(to).await?;
+    half_a_while.write_all(&HEALTH[..20]).await?;
+    tokio::time::sleep(head_timeout / 4).await;
+    quiet_a_while.write_all(HEALTH).await?;
+    half_a_while.write_all(&HEALTH[20..]).await?;
+    let finished_in = slow.elapsed();
 
+    assert!(
+        finished_in < head_timeout,
+        "the test itself took {finished_in:?}"
+    );
+    assert_eq!(read_answer(&mut quiet_a_while).await?, "HTTP/1.1 200 OK");
+    assert_eq!(read_answer(&mut half_a_while).await?, "HTTP/1.1 200 OK");
     // Served meanwhile, on connections of their own.
     health_is_served(&app).await?;
+    // The first of each kind, due first, closes once the timeout has passed and not before.
+    let (silent_closed, half_closed) = tokio::join!(
+        closed_after(&mut silent[0], first_silent),
+        closed_after(&mut half_sent[0], first_half_sent)
+    );
+    for closed in [silent_closed?, half_closed?] {
+        assert!(closed >= head_timeout, "closed {closed:?} after connecting");
+    }
     for stream in silent.iter_mut().chain(half_sent.iter_mut()) {
         read_to_close(stream, Duration::from_secs(5)).await?;
     }
@@ -86,23 +152,31 @@ async fn silent_connections_and_half_sent_heads_are_closed_after_the_head_timeou
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() -> anyhow::Result<()> {
+    let idle_timeout = Duration::from_secs(2);
     let app = TestApp::builder()
         .with_arg("--idle-timeout")
-        .with_arg("1s")
+        .with_arg("2s")
         .with_arg("--ws-ping-every")
         .with_arg("200ms")
         .spawn()
         .await?;
     let mut stream = TcpStream::connect(address(&app)?).await?;
-    stream
-        .write_all(b"GET /api/v1/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await?;
-    let mut first = [0u8; 12];
-    stream.read_exact(&mut first).await?;
-    assert_eq!(&first, b"HTTP/1.1 200");
+    stream.write_all(HEALTH).await?;
+    assert_eq!(read_answer(&mut stream).await?, "HTTP/1.1 200 OK");
 
-    // Kept alive for the next request, then closed once idle for the timeout.
-    read_to_close(&mut stream, Duration::from_secs(5)).await?;
+    // Kept alive for the next request, well within the timeout.
+    tokio::time::sleep(idle_timeout / 4).await;
+    // Taken before the request: the server's idle clock restarts after this.
+    let asked = Instant::now();
+    stream.write_all(HEALTH).await?;
+    assert_eq!(read_answer(&mut stream).await?, "HTTP/1.1 200 OK");
+    // Then closed once idle for the timeout, and not before.
+    read_to_close(&mut stream, Duration::from_secs(10)).await?;
+    let closed_after = asked.elapsed();
+    assert!(
+        closed_after >= idle_timeout,
+        "closed {closed_after:?} after the last request, before the idle timeout"
+    );
     Ok(())
 }
 

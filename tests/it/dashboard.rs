@@ -2,6 +2,7 @@
 //! version rule.
 
 use crate::common::{TestApp, assert_problem, expect_json, id_of};
+use anyhow::Context;
 use serde_json::{Value, json};
 
 async fn stats(app: &TestApp, access: &str, query: &str) -> anyhow::Result<Value> {
@@ -176,31 +177,54 @@ async fn activity_answers_one_entry_per_day_ending_today() -> anyhow::Result<()>
     app.create_task(&ada.access, json!({"title": "a", "status": "completed"}))
         .await?;
 
-    let asked_on = chrono::Utc::now().date_naive().to_string();
+    let asked_on = chrono::Utc::now().date_naive();
     let week = expect_json(
         app.get_as("/api/v1/dashboard/activity", &ada.access)
             .await?,
         200,
     )
     .await?;
-    let answered_on = chrono::Utc::now().date_naive().to_string();
     let month = expect_json(
         app.get_as("/api/v1/dashboard/activity?days=30", &ada.access)
             .await?,
         200,
     )
     .await?;
+    let answered_on = chrono::Utc::now().date_naive();
 
+    let week_dates = dates(&week)?;
+    let month_dates = dates(&month)?;
+    assert_eq!(week_dates.len(), 7);
+    assert_eq!(month_dates.len(), 30);
+    for dates in [&week_dates, &month_dates] {
+        // The UTC day may turn between the calls; the last entry is the server's today.
+        let today = dates.last().copied();
+        assert!(
+            today == Some(asked_on) || today == Some(answered_on),
+            "{dates:?}"
+        );
+        assert!(
+            dates
+                .windows(2)
+                .all(|pair| pair[0].succ_opt() == Some(pair[1])),
+            "not consecutive days: {dates:?}"
+        );
+    }
     let days = week["days"].as_array().expect("days");
-    assert_eq!(days.len(), 7);
-    assert_eq!(month["days"].as_array().map(Vec::len), Some(30));
-    let today = days.last().expect("today");
-    // The UTC day may turn between the calls; the last entry is the server's today.
-    assert!(today["date"] == asked_on.as_str() || today["date"] == answered_on.as_str());
     let sum = |key: &str| days.iter().filter_map(|d| d[key].as_i64()).sum::<i64>();
     assert_eq!((sum("created"), sum("completed")), (1, 1));
-    assert!(days[0]["date"].as_str() < today["date"].as_str());
     Ok(())
+}
+
+/// The `date` of every entry of an activity answer, in order.
+fn dates(activity: &Value) -> anyhow::Result<Vec<chrono::NaiveDate>> {
+    let days = activity["days"].as_array().context("no days")?;
+    days.iter()
+        .map(|day| {
+            let date = day["date"].as_str().context("a day without a date")?;
+            Ok(date.parse()?)
+        })
+        .collect()
 }
 
 #[tokio::test]

@@ -18,7 +18,6 @@ mod feed;
 mod health;
 mod http_basics;
 mod js_client;
-mod loadgen;
 mod metrics;
 mod openapi;
 mod outage;

@@ -21,18 +21,23 @@ async fn requests_are_counted_by_route_template_and_status() -> anyhow::Result<(
     assert_eq!(response.status(), 200);
     let text = response.text().await?;
     let has = |needle: &str| text.lines().any(|l| l.contains(needle));
-    assert!(
-        has(
-            r#"taskpulse_http_requests_total{method="GET",route="/api/v1/tasks/{id}",status="200"} 1"#
-        ),
+    let requests = |method: &str, route: &str, status: u16| {
+        let labels = format!(r#"{{method="{method}",route="{route}",status="{status}"}}"#);
+        sample(&text, &format!("taskpulse_http_requests_total{labels}"))
+    };
+    assert_eq!(
+        requests("GET", "/api/v1/tasks/{id}", 200),
+        Some(1.0),
         "{text}"
     );
-    assert!(has(r#"route="/api/v1/tasks",status="401""#), "{text}");
+    assert_eq!(requests("GET", "/api/v1/tasks", 401), Some(1.0), "{text}");
     // Paths no route matches share one label, never the raw path nor an empty one.
-    assert!(has(r#"route="unmatched",status="404""#), "{text}");
+    assert_eq!(requests("GET", "unmatched", 404), Some(1.0), "{text}");
     assert!(!text.contains(r#"route="""#), "{text}");
-    assert!(
-        has(r#"route="/api/v1/auth/register",status="201""#),
+    assert!(!text.contains("/no/such/page"), "{text}");
+    assert_eq!(
+        requests("POST", "/api/v1/auth/register", 201),
+        Some(1.0),
         "{text}"
     );
     assert!(
@@ -85,22 +90,23 @@ async fn live_websocket_sessions_and_engine_deltas_are_exported() -> anyhow::Res
     };
     let live = crate::common::poll_until(Duration::from_secs(5), || async {
         Ok(match metric("taskpulse_ws_live_sessions").await? {
-            Some(n) if n >= 1.0 => Ok(n),
+            Some(n) if n > 0.0 => Ok(n),
             other => Err(format!("{other:?}")),
         })
     })
     .await?;
     assert_eq!(live, 1.0);
     // The aggregate counts its delta just after acknowledging it: poll, don't race.
-    crate::common::poll_until(Duration::from_secs(5), || async {
+    let counted = crate::common::poll_until(Duration::from_secs(5), || async {
         let applied = metric("taskpulse_deltas_applied_total").await?;
         let delivered = metric("taskpulse_delta_delivery_seconds_count").await?;
         Ok(match (applied, delivered) {
-            (Some(a), Some(d)) if a >= 1.0 && d >= 1.0 => Ok(()),
+            (Some(a), Some(d)) if a > 0.0 && d > 0.0 => Ok((a, d)),
             other => Err(format!("applied, delivered: {other:?}")),
         })
     })
     .await?;
+    assert_eq!(counted, (1.0, 1.0), "one task: one delta, delivered once");
 
     socket.close(None).await?;
     drop(socket);
@@ -112,20 +118,22 @@ async fn live_websocket_sessions_and_engine_deltas_are_exported() -> anyhow::Res
     })
     .await?;
     // The session the client closed is counted under its reason.
-    crate::common::poll_until(Duration::from_secs(5), || async {
+    let closed = crate::common::poll_until(Duration::from_secs(5), || async {
         Ok(
             match metric(r#"taskpulse_ws_sessions_closed_total{reason="client"}"#).await? {
-                Some(n) if n >= 1.0 => Ok(()),
+                Some(n) if n > 0.0 => Ok(n),
                 other => Err(format!("{other:?}")),
             },
         )
     })
     .await?;
+    assert_eq!(closed, 1.0, "one session closed");
     Ok(())
 }
 
-/// What Prometheus's own linter says of the served text (empty when all is well).
-async fn promtool_findings(text: String) -> anyhow::Result<String> {
+/// Whether Prometheus's own linter accepts the served text, and what it says of it (nothing
+/// when all is well).
+async fn promtool_findings(text: String) -> anyhow::Result<(bool, String)> {
     use tokio::io::AsyncWriteExt;
     let mut promtool = tokio::process::Command::new("promtool")
         .args(["check", "metrics"])
@@ -141,11 +149,12 @@ async fn promtool_findings(text: String) -> anyhow::Result<String> {
     stdin.write_all(text.as_bytes()).await?;
     drop(stdin);
     let output = promtool.wait_with_output().await?;
-    Ok(format!(
+    let said = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
-    ))
+    );
+    Ok((output.status.success(), said))
 }
 
 #[tokio::test]
@@ -156,8 +165,9 @@ async fn the_metrics_pass_promtool_and_include_what_operators_look_for() -> anyh
         .await?;
 
     let text = app.get("/metrics").await?.text().await?;
-    let findings = promtool_findings(text.clone()).await?;
+    let (accepted, findings) = promtool_findings(text.clone()).await?;
 
+    assert!(accepted, "promtool check metrics failed: {findings}");
     assert_eq!(findings.trim(), "", "promtool check metrics");
     // What operators look for besides requests: the process, the build, the pool's waits.
     for family in [

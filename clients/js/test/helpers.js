@@ -21,13 +21,56 @@ export async function newUser(t, name = 'user') {
 }
 
 /**
- * A LiveClient over `client`, with the ws package's WebSocket (Node 20 has none of its own),
- * stopped when test `t` ends (a failed one too, or its reconnections would keep Node alive).
+ * A LiveClient over `client`, with the ws package's WebSocket (Node 20 has none of its own) or
+ * `Socket`, stopped when test `t` ends (a failed one too, or its reconnections would keep Node
+ * alive).
  */
-export function liveClient(t, client) {
-  const live = new LiveClient(client, { WebSocket });
+export function liveClient(t, client, Socket = WebSocket) {
+  const live = new LiveClient(client, { WebSocket: Socket });
   t.after(() => live.stop());
   return live;
+}
+
+/**
+ * The ws package's WebSocket, recording every socket made (`made`), what each sent and received
+ * and the code it was first closed with, and all of it in one `log` in the order it happened:
+ * the client's side of the protocol on the wire, against the real server.
+ */
+export function recordingSockets() {
+  const made = [];
+  const log = [];
+  class RecordingSocket extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      this.index = made.length;
+      this.sent = [];
+      this.received = [];
+      this.closedWith = null;
+      made.push(this);
+      // Added before the client's listener: what the client does on a message is logged after it.
+      this.addEventListener('message', (event) => {
+        const message = JSON.parse(String(event.data));
+        this.received.push(message);
+        log.push({ socket: this.index, event: 'received', message });
+      });
+    }
+
+    send(text, ...rest) {
+      const message = JSON.parse(text);
+      this.sent.push(message);
+      log.push({ socket: this.index, event: 'sent', message });
+      super.send(text, ...rest);
+    }
+
+    close(code, ...rest) {
+      if (this.closedWith === null) {
+        this.closedWith = code;
+        log.push({ socket: this.index, event: 'closed', code });
+      }
+      super.close(code, ...rest);
+    }
+  }
+  return { Socket: RecordingSocket, made, log };
 }
 
 /** Stops, starts or restarts the server (on the same address), answering once done. */

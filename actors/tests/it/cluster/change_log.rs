@@ -3,6 +3,24 @@
 
 use super::*;
 
+/// The versions of `user`'s aggregate the change log holds now, in order.
+async fn logged_versions(t: &TestEngine, user: UserId) -> anyhow::Result<Vec<i64>> {
+    #[derive(diesel::QueryableByName)]
+    struct Logged {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        version: i64,
+    }
+    let mut conn = t.conn().await?;
+    let rows: Vec<Logged> = diesel::sql_query(
+        "SELECT version FROM aggregate_changes \
+         WHERE scope_kind = 'user' AND scope_id = $1 ORDER BY version",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(user.0)
+    .load(&mut conn)
+    .await?;
+    Ok(rows.into_iter().map(|row| row.version).collect())
+}
+
 /// Rows in the change log now.
 async fn logged_changes(t: &TestEngine) -> anyhow::Result<i64> {
     let mut conn = t.conn().await?;
@@ -70,6 +88,11 @@ async fn resume_beyond_the_logs_retention_gets_a_snapshot() -> anyhow::Result<()
         .await,
         "the log was not pruned"
     );
+    // The last three versions survive the versions that went.
+    assert_eq!(
+        logged_versions(&a, ann).await?,
+        [since + 8, since + 9, since + 10]
+    );
     let fresh = a.peer(EngineConfig::default()).await?;
 
     let mut far_behind = fresh.subscribe(ann, scope, Some(since)).await?;
@@ -105,23 +128,42 @@ async fn a_single_node_engine_writes_no_change_log() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_change_log_keeps_nothing_older_than_its_window() -> anyhow::Result<()> {
     let t = TestEngine::with_config(node(|c| {
-        c.log_keep_for = Duration::from_millis(200);
+        c.log_keep_for = Duration::from_secs(60);
         c.prune_every = Duration::from_millis(100);
     }))
     .await?;
     let ann = t.user("ann").await?;
-    for i in 0..3 {
+    let since = version_on(&t.engine, Scope::User(ann)).await;
+    for i in 0..5 {
         t.engine
             .create_task(ann, new_task(&format!("t{i}")))
             .await?;
     }
+    // The first three changes made two minutes ago, as far as the log can tell; the last two
+    // are in it already, so the pruning that takes the old ones away sees them too.
+    let mut conn = t.conn().await?;
+    diesel::sql_query(
+        "UPDATE aggregate_changes SET committed_at = committed_at - interval '2 minutes' \
+         WHERE scope_kind = 'user' AND scope_id = $1 AND version <= $2",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(ann.0)
+    .bind::<diesel::sql_types::BigInt, _>(since + 3)
+    .execute(&mut conn)
+    .await?;
 
-    let emptied = eventually(SOON, || async {
-        logged_changes(&t).await.is_ok_and(|n| n == 0)
+    let pruned = eventually(SOON, || async {
+        logged_versions(&t, ann)
+            .await
+            .is_ok_and(|versions| versions.iter().all(|&version| version > since + 3))
     })
     .await;
 
-    assert!(emptied, "changes older than the window were kept");
+    assert!(pruned, "changes older than the window were kept");
+    assert_eq!(
+        logged_versions(&t, ann).await?,
+        [since + 4, since + 5],
+        "the changes within the window stay"
+    );
     assert!(t.engine.metrics().cluster.log_pruned >= 3);
     Ok(())
 }

@@ -1,7 +1,7 @@
-//! `loadgen --hot-team N`: one aggregate as hot as it gets. One owner, one team, N concurrent
-//! connections creating tasks in that team as fast as each gets answered (closed loop), so
-//! every write bumps the same `user_stats` and `team_stats` rows and queues behind their
-//! locks. Measures the sustained write rate and the answer latency.
+//! `taskpulse-loadgen --hot-team N`: one aggregate as hot as it gets. One owner, one team, N
+//! concurrent connections creating tasks in that team as fast as each gets answered (closed
+//! loop), so every write bumps the same `user_stats` and `team_stats` rows and queues behind
+//! their locks. Measures the sustained write rate and the answer latency.
 
 use std::time::{Duration, Instant};
 

@@ -1,4 +1,4 @@
-//! `loadgen --idle-sessions N --server-pid PID`: the server's resident memory per idle,
+//! `taskpulse-loadgen --idle-sessions N --server-pid PID`: the server's resident memory per idle,
 //! subscribed WebSocket session. Opens N sessions for one user (start the server with
 //! `--ws-max-sessions-per-user` at least N), each subscribed to its `user` topic, and reads
 //! the server's RSS from /proc before and after. Connections come from several loopback

@@ -1,8 +1,8 @@
-//! `loadgen --flood N --server-pid PID`: what floods of connections leave behind. Three rounds
-//! against one server: N silent TCP connections, N half-sent request heads, and N WebSocket
-//! upgrades that never authenticate. Each round holds its connections while timing a health
-//! request on a connection of its own, releases them, waits for the server to settle, and
-//! reads the server's resident memory before, during and after.
+//! `taskpulse-loadgen --flood N --server-pid PID`: what floods of connections leave behind.
+//! Three rounds against one server: N silent TCP connections, N half-sent request heads, and N
+//! WebSocket upgrades that never authenticate. Each round holds its connections while timing a
+//! health request on a connection of its own, releases them, waits for the server to settle,
+//! and reads the server's resident memory before, during and after.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};

@@ -1,4 +1,4 @@
-//! `taskpulse loadgen`: the whole path a user feels, measured against a running server on this
+//! `taskpulse-loadgen`: the whole path a user feels, measured against a running server on this
 //! machine. It registers users, opens one WebSocket session per user subscribed to its own
 //! scope, drives task creation through REST at a fixed rate, and times each write from the
 //! moment its request is sent to the moment the matching delta arrives on the user's socket.
@@ -12,27 +12,39 @@
 //!
 //! Run the servers with `--no-rate-limit` (documented configuration): the load is far above
 //! the default per-user limits on purpose.
+//!
+//! A package of its own, so that the server binary carries no HTTP client, WebSocket client or
+//! histogram (BENCHMARKS.md says how to build and run it).
 
 mod client;
 mod cpu;
 mod flood;
 mod hot;
 mod idle;
+mod limits;
+mod phases;
 mod report;
 
+use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::Args;
-use tokio::sync::mpsc;
+use clap::Parser;
 
-use client::{Client, LiveUser};
+use client::Client;
 use cpu::CpuSample;
-use report::{Histogram, Report};
+use report::Report;
 
-/// `loadgen`'s settings.
-#[derive(Debug, Clone, Args)]
+// The server's allocator here too: the load generator shares the machine's cores with the
+// server, and the figures in BENCHMARKS.md were measured with it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Loads running taskpulse servers on this machine and measures write-to-WebSocket latency,
+/// statistics reads, a hot team, idle sessions or floods of connections.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about)]
 pub struct LoadgenArgs {
     /// The server, on this machine only (loopback). Give it several times, or
     /// comma-separated, for the nodes of one cluster (one database, one JWT secret; at most
@@ -88,11 +100,21 @@ pub struct LoadgenArgs {
 const MAX_DURATION: Duration = Duration::from_secs(600);
 /// The most `--url`s one run may name.
 const MAX_NODES: usize = 64;
-/// A write whose delta has not arrived by then counts as an error.
-const DELTA_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(LoadgenArgs::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line a person can act on; the causes are in it already.
+            eprintln!("taskpulse-loadgen: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// Runs the load and prints the report.
-pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
+async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
     if args.duration > MAX_DURATION || args.read_duration > MAX_DURATION {
         bail!(
             "each phase lasts at most {}",
@@ -103,19 +125,19 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
         bail!("at most {MAX_NODES} --url values, not {}", args.urls.len());
     }
     let client = Client::new(&args.urls)?;
-    crate::limits::raise_open_file_limit(u64::from(args.users) * 2 + u64::from(args.readers) + 256);
+    limits::raise_open_file_limit(u64::from(args.users) * 2 + u64::from(args.readers) + 256);
     if let (Some(sessions), Some(pid)) = (args.idle_sessions, args.server_pid) {
         if client.node_count() != 1 {
             bail!("--idle-sessions measures one server: give exactly one --url");
         }
-        crate::limits::raise_open_file_limit(u64::from(sessions) * 2 + 256);
+        limits::raise_open_file_limit(u64::from(sessions) * 2 + 256);
         return idle::measure(&client, sessions as usize, pid, args.json).await;
     }
     if let (Some(connections), Some(pid)) = (args.flood, args.server_pid) {
         if client.node_count() != 1 {
             bail!("--flood measures one server: give exactly one --url");
         }
-        crate::limits::raise_open_file_limit(u64::from(connections) * 2 + 256);
+        limits::raise_open_file_limit(u64::from(connections) * 2 + 256);
         return flood::measure(&client, connections as usize, pid, args.json).await;
     }
     let run_tag = uuid::Uuid::now_v7().simple().to_string()[24..].to_owned();
@@ -154,7 +176,7 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
         humantime::format_duration(args.duration)
     );
     let cpu = args.server_pid.map(CpuSample::take);
-    write_phase(&client, users, &args, &mut report).await?;
+    phases::write(&client, users, &args, &mut report).await?;
     report.cpu_per_write = cpu.map(|c| c.per_write(report.writes_sent));
     if !args.read_duration.is_zero() {
         eprintln!(
@@ -162,7 +184,7 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
             args.readers,
             humantime::format_duration(args.read_duration)
         );
-        read_phase(&client, tokens, &args, &mut report).await;
+        phases::read(&client, tokens, &args, &mut report).await;
     }
     print_report(&report, args.json);
     Ok(())
@@ -174,104 +196,6 @@ fn print_report(report: &Report, json: bool) {
     } else {
         print!("{}", report.table());
     }
-}
-
-/// Open-loop writes: a tick every 1/rate seconds hands the write to a free user (one write in
-/// flight per user, so each delta pairs with exactly one write). A tick with no free user is
-/// counted as missed: the target rate was not reached.
-async fn write_phase(
-    client: &Client,
-    users: Vec<LiveUser>,
-    args: &LoadgenArgs,
-    report: &mut Report,
-) -> anyhow::Result<()> {
-    let (free_tx, mut free_rx) = mpsc::unbounded_channel::<LiveUser>();
-    for user in users {
-        let _ = free_tx.send(user);
-    }
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<client::WriteOutcome>();
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(args.rate)));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let started = Instant::now();
-    let client = Arc::new(client.clone());
-    let mut sent = 0u64;
-    while started.elapsed() < args.duration {
-        ticker.tick().await;
-        while let Ok(outcome) = done_rx.try_recv() {
-            report.record(outcome);
-        }
-        let Ok(user) = free_rx.try_recv() else {
-            report.missed_ticks += 1;
-            continue;
-        };
-        sent += 1;
-        let (client, free, done) = (Arc::clone(&client), free_tx.clone(), done_tx.clone());
-        tokio::spawn(async move {
-            let (user, outcome) = client
-                .write_and_await_delta(user, sent, DELTA_TIMEOUT)
-                .await;
-            let _ = done.send(outcome);
-            if let Some(user) = user {
-                let _ = free.send(user);
-            }
-        });
-    }
-    report.write_seconds = started.elapsed().as_secs_f64();
-    drop(done_tx);
-    // Let the writes in flight finish (each is bounded by DELTA_TIMEOUT).
-    let deadline = Instant::now() + DELTA_TIMEOUT + Duration::from_secs(2);
-    while report.writes_finished() < sent && Instant::now() < deadline {
-        match tokio::time::timeout(Duration::from_millis(200), done_rx.recv()).await {
-            Ok(Some(outcome)) => report.record(outcome),
-            Ok(None) => break,
-            Err(_) => {}
-        }
-    }
-    report.writes_sent = sent;
-    Ok(())
-}
-
-/// Closed-loop reads: each reader asks its node (reader r: node r mod N) for a random user's
-/// statistics as fast as it can.
-async fn read_phase(
-    client: &Client,
-    tokens: Arc<Vec<String>>,
-    args: &LoadgenArgs,
-    report: &mut Report,
-) {
-    let started = Instant::now();
-    let until = started + args.read_duration;
-    let readers: Vec<_> = (0..args.readers)
-        .map(|reader| {
-            let (client, tokens) = (client.clone(), Arc::clone(&tokens));
-            let node = reader as usize % client.node_count();
-            tokio::spawn(async move {
-                let mut latency = Histogram::new();
-                let (mut ok, mut errors) = (0u64, 0u64);
-                let mut n = reader as usize;
-                while Instant::now() < until {
-                    n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                    let token = &tokens[n % tokens.len()];
-                    let sent = Instant::now();
-                    if client.get_statistics(node, token).await {
-                        ok += 1;
-                        latency.record(sent.elapsed());
-                    } else {
-                        errors += 1;
-                    }
-                }
-                (ok, errors, latency)
-            })
-        })
-        .collect();
-    for reader in readers {
-        if let Ok((ok, errors, latency)) = reader.await {
-            report.reads_ok += ok;
-            report.read_errors += errors;
-            report.read_latency.add(&latency);
-        }
-    }
-    report.read_seconds = started.elapsed().as_secs_f64();
 }
 
 /// Refuses anything but this machine.
