@@ -223,6 +223,8 @@ pub struct Task {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// When it first entered `in_progress`, if it ever did (kept when the status moves on).
+    pub started_at: Option<DateTime<Utc>>,
     /// When it was completed, while it is.
     pub completed_at: Option<DateTime<Utc>>,
 }

@@ -36,6 +36,7 @@ async fn a_new_task_has_every_field_and_the_defaults() -> anyhow::Result<()> {
         "version",
         "created_at",
         "updated_at",
+        "started_at",
         "completed_at",
     ];
     let object = task.as_object().expect("an object");
@@ -49,7 +50,47 @@ async fn a_new_task_has_every_field_and_the_defaults() -> anyhow::Result<()> {
     assert_eq!(task["version"], 1);
     assert_eq!(task["owner_id"], ada.user_id.as_str());
     assert!(task["due_at"].is_null() && task["team_id"].is_null());
-    assert!(task["completed_at"].is_null());
+    assert!(task["started_at"].is_null() && task["completed_at"].is_null());
+    Ok(())
+}
+
+#[tokio::test]
+async fn started_at_is_the_first_entry_into_progress_and_stays() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let ada = app.register("ada@example.com").await?;
+    let task = app
+        .create_task(&ada.access, json!({"title": "Ship"}))
+        .await?;
+    let path = format!("/api/v1/tasks/{}", id_of(&task));
+    let set = async |status: &str| -> anyhow::Result<Value> {
+        let body = json!({ "status": status });
+        expect_json(app.patch_as(&path, &ada.access, &body).await?, 200).await
+    };
+
+    let started = set("in_progress").await?;
+    let first = instant(&started["started_at"]).expect("started_at set on entering in_progress");
+    assert!(instant(&started["created_at"]).is_some_and(|created| created <= first));
+
+    // Kept when the status moves on, and not moved by entering in_progress again.
+    let done = set("completed").await?;
+    assert_eq!(instant(&done["started_at"]), Some(first));
+    assert!(instant(&done["completed_at"]).is_some_and(|completed| completed >= first));
+    let reopened = set("pending").await?;
+    assert_eq!(instant(&reopened["started_at"]), Some(first));
+    assert!(
+        reopened["completed_at"].is_null(),
+        "reopening clears completed_at"
+    );
+    let again = set("in_progress").await?;
+    assert_eq!(instant(&again["started_at"]), Some(first));
+
+    // A task created in progress started when it was created; one created completed never did.
+    let running = json!({"title": "Running", "status": "in_progress"});
+    let running = app.create_task(&ada.access, running).await?;
+    assert_eq!(running["started_at"], running["created_at"]);
+    let finished = json!({"title": "Finished", "status": "completed"});
+    let finished = app.create_task(&ada.access, finished).await?;
+    assert!(finished["started_at"].is_null());
     Ok(())
 }
 

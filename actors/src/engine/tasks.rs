@@ -108,6 +108,7 @@ impl Engine {
             version: 1,
             created_at: now,
             updated_at: now,
+            started_at: (status == TaskStatus::InProgress).then_some(now),
             completed_at: (status == TaskStatus::Completed).then_some(now),
         };
         let mut write = self.write();
@@ -258,7 +259,8 @@ impl Engine {
     }
 }
 
-/// The task after the patch; `completed_at` follows the status.
+/// The task after the patch; `completed_at` follows the status, `started_at` is set the first
+/// time the task enters `in_progress` and kept from then on.
 fn patched(old: &Task, patch: &TaskPatch, now: DateTime<Utc>) -> Task {
     let mut new = old.clone();
     if let Some(title) = &patch.title {
@@ -276,6 +278,9 @@ fn patched(old: &Task, patch: &TaskPatch, now: DateTime<Utc>) -> Task {
     if let Some(status) = patch.status.filter(|s| *s != old.status) {
         new.status = status;
         new.completed_at = (status == TaskStatus::Completed).then_some(now);
+        if status == TaskStatus::InProgress && new.started_at.is_none() {
+            new.started_at = Some(now);
+        }
     }
     new
 }

@@ -77,6 +77,7 @@ fn a_title_only_change_moves_no_aggregate() {
         version: 1,
         created_at: day(1),
         updated_at: day(1),
+        started_at: Some(day(1)),
         completed_at: None,
     };
     let new = Task {

@@ -58,6 +58,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         completed_at -> Nullable<Timestamptz>,
         shares_version -> Int8,
+        started_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -159,9 +159,10 @@ LEFT JOIN writers w ON d.in_team AND w.n = d.writer_pick";
 
 const INSERT_TASKS: &str = "
 INSERT INTO tasks (id, title, description, status, priority, due_at, owner_id, team_id,
-                   version, created_at, updated_at, completed_at)
+                   version, created_at, updated_at, started_at, completed_at)
 SELECT id, title, '', status, priority, due_at, owner_id, team_id, 1, created_at,
        CASE WHEN status = 'completed' THEN done_at ELSE created_at END,
+       CASE WHEN status <> 'pending' THEN created_at END,
        CASE WHEN status = 'completed' THEN done_at END
 FROM seed_tasks";
 

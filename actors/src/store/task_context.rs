@@ -68,7 +68,8 @@ pub(crate) async fn task_context(
     let mut sql = Sql::<ContextSql>::new();
     sql.sql(
         "SELECT t.id, t.title, t.description, t.status, t.priority, t.due_at, t.owner_id, \
-         t.team_id, t.version, t.created_at, t.updated_at, t.completed_at, t.shares_version, \
+         t.team_id, t.version, t.created_at, t.updated_at, t.started_at, t.completed_at, \
+         t.shares_version, \
          (SELECT m.role FROM team_members m WHERE m.team_id = t.team_id AND m.user_id = ",
     )
     .bind(actor.0)

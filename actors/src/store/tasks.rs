@@ -28,6 +28,7 @@ pub(crate) struct TaskRecord {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
     completed_at: Option<DateTime<Utc>>,
 }
 
@@ -49,6 +50,7 @@ impl From<TaskRecord> for Task {
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            started_at: row.started_at,
             completed_at: row.completed_at,
         }
     }

@@ -9,5 +9,6 @@ mod engine_sharing_and_teams;
 mod feeds;
 mod live_aggregates;
 mod migrations;
+mod started_at;
 mod write_gates;
 mod write_path;

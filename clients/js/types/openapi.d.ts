@@ -1361,6 +1361,7 @@ export interface components {
          *       "id": "01934f70-1c2a-7d4e-8f10-2b3c4d5e6f70",
          *       "owner_id": "01934f6e-8a10-7c3e-9b2d-5f41a6c8e012",
          *       "priority": "high",
+         *       "started_at": null,
          *       "status": "pending",
          *       "team_id": null,
          *       "title": "Write the quarterly report",
@@ -1398,6 +1399,12 @@ export interface components {
             owner_id: string;
             /** @description How much it matters. */
             priority: components["schemas"]["Priority"] & unknown;
+            /**
+             * Format: date-time
+             * @description When it first entered `in_progress` (kept when the status moves on); `null` if it
+             *     never did.
+             */
+            started_at?: string | null;
             /** @description Where it stands. */
             status: components["schemas"]["TaskStatus"] & unknown;
             /**
@@ -1431,6 +1438,7 @@ export interface components {
          *           "id": "01934f70-1c2a-7d4e-8f10-2b3c4d5e6f70",
          *           "owner_id": "01934f6e-8a10-7c3e-9b2d-5f41a6c8e012",
          *           "priority": "high",
+         *           "started_at": null,
          *           "status": "pending",
          *           "team_id": null,
          *           "title": "Write the quarterly report",

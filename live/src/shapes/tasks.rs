@@ -40,6 +40,11 @@ pub struct TaskView {
     /// When it last changed.
     #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
+    /// When it first entered `in_progress` (kept when the status moves on); `null` if it
+    /// never did.
+    #[serde(serialize_with = "rfc3339_or_null")]
+    #[cfg_attr(feature = "openapi", oai(nullable))]
+    pub started_at: Option<DateTime<Utc>>,
     /// When it was completed, while it is; otherwise `null`.
     #[serde(serialize_with = "rfc3339_or_null")]
     #[cfg_attr(feature = "openapi", oai(nullable))]
@@ -60,6 +65,7 @@ impl From<Task> for TaskView {
             version: task.version,
             created_at: task.created_at,
             updated_at: task.updated_at,
+            started_at: task.started_at,
             completed_at: task.completed_at,
         }
     }
@@ -143,6 +149,7 @@ mod examples {
                 version: 1,
                 created_at: time(0),
                 updated_at: time(0),
+                started_at: None,
                 completed_at: None,
             }
         }

@@ -56,7 +56,7 @@ impl Write {
         self.sql
             .sql(
                 "INSERT INTO tasks (id, title, description, status, priority, due_at, owner_id, \
-                 team_id, version, created_at, updated_at, completed_at) SELECT ",
+                 team_id, version, created_at, updated_at, started_at, completed_at) SELECT ",
             )
             .values([
                 task.id.0.into(),
@@ -70,6 +70,7 @@ impl Write {
                 task.version.into(),
                 task.created_at.into(),
                 task.updated_at.into(),
+                task.started_at.into(),
                 task.completed_at.into(),
             ]);
         self.where_(condition);
@@ -91,6 +92,8 @@ impl Write {
                 .bind(new.priority.as_str())
                 .sql(", due_at = ")
                 .bind(new.due_at)
+                .sql(", started_at = ")
+                .bind(new.started_at)
                 .sql(", completed_at = ")
                 .bind(new.completed_at)
                 .sql(", version = ")
