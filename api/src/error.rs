@@ -105,19 +105,18 @@ impl Problem {
     }
 
     /// The body: the problem document as JSON.
-    pub fn body(&self) -> String {
+    pub fn into_body(self) -> String {
         let title = self.status.canonical_reason().unwrap_or("Error");
         let details = ProblemDetails {
-            errors: self.errors.iter().cloned().map(Into::into).collect(),
-            request_id: self.request_id.clone(),
-            ..ProblemDetails::new(self.status.as_u16(), title, self.code, &self.detail)
+            errors: self.errors.into_iter().map(Into::into).collect(),
+            request_id: self.request_id,
+            ..ProblemDetails::new(self.status.as_u16(), title, self.code, self.detail)
         };
         // Cannot fail: every field is a string, a number or a list of them.
         serde_json::to_string(&details).unwrap_or_default()
     }
 
     fn into_response(self) -> Response {
-        let body = self.body();
         let mut builder = Response::builder()
             .status(self.status)
             .header(CONTENT_TYPE, PROBLEM_JSON);
@@ -128,7 +127,7 @@ impl Problem {
         if let Some(seconds) = self.retry_after {
             builder = builder.header(RETRY_AFTER, seconds.to_string());
         }
-        builder.body(body)
+        builder.body(self.into_body())
     }
 }
 

@@ -51,7 +51,7 @@ pub(super) fn problem_for_bare_error(data: &[u8]) -> Option<Vec<u8>> {
             "the request is not valid HTTP",
         ),
     };
-    let body = Problem::new(status, code, detail).body();
+    let body = Problem::new(status, code, detail).into_body();
     Some(
         format!(
             "HTTP/1.1 {status}\r\ncontent-type: application/problem+json\r\n\

@@ -109,7 +109,7 @@ async fn refuse<Io: AsyncWrite + Unpin>(mut io: Io, why: &'static str) {
         ProblemCode::TooManyConnections,
         why,
     );
-    let body = problem.body();
+    let body = problem.into_body();
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\n\
          retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
