@@ -246,6 +246,8 @@ pub struct TaskFacts {
     pub due_at: Option<DateTime<Utc>>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it first entered `in_progress`, if it ever did.
+    pub started_at: Option<DateTime<Utc>>,
     /// When it was completed, while it is.
     pub completed_at: Option<DateTime<Utc>>,
     /// The users it is shared with.

@@ -36,6 +36,7 @@ fn task(n: u8, owner: u8, team_n: Option<u8>, status: TaskStatus) -> TaskFacts {
         priority: Priority::Medium,
         due_at: Some(day(5)),
         created_at: day(1),
+        started_at: (status != TaskStatus::Pending).then(|| day(1)),
         completed_at: (status == TaskStatus::Completed).then(|| day(2)),
         shared_with: Vec::new(),
     }
@@ -245,6 +246,7 @@ fn run(
                 priority: Priority::ALL[usize::from(priority)],
                 due_at: due.map(day),
                 created_at: day(d),
+                started_at: (status != TaskStatus::Pending).then(|| day(d)),
                 completed_at: (status == TaskStatus::Completed).then(|| day(d)),
                 shared_with: Vec::new(),
             };

@@ -77,6 +77,7 @@ pub(crate) fn facts(task: &Task, shared_with: Vec<UserId>) -> TaskFacts {
         priority: task.priority,
         due_at: task.due_at,
         created_at: task.created_at,
+        started_at: task.started_at,
         completed_at: task.completed_at,
         shared_with,
     }
