@@ -12,10 +12,11 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use crate::config::EngineConfig;
 use crate::published::{Published, Snapshot};
 use crate::slots::{Slot, Slots};
+use crate::stats::Aggregate;
 use crate::stats::Delta;
 use crate::store::Pool;
 use crate::store::change_log::{self, Wanted};
-use crate::store::hydrate::hydrate;
+use crate::store::hydrate::{Hydrated, WithHistory, hydrate};
 use crate::subscription::Subscriber;
 
 /// The aggregate actor's behaviour.
@@ -47,6 +48,10 @@ pub(crate) enum AggregateMsg {
     /// Another node committed up to this version and the change log cannot say how: re-read
     /// the row unless already there.
     Reload(i64),
+    /// Someone reads the scope's trends: load its history unless held; answer the snapshot.
+    FollowHistory(RpcReplyPort<Arc<Snapshot>>),
+    /// Nobody followed the history for a while: let it go unless a subscriber follows it.
+    ForgetHistory,
     /// A gap in versions was not filled in time.
     GapTimeout,
     /// Crash on purpose, to exercise supervision in tests.
@@ -118,7 +123,19 @@ impl Actor for AggregateActor {
                 subscriber,
                 since,
                 log,
-            } => state.attach(subscriber, since, &log),
+            } => {
+                if subscriber.follows_history {
+                    Box::pin(state.follow_history()).await?;
+                }
+                state.attach(subscriber, since, &log);
+            }
+            AggregateMsg::FollowHistory(reply) => {
+                Box::pin(state.follow_history()).await?;
+                if let Some(current) = &state.current {
+                    let _ = reply.send(Arc::clone(current));
+                }
+            }
+            AggregateMsg::ForgetHistory => state.forget_history(),
             AggregateMsg::Reload(version) => {
                 if state.version() < version {
                     Box::pin(state.rehydrate()).await?;
@@ -328,13 +345,81 @@ impl AggregateState {
         Ok(())
     }
 
-    /// Reads the row at an exact version and starts over from it.
-    async fn rehydrate(&mut self) -> Result<(), ActorProcessingErr> {
+    fn has_history(&self) -> bool {
+        (self.current.as_ref()).is_some_and(|c| c.aggregate.history.is_some())
+    }
+
+    /// Loads the scope's history, read in one snapshot with the row: when the row is at the
+    /// version held, the history joins the state; when it is ahead (deltas on their way), the
+    /// whole state is read again there.
+    async fn follow_history(&mut self) -> Result<(), ActorProcessingErr> {
+        self.args.slot.touch_history(self.args.slots.now_ms());
+        if self.has_history() {
+            return Ok(());
+        }
         let scope = self.args.slot.scope;
         let mut conn = self.args.pool.get().await?;
-        let today = Utc::now().date_naive();
-        let hydrated = hydrate(&mut conn, scope, today).await?;
+        let hydrated = hydrate(&mut conn, scope, Utc::now().date_naive(), WithHistory::Yes).await?;
         drop(conn);
+        match (hydrated, &self.current) {
+            (Some(hydrated), Some(current)) if hydrated.version == current.version => {
+                let snapshot = Arc::new(Snapshot {
+                    aggregate: Aggregate {
+                        history: hydrated.aggregate.history,
+                        ..current.aggregate.clone()
+                    },
+                    ..Snapshot::clone(current)
+                });
+                // Held states without the history cannot serve a trends subscriber's resume.
+                self.history.clear();
+                self.args.slot.publish(Arc::clone(&snapshot));
+                self.current = Some(snapshot);
+                self.args.slot.set_replay_floor(self.replay_floor());
+            }
+            (hydrated, _) => self.install(hydrated, WithHistory::Yes),
+        }
+        Ok(())
+    }
+
+    /// Lets the history go when no subscriber follows it (readers load it again).
+    fn forget_history(&mut self) {
+        if !self.has_history() || self.args.slot.has_history_followers() {
+            return;
+        }
+        let strip = |snapshot: &Arc<Snapshot>| {
+            Arc::new(Snapshot {
+                aggregate: snapshot.aggregate.without_history(),
+                ..Snapshot::clone(snapshot)
+            })
+        };
+        for (_, snapshot) in &mut self.history {
+            *snapshot = strip(snapshot);
+        }
+        if let Some(current) = self.current.as_ref().map(strip) {
+            self.args.slot.publish(Arc::clone(&current));
+            self.current = Some(current);
+        }
+    }
+
+    /// Reads the row at an exact version (with the history when it is followed) and starts
+    /// over from it.
+    async fn rehydrate(&mut self) -> Result<(), ActorProcessingErr> {
+        let scope = self.args.slot.scope;
+        let with_history = match self.has_history() {
+            true => WithHistory::Yes,
+            false => WithHistory::No,
+        };
+        let mut conn = self.args.pool.get().await?;
+        let today = Utc::now().date_naive();
+        let hydrated = hydrate(&mut conn, scope, today, with_history).await?;
+        drop(conn);
+        self.install(hydrated, with_history);
+        Ok(())
+    }
+
+    /// Starts over from a state read from the rows.
+    fn install(&mut self, hydrated: Option<Hydrated>, with_history: WithHistory) {
+        let scope = self.args.slot.scope;
         let snapshot = Arc::new(match hydrated {
             Some(h) => Snapshot {
                 scope,
@@ -347,7 +432,10 @@ impl AggregateState {
                 scope,
                 version: 0,
                 as_of: Utc::now(),
-                aggregate: Default::default(),
+                aggregate: match with_history {
+                    WithHistory::Yes => Aggregate::with_history(),
+                    WithHistory::No => Aggregate::default(),
+                },
             },
         });
         let had_state = self.current.is_some();
@@ -367,6 +455,5 @@ impl AggregateState {
         }
         self.args.slot.touch(self.args.slots.now_ms());
         self.drain();
-        Ok(())
     }
 }

@@ -25,13 +25,16 @@ mod supervisor;
 pub use account::{AccountFields, Password};
 pub use account::{DisplayName, Email};
 pub use audit_action::AuditAction;
+/// IANA time zones, as history reads take them.
+pub use chrono_tz::Tz;
 pub use cluster::ClusterLink;
 pub use config::{ClusterConfig, EngineConfig, SignalMode};
 pub use endings::Ending;
 pub use engine::{
     Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, EXTERNAL_EMAIL_DOMAIN, Engine,
     ExternalIdentity, MemberStat, NewAccount, NewTask, Page, SharedByMe, SharedOverview,
-    SharedWithMe, Statistics, TaskPatch, TaskQuery, TaskScope, TeamDetail, UserRef,
+    SharedWithMe, Statistics, TaskPatch, TaskQuery, TaskScope, TeamDetail, Trends, TrendsQuery,
+    UserRef, parse_interval, parse_tz,
 };
 #[cfg(feature = "local-accounts")]
 pub use engine::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
@@ -42,6 +45,7 @@ pub use metrics::{
 };
 pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};
 pub use published::{Published, Snapshot};
+pub use stats::trends::{Bucket, Interval, Percentiles};
 pub use stats::{Aggregate, Counts, DayCounts, Delta, MemberCounts, Scope};
 pub use store::shares::Share;
 pub use store::teams::{Member, TeamMembership};

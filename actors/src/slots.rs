@@ -52,6 +52,8 @@ pub(crate) struct Slot {
     current: RwLock<Option<Arc<Snapshot>>>,
     subscribers: Mutex<Vec<Arc<Subscriber>>>,
     last_used_ms: AtomicU64,
+    /// When the scope's history was last read.
+    history_used_ms: AtomicU64,
     /// The oldest version after which the actor can replay from memory (`i64::MAX`: none).
     replay_floor: AtomicI64,
 }
@@ -64,6 +66,7 @@ impl Slot {
             current: RwLock::new(None),
             subscribers: Mutex::new(Vec::new()),
             last_used_ms: AtomicU64::new(now_ms),
+            history_used_ms: AtomicU64::new(now_ms),
             replay_floor: AtomicI64::new(i64::MAX),
         }
     }
@@ -112,6 +115,25 @@ impl Slot {
 
     pub fn idle_for_ms(&self, now_ms: u64) -> u64 {
         now_ms.saturating_sub(self.last_used_ms.load(Ordering::Relaxed))
+    }
+
+    pub fn touch_history(&self, now_ms: u64) {
+        self.history_used_ms.store(now_ms, Ordering::Relaxed);
+    }
+
+    /// Whether the history is held and nobody read it for `idle_ms`.
+    pub fn history_idle(&self, now_ms: u64, idle_ms: u64) -> bool {
+        let held = self
+            .current()
+            .is_some_and(|current| current.aggregate.history.is_some());
+        held && now_ms.saturating_sub(self.history_used_ms.load(Ordering::Relaxed)) >= idle_ms
+    }
+
+    /// Whether a subscriber follows the scope's trends.
+    pub fn has_history_followers(&self) -> bool {
+        let mut follows = false;
+        self.for_each_subscriber(|subscriber| follows |= subscriber.follows_history);
+        follows
     }
 
     pub fn add_subscriber(&self, subscriber: Arc<Subscriber>) {

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Priority, TaskId, TaskStatus, TeamId, UserId};
 
 mod aggregate;
+pub mod history;
+pub mod trends;
 pub use aggregate::{ACTIVITY_WINDOW_DAYS, Aggregate};
+use history::{MilestoneChange, Milestones};
 
 /// An aggregate's key: one user's tasks and shares, or one team's tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -174,6 +177,9 @@ pub struct Delta {
     /// Changes by task owner (team scopes only).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub members: BTreeMap<UserId, MemberCounts>,
+    /// Changes to when tasks were created, started and completed (the scope's history).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<MilestoneChange>,
 }
 
 impl Delta {
@@ -183,6 +189,7 @@ impl Delta {
             && self.days.values().all(|d| *d == DayCounts::default())
             && self.due.iter().all(|c| c.before == c.after)
             && self.members.values().all(|m| *m == MemberCounts::default())
+            && self.history.iter().all(MilestoneChange::is_noop)
     }
 
     /// The delta that undoes this one: applied after it, it restores the aggregate exactly
@@ -199,6 +206,7 @@ impl Delta {
                 })
                 .collect(),
             members: self.members.iter().map(|(user, m)| (*user, -*m)).collect(),
+            history: self.history.iter().rev().map(|c| c.inverse()).collect(),
         }
     }
 
@@ -211,6 +219,7 @@ impl Delta {
             entry.completed += c.completed;
         }
         self.due.extend(other.due);
+        self.history.extend(other.history);
         for (user, m) in other.members {
             let entry = self.members.entry(user).or_default();
             entry.total += m.total;
@@ -255,6 +264,10 @@ pub struct TaskFacts {
 }
 
 impl TaskFacts {
+    fn milestones(&self) -> Milestones {
+        Milestones::of(self.created_at, self.started_at, self.completed_at)
+    }
+
     fn open_due(&self) -> Option<DateTime<Utc>> {
         self.due_at.filter(|_| self.status != TaskStatus::Completed)
     }
@@ -346,6 +359,13 @@ pub fn task_deltas(old: Option<&TaskFacts>, new: Option<&TaskFacts>) -> DeltaSet
                 before,
                 after,
             });
+        }
+        let milestones = MilestoneChange(
+            old.filter(|f| counts_task(f)).map(TaskFacts::milestones),
+            new.filter(|f| counts_task(f)).map(TaskFacts::milestones),
+        );
+        if !milestones.is_noop() {
+            delta.history.push(milestones);
         }
         set.insert(scope, delta);
     }

@@ -36,6 +36,8 @@ enum Queued {
 /// The aggregate's side of a subscription: whose it is, and its outbox.
 pub(crate) struct Subscriber {
     pub user: UserId,
+    /// Whether it follows the scope's history (trends), which the aggregate then keeps.
+    pub follows_history: bool,
     /// When the subscription was made (a revocation only ends older ones).
     pub attached_at: Instant,
     /// The engine's count of collapses to a snapshot.
@@ -44,9 +46,15 @@ pub(crate) struct Subscriber {
 }
 
 impl Subscriber {
-    pub fn new(user: UserId, capacity: usize, collapsed: Arc<AtomicU64>) -> Self {
+    pub fn new(
+        user: UserId,
+        follows_history: bool,
+        capacity: usize,
+        collapsed: Arc<AtomicU64>,
+    ) -> Self {
         Self {
             user,
+            follows_history,
             attached_at: Instant::now(),
             collapsed,
             outbox: Outbox::new(capacity),

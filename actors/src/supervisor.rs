@@ -238,6 +238,15 @@ impl SupervisorState {
         for scope in idle {
             self.stop(scope);
         }
+        for entry in self.args.slots.by_scope.iter() {
+            let slot = entry.value();
+            if slot.history_idle(now, idle_ms)
+                && !slot.has_history_followers()
+                && let Some(actor) = slot.actor()
+            {
+                let _ = actor.cast(AggregateMsg::ForgetHistory);
+            }
+        }
     }
 
     fn stop(&mut self, scope: Scope) {

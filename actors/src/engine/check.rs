@@ -1,12 +1,12 @@
-//! `taskpulse check`: every live aggregate equals its row, and every row equals what
-//! `COUNT(*)` over the tasks says.
+//! `taskpulse check`: every live aggregate equals its row, every row equals what `COUNT(*)`
+//! over the tasks says, and every live history (what trends count) equals the tasks' times.
 
 use chrono::Utc;
 
 use super::Engine;
 use crate::error::Result;
 use crate::stats::Scope;
-use crate::store::hydrate::hydrate;
+use crate::store::hydrate::{WithHistory, hydrate};
 use crate::store::truth::{overdue, row_mismatches, scopes_to_check};
 
 /// Which aggregates to check.
@@ -66,7 +66,11 @@ impl Engine {
         let live = self.snapshot(scope).await?;
         let mut conn = self.conn().await?;
         let today = Utc::now().date_naive();
-        let Some(row) = hydrate(&mut conn, scope, today).await? else {
+        let with_history = match live.aggregate.history {
+            Some(_) => WithHistory::Yes,
+            None => WithHistory::No,
+        };
+        let Some(row) = hydrate(&mut conn, scope, today, with_history).await? else {
             return Ok(None);
         };
         let now = Utc::now();
@@ -86,6 +90,9 @@ impl Engine {
         }
         if live.aggregate.days != row.aggregate.days {
             problems.push("live activity differs from the rows".to_owned());
+        }
+        if live.aggregate.history != row.aggregate.history {
+            problems.push("live history (trends) differs from the tasks' rows".to_owned());
         }
         if live.aggregate.members != row.aggregate.members {
             problems.push("live per-owner counts differ from the rows".to_owned());

@@ -20,6 +20,7 @@ mod task_write;
 mod tasks;
 mod teams;
 mod transaction;
+mod trends;
 mod validate;
 mod write_gates;
 
@@ -40,6 +41,7 @@ pub use reads::{
 };
 pub use tasks::{NewTask, TaskPatch, TaskQuery, TaskScope};
 pub use teams::TeamDetail;
+pub use trends::{Trends, TrendsQuery, parse_interval, parse_tz};
 
 use crate::aggregate::AggregateMsg;
 use crate::bus::deliver;
@@ -262,8 +264,20 @@ impl Engine {
         scope: Scope,
         since_version: Option<i64>,
     ) -> Result<Subscription> {
+        self.attach(subscriber, scope, since_version, false).await
+    }
+
+    /// Attaches a subscriber (one that follows the scope's history, if `follows_history`).
+    async fn attach(
+        &self,
+        subscriber: UserId,
+        scope: Scope,
+        since_version: Option<i64>,
+        follows_history: bool,
+    ) -> Result<Subscription> {
         let attached = Arc::new(Subscriber::new(
             subscriber,
+            follows_history,
             self.inner.config.subscriber_queue,
             Arc::clone(&self.inner.slots.metrics.collapsed),
         ));

@@ -144,7 +144,7 @@ impl Snapshot {
         }
     }
 
-    /// Activity over the `days` UTC days ending `today`.
+    /// Activity over the `days` UTC days ending `today` (other zones: `activity_in`).
     pub fn activity(&self, today: NaiveDate, days: u32) -> Activity {
         Activity {
             scope: self.scope,
@@ -207,21 +207,6 @@ impl Engine {
     pub async fn breakdown(&self, actor: UserId, scope: Scope) -> Result<Breakdown> {
         self.authorize_read(actor, scope).await?;
         Ok(self.snapshot(scope).await?.breakdown())
-    }
-
-    /// The last `days` (1..=90) days of activity of a scope the caller may read.
-    pub async fn activity(&self, actor: UserId, scope: Scope, days: u32) -> Result<Activity> {
-        if !(1..=ACTIVITY_MAX_DAYS).contains(&days) {
-            return Err(Error::Validation(vec![crate::FieldError::new(
-                "days",
-                "must be 1..=90",
-            )]));
-        }
-        self.authorize_read(actor, scope).await?;
-        Ok(self
-            .snapshot(scope)
-            .await?
-            .activity(Utc::now().date_naive(), days))
     }
 
     /// Subscribes to a scope the caller may read: a snapshot (or the deltas after

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::history::History;
 use super::{Counts, DayCounts, Delta, MemberCounts, Scope, TaskFacts, task_deltas};
 use crate::model::{TaskId, UserId};
 
@@ -20,6 +21,9 @@ pub struct Aggregate {
     pub days: Arc<Vec<(NaiveDate, DayCounts)>>,
     /// Team tasks by owner (team scopes only), owners with no tasks left dropped.
     pub members: Arc<BTreeMap<UserId, MemberCounts>>,
+    /// When each task was created, started and completed: loaded only while someone follows
+    /// the scope's trends (an idle aggregate stays small), then kept by the deltas.
+    pub history: Option<Arc<History>>,
 }
 
 /// How many days of activity an aggregate keeps (reads ask for at most 90).
@@ -59,6 +63,13 @@ impl Aggregate {
             }
             days.retain(|(day, c)| *day >= oldest && *c != DayCounts::default());
         }
+        if let Some(history) = self.history.as_mut().filter(|_| !delta.history.is_empty()) {
+            let history = Arc::make_mut(history);
+            delta
+                .history
+                .iter()
+                .for_each(|change| history.apply(change));
+        }
         if !delta.members.is_empty() {
             let members = Arc::make_mut(&mut self.members);
             for (user, change) in &delta.members {
@@ -69,6 +80,14 @@ impl Aggregate {
                     members.remove(user);
                 }
             }
+        }
+    }
+
+    /// The same state without its history (nobody follows it any more).
+    pub fn without_history(&self) -> Aggregate {
+        Aggregate {
+            history: None,
+            ..self.clone()
         }
     }
 
@@ -93,18 +112,29 @@ impl Aggregate {
             .collect()
     }
 
-    /// The aggregate of `scope` recounted from scratch over `tasks`.
+    /// An empty aggregate that keeps its history.
+    pub fn with_history() -> Aggregate {
+        Aggregate {
+            history: Some(Arc::default()),
+            ..Aggregate::default()
+        }
+    }
+
+    /// The aggregate of `scope` recounted from scratch over `tasks`, history included.
     pub fn recount<'a>(
         scope: Scope,
         tasks: impl IntoIterator<Item = &'a TaskFacts>,
         today: NaiveDate,
     ) -> Aggregate {
         let mut aggregate = Aggregate::default();
+        let mut milestones = Vec::new();
         for task in tasks {
             if let Some(delta) = task_deltas(None, Some(task)).remove(&scope) {
                 aggregate.apply(&delta, today);
+                milestones.extend(delta.history.iter().filter_map(|change| change.1));
             }
         }
+        aggregate.history = Some(Arc::new(History::of(milestones)));
         aggregate
     }
 }

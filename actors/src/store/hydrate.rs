@@ -17,6 +17,7 @@ use super::schema::{tasks, team_member_stats};
 use super::sql::Sql;
 use crate::error::Result;
 use crate::model::{TaskId, TaskStatus, TeamId, UserId};
+use crate::stats::history::{History, Milestones};
 use crate::stats::{ACTIVITY_WINDOW_DAYS, Aggregate, Counts, DayCounts, MemberCounts, Scope};
 
 /// An aggregate read from its rows at one exact version.
@@ -30,12 +31,21 @@ pub(crate) struct Hydrated {
     pub aggregate: Aggregate,
 }
 
-/// Reads an aggregate's row, its open due dates, recent activity and (teams) member counts in
-/// one repeatable-read snapshot. `None` when the user or team does not exist.
+/// Whether a hydration reads the scope's history too (someone follows its trends).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WithHistory {
+    Yes,
+    No,
+}
+
+/// Reads an aggregate's row, its open due dates, recent activity, (teams) member counts and,
+/// when asked, its history, in one repeatable-read snapshot. `None` when the user or team does
+/// not exist.
 pub(crate) async fn hydrate(
     conn: &mut AsyncPgConnection,
     scope: Scope,
     today: NaiveDate,
+    with_history: WithHistory,
 ) -> Result<Option<Hydrated>> {
     let oldest = today - chrono::Duration::days(ACTIVITY_WINDOW_DAYS);
     conn.build_transaction()
@@ -50,9 +60,35 @@ pub(crate) async fn hydrate(
                 Scope::User(_) => Vec::new(),
                 Scope::Team(team) => member_counts(conn, team).await?,
             };
-            Ok(stats.map(|stats| hydrated(stats, due, days, members)))
+            let history = match with_history {
+                WithHistory::Yes => Some(Arc::new(history(conn, scope).await?)),
+                WithHistory::No => None,
+            };
+            Ok(stats.map(|stats| hydrated(stats, due, days, members, history)))
         })
         .await
+}
+
+/// One task's milestones.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tasks, check_for_backend(Pg))]
+struct MilestoneRow {
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+}
+
+/// The scope's history from its tasks (owned by the user, or the team's).
+pub(crate) async fn history(conn: &mut AsyncPgConnection, scope: Scope) -> Result<History> {
+    let query = tasks::table.select(MilestoneRow::as_select()).into_boxed();
+    let query = match scope {
+        Scope::User(user) => query.filter(tasks::owner_id.eq(user)),
+        Scope::Team(team) => query.filter(tasks::team_id.eq(team)),
+    };
+    let rows: Vec<MilestoneRow> = query.load(conn).await?;
+    Ok(History::of(rows.into_iter().map(|row| {
+        Milestones::of(row.created_at, row.started_at, row.completed_at)
+    })))
 }
 
 /// Where a scope's rows are.
@@ -214,6 +250,7 @@ fn hydrated(
     due: Vec<DueRow>,
     days: Vec<DayRow>,
     members: Vec<(UserId, MemberCounts)>,
+    history: Option<Arc<History>>,
 ) -> Hydrated {
     let mut open_due: Vec<(DateTime<Utc>, TaskId)> = due
         .into_iter()
@@ -250,6 +287,7 @@ fn hydrated(
             open_due: Arc::new(open_due),
             days: Arc::new(days),
             members: Arc::new(members.into_iter().collect()),
+            history,
         },
     }
 }

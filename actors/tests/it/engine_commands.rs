@@ -2,7 +2,7 @@
 
 use crate::common::TestEngine;
 use chrono::{Duration, Utc};
-use taskpulse_actors::{Error, NewTask, Priority, Scope, TaskPatch, TaskQuery, TaskStatus};
+use taskpulse_actors::{Error, NewTask, Priority, Scope, TaskPatch, TaskQuery, TaskStatus, Tz};
 
 fn new_task(title: &str) -> NewTask {
     NewTask {
@@ -160,7 +160,7 @@ async fn invalid_input_is_a_validation_error_naming_the_field() -> anyhow::Resul
 
     let empty = t.engine.create_task(ann, new_task("")).await;
     let long = t.engine.create_task(ann, new_task(&"x".repeat(201))).await;
-    let days = t.engine.activity(ann, Scope::User(ann), 91).await;
+    let days = t.engine.activity(ann, Scope::User(ann), 91, Tz::UTC).await;
 
     assert!(
         matches!(&empty, Err(Error::Validation(e)) if e[0].field == "title"),
@@ -254,7 +254,7 @@ async fn activity_is_zero_filled_and_counts_today() -> anyhow::Result<()> {
         )
         .await?;
 
-    let activity = t.engine.activity(ann, Scope::User(ann), 7).await?;
+    let activity = t.engine.activity(ann, Scope::User(ann), 7, Tz::UTC).await?;
 
     assert_eq!(activity.days.len(), 7);
     let today = &activity.days[6];
