@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use taskpulse_actors::{
-    Aggregate, Counts, DayCounts, MemberCounts, Scope, Snapshot, TaskId, TeamId, UserId,
+    Aggregate, Counts, DayCounts, MemberCounts, Scope, Snapshot, TaskId, TeamId, Tz, UserId,
 };
 use taskpulse_live::protocol::messages::ServerMessage;
 
@@ -61,6 +61,7 @@ fn team_snapshot() -> Snapshot {
             open_due: Arc::new(open_due),
             days: Arc::new(days),
             members: Arc::new(members),
+            history: None,
         },
     }
 }
@@ -77,10 +78,8 @@ fn encoding(c: &mut Criterion) {
 
     c.bench_function("ws_snapshot_message", |b| {
         b.iter(|| {
-            ServerMessage::snapshot("team:x", &snapshot, now)
-                .0
-                .to_text()
-                .len()
+            ServerMessage::snapshot("team:x", &snapshot, Tz::UTC, now)
+                .map_or(0, |(message, _)| message.to_text().len())
         })
     });
     c.bench_function("ws_delta_message", |b| {

@@ -110,6 +110,8 @@ async fn follow(live: &mut Subscription, version: i64) -> Result<Arc<Snapshot>, 
                 println!("delta to version {}: {:?}", snapshot.version, delta.counts);
                 state = Some(snapshot);
             }
+            // Only resumes (`since_version`) end their replay with it; this one does not resume.
+            Some(SubscriptionEvent::Resumed { version }) => println!("live again at {version}"),
             Some(SubscriptionEvent::Revoked) | None => return Err("subscription revoked".into()),
         }
         if let Some(state) = state.as_ref().filter(|s| s.version >= version) {

@@ -248,6 +248,7 @@ impl AggregateState {
                 for (delta, snapshot) in replay {
                     subscriber.push_delta(delta, snapshot);
                 }
+                subscriber.push_resumed(current.version);
             }
             None => subscriber.push_snapshot(current),
         }

@@ -34,7 +34,7 @@ pub use engine::{
     Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, EXTERNAL_EMAIL_DOMAIN, Engine,
     ExternalIdentity, MemberStat, NewAccount, NewTask, Page, SharedByMe, SharedOverview,
     SharedWithMe, Statistics, TaskPatch, TaskQuery, TaskScope, TeamDetail, Trends, TrendsQuery,
-    UserRef, parse_interval, parse_tz,
+    UserRef, parse_interval, parse_tz, window_error,
 };
 #[cfg(feature = "local-accounts")]
 pub use engine::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
@@ -45,7 +45,7 @@ pub use metrics::{
 };
 pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};
 pub use published::{Published, Snapshot};
-pub use stats::trends::{Bucket, Interval, Percentiles};
+pub use stats::trends::{Bucket, Interval, Percentiles, TrendsWindow, WindowError};
 pub use stats::{Aggregate, Counts, DayCounts, Delta, MemberCounts, Scope};
 pub use store::shares::Share;
 pub use store::teams::{Member, TeamMembership};

@@ -23,6 +23,12 @@ pub enum SubscriptionEvent {
         /// The aggregate after it.
         snapshot: Arc<Snapshot>,
     },
+    /// A resume (`since_version`) replayed every change it missed, none included: the
+    /// subscriber holds `version` and is live again.
+    Resumed {
+        /// The version reached.
+        version: i64,
+    },
     /// The subscriber may no longer read this scope (e.g. removed from the team); nothing
     /// follows.
     Revoked,
@@ -31,6 +37,7 @@ pub enum SubscriptionEvent {
 enum Queued {
     Snapshot(Arc<Snapshot>),
     Delta(Arc<Delta>, Arc<Snapshot>),
+    Resumed(i64),
 }
 
 /// The aggregate's side of a subscription: whose it is, and its outbox.
@@ -73,6 +80,11 @@ impl Subscriber {
 
     pub fn push_delta(&self, delta: Arc<Delta>, snapshot: Arc<Snapshot>) {
         self.push(Queued::Delta(delta, snapshot));
+    }
+
+    /// Marks the end of a resume's replay.
+    pub fn push_resumed(&self, version: i64) {
+        self.push(Queued::Resumed(version));
     }
 
     /// Replaces whatever is queued with a fresh snapshot from the slot.
@@ -144,6 +156,12 @@ impl Subscription {
                     // A gap, or deltas before the first snapshot: start from the slot.
                     _ => self.subscriber.resync(),
                 },
+                // Stale when a snapshot replaced the replay: that snapshot said it already.
+                Next::Item(Queued::Resumed(version)) => {
+                    if self.last == Some(version) {
+                        return Some(SubscriptionEvent::Resumed { version });
+                    }
+                }
                 Next::Empty => self.subscriber.outbox.wait().await,
             }
         }

@@ -53,3 +53,63 @@ impl<T: Type + Serialize + Send> ApiResponse for Wire<T> {
         T::register(registry);
     }
 }
+
+/// An answer the caller may ask as JSON (the shape) or as CSV (`format=csv`): both content
+/// types are documented under 200.
+#[derive(Debug, Clone)]
+pub enum JsonOrCsv<T> {
+    /// The shape, written by serde.
+    Json(T),
+    /// The same numbers as CSV, offered as a download named `filename`.
+    Csv {
+        /// The CSV text.
+        body: String,
+        /// The attachment's file name.
+        filename: &'static str,
+    },
+}
+
+/// The CSV content type.
+pub const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
+
+impl<T: Serialize + Send> IntoResponse for JsonOrCsv<T> {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Json(value) => Wire(value).into_response(),
+            Self::Csv { body, filename } => Response::builder()
+                .content_type(CSV_CONTENT_TYPE)
+                .header(
+                    poem::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                )
+                .body(body),
+        }
+    }
+}
+
+impl<T: Type + Serialize + Send> ApiResponse for JsonOrCsv<T> {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "JSON, or CSV when the request asks `format=csv`",
+                status: Some(200),
+                status_range: None,
+                content: vec![
+                    MetaMediaType {
+                        content_type: Wire::<T>::CONTENT_TYPE,
+                        schema: T::schema_ref(),
+                    },
+                    MetaMediaType {
+                        content_type: CSV_CONTENT_TYPE,
+                        schema: String::schema_ref(),
+                    },
+                ],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}

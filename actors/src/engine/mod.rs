@@ -41,7 +41,7 @@ pub use reads::{
 };
 pub use tasks::{NewTask, TaskPatch, TaskQuery, TaskScope};
 pub use teams::TeamDetail;
-pub use trends::{Trends, TrendsQuery, parse_interval, parse_tz};
+pub use trends::{Trends, TrendsQuery, parse_interval, parse_tz, window_error};
 
 use crate::aggregate::AggregateMsg;
 use crate::bus::deliver;

@@ -206,6 +206,7 @@ async fn concurrent_writers_on_two_nodes_agree_with_the_truth() -> anyhow::Resul
                     }
                     snapshot.version
                 }
+                SubscriptionEvent::Resumed { version } => version,
                 SubscriptionEvent::Revoked => anyhow::bail!("revoked"),
             };
             last = Some(version);

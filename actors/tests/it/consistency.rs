@@ -223,6 +223,10 @@ fn watch(
                 SubscriptionEvent::Delta { snapshot, .. } => {
                     Err(format!("delta {} after {last}", snapshot.version))
                 }
+                SubscriptionEvent::Resumed { version } if version == last => Ok(last),
+                SubscriptionEvent::Resumed { version } => {
+                    Err(format!("resumed at {version} after {last}"))
+                }
                 SubscriptionEvent::Revoked => Err("revoked".to_owned()),
             };
         }

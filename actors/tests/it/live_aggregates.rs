@@ -27,6 +27,7 @@ fn version_of(event: &SubscriptionEvent) -> Option<i64> {
     match event {
         SubscriptionEvent::Snapshot(s) => Some(s.version),
         SubscriptionEvent::Delta { snapshot, .. } => Some(snapshot.version),
+        SubscriptionEvent::Resumed { version } => Some(*version),
         SubscriptionEvent::Revoked => None,
     }
 }

@@ -23,13 +23,15 @@ pub enum ErrorCode {
     UnsupportedFrame,
     /// `since` is not an entry id.
     InvalidSince,
+    /// A well-formed value that breaks a rule (`tz`, `interval`, `from`).
+    ValidationFailed,
     /// The engine or the database cannot answer now; try again.
     Unavailable,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and its test.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Forbidden,
         Self::InvalidTopic,
         Self::TooManyTopics,
@@ -38,6 +40,7 @@ impl ErrorCode {
         Self::MalformedMessage,
         Self::UnsupportedFrame,
         Self::InvalidSince,
+        Self::ValidationFailed,
         Self::Unavailable,
     ];
 
@@ -52,6 +55,7 @@ impl ErrorCode {
             Self::MalformedMessage => "malformed_message",
             Self::UnsupportedFrame => "unsupported_frame",
             Self::InvalidSince => "invalid_since",
+            Self::ValidationFailed => "validation_failed",
             Self::Unavailable => "unavailable",
         }
     }

@@ -1,7 +1,7 @@
 //! The tasks beside a session actor: one forwarder per subscribed topic, and the watch for the
 //! end of the session's sign-in session or account.
 
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use ractor::ActorRef;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -9,18 +9,20 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use taskpulse_actors::{
-    Ending, Engine, FeedEvent, FeedSubscription, Statistics, Subscription, SubscriptionEvent,
-    UserId,
+    Ending, Engine, Error as EngineError, FeedEvent, FeedSubscription, Interval, Snapshot,
+    Statistics, Subscription, SubscriptionEvent, TrendsWindow, Tz, UserId, window_error,
 };
 
 use super::messages::ServerMessage;
 use super::session::SessionMsg;
-use super::{Outgoing, UnsubscribeReason};
+use super::{ErrorCode, Outgoing, UnsubscribeReason};
+use crate::shapes::trends::{BucketView, TrendsView};
 
-/// Forwards one topic's events to the socket, in order.
+/// Forwards one aggregate topic's events to the socket, in order, its activity in `tz`.
 pub(super) fn forward(
     topic: String,
     mut subscription: Subscription,
+    tz: Tz,
     out: mpsc::Sender<Outgoing>,
     session: ActorRef<SessionMsg>,
 ) -> JoinHandle<()> {
@@ -30,7 +32,11 @@ pub(super) fn forward(
             let now = Utc::now();
             let text = match event {
                 SubscriptionEvent::Snapshot(snapshot) => {
-                    let (message, stats) = ServerMessage::snapshot(&topic, &snapshot, now);
+                    let Some((message, stats)) =
+                        ServerMessage::snapshot(&topic, &snapshot, tz, now)
+                    else {
+                        return history_lost(&topic, &out, &session).await;
+                    };
                     last = Some(stats);
                     message.to_text()
                 }
@@ -45,6 +51,7 @@ pub(super) fn forward(
                     last = Some(stats);
                     text
                 }
+                SubscriptionEvent::Resumed { version } => resumed(&topic, version),
                 SubscriptionEvent::Revoked => {
                     let _ = out.send(revoked(&topic)).await;
                     let _ = session.cast(SessionMsg::TopicEnded(topic));
@@ -56,6 +63,103 @@ pub(super) fn forward(
             }
         }
     })
+}
+
+/// What a trends topic follows: buckets of `interval` in `tz` from `from` to the current one.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TrendsSpec {
+    pub tz: Tz,
+    pub interval: Interval,
+    pub from: Option<NaiveDate>,
+}
+
+impl TrendsSpec {
+    /// The buckets at `now`: the window grows as the clock enters the next interval.
+    pub fn window(&self, now: DateTime<Utc>) -> Result<TrendsWindow, EngineError> {
+        TrendsWindow::through_today(self.tz, self.interval, self.from, now).map_err(window_error)
+    }
+}
+
+/// Forwards one trends topic: a snapshot, then with each change the buckets it moved, whole
+/// (none, when a change moved no bucket: the version still steps by one).
+pub(super) fn forward_trends(
+    topic: String,
+    mut subscription: Subscription,
+    spec: TrendsSpec,
+    out: mpsc::Sender<Outgoing>,
+    session: ActorRef<SessionMsg>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last: Option<Vec<BucketView>> = None;
+        while let Some(event) = subscription.next().await {
+            let Ok(window) = spec.window(Utc::now()) else {
+                // Only a window past the most buckets: the subscription was checked against it.
+                return history_lost(&topic, &out, &session).await;
+            };
+            let trends =
+                |snapshot: &Snapshot| snapshot.trends(&window).map(|t| TrendsView::from(&t));
+            let text = match event {
+                SubscriptionEvent::Snapshot(snapshot) => {
+                    let Some(view) = trends(&snapshot) else {
+                        return history_lost(&topic, &out, &session).await;
+                    };
+                    let text = ServerMessage::TrendsSnapshot {
+                        topic: &topic,
+                        version: snapshot.version,
+                        trends: &view,
+                    }
+                    .to_text();
+                    last = Some(view.buckets);
+                    text
+                }
+                SubscriptionEvent::Delta { delta, snapshot } => {
+                    let before = match last.take() {
+                        Some(buckets) => Some(buckets),
+                        None => trends(&snapshot.before(&delta)).map(|view| view.buckets),
+                    };
+                    let (Some(before), Some(after)) = (before, trends(&snapshot)) else {
+                        return history_lost(&topic, &out, &session).await;
+                    };
+                    let changed = (after.buckets.iter())
+                        .filter(|bucket| !before.contains(bucket))
+                        .collect();
+                    let text = ServerMessage::TrendsDelta {
+                        topic: &topic,
+                        version: snapshot.version,
+                        buckets: changed,
+                    }
+                    .to_text();
+                    last = Some(after.buckets);
+                    text
+                }
+                SubscriptionEvent::Resumed { version } => resumed(&topic, version),
+                SubscriptionEvent::Revoked => {
+                    let _ = out.send(revoked(&topic)).await;
+                    let _ = session.cast(SessionMsg::TopicEnded(topic));
+                    return;
+                }
+            };
+            if out.send(Outgoing::Text(text)).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// The message that ends a resume: the client is live again at `version`.
+fn resumed(topic: &str, version: i64) -> String {
+    let version = Some(version);
+    ServerMessage::Subscribed { topic, version }.to_text()
+}
+
+/// Ends a topic whose history the engine no longer holds (it keeps it while a subscriber
+/// follows it, so this is a fault): the client may subscribe again.
+async fn history_lost(topic: &str, out: &mpsc::Sender<Outgoing>, session: &ActorRef<SessionMsg>) {
+    tracing::warn!(topic, "a history subscription lost its history");
+    let message = "the topic's history is not available now; subscribe again";
+    let text = ServerMessage::error(ErrorCode::Unavailable, message, Some(topic)).to_text();
+    let _ = out.send(Outgoing::Text(text)).await;
+    let _ = session.cast(SessionMsg::TopicEnded(topic.to_owned()));
 }
 
 /// Forwards one feed's entries to the socket, in order.

@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use taskpulse_actors::{AuditRecord, FeedTopic, Scope, Snapshot, Statistics, TeamId, UserId};
+use taskpulse_actors::{AuditRecord, FeedTopic, Scope, Snapshot, Statistics, TeamId, Tz, UserId};
 
 use super::codes::{ErrorCode, UnsubscribeReason};
 use crate::shapes::audit::AuditEntryView;
 use crate::shapes::dashboard::{ActivityView, BreakdownView, StatisticsView};
+use crate::shapes::trends::{BucketView, TrendsView};
 
 /// How many days of activity a snapshot carries (the dashboard shows 7 or 30).
 pub const SNAPSHOT_ACTIVITY_DAYS: u32 = 30;
@@ -34,6 +35,15 @@ pub enum ClientMessage {
         /// Resume a feed topic after this entry (its id).
         #[serde(default)]
         since: Option<String>,
+        /// The IANA time zone of aggregate topics' activity and of trends' buckets.
+        #[serde(default)]
+        tz: Option<String>,
+        /// Trends topics: `day`, `week` or `month` (default `week`).
+        #[serde(default)]
+        interval: Option<String>,
+        /// Trends topics: the first day wanted, `YYYY-MM-DD` in `tz` (default: 12 intervals back).
+        #[serde(default)]
+        from: Option<String>,
     },
     /// Stop receiving a topic.
     Unsubscribe {
@@ -53,23 +63,32 @@ pub enum ClientMessage {
 pub enum Topic {
     /// An aggregate: snapshots and deltas.
     Aggregate(Scope),
+    /// An aggregate's trends: snapshots and the buckets each change moved.
+    Trends(Scope),
     /// A feed: audit entries.
     Feed(FeedTopic),
 }
 
 /// A topic name to what it follows: `user` is the caller's own aggregate, `team:<uuid>` a
-/// team's, and `feed:user`, `feed:team:<uuid>` their feeds.
+/// team's; `trends:user`, `trends:team:<uuid>` their trends, and `feed:user`,
+/// `feed:team:<uuid>` their feeds.
 pub fn parse_topic(topic: &str, user: UserId) -> Option<Topic> {
-    let team = |id: &str| uuid::Uuid::try_parse(id).ok().map(TeamId);
-    match topic.split_once(':') {
-        None if topic == "user" => Some(Topic::Aggregate(Scope::User(user))),
-        Some(("team", id)) => team(id).map(|team| Topic::Aggregate(Scope::Team(team))),
-        Some(("feed", "user")) => Some(Topic::Feed(FeedTopic::User(user))),
-        Some(("feed", rest)) => match rest.split_once(':') {
-            Some(("team", id)) => team(id).map(|team| Topic::Feed(FeedTopic::Team(team))),
-            _ => None,
-        },
+    let scope = |name: &str| match name.split_once(':') {
+        None if name == "user" => Some(Scope::User(user)),
+        Some(("team", id)) => uuid::Uuid::try_parse(id)
+            .ok()
+            .map(|id| Scope::Team(TeamId(id))),
         _ => None,
+    };
+    match topic.split_once(':') {
+        Some(("trends", rest)) => scope(rest).map(Topic::Trends),
+        Some(("feed", rest)) => scope(rest).map(|scope| {
+            Topic::Feed(match scope {
+                Scope::User(user) => FeedTopic::User(user),
+                Scope::Team(team) => FeedTopic::Team(team),
+            })
+        }),
+        _ => scope(topic).map(Topic::Aggregate),
     }
 }
 
@@ -102,10 +121,33 @@ pub enum ServerMessage<'a> {
         /// The statistics after it.
         stats: StatisticsView,
     },
-    /// The answer to subscribing to a feed.
+    /// The answer to subscribing to a feed, and the end of an aggregate topic's resume.
     Subscribed {
         /// The topic.
         topic: &'a str,
+        /// Aggregate topics: the version the client holds now.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<i64>,
+    },
+    /// A trends topic's whole state, as `GET /api/v1/dashboard/trends` answers it.
+    #[serde(rename = "snapshot")]
+    TrendsSnapshot {
+        /// The topic.
+        topic: &'a str,
+        /// The aggregate's version.
+        version: i64,
+        /// The trends.
+        trends: &'a TrendsView,
+    },
+    /// One change of a trends topic: every bucket it changed (or the clock added), whole.
+    #[serde(rename = "delta")]
+    TrendsDelta {
+        /// The topic.
+        topic: &'a str,
+        /// The version after it: one more than the last message's.
+        version: i64,
+        /// The buckets that changed, oldest first.
+        buckets: Vec<&'a BucketView>,
     },
     /// One audit entry exactly as `GET /api/v1/audit-logs` shows it.
     Feed {
@@ -139,10 +181,17 @@ pub enum ServerMessage<'a> {
 }
 
 impl<'a> ServerMessage<'a> {
-    /// The `snapshot` of `topic` at `now`, and its statistics, for the deltas that follow.
-    pub fn snapshot(topic: &'a str, snapshot: &Snapshot, now: DateTime<Utc>) -> (Self, Statistics) {
+    /// The `snapshot` of `topic` at `now`, its activity in `tz`, and its statistics, for the
+    /// deltas that follow. `None` when the snapshot lacks the history a zone other than UTC
+    /// needs.
+    pub fn snapshot(
+        topic: &'a str,
+        snapshot: &Snapshot,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Option<(Self, Statistics)> {
         let stats = snapshot.statistics(now);
-        let activity = snapshot.activity(now.date_naive(), SNAPSHOT_ACTIVITY_DAYS);
+        let activity = snapshot.activity_in(tz, now, SNAPSHOT_ACTIVITY_DAYS)?;
         let message = Self::Snapshot {
             topic,
             version: snapshot.version,
@@ -150,7 +199,7 @@ impl<'a> ServerMessage<'a> {
             breakdown: BreakdownView::from(&snapshot.breakdown()),
             activity: ActivityView::from(&activity),
         };
-        (message, stats)
+        Some((message, stats))
     }
 
     /// The `delta` from the statistics `before` to those `after`.

@@ -15,6 +15,7 @@ use taskpulse_actors::UserId;
 
 use super::forward::watch_for_ending;
 use super::messages::{ClientMessage, ServerMessage};
+use super::subscribe::SubscribeOptions;
 use super::{AuthError, CloseCode, ErrorCode, LiveHub, Outgoing, UnsubscribeReason};
 
 /// The session actor's behaviour.
@@ -332,9 +333,18 @@ impl SessionState {
                 topic,
                 since_version,
                 since,
+                tz,
+                interval,
+                from,
             } => {
-                self.subscribe(myself, user, topic, since_version, since)
-                    .await
+                let options = SubscribeOptions {
+                    since_version,
+                    since,
+                    tz,
+                    interval,
+                    from,
+                };
+                self.subscribe(myself, user, topic, options).await
             }
         }
     }

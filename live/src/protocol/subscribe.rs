@@ -1,14 +1,35 @@
-//! Subscribing a session to a topic: an aggregate (a snapshot, then deltas) or a feed
-//! (`subscribed`, then entries), with the checks and answers of docs/websocket.md.
+//! Subscribing a session to a topic: an aggregate (a snapshot, then deltas), its trends (a
+//! snapshot, then the buckets each change moved) or a feed (`subscribed`, then entries), with
+//! the checks and answers of docs/websocket.md.
 
+use chrono::NaiveDate;
 use ractor::ActorRef;
 
-use taskpulse_actors::{Error as EngineError, FeedTopic, Scope, UserId};
+use taskpulse_actors::{
+    Error as EngineError, FeedTopic, Interval, Scope, Tz, UserId, parse_interval, parse_tz,
+};
 
 use super::ErrorCode;
-use super::forward::{forward, forward_feed};
+use super::forward::{TrendsSpec, forward, forward_feed, forward_trends};
 use super::messages::{ServerMessage, Topic, parse_topic};
 use super::session::{SessionMsg, SessionState};
+
+/// What a `subscribe` message asks besides its topic.
+#[derive(Debug, Default)]
+pub(super) struct SubscribeOptions {
+    pub since_version: Option<i64>,
+    pub since: Option<String>,
+    pub tz: Option<String>,
+    pub interval: Option<String>,
+    pub from: Option<String>,
+}
+
+/// A refusal: its code and message.
+type Refusal = (ErrorCode, String);
+
+fn refusal(code: ErrorCode, message: &str) -> Refusal {
+    (code, message.to_owned())
+}
 
 impl SessionState {
     pub(super) async fn subscribe(
@@ -16,14 +37,14 @@ impl SessionState {
         myself: &ActorRef<SessionMsg>,
         user: UserId,
         topic: String,
-        since_version: Option<i64>,
-        since: Option<String>,
+        options: SubscribeOptions,
     ) {
         let Some(parsed) = parse_topic(&topic, user) else {
             return self
                 .send(ServerMessage::error(
                     ErrorCode::InvalidTopic,
-                    "topics are `user`, `team:<team id>`, `feed:user` or `feed:team:<team id>`",
+                    "topics are `user`, `team:<team id>`, `trends:user`, `trends:team:<team id>`, \
+                     `feed:user` or `feed:team:<team id>`",
                     Some(&topic),
                 ))
                 .await;
@@ -38,25 +59,22 @@ impl SessionState {
                 ))
                 .await;
         }
-        let outcome = match (parsed, since_version, since) {
-            (Topic::Aggregate(scope), since_version, None) => {
-                self.subscribe_aggregate(myself, user, &topic, scope, since_version)
+        let outcome = match (parsed, options) {
+            (Topic::Aggregate(scope), options) => {
+                self.subscribe_aggregate(myself, user, &topic, scope, options)
                     .await
             }
-            (Topic::Feed(feed), None, since) => {
-                self.subscribe_feed(myself, user, &topic, feed, since).await
+            (Topic::Trends(scope), options) => {
+                self.subscribe_trends(myself, user, &topic, scope, options)
+                    .await
             }
-            (Topic::Aggregate(_), _, Some(_)) => Err((
-                ErrorCode::MalformedMessage,
-                "`since` resumes feed topics; aggregate topics resume with `since_version`",
-            )),
-            (Topic::Feed(_), Some(_), _) => Err((
-                ErrorCode::MalformedMessage,
-                "`since_version` resumes aggregate topics; feed topics resume with `since`",
-            )),
+            (Topic::Feed(feed), options) => {
+                self.subscribe_feed(myself, user, &topic, feed, options)
+                    .await
+            }
         };
         if let Err((code, message)) = outcome {
-            self.send(ServerMessage::error(code, message, Some(&topic)))
+            self.send(ServerMessage::error(code, &message, Some(&topic)))
                 .await;
         }
     }
@@ -67,17 +85,75 @@ impl SessionState {
         user: UserId,
         topic: &str,
         scope: Scope,
-        since: Option<i64>,
-    ) -> Result<(), (ErrorCode, &'static str)> {
-        let subscription = self
-            .hub
-            .engine()
-            .subscribe(user, scope, since)
-            .await
-            .map_err(refused)?;
+        options: SubscribeOptions,
+    ) -> Result<(), Refusal> {
+        if options.since.is_some() {
+            return Err(refusal(ErrorCode::MalformedMessage, SINCE_IS_FOR_FEEDS));
+        }
+        if options.interval.is_some() || options.from.is_some() {
+            return Err(refusal(
+                ErrorCode::MalformedMessage,
+                "`interval` and `from` belong to `trends:` topics",
+            ));
+        }
+        let tz = zone(options.tz.as_deref())?;
+        let engine = self.hub.engine();
+        let subscription = match tz == Tz::UTC {
+            true => engine.subscribe(user, scope, options.since_version).await,
+            // Activity in another zone is counted from the history.
+            false => (engine.subscribe_with_history(user, scope, options.since_version)).await,
+        }
+        .map_err(refused)?;
         let forwarder = forward(
             topic.to_owned(),
             subscription,
+            tz,
+            self.out.clone(),
+            myself.clone(),
+        );
+        if let Some(previous) = self.topics.insert(topic.to_owned(), forwarder) {
+            previous.abort();
+        }
+        Ok(())
+    }
+
+    async fn subscribe_trends(
+        &mut self,
+        myself: &ActorRef<SessionMsg>,
+        user: UserId,
+        topic: &str,
+        scope: Scope,
+        options: SubscribeOptions,
+    ) -> Result<(), Refusal> {
+        if options.since.is_some() {
+            return Err(refusal(ErrorCode::MalformedMessage, SINCE_IS_FOR_FEEDS));
+        }
+        let spec = TrendsSpec {
+            tz: zone(options.tz.as_deref())?,
+            interval: match options.interval.as_deref() {
+                None => Interval::Week,
+                Some(name) => parse_interval(name).map_err(invalid)?,
+            },
+            from: match options.from.as_deref() {
+                None => None,
+                Some(day) => Some(NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| {
+                    refusal(
+                        ErrorCode::ValidationFailed,
+                        "`from` must be a date, YYYY-MM-DD",
+                    )
+                })?),
+            },
+        };
+        // Refused before subscribing: a window the clock can only make longer.
+        spec.window(chrono::Utc::now()).map_err(invalid)?;
+        let subscription = (self.hub.engine())
+            .subscribe_with_history(user, scope, options.since_version)
+            .await
+            .map_err(refused)?;
+        let forwarder = forward_trends(
+            topic.to_owned(),
+            subscription,
+            spec,
             self.out.clone(),
             myself.clone(),
         );
@@ -93,23 +169,39 @@ impl SessionState {
         user: UserId,
         topic: &str,
         feed: FeedTopic,
-        since: Option<String>,
-    ) -> Result<(), (ErrorCode, &'static str)> {
-        let since = match since.as_deref().map(uuid::Uuid::try_parse) {
+        options: SubscribeOptions,
+    ) -> Result<(), Refusal> {
+        if options.since_version.is_some() {
+            return Err(refusal(
+                ErrorCode::MalformedMessage,
+                "`since_version` resumes aggregate topics; feed topics resume with `since`",
+            ));
+        }
+        if options.tz.is_some() || options.interval.is_some() || options.from.is_some() {
+            return Err(refusal(
+                ErrorCode::MalformedMessage,
+                "feed topics take no `tz`, `interval` or `from`",
+            ));
+        }
+        let since = match options.since.as_deref().map(uuid::Uuid::try_parse) {
             None => None,
             Some(Ok(id)) => Some(id),
-            Some(Err(_)) => return Err(INVALID_SINCE),
+            Some(Err(_)) => return Err(invalid_since()),
         };
         let subscription = match self.hub.engine().subscribe_feed(user, feed, since).await {
             Ok(subscription) => subscription,
-            Err(EngineError::Validation(_)) => return Err(INVALID_SINCE),
+            Err(EngineError::Validation(_)) => return Err(invalid_since()),
             Err(err) => return Err(refused(err)),
         };
         // Nothing of the feed before `subscribed`, nothing of an earlier subscription after.
         if let Some(previous) = self.topics.remove(topic) {
             previous.abort();
         }
-        self.send(ServerMessage::Subscribed { topic }).await;
+        self.send(ServerMessage::Subscribed {
+            topic,
+            version: None,
+        })
+        .await;
         let forwarder = forward_feed(
             topic.to_owned(),
             subscription,
@@ -121,21 +213,45 @@ impl SessionState {
     }
 }
 
+const SINCE_IS_FOR_FEEDS: &str =
+    "`since` resumes feed topics; aggregate and trends topics resume with `since_version`";
+
+/// The zone a subscription names (UTC when it names none).
+fn zone(tz: Option<&str>) -> Result<Tz, Refusal> {
+    tz.map_or(Ok(Tz::UTC), |name| parse_tz(name).map_err(invalid))
+}
+
+/// The `error` answer to a value the engine refused, with the engine's words.
+fn invalid(err: EngineError) -> Refusal {
+    match err {
+        EngineError::Validation(errors) => {
+            let message = (errors.iter())
+                .map(|e| format!("`{}` {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            (ErrorCode::ValidationFailed, message)
+        }
+        err => refused(err),
+    }
+}
+
 /// The `error` answer to a `since` that names no audit entry.
-const INVALID_SINCE: (ErrorCode, &str) = (
-    ErrorCode::InvalidSince,
-    "`since` must be the id of an audit entry (the `id` of a `feed` message's entry)",
-);
+fn invalid_since() -> Refusal {
+    refusal(
+        ErrorCode::InvalidSince,
+        "`since` must be the id of an audit entry (the `id` of a `feed` message's entry)",
+    )
+}
 
 /// The `error` answer to a subscription the engine refused.
-fn refused(err: EngineError) -> (ErrorCode, &'static str) {
+fn refused(err: EngineError) -> Refusal {
     match err {
         EngineError::Forbidden(_) | EngineError::NotFound(_) => {
-            (ErrorCode::Forbidden, "you may not read this topic")
+            refusal(ErrorCode::Forbidden, "you may not read this topic")
         }
         err => {
             tracing::warn!(error = %err, "websocket subscribe failed");
-            (
+            refusal(
                 ErrorCode::Unavailable,
                 "the topic cannot be subscribed now; try again",
             )

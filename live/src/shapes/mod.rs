@@ -17,4 +17,5 @@ pub mod problem;
 pub mod tasks;
 pub mod teams;
 mod time;
+pub mod trends;
 pub mod values;

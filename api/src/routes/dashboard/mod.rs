@@ -1,12 +1,17 @@
 //! `/api/v1/dashboard/*` (docs/architecture.md, "The live side"): read from the live
 //! aggregates, never stale.
 
+use chrono::NaiveDate;
 use poem_openapi::param::Query;
 use poem_openapi::{ApiResponse, OpenApi};
-use taskpulse_actors::{Scope, TeamId, UserId};
+use taskpulse_actors::{
+    Error as EngineError, FieldError, Interval, Scope, TeamId, TrendsQuery, Tz, UserId,
+    parse_interval, parse_tz,
+};
 use taskpulse_live::shapes::dashboard::{
     ActivityView, BreakdownView, SharedOverviewView, StatisticsView,
 };
+use taskpulse_live::shapes::trends::TrendsView;
 use uuid::Uuid;
 
 use crate::auth::BearerAuth;
@@ -15,7 +20,7 @@ use crate::routes::problem::{
     Failure, MALFORMED, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
 };
 use crate::state::AppState;
-use crate::wire::Wire;
+use crate::wire::{JsonOrCsv, Wire};
 
 /// The default number of days of activity.
 const DEFAULT_DAYS: i64 = 7;
@@ -77,6 +82,22 @@ problems!(
     /// The problems of `shared`.
     SharedProblems: [UNAUTHENTICATED, UNAVAILABLE]
 );
+
+/// The zone a request names (UTC when it names none).
+fn zone(tz: Option<&str>) -> Result<Tz, EngineError> {
+    tz.map_or(Ok(Tz::UTC), parse_tz)
+}
+
+/// A `YYYY-MM-DD` query parameter.
+fn date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, EngineError> {
+    value
+        .map(|day| {
+            NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| {
+                EngineError::Validation(vec![FieldError::new(field, "must be a date, YYYY-MM-DD")])
+            })
+        })
+        .transpose()
+}
 
 /// The scope a request names: a team, or the caller's own.
 fn scope(caller: UserId, team_id: Option<Uuid>) -> Scope {
@@ -150,15 +171,79 @@ impl DashboardApi {
         team_id: Query<Option<Uuid>>,
         /// How many days, 1..=90 (default 7).
         days: Query<Option<i64>>,
+        /// The IANA time zone whose calendar days count (default `UTC`).
+        tz: Query<Option<String>>,
     ) -> Result<ActivityAnswer, Failure<ActivityProblems>> {
         // Out of `u32` is out of range too: the engine refuses 0 with the range's message.
         let days = u32::try_from(days.0.unwrap_or(DEFAULT_DAYS)).unwrap_or(0);
+        let tz = zone(tz.0.as_deref())?;
         let activity = self
             .state
             .engine
-            .activity(auth.0, scope(auth.0, team_id.0), days)
+            .activity(auth.0, scope(auth.0, team_id.0), days, tz)
             .await?;
         Ok(ActivityAnswer::Ok(Wire(ActivityView::from(&activity))))
+    }
+
+    /// Trends
+    ///
+    /// Tasks created, started and completed per day, ISO week or month of the caller's time
+    /// zone, how many were open and in progress at each bucket's end, and lead and cycle time
+    /// percentiles in hours: one bucket for every interval that meets `from`..=`to` (at most
+    /// 400; default: the 12 intervals ending with the current one). Live like the statistics:
+    /// the same `version`, exact after every write. `format=csv` answers the buckets as CSV.
+    #[oai(
+        path = "/api/v1/dashboard/trends",
+        method = "get",
+        operation_id = "getDashboardTrends"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn trends(
+        &self,
+        auth: BearerAuth,
+        /// A team the caller belongs to; absent for the caller's own tasks.
+        team_id: Query<Option<Uuid>>,
+        /// The IANA time zone whose calendar the buckets follow (default `UTC`).
+        tz: Query<Option<String>>,
+        /// `day`, `week` (ISO, Monday first) or `month` (default `week`).
+        interval: Query<Option<String>>,
+        /// The first day wanted, `YYYY-MM-DD` in `tz`: its interval is the first bucket.
+        from: Query<Option<String>>,
+        /// The last day wanted, `YYYY-MM-DD` in `tz` (default: today there).
+        to: Query<Option<String>>,
+        /// `json` (default) or `csv`.
+        format: Query<Option<String>>,
+    ) -> Result<JsonOrCsv<TrendsView>, Failure<ActivityProblems>> {
+        let query = TrendsQuery {
+            tz: zone(tz.0.as_deref())?,
+            interval: match interval.0.as_deref() {
+                None => Interval::Week,
+                Some(name) => parse_interval(name)?,
+            },
+            from: date("from", from.0.as_deref())?,
+            to: date("to", to.0.as_deref())?,
+        };
+        let csv = match format.0.as_deref() {
+            None | Some("json") => false,
+            Some("csv") => true,
+            Some(_) => {
+                let error = FieldError::new("format", "must be json or csv");
+                return Err(EngineError::Validation(vec![error]).into());
+            }
+        };
+        let trends = self
+            .state
+            .engine
+            .trends(auth.0, scope(auth.0, team_id.0), query)
+            .await?;
+        let view = TrendsView::from(&trends);
+        Ok(match csv {
+            true => JsonOrCsv::Csv {
+                body: view.to_csv(),
+                filename: "trends.csv",
+            },
+            false => JsonOrCsv::Json(view),
+        })
     }
 
     /// Shared tasks
