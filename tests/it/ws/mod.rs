@@ -3,7 +3,8 @@
 //! (`examples/axum-live`), as `<case>::poem` and `<case>::axum`.
 //! - `connection.rs`: authentication, limits, frames, origins, pings;
 //! - `topics.rs`: snapshot then consecutive deltas, resume, revocation, unsubscribing, slow
-//!   clients.
+//!   clients;
+//! - `trends.rs`: trends topics and time zones.
 //!
 //! The client helpers here serve the other WebSocket tests too.
 
@@ -11,6 +12,7 @@ mod adapters;
 mod codes;
 mod connection;
 mod topics;
+mod trends;
 
 use std::time::Duration;
 
