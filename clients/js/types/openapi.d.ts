@@ -189,6 +189,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dashboard/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trends
+         * @description Tasks created, started and completed per day, ISO week or month of the caller's time
+         *     zone, how many were open and in progress at each bucket's end, and lead and cycle time
+         *     percentiles in hours: one bucket for every interval that meets `from`..=`to` (at most
+         *     400; default: the 12 intervals ending with the current one). Live like the statistics:
+         *     the same `version`, exact after every write. `format=csv` answers the buckets as CSV.
+         */
+        get: operations["getDashboardTrends"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -860,6 +884,32 @@ export interface components {
         CreateTeamRequest: {
             /** @description 1..=100 characters, not blank. */
             name: string;
+        };
+        /**
+         * DurationPercentiles
+         * @description Percentiles of durations in hours (nearest rank).
+         */
+        DurationPercentiles: {
+            /**
+             * Format: int64
+             * @description How many tasks.
+             */
+            count: number;
+            /**
+             * Format: double
+             * @description The median, in hours.
+             */
+            p50: number;
+            /**
+             * Format: double
+             * @description The 85th percentile, in hours.
+             */
+            p85: number;
+            /**
+             * Format: double
+             * @description The 95th percentile, in hours.
+             */
+            p95: number;
         };
         /**
          * Health
@@ -1557,6 +1607,127 @@ export interface components {
             next_cursor?: string | null;
         };
         /**
+         * Trends
+         * @description A scope's trends: one bucket per interval, oldest first.
+         * @example {
+         *       "as_of": "2025-12-06T08:00:00+00:00",
+         *       "buckets": [
+         *         {
+         *           "completed": 3,
+         *           "created": 5,
+         *           "cycle_time_hours": {
+         *             "count": 3,
+         *             "p50": 5.5,
+         *             "p85": 20,
+         *             "p95": 30.75
+         *           },
+         *           "end": "2025-11-30",
+         *           "in_progress_at_end": 2,
+         *           "lead_time_hours": {
+         *             "count": 3,
+         *             "p50": 26.5,
+         *             "p85": 70,
+         *             "p95": 96.25
+         *           },
+         *           "open_at_end": 6,
+         *           "start": "2025-11-24",
+         *           "started": 3
+         *         },
+         *         {
+         *           "completed": 0,
+         *           "created": 2,
+         *           "cycle_time_hours": null,
+         *           "end": "2025-12-07",
+         *           "in_progress_at_end": 2,
+         *           "lead_time_hours": null,
+         *           "open_at_end": 6,
+         *           "start": "2025-12-01",
+         *           "started": 0
+         *         }
+         *       ],
+         *       "interval": "week",
+         *       "scope": "user",
+         *       "scope_id": "01934f6e-8a10-7c3e-9b2d-5f41a6c8e012",
+         *       "tz": "Europe/Berlin",
+         *       "version": 42
+         *     }
+         */
+        Trends: {
+            /**
+             * Format: date-time
+             * @description When the aggregate last changed.
+             */
+            as_of: string;
+            /** @description Oldest first, one per interval, zeros included. */
+            buckets: components["schemas"]["TrendsBucket"][];
+            /** @description `day`, `week` (ISO, Monday first) or `month`. */
+            interval: components["schemas"]["TrendsInterval"] & unknown;
+            /** @description `user` or `team`. */
+            scope: components["schemas"]["ScopeKind"] & unknown;
+            /**
+             * Format: uuid
+             * @description The user's or the team's id.
+             */
+            scope_id: string;
+            /** @description The IANA time zone whose calendar the buckets follow. */
+            tz: string;
+            /**
+             * Format: int64
+             * @description The aggregate's version (the same as the statistics').
+             */
+            version: number;
+        };
+        /**
+         * TrendsBucket
+         * @description One bucket of trends.
+         */
+        TrendsBucket: {
+            /**
+             * Format: int64
+             * @description Tasks completed inside it (that still are).
+             */
+            completed: number;
+            /**
+             * Format: int64
+             * @description Tasks created inside it.
+             */
+            created: number;
+            /** @description `completed_at − started_at` over those of them that were started; null when none was. */
+            cycle_time_hours?: components["schemas"]["DurationPercentiles"] & unknown;
+            /**
+             * Format: naive-date
+             * @description Its last calendar day in the zone.
+             */
+            end: string;
+            /**
+             * Format: int64
+             * @description Of those, the ones started before its end.
+             */
+            in_progress_at_end: number;
+            /** @description `completed_at − created_at` over the tasks completed inside it; null when none was. */
+            lead_time_hours?: components["schemas"]["DurationPercentiles"] & unknown;
+            /**
+             * Format: int64
+             * @description Tasks created before its end and not completed before it.
+             */
+            open_at_end: number;
+            /**
+             * Format: naive-date
+             * @description The bucket's first calendar day in the zone, `YYYY-MM-DD`.
+             */
+            start: string;
+            /**
+             * Format: int64
+             * @description Tasks that first entered `in_progress` inside it.
+             */
+            started: number;
+        };
+        /**
+         * @description How long a bucket is.
+         * @enum {string}
+         */
+        TrendsInterval: "day" | "week" | "month";
+        /**
          * UpdateTaskRequest
          * @description Changes to a task; absent fields stay as they are.
          * @example {
@@ -2071,6 +2242,8 @@ export interface operations {
                 team_id?: string;
                 /** @description How many days, 1..=90 (default 7). */
                 days?: number;
+                /** @description The IANA time zone whose calendar days count (default `UTC`). */
+                tz?: string;
             };
             header?: never;
             path?: never;
@@ -2311,6 +2484,98 @@ export interface operations {
             };
             /** @description `not_found`: `team_id` names a team the caller is not a member of */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getDashboardTrends: {
+        parameters: {
+            query?: {
+                /** @description A team the caller belongs to; absent for the caller's own tasks. */
+                team_id?: string;
+                /** @description The IANA time zone whose calendar the buckets follow (default `UTC`). */
+                tz?: string;
+                /** @description `day`, `week` (ISO, Monday first) or `month` (default `week`). */
+                interval?: string;
+                /** @description The first day wanted, `YYYY-MM-DD` in `tz`: its interval is the first bucket. */
+                from?: string;
+                /** @description The last day wanted, `YYYY-MM-DD` in `tz` (default: today there). */
+                to?: string;
+                /** @description `json` (default) or `csv`. */
+                format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or CSV when the request asks `format=csv` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Trends"];
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description `malformed_request`: the body is not JSON of the documented shape, a value has the wrong JSON type, or an id in the path or query is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: `team_id` names a team the caller is not a member of */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `validation_failed`: `errors` lists each field or parameter that breaks a rule (lengths, enum values, ranges, cursors) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
