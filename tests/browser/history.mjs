@@ -1,0 +1,137 @@
+// The history flow of the dashboard page, run by dashboard.mjs with the browser in a time zone
+// whose calendar day is not UTC's at the time of the run (so a page that counted UTC days
+// would show the wrong ones):
+//
+// - `trends`: the activity days and the Trends view's weeks are the browser's; the Trends view
+//   (table, charts) equals GET /dashboard/trends in that zone and follows writes live, for the
+//   user and for a team; axe-core in light and dark mode.
+
+import {
+  check, checkAccessibility, openDashboard, rest, say, signInOnPage, step, waitUntil,
+} from './helpers.mjs';
+
+/** `YYYY-MM-DD` of `at` in the IANA zone `tz`. */
+export function dateIn(tz, at = new Date()) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+/**
+ * A zone whose calendar day is not UTC's now: Kiritimati (UTC+14) from 11:00 UTC on, Pago
+ * Pago (UTC−11) before; with its `today` and UTC's.
+ */
+export function zoneAwayFromUtc(at = new Date()) {
+  const tz = at.getUTCHours() >= 11 ? 'Pacific/Kiritimati' : 'Pacific/Pago_Pago';
+  return { tz, today: dateIn(tz, at), utcToday: dateIn('UTC', at) };
+}
+
+function addDays(date, days) {
+  const at = new Date(`${date}T00:00:00Z`);
+  at.setUTCDate(at.getUTCDate() + days);
+  return at.toISOString().slice(0, 10);
+}
+
+/** The Monday of the ISO week of `date`. */
+const mondayOf = (date) => addDays(date, -((new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7));
+
+/** The rows of the Trends table: the week's start and its numbers as shown. */
+function readTrendsTable(page) {
+  return page.evaluate(() => [...document.querySelectorAll('#trends-rows tr')].map((tr) => ({
+    start: tr.dataset.start,
+    ...Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.dataset.key, td.textContent])),
+  })));
+}
+
+/** What the table should show for REST's trends (counts; whether a time is there). */
+function tableOf(trends) {
+  return trends.buckets.map((b) => ({
+    start: b.start,
+    counts: [b.created, b.completed, b.open_at_end - b.in_progress_at_end, b.in_progress_at_end],
+    timed: [b.lead_time_hours !== null, b.cycle_time_hours !== null],
+  }));
+}
+
+function tableShown(rows) {
+  const number = (text) => Number(String(text).replace(/[^\d]/g, ''));
+  return rows.map((r) => ({
+    start: r.start,
+    counts: [r.created, r.completed, r.pending, r.in_progress].map(number),
+    timed: [r.lead_p50 !== '–', r.cycle_p50 !== '–'],
+  }));
+}
+
+/** Waits until the Trends table shows what REST answers for `query` in the browser's zone. */
+async function waitForTrends(page, getJson, token, tz, query = '') {
+  const rest = tableOf(await getJson(token, `/api/v1/dashboard/trends?tz=${encodeURIComponent(tz)}&interval=week${query}`));
+  await waitUntil(async () => tableShown(await readTrendsTable(page)),
+    (shown) => JSON.stringify(shown) === JSON.stringify(rest),
+    (shown) => `the Trends table shows ${JSON.stringify(shown)}, REST answers ${JSON.stringify(rest)}`);
+  return rest;
+}
+
+export async function runTrends({ context, baseUrl, email, password, zone, screenshot }) {
+  const { getJson, send, signIn, createTask } = rest(baseUrl, email, password);
+  const { page, problems } = await openDashboard(context, baseUrl);
+  say(`ZONE ${zone.tz} ${zone.today} ${zone.utcToday}`);
+  check(await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone) === zone.tz,
+    'the browser does not run in the zone asked for');
+
+  step(`sign in, the browser in ${zone.tz}: ${zone.today} there, ${zone.utcToday} in UTC`);
+  await signInOnPage(page, email, password);
+  const token = await signIn();
+  check((await page.locator('#trends-zone').textContent()).includes(zone.tz), 'the Trends view does not name the zone');
+  check((await page.locator('#activity-zone').textContent()).includes(zone.tz), 'the activity does not name the zone');
+
+  step('the activity chart shows the days of the browser’s zone');
+  const activity = await getJson(token, `/api/v1/dashboard/activity?days=7&tz=${encodeURIComponent(zone.tz)}`);
+  const wanted = activity.days.map((d) => `${d.date}: ${d.created} created, ${d.completed} completed`);
+  check(activity.days.at(-1).date === zone.today && activity.days.at(-1).created > 0, `REST activity: ${JSON.stringify(activity.days)}`);
+  await waitUntil(() => page.evaluate(() => [...document.querySelectorAll('#activity-chart g.column > title')].map((t) => t.textContent)),
+    (shown) => JSON.stringify(shown) === JSON.stringify(wanted),
+    (shown) => `the activity chart shows ${JSON.stringify(shown)}, not ${JSON.stringify(wanted)}`);
+
+  step('the Trends view shows the weeks of the browser’s zone, as REST answers them');
+  const weeks = await waitForTrends(page, getJson, token, zone.tz);
+  check(weeks.length === 12 && weeks.at(-1).start === mondayOf(zone.today), `weeks ${weeks.map((w) => w.start)}`);
+  const charts = await page.evaluate(() => ({
+    bars: [...document.querySelectorAll('#trends-throughput g.column')].map((g) => g.dataset.key),
+    areas: document.querySelectorAll('#trends-flow polygon.area').length,
+    times: document.querySelectorAll('#trends-times circle.lead_p50').length,
+  }));
+  check(JSON.stringify(charts.bars) === JSON.stringify(weeks.map((w) => w.start)), `throughput bars ${charts.bars}`);
+  check(charts.areas === 3, `${charts.areas} areas in the cumulative flow`);
+  check(charts.times === weeks.filter((w) => w.timed[0]).length, `${charts.times} lead time points`);
+
+  step('the Trends view follows writes live');
+  const navigations = [];
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations.push(frame.url()); });
+  const before = weeks.at(-1).counts;
+  const task = await createTask(token, { title: 'made while watching the trends' });
+  let now = await waitForTrends(page, getJson, token, zone.tz);
+  check(now.at(-1).counts[0] === before[0] + 1, `created this week: ${now.at(-1).counts[0]}, not ${before[0] + 1}`);
+  await send(token, 'PATCH', `/api/v1/tasks/${task.id}`, { status: 'in_progress' });
+  await send(token, 'PATCH', `/api/v1/tasks/${task.id}`, { status: 'completed' });
+  now = await waitForTrends(page, getJson, token, zone.tz);
+  check(now.at(-1).counts[1] === before[1] + 1, `completed this week: ${now.at(-1).counts[1]}, not ${before[1] + 1}`);
+  check(now.at(-1).timed.every(Boolean), 'no lead and cycle time for this week');
+  check(/lead time p50 .+ cycle time p50/.test(await page.locator('#trends-summary').textContent()), 'no lead and cycle time summary');
+  check(navigations.length === 0, `the page navigated: ${navigations}`);
+
+  step('a team’s trends, live too');
+  const teams = await getJson(token, '/api/v1/teams');
+  const team = teams.items[0];
+  await page.getByLabel('Dashboard of').selectOption({ label: `Team: ${team.name} (${team.role})` });
+  const teamWeeks = await waitForTrends(page, getJson, token, zone.tz, `&team_id=${team.id}`);
+  await createTask(token, { title: 'team work while watching', team_id: team.id });
+  const teamNow = await waitForTrends(page, getJson, token, zone.tz, `&team_id=${team.id}`);
+  check(teamNow.at(-1).counts[0] === teamWeeks.at(-1).counts[0] + 1, 'the team’s week did not count the new task');
+
+  step('accessible, the numbers table open, light and dark');
+  await page.locator('.trends-numbers summary').click();
+  await checkAccessibility(page, 'light, trends');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await checkAccessibility(page, 'dark, trends');
+  if (screenshot) await page.screenshot({ path: screenshot.replace(/\.png$/, '-dark.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+  check(problems.length === 0, problems.join('\n'));
+}
