@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{Days, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
-use taskpulse_actors::{History, Interval, MilestoneChange, Milestones, TrendsWindow, Tz};
+use taskpulse_actors::{History, Interval, MilestoneChange, Milestones, TrendsWindow, Tz, UserId};
 
 const TASKS: usize = 100_000;
 
@@ -25,14 +25,17 @@ fn history(tasks: usize) -> Vec<Milestones> {
     };
     let now = Utc::now().timestamp();
     let year = 365 * 86_400;
+    // A team of twelve.
+    let members: Vec<UserId> = (0..12).map(|_| UserId::new()).collect();
     (0..tasks)
         .map(|_| {
+            let owner = members[next(12) as usize];
             let created = now - next(year);
             let started = (next(10) < 8).then(|| created + next(7 * 86_400));
             let completed = (started.is_some() && next(8) < 7)
                 .then(|| started.unwrap_or(created) + 60 + next(30 * 86_400))
                 .filter(|done| *done < now);
-            Milestones(created, started, completed)
+            Milestones(created, started, completed, owner)
         })
         .collect()
 }
@@ -73,8 +76,13 @@ fn trends(c: &mut Criterion) {
     let shared = Arc::new(history);
     let now = Utc::now().timestamp();
     let change = MilestoneChange(
-        Some(Milestones(now - 100, Some(now - 50), None)),
-        Some(Milestones(now - 100, Some(now - 50), Some(now))),
+        Some(Milestones(now - 100, Some(now - 50), None, UserId::new())),
+        Some(Milestones(
+            now - 100,
+            Some(now - 50),
+            Some(now),
+            UserId::new(),
+        )),
     );
     let mut base = Arc::clone(&shared);
     Arc::make_mut(&mut base).apply(&MilestoneChange(None, change.0));

@@ -6,7 +6,10 @@
 use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use std::collections::BTreeMap;
+
 use super::history::History;
+use crate::model::UserId;
 
 /// How long a bucket is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -238,7 +241,7 @@ impl Percentiles {
 }
 
 /// One bucket's numbers.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Bucket {
     /// The bucket's days and span.
     pub span: Span,
@@ -256,6 +259,8 @@ pub struct Bucket {
     pub lead_time_hours: Option<Percentiles>,
     /// Completion minus start, over those of them that were started.
     pub cycle_time_hours: Option<Percentiles>,
+    /// Tasks completed inside it by owner, most first (a team's throughput by member).
+    pub completed_by: Vec<(UserId, i64)>,
 }
 
 impl History {
@@ -277,10 +282,14 @@ impl History {
         let completed_started = self.completed_started.count_while(before(span.until));
         let in_span = |count: &dyn Fn(i64) -> usize| count(span.until) - count(span.from);
         let (mut leads, mut cycles) = (Vec::new(), Vec::new());
+        let mut by_owner: BTreeMap<UserId, i64> = BTreeMap::new();
         for done in (self.completed).range(|c| c.at < span.from, |c| c.at < span.until) {
             leads.push(done.lead);
             cycles.extend(done.cycle);
+            *by_owner.entry(done.owner).or_default() += 1;
         }
+        let mut completed_by: Vec<(UserId, i64)> = by_owner.into_iter().collect();
+        completed_by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         Bucket {
             span,
             created: in_span(&|at| self.created.count_while(before(at))) as i64,
@@ -290,6 +299,7 @@ impl History {
             in_progress_at_end: started as i64 - completed_started as i64,
             lead_time_hours: Percentiles::of(&mut leads),
             cycle_time_hours: Percentiles::of(&mut cycles),
+            completed_by,
         }
     }
 }

@@ -83,7 +83,7 @@ async fn every_node_answers_the_same_trends_at_the_same_version() -> anyhow::Res
     let this_week = here
         .buckets
         .last()
-        .copied()
+        .cloned()
         .ok_or_else(|| anyhow::anyhow!("no buckets"))?;
     assert_eq!(
         (this_week.created, this_week.started, this_week.completed),
@@ -179,7 +179,7 @@ async fn an_unfollowed_history_is_let_go_and_loaded_again_exactly() -> anyhow::R
     let this_week = again
         .buckets
         .last()
-        .copied()
+        .cloned()
         .ok_or_else(|| anyhow::anyhow!("no buckets"))?;
     assert_eq!((this_week.created, this_week.completed), (2, 1));
     assert!(again.as_of <= Utc::now());
