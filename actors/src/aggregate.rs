@@ -124,17 +124,24 @@ impl Actor for AggregateActor {
                 since,
                 log,
             } => {
-                if subscriber.follows_history {
-                    Box::pin(state.follow_history()).await?;
+                // Without its history (the database failed), the subscriber is told by its
+                // first snapshot, and may subscribe again; the actor carries on.
+                if subscriber.follows_history
+                    && let Err(err) = Box::pin(state.follow_history()).await
+                {
+                    tracing::warn!(error = %err, "could not load an aggregate's history");
                 }
                 state.attach(subscriber, since, &log);
             }
-            AggregateMsg::FollowHistory(reply) => {
-                Box::pin(state.follow_history()).await?;
-                if let Some(current) = &state.current {
-                    let _ = reply.send(Arc::clone(current));
+            AggregateMsg::FollowHistory(reply) => match Box::pin(state.follow_history()).await {
+                Ok(()) => {
+                    if let Some(current) = &state.current {
+                        let _ = reply.send(Arc::clone(current));
+                    }
                 }
-            }
+                // Dropping the reply tells the reader.
+                Err(err) => tracing::warn!(error = %err, "could not load an aggregate's history"),
+            },
             AggregateMsg::ForgetHistory => state.forget_history(),
             AggregateMsg::Reload(version) => {
                 if state.version() < version {

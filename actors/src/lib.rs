@@ -45,6 +45,7 @@ pub use metrics::{
 };
 pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};
 pub use published::{Published, Snapshot};
+pub use stats::history::{History, MilestoneChange, Milestones};
 pub use stats::trends::{Bucket, Interval, Percentiles, TrendsWindow, WindowError};
 pub use stats::{Aggregate, Counts, DayCounts, Delta, MemberCounts, Scope};
 pub use store::shares::Share;

@@ -265,7 +265,12 @@ pub struct TaskFacts {
 
 impl TaskFacts {
     fn milestones(&self) -> Milestones {
-        Milestones::of(self.created_at, self.started_at, self.completed_at)
+        Milestones::of(
+            self.created_at,
+            self.started_at,
+            self.completed_at,
+            self.owner,
+        )
     }
 
     fn open_due(&self) -> Option<DateTime<Utc>> {

@@ -243,6 +243,14 @@ async fn a_team_scope_is_for_its_members() -> anyhow::Result<()> {
         (Some("team"), Some(team.as_str()))
     );
     assert_eq!(body["buckets"][11]["completed"], 1);
+    // Throughput by member, for the page's team view; a user scope has no such list.
+    assert_eq!(
+        body["buckets"][11]["by_member"],
+        json!([{"user_id": ada.user_id, "completed": 1}])
+    );
+    assert_eq!(body["buckets"][10]["by_member"], json!([]));
+    let own = trends(&app, &ada.access, "?interval=day").await?;
+    assert!(own["buckets"][11].get("by_member").is_none(), "{own}");
     let refused = app
         .get_as(
             &format!("/api/v1/dashboard/trends?team_id={team}"),

@@ -8,11 +8,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::UserId;
+
 /// When a task was created, first started and completed, in whole seconds since the Unix
 /// epoch (flooring never moves an instant across a bucket boundary: boundaries are whole
-/// seconds). Written as `[created, started, completed]` in the change log.
+/// seconds), and who owns it (a team's throughput by member). Written as
+/// `[created, started, completed, owner]` in the change log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Milestones(pub i64, pub Option<i64>, pub Option<i64>);
+pub struct Milestones(pub i64, pub Option<i64>, pub Option<i64>, pub UserId);
 
 impl Milestones {
     /// A task's milestones from its timestamps.
@@ -20,11 +23,13 @@ impl Milestones {
         created: DateTime<Utc>,
         started: Option<DateTime<Utc>>,
         completed: Option<DateTime<Utc>>,
+        owner: UserId,
     ) -> Self {
         Self(
             created.timestamp(),
             started.map(|t| t.timestamp()),
             completed.map(|t| t.timestamp()),
+            owner,
         )
     }
 
@@ -38,6 +43,10 @@ impl Milestones {
 
     fn completed(&self) -> Option<i64> {
         self.2
+    }
+
+    fn owner(&self) -> UserId {
+        self.3
     }
 }
 
@@ -75,6 +84,8 @@ pub struct Completion {
     pub lead: i64,
     /// Seconds from its start to completion, if it was started.
     pub cycle: Option<i64>,
+    /// Its owner.
+    pub owner: UserId,
 }
 
 /// A sorted multiset cut into shared chunks, so that a copy of the history (every published
@@ -287,6 +298,7 @@ fn completion(task: Milestones) -> Option<Completion> {
         at,
         lead: at - task.created(),
         cycle: task.started().map(|started| at - started),
+        owner: task.owner(),
     })
 }
 
@@ -314,13 +326,14 @@ mod tests {
 
     #[test]
     fn a_change_and_its_inverse_leave_the_history_as_it_was() {
+        let ann = UserId(uuid::Uuid::from_u128(1));
         let before = History::of([
-            Milestones(10, Some(20), Some(30)),
-            Milestones(5, None, None),
+            Milestones(10, Some(20), Some(30), ann),
+            Milestones(5, None, None, ann),
         ]);
         let change = MilestoneChange(
-            Some(Milestones(10, Some(20), Some(30))),
-            Some(Milestones(10, Some(20), None)),
+            Some(Milestones(10, Some(20), Some(30), ann)),
+            Some(Milestones(10, Some(20), None, ann)),
         );
         let mut history = before.clone();
         history.apply(&change);

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::history::History;
+use super::history::{History, Multiset};
+use crate::model::UserId;
 
 /// How long a bucket is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -238,7 +239,7 @@ impl Percentiles {
 }
 
 /// One bucket's numbers.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Bucket {
     /// The bucket's days and span.
     pub span: Span,
@@ -256,41 +257,66 @@ pub struct Bucket {
     pub lead_time_hours: Option<Percentiles>,
     /// Completion minus start, over those of them that were started.
     pub cycle_time_hours: Option<Percentiles>,
+    /// Tasks completed inside it by owner, most first (a team's throughput by member).
+    pub completed_by: Vec<(UserId, i64)>,
 }
 
 impl History {
-    /// The buckets of `window`, oldest first.
+    /// The buckets of `window`, oldest first: each set counted once at every boundary, the
+    /// window's completions walked once.
     pub fn trends(&self, window: &TrendsWindow) -> Vec<Bucket> {
-        window
-            .spans()
-            .into_iter()
-            .map(|span| self.bucket(span))
-            .collect()
-    }
+        let spans = window.spans();
+        let boundaries: Vec<i64> = (spans.first().map(|s| s.from).into_iter())
+            .chain(spans.iter().map(|s| s.until))
+            .collect();
+        let before = |set: &Multiset<i64>| -> Vec<i64> {
+            (boundaries.iter())
+                .map(|at| set.count_while(|v| v < at) as i64)
+                .collect()
+        };
+        let (created, started) = (before(&self.created), before(&self.started));
+        let completed_started = before(&self.completed_started);
+        let completed: Vec<i64> = (boundaries.iter())
+            .map(|at| self.completed.count_while(|c| c.at < *at) as i64)
+            .collect();
 
-    /// One bucket's numbers.
-    pub fn bucket(&self, span: Span) -> Bucket {
-        let before = |at: i64| move |v: &i64| *v < at;
-        let created = self.created.count_while(before(span.until));
-        let started = self.started.count_while(before(span.until));
-        let completed = self.completed.count_while(|c| c.at < span.until);
-        let completed_started = self.completed_started.count_while(before(span.until));
-        let in_span = |count: &dyn Fn(i64) -> usize| count(span.until) - count(span.from);
+        let (first, last) = (boundaries[0], boundaries[boundaries.len() - 1]);
+        let mut completions = self
+            .completed
+            .range(move |c| c.at < first, move |c| c.at < last)
+            .peekable();
         let (mut leads, mut cycles) = (Vec::new(), Vec::new());
-        for done in (self.completed).range(|c| c.at < span.from, |c| c.at < span.until) {
-            leads.push(done.lead);
-            cycles.extend(done.cycle);
+        let mut buckets = Vec::with_capacity(spans.len());
+        for (i, span) in spans.into_iter().enumerate() {
+            let mut completed_by: Vec<(UserId, i64)> = Vec::new();
+            while let Some(done) = completions.next_if(|c| c.at < span.until) {
+                leads.push(done.lead);
+                cycles.extend(done.cycle);
+                // Linear: a bucket's completers are one user, or a team's few members.
+                match completed_by
+                    .iter_mut()
+                    .find(|(owner, _)| *owner == done.owner)
+                {
+                    Some((_, n)) => *n += 1,
+                    None => completed_by.push((done.owner, 1)),
+                }
+            }
+            completed_by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            buckets.push(Bucket {
+                span,
+                created: created[i + 1] - created[i],
+                started: started[i + 1] - started[i],
+                completed: completed[i + 1] - completed[i],
+                open_at_end: created[i + 1] - completed[i + 1],
+                in_progress_at_end: started[i + 1] - completed_started[i + 1],
+                lead_time_hours: Percentiles::of(&mut leads),
+                cycle_time_hours: Percentiles::of(&mut cycles),
+                completed_by,
+            });
+            leads.clear();
+            cycles.clear();
         }
-        Bucket {
-            span,
-            created: in_span(&|at| self.created.count_while(before(at))) as i64,
-            started: in_span(&|at| self.started.count_while(before(at))) as i64,
-            completed: leads.len() as i64,
-            open_at_end: created as i64 - completed as i64,
-            in_progress_at_end: started as i64 - completed_started as i64,
-            lead_time_hours: Percentiles::of(&mut leads),
-            cycle_time_hours: Percentiles::of(&mut cycles),
-        }
+        buckets
     }
 }
 

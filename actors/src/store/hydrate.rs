@@ -73,6 +73,7 @@ pub(crate) async fn hydrate(
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = tasks, check_for_backend(Pg))]
 struct MilestoneRow {
+    owner_id: UserId,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     completed_at: Option<DateTime<Utc>>,
@@ -87,7 +88,12 @@ pub(crate) async fn history(conn: &mut AsyncPgConnection, scope: Scope) -> Resul
     };
     let rows: Vec<MilestoneRow> = query.load(conn).await?;
     Ok(History::of(rows.into_iter().map(|row| {
-        Milestones::of(row.created_at, row.started_at, row.completed_at)
+        Milestones::of(
+            row.created_at,
+            row.started_at,
+            row.completed_at,
+            row.owner_id,
+        )
     })))
 }
 

@@ -164,7 +164,8 @@ pub(crate) async fn row_mismatches(
            AND row(m.total, m.completed) IS DISTINCT FROM row(t.total, t.completed)"
     );
     let activity_rows = format!(
-        "SELECT a.kind || ' ' || a.scope_id || ' on ' || a.day || ': row (created, completed) = '
+        "SELECT coalesce(a.kind, t.kind) || ' ' || coalesce(a.scope_id, t.scope_id)
+                || ' on ' || coalesce(a.day, t.day) || ': row (created, completed) = '
                 || coalesce(row(a.created, a.completed)::text, 'missing')
                 || ', truth = ' || coalesce(row(t.created, t.completed)::text, 'none') AS what
          FROM (SELECT 'user' AS kind, user_id AS scope_id, day, created, completed FROM user_activity

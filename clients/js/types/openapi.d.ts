@@ -1037,6 +1037,22 @@ export interface components {
             user_id: string;
         };
         /**
+         * MemberThroughput
+         * @description One owner's completions in a bucket.
+         */
+        MemberThroughput: {
+            /**
+             * Format: int64
+             * @description Their tasks completed inside the bucket.
+             */
+            completed: number;
+            /**
+             * Format: uuid
+             * @description The owner.
+             */
+            user_id: string;
+        };
+        /**
          * NotReady
          * @description One reason the node is not ready.
          */
@@ -1682,6 +1698,11 @@ export interface components {
          * @description One bucket of trends.
          */
         TrendsBucket: {
+            /**
+             * @description Team scopes: the tasks completed inside it by owner, most first (owners with none left
+             *     out).
+             */
+            by_member?: components["schemas"]["MemberThroughput"][];
             /**
              * Format: int64
              * @description Tasks completed inside it (that still are).

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use taskpulse_actors::{Bucket, Interval, Percentiles, Trends};
+use taskpulse_actors::{Bucket, Interval, Percentiles, Scope, Trends};
 use uuid::Uuid;
 
 use super::time::rfc3339;
@@ -85,10 +85,35 @@ pub struct BucketView {
     pub lead_time_hours: Option<PercentilesView>,
     /// `completed_at − started_at` over those of them that were started; null when none was.
     pub cycle_time_hours: Option<PercentilesView>,
+    /// Team scopes: the tasks completed inside it by owner, most first (owners with none left
+    /// out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
+    pub by_member: Option<Vec<MemberThroughputView>>,
 }
 
-impl From<&Bucket> for BucketView {
-    fn from(b: &Bucket) -> Self {
+/// One owner's completions in a bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(rename = "MemberThroughput"))]
+pub struct MemberThroughputView {
+    /// The owner.
+    pub user_id: Uuid,
+    /// Their tasks completed inside the bucket.
+    pub completed: i64,
+}
+
+impl BucketView {
+    /// The view of `b`; `by_member` for team scopes.
+    fn of(b: &Bucket, scope: Scope) -> Self {
+        let by_member = matches!(scope, Scope::Team(_)).then(|| {
+            (b.completed_by.iter())
+                .map(|(user, completed)| MemberThroughputView {
+                    user_id: user.0,
+                    completed: *completed,
+                })
+                .collect()
+        });
         Self {
             start: b.span.start,
             end: b.span.end,
@@ -99,6 +124,7 @@ impl From<&Bucket> for BucketView {
             in_progress_at_end: b.in_progress_at_end,
             lead_time_hours: b.lead_time_hours.map(Into::into),
             cycle_time_hours: b.cycle_time_hours.map(Into::into),
+            by_member,
         }
     }
 }
@@ -135,7 +161,9 @@ impl From<&Trends> for TrendsView {
             as_of: t.as_of,
             tz: t.tz.name().to_owned(),
             interval: t.interval.into(),
-            buckets: t.buckets.iter().map(Into::into).collect(),
+            buckets: (t.buckets.iter())
+                .map(|bucket| BucketView::of(bucket, t.scope))
+                .collect(),
         }
     }
 }
@@ -206,6 +234,7 @@ mod examples {
                     p85: 20.0,
                     p95: 30.75,
                 }),
+                by_member: None,
             };
             Self {
                 scope: ScopeKind::User,

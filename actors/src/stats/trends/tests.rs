@@ -8,6 +8,10 @@ use proptest::prelude::*;
 use super::*;
 use crate::stats::history::{History, Milestones};
 
+fn owner() -> crate::model::UserId {
+    crate::model::UserId(uuid::Uuid::from_u128(7))
+}
+
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
@@ -132,9 +136,10 @@ fn open_and_in_progress_at_a_buckets_end_follow_each_task() {
             at("2026-01-01T10:00:00Z"),
             Some(at("2026-01-02T10:00:00Z")),
             Some(at("2026-01-03T10:00:00Z")),
+            owner(),
         ),
         // Created day 2, never started, still open.
-        Milestones(at("2026-01-02T12:00:00Z"), None, None),
+        Milestones(at("2026-01-02T12:00:00Z"), None, None, owner()),
     ]);
     let buckets = history.trends(&days(tz, date(2026, 1, 1), date(2026, 1, 4)));
     let row = |b: &Bucket| {
@@ -194,7 +199,7 @@ fn task() -> impl Strategy<Value = Milestones> {
             let created = base + created;
             let started = start.map(|s| created + s);
             let completed = done.map(|d| started.unwrap_or(created) + d);
-            Milestones(created, started, completed)
+            Milestones(created, started, completed, owner())
         })
 }
 
