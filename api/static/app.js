@@ -77,6 +77,7 @@ async function enterDashboard() {
     view.showUser(me.email);
     names.set(me.id, me.display_name);
     feedPanel.setNames(names);
+    trendsView.setNames(names);
     await loadTeams();
   } catch (err) {
     if (!(err instanceof ProblemError && err.status === 401)) view.showNotice(`Could not load your account: ${err.message}`);
@@ -104,6 +105,7 @@ async function loadMembers(forTopic) {
   const team = await client.getTeam(teamOf(forTopic));
   for (const member of team.members) names.set(member.user_id, member.display_name);
   feedPanel.setNames(names);
+  trendsView.setNames(names);
   if (forTopic === topic && breakdown) view.showBreakdown(breakdown, names);
 }
 

@@ -1,6 +1,7 @@
 // The Trends panel: throughput per week, cumulative flow and lead/cycle time of the scope shown,
 // in the browser's own time zone, from a `trends:` topic (its snapshot, then its deltas, as
-// the live client applies them), with the same numbers in a table.
+// the live client applies them), with the same numbers in a table; for a team, who completed
+// how many.
 
 import { drawBars, drawLines, drawStacked } from './chart.js';
 
@@ -42,6 +43,7 @@ function figures(bucket, completedSoFar) {
 export class TrendsView {
   #trends = null;
   #zone;
+  #names = new Map(); // user id -> display name
 
   /** `zone`: the IANA zone the trends are asked in (the browser's). */
   constructor(zone) {
@@ -64,8 +66,15 @@ export class TrendsView {
   /** Empties the panel while another scope loads. */
   clear() {
     this.#trends = null;
-    for (const id of [...CHARTS, 'trends-rows']) $(id).replaceChildren();
+    for (const id of [...CHARTS, 'trends-rows', 'trends-members-rows']) $(id).replaceChildren();
+    $('trends-members').hidden = true;
     this.showStatus('Loading…');
+  }
+
+  /** Who is who (user id -> display name), for a team's members. */
+  setNames(names) {
+    for (const [id, name] of names) this.#names.set(id, name);
+    if (this.#trends) this.#showMembers();
   }
 
   /** A word about the panel instead of its numbers (null: none). */
@@ -111,6 +120,36 @@ export class TrendsView {
     });
     $('trends-summary').textContent = this.#latestTimes(rows);
     $('trends-rows').replaceChildren(...rows.map(({ bucket, values }) => this.#row(bucket, values)));
+    this.#showMembers();
+  }
+
+  /** A team's completions by owner: in the last week, and over all the weeks shown. */
+  #showMembers() {
+    const { buckets } = this.#trends;
+    const team = buckets.some((b) => Array.isArray(b.by_member));
+    $('trends-members').hidden = !team;
+    if (!team) return;
+    const totals = new Map(); // user id -> [last week, all weeks]
+    buckets.forEach((bucket, index) => {
+      for (const { user_id: user, completed } of bucket.by_member ?? []) {
+        const sums = totals.get(user) ?? [0, 0];
+        if (index === buckets.length - 1) sums[0] += completed;
+        sums[1] += completed;
+        totals.set(user, sums);
+      }
+    });
+    $('trends-members-span').textContent = `${buckets.length} weeks`;
+    const rows = [...totals].sort(([, a], [, b]) => b[1] - a[1] || b[0] - a[0]).map(([user, [week, all]]) => {
+      const row = document.createElement('tr');
+      row.dataset.userId = user;
+      const name = document.createElement('th');
+      name.scope = 'row';
+      name.textContent = this.#names.get(user) ?? 'a former member';
+      row.append(name, cell('week', count.format(week)), cell('all', count.format(all)));
+      return row;
+    });
+    $('trends-members-rows').replaceChildren(...rows);
+    $('trends-members-empty').hidden = rows.length > 0;
   }
 
   /** The lead and cycle times of the latest week that completed anything. */

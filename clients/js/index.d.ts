@@ -25,6 +25,8 @@ export type Trends = Schemas['Trends'];
 export type TrendsBucket = Schemas['TrendsBucket'];
 export type TrendsInterval = Schemas['TrendsInterval'];
 export type DurationPercentiles = Schemas['DurationPercentiles'];
+/** A team's trends bucket: one owner's completions in it (`by_member`). */
+export type MemberThroughput = Schemas['MemberThroughput'];
 export type SharedOverview = Schemas['SharedOverview'];
 export type AuditEntry = Schemas['AuditEntry'];
 export type AuditPage = Schemas['AuditPage'];

@@ -121,9 +121,30 @@ export async function runTrends({ context, baseUrl, email, password, zone, scree
   const team = teams.items[0];
   await page.getByLabel('Dashboard of').selectOption({ label: `Team: ${team.name} (${team.role})` });
   const teamWeeks = await waitForTrends(page, getJson, token, zone.tz, `&team_id=${team.id}`);
-  await createTask(token, { title: 'team work while watching', team_id: team.id });
+  check(await page.locator('#trends-members').isVisible(), 'no completions by member in a team view');
+  const completedInTeam = teamWeeks.some((w) => w.counts[1] > 0);
+  check(await page.locator('#trends-members-empty').isVisible() === !completedInTeam, 'the by-member note is wrong');
+  const teamTask = await createTask(token, { title: 'team work while watching', team_id: team.id });
   const teamNow = await waitForTrends(page, getJson, token, zone.tz, `&team_id=${team.id}`);
   check(teamNow.at(-1).counts[0] === teamWeeks.at(-1).counts[0] + 1, 'the team’s week did not count the new task');
+
+  step('a team’s completions by member, live');
+  const me = await getJson(token, '/api/v1/me');
+  const byMember = async () => {
+    const trends = await getJson(token, `/api/v1/dashboard/trends?tz=${encodeURIComponent(zone.tz)}&interval=week&team_id=${team.id}`);
+    const mine = (bucket) => bucket.by_member.find((m) => m.user_id === me.id)?.completed ?? 0;
+    return [mine(trends.buckets.at(-1)), trends.buckets.reduce((sum, b) => sum + mine(b), 0)];
+  };
+  const shownFor = (id) => page.evaluate((user) => {
+    const row = document.querySelector(`#trends-members-rows tr[data-user-id="${user}"]`);
+    return row && [row.querySelector('th').textContent, ...[...row.querySelectorAll('td')].map((td) => Number(td.textContent))];
+  }, id);
+  const [weekBefore, allBefore] = await byMember();
+  await send(token, 'PATCH', `/api/v1/tasks/${teamTask.id}`, { status: 'completed' });
+  const want = [me.display_name, weekBefore + 1, allBefore + 1];
+  await waitUntil(() => shownFor(me.id), (shown) => JSON.stringify(shown) === JSON.stringify(want),
+    (shown) => `completions by member show ${JSON.stringify(shown)} for ${me.display_name}, not ${JSON.stringify(want)}`);
+  check(JSON.stringify(await byMember()) === JSON.stringify(want.slice(1)), 'REST disagrees with the page');
 
   step('accessible, the numbers table open, light and dark');
   await page.locator('.trends-numbers summary').click();

@@ -229,11 +229,12 @@ async fn the_dashboard_shows_activity_and_live_trends_in_the_browsers_time_zone(
         expect_json(app.patch_as(&path, &ann.access, &patch).await?, 200).await?;
     }
     let team = app.create_team(&ann.access, "Platform").await?;
-    app.create_task(
-        &ann.access,
+    for task in [
         json!({ "title": "team work", "team_id": team }),
-    )
-    .await?;
+        json!({ "title": "team shipped", "team_id": team, "status": "completed" }),
+    ] {
+        app.create_task(&ann.access, task).await?;
+    }
 
     let ((tz, there, utc), last) = run_history_driver(&dir, &app, &ann.email, "trends").await?;
 
