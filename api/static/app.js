@@ -26,7 +26,8 @@ const live = new LiveClient(client);
 const taskList = new TaskList(client);
 const feedPanel = new FeedPanel($('feed-list'), $('feed-empty'), async (id) => (await client.getTask(id)).title);
 const names = new Map(); // user id -> display name, for the members table and the feed
-const trendsView = new TrendsView(ZONE);
+// Another interval: the trends topic starts over with it (a fresh snapshot).
+const trendsView = new TrendsView(ZONE, (interval) => live.subscribe(trendsTopicOf(topic), { tz: ZONE, interval }));
 
 let topic = 'user';
 let stats = null; // the statistics shown, for the current topic
@@ -59,7 +60,7 @@ function follow(next) {
   transfer.reset();
   view.setText('feed-empty', 'Nothing yet: changes appear here as they happen.');
   live.subscribe(next, { tz: ZONE });
-  live.subscribe(trendsTopicOf(next), { tz: ZONE, interval: 'week' });
+  live.subscribe(trendsTopicOf(next), { tz: ZONE, interval: trendsView.interval });
   live.subscribe(feedTopicOf(next));
   if (teamOf(next)) loadMembers(next).catch(() => {});
 }

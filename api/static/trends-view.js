@@ -1,17 +1,38 @@
-// The Trends panel: throughput per week, cumulative flow and lead/cycle time of the scope shown,
-// in the browser's own time zone, from a `trends:` topic (its snapshot, then its deltas, as
-// the live client applies them), with the same numbers in a table; for a team, who completed
-// how many.
+// The Trends panel: throughput, cumulative flow and lead/cycle time of the scope shown by day,
+// ISO week or month in the browser's own time zone, from a `trends:` topic (its snapshot, then
+// its deltas, as the live client applies them), with the same numbers in a table; for a team,
+// who completed how many.
 
 import { drawBars, drawLines, drawStacked } from './chart.js';
 
 const $ = (id) => document.getElementById(id);
 const count = new Intl.NumberFormat();
 const oneDecimal = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
-const shortDate = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
-const longDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
 // Bucket dates are calendar days already in the page's zone: formatted as they are.
 const asDate = (date) => new Date(`${date}T00:00:00Z`);
+const format = (options) => new Intl.DateTimeFormat(undefined, { ...options, timeZone: 'UTC' });
+const dayMonth = format({ day: 'numeric', month: 'short' });
+const longDate = format({ dateStyle: 'medium' });
+
+/** How each interval is said. */
+const WORDS = {
+  day: {
+    many: 'days', each: 'day by day', unit: 'Day', last: 'Today', label: dayMonth,
+    zone: (zone) => `Calendar days in your time zone (${zone}).`, of: (start) => longDate.format(asDate(start)),
+  },
+  week: {
+    many: 'weeks', each: 'week by week', unit: 'Week of', last: 'This week', label: dayMonth,
+    zone: (zone) => `Weeks from Monday, in your time zone (${zone}).`,
+    of: (start) => `Week of ${longDate.format(asDate(start))}`,
+  },
+  month: {
+    many: 'months', each: 'month by month', unit: 'Month', last: 'This month',
+    label: format({ month: 'short', year: '2-digit' }),
+    zone: (zone) => `Calendar months in your time zone (${zone}).`,
+    of: (start) => format({ month: 'long', year: 'numeric' }).format(asDate(start)),
+  },
+};
+export const INTERVALS = Object.keys(WORDS);
 
 const CHARTS = ['trends-throughput', 'trends-flow', 'trends-times'];
 const TIMES = [
@@ -40,15 +61,34 @@ function figures(bucket, completedSoFar) {
   return values;
 }
 
+function cell(key, text) {
+  const td = document.createElement('td');
+  td.dataset.key = key;
+  td.textContent = text;
+  return td;
+}
+
 export class TrendsView {
   #trends = null;
   #zone;
+  #interval = 'week';
   #names = new Map(); // user id -> display name
 
-  /** `zone`: the IANA zone the trends are asked in (the browser's). */
-  constructor(zone) {
+  /**
+   * `zone`: the IANA zone the trends are asked in (the browser's); `onInterval(interval)` is
+   * called when the reader picks days, weeks or months.
+   */
+  constructor(zone, onInterval) {
     this.#zone = zone;
-    $('trends-zone').textContent = `Weeks from Monday, in your time zone (${zone}).`;
+    for (const interval of INTERVALS) {
+      $(`interval-${interval}`).addEventListener('click', () => {
+        if (interval === this.#interval) return;
+        this.#setInterval(interval);
+        this.clear();
+        onInterval(interval);
+      });
+    }
+    this.#setInterval(this.#interval);
     // Each chart is drawn at its container's width.
     const widths = new Map();
     const observer = new ResizeObserver((entries) => {
@@ -63,18 +103,16 @@ export class TrendsView {
     for (const id of CHARTS) observer.observe($(id));
   }
 
-  /** Empties the panel while another scope loads. */
+  /** `day`, `week` or `month`: what the panel shows. */
+  get interval() { return this.#interval; }
+
+  /** Empties the panel while another scope or interval loads. */
   clear() {
     this.#trends = null;
     for (const id of [...CHARTS, 'trends-rows', 'trends-members-rows']) $(id).replaceChildren();
     $('trends-members').hidden = true;
+    $('trends-summary').textContent = '';
     this.showStatus('Loading…');
-  }
-
-  /** Who is who (user id -> display name), for a team's members. */
-  setNames(names) {
-    for (const [id, name] of names) this.#names.set(id, name);
-    if (this.#trends) this.#showMembers();
   }
 
   /** A word about the panel instead of its numbers (null: none). */
@@ -83,15 +121,34 @@ export class TrendsView {
     $('trends-status').textContent = text ?? '';
   }
 
+  /** Who is who (user id -> display name), for a team's members. */
+  setNames(names) {
+    for (const [id, name] of names) this.#names.set(id, name);
+    if (this.#trends) this.#showMembers();
+  }
+
   /** The trends of a snapshot, or of a delta with its buckets in place. */
   show(trends) {
-    if (trends.tz !== this.#zone) return; // not what this page asked for
+    // Not what this page asks for (a message from before the reader picked another interval).
+    if (trends.tz !== this.#zone || trends.interval !== this.#interval) return;
     this.#trends = trends;
     this.showStatus(null);
     this.#draw();
   }
 
+  #setInterval(interval) {
+    this.#interval = interval;
+    const words = WORDS[interval];
+    for (const each of INTERVALS) $(`interval-${each}`).setAttribute('aria-pressed', String(each === interval));
+    $('trends-zone').textContent = words.zone(this.#zone);
+    $('trends-unit').textContent = words.unit;
+    $('trends-numbers-summary').textContent = `The numbers, ${words.each}`;
+    $('trends-table-caption').textContent = `Trends ${words.each}`;
+    $('trends-members-last').textContent = words.last;
+  }
+
   #draw() {
+    const words = WORDS[this.#interval];
     const { buckets } = this.#trends;
     let completedSoFar = 0;
     const rows = buckets.map((bucket) => {
@@ -99,37 +156,38 @@ export class TrendsView {
       return { bucket, values: figures(bucket, completedSoFar) };
     });
     const items = rows.map(({ bucket, values }) => ({
-      key: bucket.start, label: shortDate.format(asDate(bucket.start)), values, tip: this.#tip(bucket, values),
+      key: bucket.start, label: words.label.format(asDate(bucket.start)), values, tip: this.#tip(bucket, values),
     }));
     const created = rows.reduce((sum, r) => sum + r.values.created, 0);
     const last = rows.at(-1)?.values;
+    const span = `${rows.length} ${words.many}`;
     drawBars($('trends-throughput'), {
-      id: 'trends-throughput-title', items, series: ['created', 'completed'], labelWidth: 44,
-      title: `Throughput, last ${rows.length} weeks: ${created} created, ${completedSoFar} completed`,
+      id: 'trends-throughput-title', items, series: ['created', 'completed'], labelWidth: 48,
+      title: `Throughput, last ${span}: ${created} created, ${completedSoFar} completed`,
     });
     drawStacked($('trends-flow'), {
-      id: 'trends-flow-title', items, layers: ['completed_total', 'in_progress', 'pending'], labelWidth: 44,
+      id: 'trends-flow-title', items, layers: ['completed_total', 'in_progress', 'pending'], labelWidth: 48,
       title: last
-        ? `Cumulative flow: at the end of this week ${last.pending} pending, ${last.in_progress} in progress, `
+        ? `Cumulative flow: at the end ${last.pending} pending, ${last.in_progress} in progress, `
           + `${last.completed_total} completed since ${longDate.format(asDate(buckets[0].start))}`
-        : 'Cumulative flow: no weeks',
+        : 'Cumulative flow: nothing to show',
     });
     drawLines($('trends-times'), {
-      id: 'trends-times-title', items, lines: TIMES.map(([key]) => key), labelWidth: 44,
-      title: `Lead and cycle time per week, in hours. ${this.#latestTimes(rows)}`,
+      id: 'trends-times-title', items, lines: TIMES.map(([key]) => key), labelWidth: 48,
+      title: `Lead and cycle time, in hours. ${this.#latestTimes(rows)}`,
     });
     $('trends-summary').textContent = this.#latestTimes(rows);
     $('trends-rows').replaceChildren(...rows.map(({ bucket, values }) => this.#row(bucket, values)));
     this.#showMembers();
   }
 
-  /** A team's completions by owner: in the last week, and over all the weeks shown. */
+  /** A team's completions by owner: in the last bucket, and over all of them. */
   #showMembers() {
     const { buckets } = this.#trends;
     const team = buckets.some((b) => Array.isArray(b.by_member));
     $('trends-members').hidden = !team;
     if (!team) return;
-    const totals = new Map(); // user id -> [last week, all weeks]
+    const totals = new Map(); // user id -> [last bucket, all buckets]
     buckets.forEach((bucket, index) => {
       for (const { user_id: user, completed } of bucket.by_member ?? []) {
         const sums = totals.get(user) ?? [0, 0];
@@ -138,32 +196,33 @@ export class TrendsView {
         totals.set(user, sums);
       }
     });
-    $('trends-members-span').textContent = `${buckets.length} weeks`;
-    const rows = [...totals].sort(([, a], [, b]) => b[1] - a[1] || b[0] - a[0]).map(([user, [week, all]]) => {
+    $('trends-members-span').textContent = `${buckets.length} ${WORDS[this.#interval].many}`;
+    const rows = [...totals].sort(([, a], [, b]) => b[1] - a[1] || b[0] - a[0]).map(([user, [latest, all]]) => {
       const row = document.createElement('tr');
       row.dataset.userId = user;
       const name = document.createElement('th');
       name.scope = 'row';
       name.textContent = this.#names.get(user) ?? 'a former member';
-      row.append(name, cell('week', count.format(week)), cell('all', count.format(all)));
+      row.append(name, cell('last', count.format(latest)), cell('all', count.format(all)));
       return row;
     });
     $('trends-members-rows').replaceChildren(...rows);
     $('trends-members-empty').hidden = rows.length > 0;
   }
 
-  /** The lead and cycle times of the latest week that completed anything. */
+  /** The lead and cycle times of the latest bucket that completed anything. */
   #latestTimes(rows) {
     const latest = [...rows].reverse().find((r) => r.bucket.lead_time_hours);
-    if (!latest) return 'No task completed in these weeks.';
+    if (!latest) return `No task completed in these ${WORDS[this.#interval].many}.`;
     const v = latest.values;
-    return `Week of ${longDate.format(asDate(latest.bucket.start))}: lead time p50 ${duration(v.lead_p50)}, `
+    return `${WORDS[this.#interval].of(latest.bucket.start)}: lead time p50 ${duration(v.lead_p50)}, `
       + `p85 ${duration(v.lead_p85)}; cycle time p50 ${duration(v.cycle_p50)}, p85 ${duration(v.cycle_p85)}.`;
   }
 
   #tip(bucket, v) {
-    return `${longDate.format(asDate(bucket.start))} – ${longDate.format(asDate(bucket.end))}: `
-      + `${v.created} created, ${v.completed} completed; at its end ${v.pending} pending, `
+    const span = bucket.start === bucket.end ? longDate.format(asDate(bucket.start))
+      : `${longDate.format(asDate(bucket.start))} – ${longDate.format(asDate(bucket.end))}`;
+    return `${span}: ${v.created} created, ${v.completed} completed; at its end ${v.pending} pending, `
       + `${v.in_progress} in progress; lead time p50 ${duration(v.lead_p50)}, p85 ${duration(v.lead_p85)}; `
       + `cycle time p50 ${duration(v.cycle_p50)}, p85 ${duration(v.cycle_p85)}`;
   }
@@ -171,22 +230,15 @@ export class TrendsView {
   #row(bucket, values) {
     const row = document.createElement('tr');
     row.dataset.start = bucket.start;
-    const week = document.createElement('th');
-    week.scope = 'row';
+    const start = document.createElement('th');
+    start.scope = 'row';
     const time = document.createElement('time');
     time.dateTime = bucket.start;
-    time.textContent = shortDate.format(asDate(bucket.start));
-    week.append(time);
-    row.append(week);
+    time.textContent = WORDS[this.#interval].label.format(asDate(bucket.start));
+    start.append(time);
+    row.append(start);
     for (const key of ['created', 'completed', 'pending', 'in_progress']) row.append(cell(key, count.format(values[key])));
     for (const [key] of TIMES) row.append(cell(key, duration(values[key])));
     return row;
   }
-}
-
-function cell(key, text) {
-  const td = document.createElement('td');
-  td.dataset.key = key;
-  td.textContent = text;
-  return td;
 }

@@ -4,7 +4,7 @@
 //
 // - `trends`: the activity days and the Trends view's weeks are the browser's; the Trends view
 //   (table, charts) equals GET /dashboard/trends in that zone and follows writes live, for the
-//   user and for a team; axe-core in light and dark mode.
+//   user and for a team, whose completions by member move too; axe-core in light and dark mode.
 
 import {
   check, checkAccessibility, openDashboard, rest, say, signInOnPage, step, waitUntil,
@@ -59,9 +59,12 @@ function tableShown(rows) {
   }));
 }
 
-/** Waits until the Trends table shows what REST answers for `query` in the browser's zone. */
-async function waitForTrends(page, getJson, token, tz, query = '') {
-  const rest = tableOf(await getJson(token, `/api/v1/dashboard/trends?tz=${encodeURIComponent(tz)}&interval=week${query}`));
+/**
+ * Waits until the Trends table shows what REST answers for `query` (`&team_id=…`) and
+ * `interval` in the browser's zone.
+ */
+async function waitForTrends(page, getJson, token, tz, query = '', interval = 'week') {
+  const rest = tableOf(await getJson(token, `/api/v1/dashboard/trends?tz=${encodeURIComponent(tz)}&interval=${interval}${query}`));
   await waitUntil(async () => tableShown(await readTrendsTable(page)),
     (shown) => JSON.stringify(shown) === JSON.stringify(rest),
     (shown) => `the Trends table shows ${JSON.stringify(shown)}, REST answers ${JSON.stringify(rest)}`);
@@ -100,6 +103,16 @@ export async function runTrends({ context, baseUrl, email, password, zone, scree
   check(JSON.stringify(charts.bars) === JSON.stringify(weeks.map((w) => w.start)), `throughput bars ${charts.bars}`);
   check(charts.areas === 3, `${charts.areas} areas in the cumulative flow`);
   check(charts.times === weeks.filter((w) => w.timed[0]).length, `${charts.times} lead time points`);
+
+  step('by day and by month, then by week again');
+  for (const [label, interval] of [['Days', 'day'], ['Months', 'month'], ['Weeks', 'week']]) {
+    const button = page.getByRole('group', { name: 'Trends by' }).getByRole('button', { name: label, exact: true });
+    await button.click();
+    const buckets = await waitForTrends(page, getJson, token, zone.tz, '', interval);
+    const current = { day: zone.today, month: `${zone.today.slice(0, 8)}01`, week: mondayOf(zone.today) }[interval];
+    check(buckets.length === 12 && buckets.at(-1).start === current, `by ${interval}: ${buckets.map((b) => b.start)}`);
+    check(await button.getAttribute('aria-pressed') === 'true', `${label} is not pressed`);
+  }
 
   step('the Trends view follows writes live');
   const navigations = [];
