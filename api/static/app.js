@@ -17,8 +17,9 @@ const DETAIL_REFRESH_MS = 300;
 // `overdue` moves with the clock, not only with events.
 const CLOCK_REFRESH_MS = 60_000;
 const FEED_HISTORY = 20;
-// Days and weeks are the reader's: activity and trends are asked in the browser's zone.
-const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+// Days and weeks are the reader's: activity and trends are asked in the browser's zone (UTC
+// if the server does not know its name).
+let zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 const $ = (id) => document.getElementById(id);
 const client = new Client({ storage: globalThis.sessionStorage ?? null });
@@ -27,7 +28,7 @@ const taskList = new TaskList(client);
 const feedPanel = new FeedPanel($('feed-list'), $('feed-empty'), async (id) => (await client.getTask(id)).title);
 const names = new Map(); // user id -> display name, for the members table and the feed
 // Another interval: the trends topic starts over with it (a fresh snapshot).
-const trendsView = new TrendsView(ZONE, (interval) => live.subscribe(trendsTopicOf(topic), { tz: ZONE, interval }));
+const trendsView = new TrendsView(zone, (interval) => live.subscribe(trendsTopicOf(topic), { tz: zone, interval }));
 
 let topic = 'user';
 let stats = null; // the statistics shown, for the current topic
@@ -59,15 +60,28 @@ function follow(next) {
   trendsView.clear();
   transfer.reset();
   view.setText('feed-empty', 'Nothing yet: changes appear here as they happen.');
-  live.subscribe(next, { tz: ZONE });
-  live.subscribe(trendsTopicOf(next), { tz: ZONE, interval: trendsView.interval });
+  live.subscribe(next, { tz: zone });
+  live.subscribe(trendsTopicOf(next), { tz: zone, interval: trendsView.interval });
   live.subscribe(feedTopicOf(next));
   if (teamOf(next)) loadMembers(next).catch(() => {});
 }
 
+/** `wanted` if the server knows that zone, else UTC: asked once, before anything is followed. */
+async function knownZone(wanted) {
+  if (wanted === 'UTC') return wanted;
+  try {
+    await client.activity({ days: 1, tz: wanted });
+    return wanted;
+  } catch (err) {
+    return err instanceof ProblemError && err.status === 422 ? 'UTC' : wanted;
+  }
+}
+
 async function enterDashboard() {
   view.showSignedIn(true);
-  view.showZone(ZONE);
+  zone = await knownZone(zone);
+  view.showZone(zone);
+  trendsView.setZone(zone);
   view.showSignInError(null);
   follow('user');
   live.start();
@@ -133,7 +147,7 @@ async function refreshDetails() {
   try {
     const [fresh, activity] = await Promise.all([
       client.breakdown(scopeQuery(shown)),
-      client.activity({ ...scopeQuery(shown), days: 30, tz: ZONE }),
+      client.activity({ ...scopeQuery(shown), days: 30, tz: zone }),
     ]);
     if (shown !== topic) return;
     breakdown = fresh;

@@ -103,7 +103,13 @@ export class TrendsView {
     for (const id of CHARTS) observer.observe($(id));
   }
 
-  /** `day`, `week` or `month`: what the panel shows. */
+  /** Another zone for what follows (the server refused the browser's). */
+  setZone(zone) {
+    this.#zone = zone;
+    this.#setInterval(this.#interval);
+  }
+
+    /** `day`, `week` or `month`: what the panel shows. */
   get interval() { return this.#interval; }
 
   /** Empties the panel while another scope or interval loads. */

@@ -4,11 +4,15 @@
 //
 // - `trends`: the activity days and the Trends view's weeks are the browser's; the Trends view
 //   (table, charts) equals GET /dashboard/trends in that zone and follows writes live, for the
-//   user and for a team, whose completions by member move too; axe-core in light and dark mode.
+//   user and for a team, whose completions by member move too; axe-core in light and dark mode;
+//   and UTC when the server does not know the browser's zone.
 
 import {
-  check, checkAccessibility, openDashboard, rest, say, signInOnPage, step, waitUntil,
+  WITHIN, check, checkAccessibility, openDashboard, rest, say, signInOnPage, step, waitUntil,
 } from './helpers.mjs';
+
+/** The page's errors, but for the 422 answers these flows provoke (Chromium logs each). */
+const unexpected = (problems) => problems.filter((problem) => !/status of 422/.test(problem));
 
 /** `YYYY-MM-DD` of `at` in the IANA zone `tz`. */
 export function dateIn(tz, at = new Date()) {
@@ -167,5 +171,23 @@ export async function runTrends({ context, baseUrl, email, password, zone, scree
   if (screenshot) await page.screenshot({ path: screenshot.replace(/\.png$/, '-dark.png'), fullPage: true });
   await page.emulateMedia({ colorScheme: 'light' });
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
-  check(problems.length === 0, problems.join('\n'));
+
+  step('a zone the server does not know: the page carries on in UTC');
+  await page.route(/\/api\/v1\/dashboard\/activity\?days=1&tz=/, (route) => route.fulfill({
+    status: 422,
+    contentType: 'application/problem+json',
+    body: JSON.stringify({
+      type: 'about:blank', title: 'Unprocessable Content', status: 422, code: 'validation_failed',
+      errors: [{ field: 'tz', message: 'not an IANA time zone' }],
+    }),
+  }));
+  await page.reload();
+  await page.waitForSelector('#connection[data-state="connected"]', { timeout: WITHIN });
+  check((await page.locator('#activity-zone').textContent()).includes('(UTC)'), 'the activity is not said to be in UTC');
+  const utcWeeks = await waitForTrends(page, getJson, token, 'UTC');
+  check(utcWeeks.at(-1).start === mondayOf(zone.utcToday), `UTC weeks ${utcWeeks.map((w) => w.start)}`);
+  await waitUntil(() => page.evaluate(() => document.querySelector('#activity-chart g.column:last-child')?.dataset.key),
+    (day) => day === zone.utcToday, (day) => `the activity ends on ${day}, not UTC's ${zone.utcToday}`);
+  await page.unroute(/\/api\/v1\/dashboard\/activity\?days=1&tz=/);
+  check(unexpected(problems).length === 0, unexpected(problems).join('\n'));
 }
