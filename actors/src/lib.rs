@@ -30,8 +30,9 @@ pub use config::{ClusterConfig, EngineConfig, SignalMode};
 pub use endings::Ending;
 pub use engine::{
     Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, EXTERNAL_EMAIL_DOMAIN, Engine,
-    ExternalIdentity, MemberStat, NewAccount, NewTask, Page, SharedByMe, SharedOverview,
-    SharedWithMe, Statistics, TaskPatch, TaskQuery, TaskScope, TeamDetail, UserRef,
+    ExternalIdentity, IMPORT_MAX_ERRORS, IMPORT_MAX_TASKS, ImportLine, ImportedTask, MemberStat,
+    NewAccount, NewTask, Page, SharedByMe, SharedOverview, SharedWithMe, Statistics, TaskExport,
+    TaskPatch, TaskQuery, TaskScope, TeamDetail, UserRef,
 };
 #[cfg(feature = "local-accounts")]
 pub use engine::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
