@@ -17,4 +17,5 @@ pub mod problem;
 pub mod tasks;
 pub mod teams;
 mod time;
+pub mod transfer;
 pub mod values;
