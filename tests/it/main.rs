@@ -27,4 +27,5 @@ mod shutdown;
 mod startup;
 mod tasks;
 mod teams;
+mod transfer;
 mod ws;
