@@ -7,6 +7,7 @@ mod embedded_cluster;
 mod engine_commands;
 mod engine_sharing_and_teams;
 mod feeds;
+mod import;
 mod live_aggregates;
 mod migrations;
 mod started_at;
