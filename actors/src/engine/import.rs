@@ -21,6 +21,9 @@ pub const IMPORT_MAX_TASKS: usize = 100_000;
 /// The most errors a refused import lists (the first ones, in line order).
 pub const IMPORT_MAX_ERRORS: usize = 100;
 
+/// How many tasks' deltas are merged with each other before they join the import's.
+const MERGED_TOGETHER: usize = 256;
+
 /// One task of an import file, as the file spells it: the engine checks every value. `None` is
 /// an empty cell or a missing (or `null`) field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,9 +119,17 @@ fn prepare(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
+    // Merged a group at a time: each merge into a delta walks all of its days, and the whole
+    // import's delta may hold thousands.
     let mut deltas = DeltaSet::new();
-    for task in &tasks {
-        for (scope, delta) in task_deltas(None, Some(&facts(task, Vec::new()))) {
+    for group in tasks.chunks(MERGED_TOGETHER) {
+        let mut merged = DeltaSet::new();
+        for task in group {
+            for (scope, delta) in task_deltas(None, Some(&facts(task, Vec::new()))) {
+                merge_into(&mut merged, scope, delta);
+            }
+        }
+        for (scope, delta) in merged {
             merge_into(&mut deltas, scope, delta);
         }
     }
