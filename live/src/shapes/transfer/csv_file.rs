@@ -139,7 +139,7 @@ fn header(record: &ByteRecord, lines: &mut Lines) -> Option<Vec<Option<&'static 
     let mut columns = Vec::with_capacity(record.len());
     let mut broken = false;
     let mut seen = Vec::new();
-    for cell in record {
+    for (index, cell) in record.iter().enumerate() {
         let name = String::from_utf8_lossy(cell);
         let name = name.trim();
         let known = CSV_COLUMNS
@@ -147,6 +147,15 @@ fn header(record: &ByteRecord, lines: &mut Lines) -> Option<Vec<Option<&'static 
             .chain(["updated_at"].iter())
             .find(|c| **c == name);
         match known {
+            None if name.is_empty() => {
+                let column = index + 1;
+                lines.error(
+                    1,
+                    "body",
+                    format!("column {column} of the header has no name"),
+                );
+                broken = true;
+            }
             None => {
                 lines.error(
                     1,

@@ -159,6 +159,11 @@ fn a_bad_header_or_record_is_an_error_on_its_line() {
             (Some(1), "title".to_owned())
         ]
     );
+    let unnamed = decode_csv(b"title,\nx,\n");
+    assert!(
+        matches!(&unnamed[..], [Err(e)] if e.field == "body" && e.message.contains("column 2")),
+        "{unnamed:?}"
+    );
     assert!(decode_csv(b"description\nx\n").iter().any(|l| {
         l.as_ref()
             .is_err_and(|e| e.field == "title" && e.line == Some(1))
