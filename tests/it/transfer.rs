@@ -6,6 +6,8 @@
 mod export;
 // `POST /api/v1/tasks/import`.
 mod import;
+// The import's media types and body sizes.
+mod limits;
 // Export from one account, import into another.
 mod round_trip;
 
