@@ -17,5 +17,6 @@ pub mod problem;
 pub mod tasks;
 pub mod teams;
 pub(crate) mod time;
+pub mod transfer;
 pub mod trends;
 pub mod values;
