@@ -41,6 +41,8 @@ audit_actions! {
     TaskShare => "task.share",
     /// A share of a task was withdrawn.
     TaskUnshare => "task.unshare",
+    /// Tasks were imported from a file, all in one go (one entry for the whole import).
+    TaskImport => "task.import",
     /// A team was created.
     TeamCreate => "team.create",
     /// A team was deleted.
@@ -100,6 +102,7 @@ mod tests {
                 "task.delete",
                 "task.share",
                 "task.unshare",
+                "task.import",
                 "team.create",
                 "team.delete",
                 "team.member_add",

@@ -19,7 +19,7 @@ pub enum Error {
         current: i64,
     },
     /// Input broke a rule; one entry per offending field.
-    #[error("invalid input: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    #[error("invalid input: {}", .0.iter().map(FieldError::to_string).collect::<Vec<_>>().join("; "))]
     Validation(Vec<FieldError>),
     /// The change would clash with existing data (a taken email, the last owner leaving, …).
     #[error("conflict: {message}")]
@@ -149,6 +149,10 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong with it.
     pub message: String,
+    /// For input read from a file (an import): the line the error is on, as a person counts
+    /// the file's lines (the first line is 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
 }
 
 impl FieldError {
@@ -157,7 +161,26 @@ impl FieldError {
         Self {
             field: field.into(),
             message: message.into(),
+            line: None,
         }
+    }
+
+    /// A field error on `line` of an imported file.
+    pub fn on_line(line: u64, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            line: Some(line),
+            ..Self::new(field, message)
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    /// `field: message`, after `line N: ` for an error on a line of a file.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        write!(f, "{}: {}", self.field, self.message)
     }
 }
 

@@ -48,6 +48,12 @@ pub enum ApiError {
         /// How long until the next request would be let through.
         retry_after: Duration,
     },
+    /// The request body is larger than the route accepts (413); says the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The request body's media type is not one the route reads (415); says which it reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Something that should not fail did; answered as a 500 without the text, which goes to
     /// the log.
     #[error("{0}")]
@@ -162,6 +168,16 @@ fn problem_for_api_error(err: &ApiError) -> Problem {
         )
         // Rounded up: a client that waits the whole seconds is let through.
         .retry_after(retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)),
+        ApiError::PayloadTooLarge(detail) => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemCode::PayloadTooLarge,
+            detail.clone(),
+        ),
+        ApiError::UnsupportedMediaType(detail) => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemCode::UnsupportedMediaType,
+            detail.clone(),
+        ),
         ApiError::Internal(_) => internal_problem(),
     }
 }

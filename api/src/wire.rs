@@ -62,8 +62,8 @@ pub enum JsonOrCsv<T> {
     Json(T),
     /// The same numbers as CSV, offered as a download named `filename`.
     Csv {
-        /// The CSV text.
-        body: String,
+        /// The CSV file.
+        body: Vec<u8>,
         /// The attachment's file name.
         filename: &'static str,
     },

@@ -40,6 +40,10 @@ function sentence(entry, title) {
     case 'task.share':
     case 'task.unshare':
       return `${PHRASES[entry.action]} ${task}`;
+    case 'task.import': {
+      const count = entry.details?.count;
+      return typeof count === 'number' ? `imported ${count} task${count === 1 ? '' : 's'}` : 'imported tasks';
+    }
     default:
       return PHRASES[entry.action] ?? entry.action;
   }

@@ -27,5 +27,6 @@ mod shutdown;
 mod startup;
 mod tasks;
 mod teams;
+mod transfer;
 mod trends;
 mod ws;

@@ -8,8 +8,11 @@ mod accounts;
 mod audit;
 mod check;
 mod ended_sessions;
+mod export;
 mod external_accounts;
 mod feeds;
+mod import;
+mod import_rules;
 mod known_accounts;
 #[cfg(feature = "local-accounts")]
 mod local_accounts;
@@ -32,6 +35,8 @@ use ractor::{Actor, ActorRef, RpcReplyPort};
 
 pub use accounts::NewAccount;
 pub use check::{CheckOptions, CheckReport};
+pub use export::TaskExport;
+pub use import::{IMPORT_MAX_ERRORS, IMPORT_MAX_TASKS, ImportLine, ImportedTask};
 #[cfg(feature = "local-accounts")]
 pub use local_accounts::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
 pub use paging::Page;
@@ -81,6 +86,7 @@ pub struct Engine {
 struct Inner {
     pool: Pool,
     write_gates: WriteGates,
+    exports: export::Exports,
     slots: Arc<Slots>,
     supervisor: ActorRef<SupervisorMsg>,
     cluster: Cluster,
@@ -110,6 +116,7 @@ impl Engine {
         let url = crate::database::with_default_schema(url)?;
         let pool = connect_pool(&url, &config.pool).await?;
         let write_gates = WriteGates::new(config.pool.writes_per_aggregate as usize);
+        let exports = export::Exports::new(config.pool.max_size);
         let slots = Arc::new(Slots::new());
         let config = Arc::new(config);
         let args = SupervisorArguments {
@@ -138,6 +145,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 pool,
                 write_gates,
+                exports,
                 slots,
                 supervisor,
                 cluster,

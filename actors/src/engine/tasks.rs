@@ -1,6 +1,7 @@
 //! Task commands and queries.
 
 use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
 use serde_json::json;
 
 use super::Engine;
@@ -13,7 +14,7 @@ use crate::error::{Entity, Error, Result};
 use crate::model::{Priority, Role, Task, TaskId, TaskStatus, TeamId, UserId};
 use crate::stats::task_deltas;
 use crate::store::AuditEntry;
-use crate::store::tasks::{TaskListing, facts, list_tasks};
+use crate::store::tasks::{TaskFilter, TaskListing, facts, list_tasks};
 use crate::store::teams;
 
 /// A task to create.
@@ -79,7 +80,7 @@ pub struct TaskQuery {
     pub cursor: Option<String>,
 }
 
-fn check_title(checks: &mut Checks, title: &str) {
+pub(super) fn check_title(checks: &mut Checks, title: &str) {
     checks.length("title", title, TITLE.0, TITLE.1);
     checks.not_blank("title", title);
 }
@@ -240,23 +241,35 @@ impl Engine {
     pub async fn list_tasks(&self, actor: UserId, query: TaskQuery) -> Result<Page<Task>> {
         let request = PageRequest::parse(query.limit, query.cursor.as_deref())?;
         let mut conn = self.conn().await?;
-        if let Some(team) = query.team_id
-            && teams::role_of(&mut conn, team, actor).await?.is_none()
-        {
-            return Err(Error::NotFound(Entity::Team));
-        }
         let listing = TaskListing {
-            viewer: actor,
-            scope: query.scope,
-            team: query.team_id,
-            status: query.status,
-            priority: query.priority,
+            filter: visible_filter(&mut conn, actor, &query).await?,
             after: request.cursor.map(TaskId),
             limit: request.rows(),
         };
         let rows = list_tasks(&mut conn, &listing).await?;
         Ok(request.page(rows, |task| task.id.0))
     }
+}
+
+/// The tasks `query` names among those `actor` may see (listing and export alike); a
+/// `team_id` the caller is not a member of is `NotFound`.
+pub(super) async fn visible_filter(
+    conn: &mut AsyncPgConnection,
+    actor: UserId,
+    query: &TaskQuery,
+) -> Result<TaskFilter> {
+    if let Some(team) = query.team_id
+        && teams::role_of(conn, team, actor).await?.is_none()
+    {
+        return Err(Error::NotFound(Entity::Team));
+    }
+    Ok(TaskFilter {
+        viewer: actor,
+        scope: query.scope,
+        team: query.team_id,
+        status: query.status,
+        priority: query.priority,
+    })
 }
 
 /// The task after the patch; `completed_at` follows the status, `started_at` is set the first
@@ -287,12 +300,12 @@ fn patched(old: &Task, patch: &TaskPatch, now: DateTime<Utc>) -> Task {
 
 /// Now, as PostgreSQL stores it: the engine computes a write's deltas from the times it
 /// writes, so they must be exactly the times read back later.
-fn stored_now() -> DateTime<Utc> {
+pub(super) fn stored_now() -> DateTime<Utc> {
     stored_time(Utc::now())
 }
 
 /// A time cut to PostgreSQL's precision (microseconds).
-fn stored_time(time: DateTime<Utc>) -> DateTime<Utc> {
+pub(super) fn stored_time(time: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(time.timestamp_micros()).unwrap_or(time)
 }
 

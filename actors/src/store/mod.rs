@@ -4,9 +4,11 @@
 pub(crate) mod aggregates;
 pub(crate) mod audit;
 pub(crate) mod change_log;
+pub(crate) mod export;
 pub(crate) mod external_identities;
 pub(crate) mod feed;
 pub(crate) mod hydrate;
+pub(crate) mod import;
 mod pool;
 #[cfg(feature = "local-accounts")]
 pub(crate) mod refresh_tokens;

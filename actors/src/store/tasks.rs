@@ -14,7 +14,7 @@ use crate::stats::TaskFacts;
 
 /// A `tasks` row as read (its `shares_version` is the writers' business, read by
 /// [`task_context`](super::task_context::task_context)).
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = tasks, check_for_backend(Pg))]
 pub(crate) struct TaskRecord {
     id: TaskId,
@@ -83,15 +83,58 @@ pub(crate) fn facts(task: &Task, shared_with: Vec<UserId>) -> TaskFacts {
     }
 }
 
-/// Which tasks a listing reads.
+/// Which of the tasks a user may see a listing (or an export) covers.
 #[derive(Debug, Clone)]
-pub(crate) struct TaskListing {
+pub(crate) struct TaskFilter {
     /// Whose view: their own tasks, those shared with them, their teams'.
     pub viewer: UserId,
     pub scope: TaskScope,
     pub team: Option<TeamId>,
     pub status: Option<TaskStatus>,
     pub priority: Option<Priority>,
+}
+
+impl TaskFilter {
+    /// The tasks the filter covers: the one visibility rule (the viewer's own tasks, those
+    /// shared with them, their teams'), narrowed by scope, team, status and priority.
+    pub fn visible(&self) -> tasks::BoxedQuery<'static, Pg> {
+        let viewer = self.viewer;
+        let my_teams = team_members::table
+            .filter(team_members::user_id.eq(viewer))
+            .select(team_members::team_id.nullable());
+        let shared = task_shares::table
+            .filter(task_shares::user_id.eq(viewer))
+            .select(task_shares::task_id);
+        let mut q = tasks::table.into_boxed();
+        q = match self.scope {
+            TaskScope::Own => q.filter(tasks::owner_id.eq(viewer)),
+            TaskScope::Shared => q.filter(tasks::id.eq_any(shared)),
+            TaskScope::Team => q.filter(tasks::team_id.eq_any(my_teams)),
+            TaskScope::All => q.filter(
+                tasks::owner_id
+                    .eq(viewer)
+                    .or(tasks::id.eq_any(shared))
+                    .or(tasks::team_id.eq_any(my_teams)),
+            ),
+        };
+        if let Some(team) = self.team {
+            q = q.filter(tasks::team_id.eq(team));
+        }
+        if let Some(status) = self.status {
+            q = q.filter(tasks::status.eq(status));
+        }
+        if let Some(priority) = self.priority {
+            q = q.filter(tasks::priority.eq(priority));
+        }
+        q
+    }
+}
+
+/// Which tasks a listing reads.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskListing {
+    /// Which tasks.
+    pub filter: TaskFilter,
     /// Where the previous page ended (pages go from the newest task down).
     pub after: Option<TaskId>,
     /// How many rows to read (one more than a page, to know whether another follows).
@@ -103,34 +146,7 @@ pub(crate) async fn list_tasks(
     conn: &mut AsyncPgConnection,
     listing: &TaskListing,
 ) -> Result<Vec<Task>> {
-    let viewer = listing.viewer;
-    let my_teams = team_members::table
-        .filter(team_members::user_id.eq(viewer))
-        .select(team_members::team_id.nullable());
-    let shared = task_shares::table
-        .filter(task_shares::user_id.eq(viewer))
-        .select(task_shares::task_id);
-    let mut q = tasks::table.into_boxed();
-    q = match listing.scope {
-        TaskScope::Own => q.filter(tasks::owner_id.eq(viewer)),
-        TaskScope::Shared => q.filter(tasks::id.eq_any(shared)),
-        TaskScope::Team => q.filter(tasks::team_id.eq_any(my_teams)),
-        TaskScope::All => q.filter(
-            tasks::owner_id
-                .eq(viewer)
-                .or(tasks::id.eq_any(shared))
-                .or(tasks::team_id.eq_any(my_teams)),
-        ),
-    };
-    if let Some(team) = listing.team {
-        q = q.filter(tasks::team_id.eq(team));
-    }
-    if let Some(status) = listing.status {
-        q = q.filter(tasks::status.eq(status));
-    }
-    if let Some(priority) = listing.priority {
-        q = q.filter(tasks::priority.eq(priority));
-    }
+    let mut q = listing.filter.visible();
     if let Some(after) = listing.after {
         q = q.filter(tasks::id.lt(after));
     }

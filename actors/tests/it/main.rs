@@ -8,6 +8,7 @@ mod engine_commands;
 mod engine_sharing_and_teams;
 mod feeds;
 mod history;
+mod import;
 mod live_aggregates;
 mod migrations;
 mod started_at;

@@ -43,13 +43,18 @@ impl LiveApi {
     /// JSON object per text frame, both ways.
     ///
     /// **Client → server:** `{"type":"subscribe","topic":…}` (with `since_version` to resume
-    /// an aggregate topic, `since` to resume a feed topic), `{"type":"unsubscribe","topic":…}`,
-    /// `{"type":"ping","id":…}` (answered by `pong` with the same `id`).
+    /// an aggregate or trends topic — answered, after the replay, by `subscribed` with the
+    /// version reached — `since` to resume a feed topic, `tz` for the zone of activity and
+    /// trends, `interval` and `from` for trends), `{"type":"unsubscribe","topic":…}`,
+    /// `{"type":"ping","id":…}` (answered by `pong` with the same `id`), and
+    /// `{"type":"auth","access_token":…}` again to renew the token in band (answered by
+    /// `{"type":"authenticated","expires_at":…}`).
     ///
     /// | topic | who may read it | messages |
     /// |---|---|---|
     /// | `user` | the caller | `snapshot` (`version`, `stats`, `breakdown`, `activity`), then `delta`s (`version`, `changes`, `stats`) with versions growing by exactly one |
     /// | `team:<team_id>` | members, any role | the same, for the team |
+    /// | `trends:user`, `trends:team:<team_id>` | as above | `snapshot` (`version`, `trends` as `GET /api/v1/dashboard/trends` answers), then `delta`s (`version`, `buckets`: the buckets each change moved, whole) |
     /// | `feed:user` | the caller | `subscribed`, then one `feed` per audit entry: the caller's own actions and changes to tasks it owns or that are shared with it |
     /// | `feed:team:<team_id>` | members, any role | `subscribed`, then one `feed` per audit entry of the team |
     ///
@@ -62,7 +67,8 @@ impl LiveApi {
     ///
     /// Errors are `{"type":"error","code":…,"message":…,"topic":…}`, the session staying open:
     /// `forbidden`, `invalid_topic`, `invalid_since`, `too_many_topics`, `not_subscribed`,
-    /// `unavailable`, `malformed_message`, `unsupported_frame`, `already_authenticated`.
+    /// `unavailable`, `malformed_message`, `unsupported_frame`, `validation_failed`,
+    /// `user_mismatch`, `invalid_token`.
     #[oai(path = "/api/v1/ws", method = "get", operation_id = "openWebSocket")]
     async fn open_websocket(
         &self,

@@ -329,6 +329,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export tasks
+         * @description Every task `GET /api/v1/tasks` would list with the same `scope`, `team_id`, `status`
+         *     and `priority`, without paging, oldest first, as a file to save: CSV (RFC 4180, UTF-8,
+         *     header `id,title,description,status,priority,due_at,owner_id,team_id,created_at,started_at,completed_at,version`;
+         *     a cell starting with `=`, `+`, `-`, `@`, a tab, a carriage return or `'` is written
+         *     with a leading `'`, so that no spreadsheet runs it as a formula) or NDJSON (one task a
+         *     line, as `GET /api/v1/tasks/{id}` answers it). The file is one consistent snapshot: a
+         *     change committed meanwhile is in it entirely or not at all. It is streamed: a failure
+         *     after the first bytes cuts the body short instead of ending it cleanly.
+         */
+        get: operations["exportTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import tasks
+         * @description Moves tasks from a file into taskpulse with their history, all or nothing: every line
+         *     is checked first, by the rules of `POST /api/v1/tasks` and these: times are RFC 3339
+         *     with any offset, none before 1970; `created_at` (the import's time when empty),
+         *     `started_at` and `completed_at` are not in the future and follow each other; and
+         *     `completed_at` is given exactly when `status` is `completed`. Any broken rule answers
+         *     422 with up to 100 errors, each naming its `line` (a CSV header is line 1), and stores
+         *     nothing. Otherwise the caller owns every task (in the team `team_id` names: role
+         *     `member` or above), one audit entry (`task.import`) records the import and each
+         *     aggregate concerned moves by one version.
+         */
+        post: operations["importTasks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{id}": {
         parameters: {
             query?: never;
@@ -505,13 +560,18 @@ export interface paths {
          *     JSON object per text frame, both ways.
          *
          *     **Client → server:** `{"type":"subscribe","topic":…}` (with `since_version` to resume
-         *     an aggregate topic, `since` to resume a feed topic), `{"type":"unsubscribe","topic":…}`,
-         *     `{"type":"ping","id":…}` (answered by `pong` with the same `id`).
+         *     an aggregate or trends topic — answered, after the replay, by `subscribed` with the
+         *     version reached — `since` to resume a feed topic, `tz` for the zone of activity and
+         *     trends, `interval` and `from` for trends), `{"type":"unsubscribe","topic":…}`,
+         *     `{"type":"ping","id":…}` (answered by `pong` with the same `id`), and
+         *     `{"type":"auth","access_token":…}` again to renew the token in band (answered by
+         *     `{"type":"authenticated","expires_at":…}`).
          *
          *     | topic | who may read it | messages |
          *     |---|---|---|
          *     | `user` | the caller | `snapshot` (`version`, `stats`, `breakdown`, `activity`), then `delta`s (`version`, `changes`, `stats`) with versions growing by exactly one |
          *     | `team:<team_id>` | members, any role | the same, for the team |
+         *     | `trends:user`, `trends:team:<team_id>` | as above | `snapshot` (`version`, `trends` as `GET /api/v1/dashboard/trends` answers), then `delta`s (`version`, `buckets`: the buckets each change moved, whole) |
          *     | `feed:user` | the caller | `subscribed`, then one `feed` per audit entry: the caller's own actions and changes to tasks it owns or that are shared with it |
          *     | `feed:team:<team_id>` | members, any role | `subscribed`, then one `feed` per audit entry of the team |
          *
@@ -524,7 +584,8 @@ export interface paths {
          *
          *     Errors are `{"type":"error","code":…,"message":…,"topic":…}`, the session staying open:
          *     `forbidden`, `invalid_topic`, `invalid_since`, `too_many_topics`, `not_subscribed`,
-         *     `unavailable`, `malformed_message`, `unsupported_frame`, `already_authenticated`.
+         *     `unavailable`, `malformed_message`, `unsupported_frame`, `validation_failed`,
+         *     `user_mismatch`, `invalid_token`.
          */
         get: operations["openWebSocket"];
         put?: never;
@@ -957,6 +1018,20 @@ export interface components {
          */
         HealthStatus: "healthy" | "degraded" | "down";
         /**
+         * ImportSummary
+         * @description What an import did: every task of the file is stored.
+         * @example {
+         *       "imported": 250
+         *     }
+         */
+        ImportSummary: {
+            /**
+             * Format: uint64
+             * @description How many tasks were imported.
+             */
+            imported: number;
+        };
+        /**
          * Liveness
          * @description The process answers.
          * @example {
@@ -1118,6 +1193,12 @@ export interface components {
         ProblemFieldError: {
             /** @description The field's name as the request spelled it. */
             field: string;
+            /**
+             * Format: uint64
+             * @description For a file (`POST /api/v1/tasks/import`): the line the error is on, counted as an
+             *     editor counts them (a CSV file's header is line 1).
+             */
+            line?: number;
             /** @description What is wrong with it. */
             message: string;
         };
@@ -1622,6 +1703,11 @@ export interface components {
             /** @description Pass as `cursor` for the next page; `null` on the last one. */
             next_cursor?: string | null;
         };
+        /**
+         * @description The file format of an export or an import.
+         * @enum {string}
+         */
+        TransferFormat: "csv" | "ndjson";
         /**
          * Trends
          * @description A scope's trends: one bucket per interval, oldest first.
@@ -2983,6 +3069,212 @@ export interface operations {
                 };
             };
             /** @description `validation_failed`: `errors` lists each field or parameter that breaks a rule (lengths, enum values, ranges, cursors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    exportTasks: {
+        parameters: {
+            query?: {
+                /** @description `own`, `shared`, `team` or `all` (the default). */
+                scope?: components["schemas"]["TaskScope"];
+                /** @description Only this team's tasks. */
+                team_id?: string;
+                /** @description Only tasks with this status. */
+                status?: components["schemas"]["TaskStatus"];
+                /** @description Only tasks with this priority. */
+                priority?: components["schemas"]["Priority"];
+                /** @description `csv` (the default) or `ndjson`. */
+                format?: components["schemas"]["TransferFormat"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching task, oldest first: CSV with a header row (`format=csv`, the default) or one JSON task a line (`format=ndjson`). */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="tasks.csv"` (or `tasks.ndjson`). */
+                    "Content-Disposition": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description `malformed_request`: the body is not JSON of the documented shape, a value has the wrong JSON type, or an id in the path or query is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: `team_id` names a team the caller is not a member of */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `validation_failed`: `errors` names each parameter that breaks a rule (`scope`, `status`, `priority`, `format`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable` (also while as many exports run as this node serves at once): try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    importTasks: {
+        parameters: {
+            query?: {
+                /** @description Import into this team (role `member` or above). */
+                team_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The tasks, as a CSV file with a header row naming its columns (those of an export, `title` required; `id`, `owner_id`, `team_id`, `version` and `updated_at` are read past; an empty cell is null) or as NDJSON (one JSON object a line with the fields of a task). At most 50 MiB and 100 000 tasks. */
+        requestBody: {
+            content: {
+                "application/x-ndjson": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Every task of the file is stored; the aggregates moved by one version each. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ImportSummary"];
+                };
+            };
+            /** @description `malformed_request`: `team_id` is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `forbidden`: viewers cannot import team tasks */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: the team does not exist or the caller is not a member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `payload_too_large`: the file is above 50 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `text/csv` or `application/x-ndjson` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `validation_failed`: nothing was imported; `errors` lists (at most 100, in line order) each `line` and `field` that breaks a rule, or the file holds no task or more than 100 000 */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -15,8 +15,10 @@ pub enum ErrorCode {
     TooManyTopics,
     /// `unsubscribe` from a topic the session does not follow.
     NotSubscribed,
-    /// A second `auth` message.
-    AlreadyAuthenticated,
+    /// A renewing `auth` with another user's token (the session keeps its own).
+    UserMismatch,
+    /// A renewing `auth` with an invalid or expired token (the session keeps its own).
+    InvalidToken,
     /// Not a message of the protocol (bad JSON, an unknown type or field).
     MalformedMessage,
     /// A frame that is not text.
@@ -31,12 +33,13 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and its test.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Forbidden,
         Self::InvalidTopic,
         Self::TooManyTopics,
         Self::NotSubscribed,
-        Self::AlreadyAuthenticated,
+        Self::UserMismatch,
+        Self::InvalidToken,
         Self::MalformedMessage,
         Self::UnsupportedFrame,
         Self::InvalidSince,
@@ -51,7 +54,8 @@ impl ErrorCode {
             Self::InvalidTopic => "invalid_topic",
             Self::TooManyTopics => "too_many_topics",
             Self::NotSubscribed => "not_subscribed",
-            Self::AlreadyAuthenticated => "already_authenticated",
+            Self::UserMismatch => "user_mismatch",
+            Self::InvalidToken => "invalid_token",
             Self::MalformedMessage => "malformed_message",
             Self::UnsupportedFrame => "unsupported_frame",
             Self::InvalidSince => "invalid_since",

@@ -20,7 +20,8 @@ pub const SNAPSHOT_ACTIVITY_DAYS: u32 = 30;
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
-    /// Authenticate (first message, when the upgrade carried no token).
+    /// Authenticate (first message, when the upgrade carried no token), or renew the token
+    /// of an authenticated session.
     Auth {
         /// An access token.
         access_token: String,
@@ -120,6 +121,12 @@ pub enum ServerMessage<'a> {
         changes: BTreeMap<&'static str, i64>,
         /// The statistics after it.
         stats: StatisticsView,
+    },
+    /// The answer to a renewing `auth`: the session now runs on the new token.
+    Authenticated {
+        /// When the new token expires.
+        #[serde(serialize_with = "crate::shapes::time::rfc3339")]
+        expires_at: DateTime<Utc>,
     },
     /// The answer to subscribing to a feed, and the end of an aggregate topic's resume.
     Subscribed {

@@ -63,10 +63,14 @@ pub(super) struct SessionState {
     last_seen: Instant,
     /// Watches for the end of the session's sign-in session or account.
     ending_watch: Option<JoinHandle<()>>,
-    /// The session's timers (pings, the authentication deadline, the token's expiry). Each
-    /// holds the actor's cell until it fires: stopped with the session, or an ended session's
-    /// memory would stay until then (up to the token's lifetime).
+    /// The session's timers (pings, the authentication deadline). Each holds the actor's cell
+    /// until it fires: stopped with the session, or an ended session's memory would stay until
+    /// then.
     timers: Vec<AbortHandle>,
+    /// The token's expiry: replaced when the token is renewed in band.
+    expiry: Option<AbortHandle>,
+    /// The sign-in session the token belongs to (a renewed token may come from another).
+    sid: Option<uuid::Uuid>,
 }
 
 impl Actor for SessionActor {
@@ -88,6 +92,8 @@ impl Actor for SessionActor {
             last_seen: Instant::now(),
             ending_watch: None,
             timers: vec![pings.abort_handle()],
+            expiry: None,
+            sid: None,
         };
         match args.token {
             Some(token) => session.authenticate(&myself, &token).await,
@@ -112,7 +118,7 @@ impl Actor for SessionActor {
         if let Some(watch) = session.ending_watch.take() {
             watch.abort();
         }
-        for timer in session.timers.drain(..) {
+        for timer in session.timers.drain(..).chain(session.expiry.take()) {
             timer.abort();
         }
         if let Some(user) = session.user {
@@ -253,13 +259,61 @@ impl SessionState {
             return;
         }
         self.user = Some(user);
+        self.sid = sid;
+        self.expire_at(myself, identity.expires_at);
+    }
+
+    /// Closes the session with 4401 at `expires_at` (seconds since the Unix epoch) unless the
+    /// token is renewed before.
+    fn expire_at(&mut self, myself: &ActorRef<SessionMsg>, expires_at: u64) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
-        let expires_in = Duration::from_secs(identity.expires_at.saturating_sub(now));
+        let expires_in = Duration::from_secs(expires_at.saturating_sub(now));
         let expiry = myself.send_after(expires_in, || SessionMsg::Expired);
-        self.timers.push(expiry.abort_handle());
+        if let Some(previous) = self.expiry.replace(expiry.abort_handle()) {
+            previous.abort();
+        }
+    }
+
+    /// `auth` on an authenticated session: a newer token of the same user replaces the old
+    /// one (its expiry, and the sign-in session whose end closes the session); every
+    /// subscription stays. Any other token is refused and the old one kept.
+    async fn renew(&mut self, myself: &ActorRef<SessionMsg>, user: UserId, token: &str) {
+        let refuse = |code, message| ServerMessage::error(code, message, None);
+        let identity = match self.hub.authenticator().authenticate(token).await {
+            Ok(identity) => identity,
+            Err(AuthError::Rejected) => {
+                let message = "the token is invalid or expired; the session keeps its token";
+                return self.send(refuse(ErrorCode::InvalidToken, message)).await;
+            }
+            Err(AuthError::Unavailable(why)) => {
+                tracing::warn!(error = %why, "cannot check a renewed token");
+                let message = "the token cannot be checked now; the session keeps its token";
+                return self.send(refuse(ErrorCode::Unavailable, message)).await;
+            }
+        };
+        if identity.user != user {
+            let message = "the token is another user's; the session keeps its token";
+            return self.send(refuse(ErrorCode::UserMismatch, message)).await;
+        }
+        if identity.session != self.sid {
+            let watch = watch_for_ending(self.hub.engine(), myself.clone(), user, identity.session);
+            if self.hub.engine().has_ended(user, identity.session) {
+                watch.abort();
+                let message = "the token's sign-in session has ended; the session keeps its token";
+                return self.send(refuse(ErrorCode::InvalidToken, message)).await;
+            }
+            if let Some(previous) = self.ending_watch.replace(watch) {
+                previous.abort();
+            }
+            self.sid = identity.session;
+        }
+        self.expire_at(myself, identity.expires_at);
+        let expires_at = i64::try_from(identity.expires_at).unwrap_or(i64::MAX);
+        let expires_at = chrono::DateTime::from_timestamp(expires_at, 0).unwrap_or_default();
+        self.send(ServerMessage::Authenticated { expires_at }).await;
     }
 
     async fn on_text(&mut self, myself: &ActorRef<SessionMsg>, text: &str) {
@@ -301,14 +355,7 @@ impl SessionState {
             return;
         };
         match message {
-            ClientMessage::Auth { .. } => {
-                self.send(ServerMessage::error(
-                    ErrorCode::AlreadyAuthenticated,
-                    "this session is already authenticated",
-                    None,
-                ))
-                .await
-            }
+            ClientMessage::Auth { access_token } => self.renew(myself, user, &access_token).await,
             ClientMessage::Ping { id } => self.send(ServerMessage::Pong { id: &id }).await,
             ClientMessage::Unsubscribe { topic } => match self.topics.remove(&topic) {
                 Some(forwarder) => {

@@ -16,6 +16,7 @@ pub mod health;
 pub mod problem;
 pub mod tasks;
 pub mod teams;
-mod time;
+pub(crate) mod time;
+pub mod transfer;
 pub mod trends;
 pub mod values;

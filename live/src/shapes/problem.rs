@@ -100,6 +100,11 @@ pub struct ProblemFieldError {
     pub field: String,
     /// What is wrong with it.
     pub message: String,
+    /// For a file (`POST /api/v1/tasks/import`): the line the error is on, counted as an
+    /// editor counts them (a CSV file's header is line 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
+    pub line: Option<u64>,
 }
 
 impl From<FieldError> for ProblemFieldError {
@@ -107,6 +112,7 @@ impl From<FieldError> for ProblemFieldError {
         Self {
             field: error.field,
             message: error.message,
+            line: error.line,
         }
     }
 }
@@ -161,6 +167,7 @@ impl poem_openapi::types::Example for ProblemDetails {
             errors: vec![ProblemFieldError {
                 field: "password".to_owned(),
                 message: "must be 8..=128 characters".to_owned(),
+                line: None,
             }],
             ..ProblemDetails::new(
                 422,

@@ -7,6 +7,7 @@ use taskpulse_actors::{Bucket, Interval, Percentiles, Scope, Trends};
 use uuid::Uuid;
 
 use super::time::rfc3339;
+use super::transfer::csv_file::{finish, writer};
 use super::values::ScopeKind;
 
 /// How long a bucket is.
@@ -168,39 +169,56 @@ impl From<&Trends> for TrendsView {
     }
 }
 
-/// The CSV header of [`TrendsView::to_csv`].
-pub const TRENDS_CSV_HEADER: &str = "start,end,created,started,completed,open_at_end,\
-in_progress_at_end,lead_time_count,lead_time_p50_hours,lead_time_p85_hours,lead_time_p95_hours,\
-cycle_time_count,cycle_time_p50_hours,cycle_time_p85_hours,cycle_time_p95_hours";
+/// The columns of [`TrendsView::to_csv`].
+pub const TRENDS_CSV_COLUMNS: [&str; 15] = [
+    "start",
+    "end",
+    "created",
+    "started",
+    "completed",
+    "open_at_end",
+    "in_progress_at_end",
+    "lead_time_count",
+    "lead_time_p50_hours",
+    "lead_time_p85_hours",
+    "lead_time_p95_hours",
+    "cycle_time_count",
+    "cycle_time_p50_hours",
+    "cycle_time_p85_hours",
+    "cycle_time_p95_hours",
+];
 
 impl TrendsView {
-    /// The buckets as CSV (RFC 4180, CRLF line ends), one row a bucket. Every cell is a date
-    /// or a number, so none needs quoting or formula escaping; a bucket without durations has
-    /// a count of 0 and empty percentile cells.
-    pub fn to_csv(&self) -> String {
-        let mut csv = String::with_capacity(64 * (self.buckets.len() + 1));
-        csv.push_str(TRENDS_CSV_HEADER);
-        csv.push_str("\r\n");
+    /// The buckets as CSV, one row a bucket, written as task files are
+    /// ([`super::transfer`]). A bucket without durations has a count of 0 and empty
+    /// percentile cells. Every cell is a date or a number: none needs formula escaping.
+    pub fn to_csv(&self) -> std::io::Result<Vec<u8>> {
+        let mut writer = writer();
+        writer.write_record(TRENDS_CSV_COLUMNS)?;
         for b in &self.buckets {
-            csv.push_str(&format!(
-                "{},{},{},{},{},{},{}",
-                b.start,
-                b.end,
-                b.created,
-                b.started,
-                b.completed,
-                b.open_at_end,
-                b.in_progress_at_end
-            ));
+            let mut row = vec![
+                b.start.to_string(),
+                b.end.to_string(),
+                b.created.to_string(),
+                b.started.to_string(),
+                b.completed.to_string(),
+                b.open_at_end.to_string(),
+                b.in_progress_at_end.to_string(),
+            ];
             for durations in [b.lead_time_hours, b.cycle_time_hours] {
                 match durations {
-                    Some(p) => csv.push_str(&format!(",{},{},{},{}", p.count, p.p50, p.p85, p.p95)),
-                    None => csv.push_str(",0,,,"),
+                    Some(p) => row.extend([
+                        p.count.to_string(),
+                        p.p50.to_string(),
+                        p.p85.to_string(),
+                        p.p95.to_string(),
+                    ]),
+                    None => row.extend(["0", "", "", ""].map(str::to_owned)),
                 }
             }
-            csv.push_str("\r\n");
+            writer.write_record(&row)?;
         }
-        csv
+        finish(writer)
     }
 }
 

@@ -4,13 +4,15 @@
 //! - `connection.rs`: authentication, limits, frames, origins, pings;
 //! - `topics.rs`: snapshot then consecutive deltas, resume, revocation, unsubscribing, slow
 //!   clients;
-//! - `trends.rs`: trends topics and time zones.
+//! - `trends.rs`: trends topics and time zones;
+//! - `renewal.rs`: renewing the token in band.
 //!
 //! The client helpers here serve the other WebSocket tests too.
 
 mod adapters;
 mod codes;
 mod connection;
+mod renewal;
 mod topics;
 mod trends;
 

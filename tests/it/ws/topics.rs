@@ -62,7 +62,15 @@ async fn resume_replays_missed_deltas(adapter: Adapter) -> anyhow::Result<()> {
         json!({ "type": "subscribe", "topic": "user", "since_version": 1 }),
     )
     .await?;
-    let replayed = [receive(&mut socket).await?, receive(&mut socket).await?];
+    // Deltas 2 and 3, and `subscribed` once the replay is done (on a second node, the axum
+    // case, version 3 may still be on its way then and come after it, live).
+    let mut messages: Vec<Value> = Vec::new();
+    while !messages
+        .iter()
+        .any(|m| m["type"] == "delta" && m["version"] == 3)
+    {
+        messages.push(receive(&mut socket).await?);
+    }
     let mut stale = app.connect(Some(&ann.access)).await?;
     send(
         &mut stale,
@@ -71,19 +79,25 @@ async fn resume_replays_missed_deltas(adapter: Adapter) -> anyhow::Result<()> {
     .await?;
     let fallback = receive(&mut stale).await?;
 
+    let replayed: Vec<Value> = (messages.iter())
+        .filter(|m| m["type"] == "delta")
+        .cloned()
+        .collect();
+    let versions: Vec<Option<i64>> = replayed.iter().map(|m| m["version"].as_i64()).collect();
+    assert_eq!(versions, [Some(2), Some(3)], "{messages:?}");
+    let live = messages.iter().position(|m| m["type"] == "subscribed");
+    if live.is_none() {
+        messages.push(receive(&mut socket).await?);
+    }
+    let at = messages
+        .iter()
+        .position(|m| m["type"] == "subscribed")
+        .unwrap_or_default();
+    let reached = 1 + i64::try_from(at).unwrap_or_default();
     assert_eq!(
-        (
-            replayed[0]["type"].as_str(),
-            replayed[0]["version"].as_i64()
-        ),
-        (Some("delta"), Some(2))
-    );
-    assert_eq!(
-        (
-            replayed[1]["type"].as_str(),
-            replayed[1]["version"].as_i64()
-        ),
-        (Some("delta"), Some(3))
+        messages[at],
+        json!({ "type": "subscribed", "topic": "user", "version": reached }),
+        "{messages:?}"
     );
     assert_eq!(
         (fallback["type"].as_str(), fallback["version"].as_i64()),
@@ -186,10 +200,8 @@ async fn unsubscribe_and_the_protocols_other_errors_answer_as_documented(
         code(&invalid_topic),
         (json!("error"), json!("invalid_topic"), json!("teams"))
     );
-    assert_eq!(
-        code(&already),
-        (json!("error"), json!("already_authenticated"), Value::Null)
-    );
+    // A second `auth` with the session's own token renews it (renewal.rs has the rest).
+    assert_eq!(already["type"], "authenticated");
     assert_eq!(pong, json!({ "type": "pong", "id": "last" }));
     Ok(())
 }

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::Write;
+use super::day_rows::DAYS_PER_STEP;
 use crate::error::{Error, Result};
 use crate::model::{TeamId, UserId};
 use crate::stats::{DayCounts, Delta, DeltaSet, MemberCounts, Scope};
@@ -87,6 +88,9 @@ impl Write {
             Scope::User(_) => ("user_activity", "user_id"),
             Scope::Team(_) => ("team_activity", "team_id"),
         };
+        if days.len() > DAYS_PER_STEP {
+            return self.days_at_once(table, key, id, days);
+        }
         for (day, c) in days {
             let (name, condition) = self.open(false);
             self.sql

@@ -25,6 +25,7 @@
 //! delta to an aggregate's rows.
 
 mod aggregate_steps;
+mod day_rows;
 mod task_steps;
 
 use std::sync::Arc;

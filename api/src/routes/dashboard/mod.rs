@@ -15,6 +15,7 @@ use taskpulse_live::shapes::trends::TrendsView;
 use uuid::Uuid;
 
 use crate::auth::BearerAuth;
+use crate::error::ApiError;
 use crate::routes::ApiTags;
 use crate::routes::problem::{
     Failure, MALFORMED, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
@@ -239,7 +240,7 @@ impl DashboardApi {
         let view = TrendsView::from(&trends);
         Ok(match csv {
             true => JsonOrCsv::Csv {
-                body: view.to_csv(),
+                body: (view.to_csv()).map_err(|err| ApiError::Internal(err.to_string()))?,
                 filename: "trends.csv",
             },
             false => JsonOrCsv::Json(view),
