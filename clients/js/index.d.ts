@@ -44,13 +44,13 @@ export type TrendsQuery = Omit<Query<'/api/v1/dashboard/trends', 'get'>, 'interv
 };
 
 /** The task files: CSV (RFC 4180, the export's columns) or NDJSON (one task a line). */
-export type TransferFormat = 'csv' | 'ndjson';
+export type TransferFormat = Schemas['TransferFormat'];
 /** GET /tasks/export: the filters of GET /tasks, without paging, and the file's format. */
-export type ExportQuery = Omit<TaskQuery, 'limit' | 'cursor'> & { format?: TransferFormat };
+export type ExportQuery = Query<'/api/v1/tasks/export', 'get'>;
 /** What POST /tasks/import answers (201). */
-export interface ImportSummary { imported: number }
+export type ImportSummary = Schemas['ImportSummary'];
 /** An error of a refused import (422): the file's `line` (a CSV header is line 1) and `field`. */
-export interface ImportError { line: number; field: string; message: string }
+export type ImportError = FieldError & { line: number };
 /** What `importTasks` sends: text, a Blob or File, or bytes. */
 export type ImportFile = string | Blob | ArrayBuffer | ArrayBufferView;
 
@@ -63,7 +63,7 @@ export class ProblemError extends Error {
   readonly title: string | null;
   readonly detail: string | null;
   /** The fields at fault; a refused import's carry the file's `line` too (ImportError). */
-  readonly errors: Array<FieldError & { line?: number }>;
+  readonly errors: FieldError[];
   readonly requestId: string | null;
   readonly problem: Partial<Problem> | null;
 }
