@@ -1,6 +1,6 @@
 // Drives the live dashboard page (GET /dashboard) in headless Chromium.
 //
-//   node tests/browser/dashboard.mjs <base_url> <email> <password> [restart | token-refresh | trends]
+//   node tests/browser/dashboard.mjs <base_url> <email> <password> [restart | token-refresh | trends | transfer]
 //
 // Run by tests/it/browser.rs, which starts the server and creates the account and its tasks.
 // `restart` (the default) speaks with it, one line each on stdout: `CARDS <json>` (the numbers
@@ -11,7 +11,7 @@
 // the page, and axe-core (0 violations) in light and dark mode and at phone width. `token-refresh` expects a server with short-lived
 // access tokens: the page must stay connected across several expiries (it refreshes the token
 // and moves to a new socket before the server closes the old one with 4401), then `PASS`.
-// `trends` (history.mjs) runs the browser in a time zone whose day is not UTC's,
+// `trends` and `transfer` (history.mjs) run the browser in a time zone whose day is not UTC's,
 // say `ZONE <tz> <its date> <UTC's date>` first and `PASS` at the end. The shared helpers are
 // in helpers.mjs. Any failure exits 1 with the reason on stderr.
 //
@@ -28,9 +28,9 @@ import { chromium } from 'playwright-core';
 import {
   WITHIN, cardsOverRest, check, checkAccessibility, openDashboard, rest, say, signInOnPage, step, waitForCards,
 } from './helpers.mjs';
-import { runTrends, zoneAwayFromUtc } from './history.mjs';
+import { runTransfer, runTrends, zoneAwayFromUtc } from './history.mjs';
 
-const MODES = ['restart', 'token-refresh', 'trends'];
+const MODES = ['restart', 'token-refresh', 'trends', 'transfer'];
 const [baseUrl, email, password, mode = 'restart'] = process.argv.slice(2);
 if (!baseUrl || !email || !password || !MODES.includes(mode)) {
   console.error(`usage: node dashboard.mjs <base_url> <email> <password> [${MODES.join(' | ')}]`);
@@ -255,7 +255,7 @@ async function runTokenRefresh(context) {
 
 const userDataDir = mkdtempSync(join(tmpdir(), 'taskpulse-chromium-'));
 // The history flows run the browser in a zone whose day is not UTC's now.
-const zone = mode === 'trends' ? zoneAwayFromUtc() : null;
+const zone = ['trends', 'transfer'].includes(mode) ? zoneAwayFromUtc() : null;
 let context;
 try {
   // A fresh profile each run; playwright passes it as --user-data-dir.
@@ -270,7 +270,7 @@ try {
     ],
   });
   const env = { context, baseUrl, email, password, zone, screenshot };
-  const flows = { restart: run, 'token-refresh': runTokenRefresh, trends: runTrends };
+  const flows = { restart: run, 'token-refresh': runTokenRefresh, trends: runTrends, transfer: runTransfer };
   await flows[mode](mode === 'restart' || mode === 'token-refresh' ? context : env);
   say('PASS');
 } catch (err) {

@@ -92,6 +92,7 @@ export async function openDashboard(context, baseUrl) {
   });
   if (process.env.DASHBOARD_DEBUG) {
     page.on('console', (msg) => step(`console ${msg.type()}: ${msg.text()}`));
+    page.on('response', (r) => { if (r.status() >= 400) step(`answer ${r.status()} to ${r.request().method()} ${r.url()}`); });
     page.on('websocket', (ws) => {
       step(`websocket ${ws.url()}`);
       ws.on('framesent', (f) => step(`ws > ${String(f.payload).replace(/"access_token":"[^"]+"/, '"access_token":"…"')}`));

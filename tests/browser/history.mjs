@@ -1,4 +1,4 @@
-// The history flow of the dashboard page, run by dashboard.mjs with the browser in a time zone
+// The history flows of the dashboard page, run by dashboard.mjs with the browser in a time zone
 // whose calendar day is not UTC's at the time of the run (so a page that counted UTC days
 // would show the wrong ones):
 //
@@ -6,13 +6,21 @@
 //   (table, charts) equals GET /dashboard/trends in that zone and follows writes live, for the
 //   user and for a team, whose completions by member move too; axe-core in light and dark mode;
 //   and UTC when the server does not know the browser's zone.
+// - `transfer`: Export CSV downloads the tasks shown; Import sends a .csv as text/csv and an
+//   .ndjson as application/x-ndjson; imported past tasks land in the browser's week, not
+//   UTC's; a refused file shows its errors line by line; axe-core with them shown.
 
+import { readFileSync } from 'node:fs';
 import {
-  WITHIN, check, checkAccessibility, openDashboard, rest, say, signInOnPage, step, waitUntil,
+  WITHIN, cardsOverRest, check, checkAccessibility, openDashboard, readCards, rest, say, signInOnPage, step,
+  waitForCards, waitUntil,
 } from './helpers.mjs';
 
 /** The page's errors, but for the 422 answers these flows provoke (Chromium logs each). */
 const unexpected = (problems) => problems.filter((problem) => !/status of 422/.test(problem));
+
+/** Fixed offsets (neither zone has daylight saving time), for timestamps written by hand. */
+const OFFSETS = { 'Pacific/Kiritimati': '+14:00', 'Pacific/Pago_Pago': '-11:00' };
 
 /** `YYYY-MM-DD` of `at` in the IANA zone `tz`. */
 export function dateIn(tz, at = new Date()) {
@@ -189,5 +197,97 @@ export async function runTrends({ context, baseUrl, email, password, zone, scree
   await waitUntil(() => page.evaluate(() => document.querySelector('#activity-chart g.column:last-child')?.dataset.key),
     (day) => day === zone.utcToday, (day) => `the activity ends on ${day}, not UTC's ${zone.utcToday}`);
   await page.unroute(/\/api\/v1\/dashboard\/activity\?days=1&tz=/);
+  check(unexpected(problems).length === 0, unexpected(problems).join('\n'));
+}
+
+const CSV_HEADER = 'id,title,description,status,priority,due_at,owner_id,team_id,created_at,started_at,completed_at,version';
+
+/**
+ * Times in the browser's week `monday` whose UTC time is in another week: Monday 00:30 there
+ * at UTC+14 (still Sunday in UTC), Sunday 23:30 there at UTC−11 (already Monday in UTC).
+ */
+function acrossTheWeekBoundary(tz, monday) {
+  const offset = OFFSETS[tz];
+  const day = offset.startsWith('+') ? monday : addDays(monday, 6);
+  const hour = offset.startsWith('+') ? '00' : '23';
+  const at = (minute) => `${day}T${hour}:${minute}:00${offset}`;
+  return { created: at('30'), started: at('35'), completed: at('40') };
+}
+
+/** Chooses `file` ({name, mimeType, buffer}) with the Import button; answers the request made. */
+async function importThroughTheButton(page, file) {
+  const sent = page.waitForRequest((r) => r.url().includes('/api/v1/tasks/import') && r.method() === 'POST');
+  const [chooser] = await Promise.all([
+    page.waitForEvent('filechooser'),
+    page.getByRole('button', { name: 'Import a file…' }).click(),
+  ]);
+  await chooser.setFiles(file);
+  return sent;
+}
+
+export async function runTransfer({ context, baseUrl, email, password, zone, screenshot }) {
+  const { getJson, signIn } = rest(baseUrl, email, password);
+  const { page, problems } = await openDashboard(context, baseUrl);
+  say(`ZONE ${zone.tz} ${zone.today} ${zone.utcToday}`);
+  await signInOnPage(page, email, password);
+  const token = await signIn();
+  const before = await waitForCards(page, await cardsOverRest(getJson, token));
+
+  step('Export CSV downloads the tasks shown');
+  const own = await getJson(token, '/api/v1/tasks?scope=own&limit=200');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export CSV' }).click(),
+  ]);
+  const exported = readFileSync(await download.path(), 'utf8').trimEnd().split(/\r\n/);
+  check(download.suggestedFilename().endsWith('.csv'), `saved as ${download.suggestedFilename()}`);
+  check(exported[0] === CSV_HEADER, `the export's header is ${exported[0]}`);
+  check(exported.length === own.items.length + 1, `${exported.length - 1} tasks exported, not ${own.items.length}`);
+  for (const task of own.items) check(exported.some((line) => line.startsWith(`${task.id},`)), `${task.title} is not exported`);
+  await page.waitForFunction(() => /^Exported My tasks as CSV\.$/.test(document.getElementById('transfer-status').textContent),
+    null, { timeout: WITHIN });
+
+  step('Import a CSV of past tasks: they land in the browser’s week');
+  const monday = addDays(mondayOf(zone.today), -21);
+  const at = acrossTheWeekBoundary(zone.tz, monday);
+  const csv = [
+    CSV_HEADER,
+    `,moved from elsewhere,,completed,high,,,,${at.created},${at.started},${at.completed},`,
+    `,also moved,"with a description, and a comma",pending,low,,,,${at.created},,,`,
+  ].join('\r\n');
+  const csvRequest = await importThroughTheButton(page, { name: 'moved.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  check(/^text\/csv/.test(csvRequest.headers()['content-type']), `a .csv was sent as ${csvRequest.headers()['content-type']}`);
+  await page.waitForFunction(() => document.getElementById('transfer-status').textContent === 'Imported 2 tasks into My tasks.',
+    null, { timeout: WITHIN }).catch(async () => {
+    throw new Error(`the import says ${await page.locator('#transfer-status').textContent()}`);
+  });
+  const after = await waitForCards(page, { ...before, total: before.total + 2, pending: before.pending + 1, completed: before.completed + 1 });
+  const weeks = await waitForTrends(page, getJson, token, zone.tz);
+  const week = weeks.find((w) => w.start === monday);
+  check(week && week.counts[0] === 2 && week.counts[1] === 1 && week.timed.every(Boolean),
+    `the week of ${monday} shows ${JSON.stringify(week)}`);
+  await page.waitForSelector('#feed-list li[data-action="task.import"]', { timeout: WITHIN });
+  const said = await page.locator('#feed-list li[data-action="task.import"]').textContent();
+  check(/imported 2 tasks$/.test(said), `the feed says ${said}`);
+  const utc = await getJson(token, `/api/v1/dashboard/trends?tz=UTC&interval=week&from=${addDays(monday, -7)}&to=${addDays(monday, 13)}`);
+  check(utc.buckets.find((b) => b.start === monday)?.created !== 2, 'in UTC the same tasks fall in the same week: the test tells nothing');
+
+  step('Import an NDJSON file with a broken line: its errors, line by line, and nothing imported');
+  const ndjson = [
+    JSON.stringify({ title: 'fine on its own' }),
+    JSON.stringify({ title: 'broken', status: 'done' }),
+  ].join('\n');
+  const ndjsonRequest = await importThroughTheButton(page,
+    { name: 'broken.ndjson', mimeType: 'application/octet-stream', buffer: Buffer.from(`${ndjson}\n`) });
+  check(/^application\/x-ndjson/.test(ndjsonRequest.headers()['content-type']),
+    `an .ndjson was sent as ${ndjsonRequest.headers()['content-type']}`);
+  const alert = page.getByRole('alert').filter({ hasText: 'Nothing was imported' });
+  await alert.waitFor({ timeout: WITHIN });
+  const errors = await page.locator('#import-error-list li').evaluateAll((items) => items.map((li) => ({ line: li.dataset.line, text: li.textContent })));
+  check(errors.length === 1 && errors[0].line === '2' && /^Line 2, status: /.test(errors[0].text), `the errors shown: ${JSON.stringify(errors)}`);
+  check(JSON.stringify(await readCards(page)) === JSON.stringify(after), 'the cards moved after a refused import');
+  check(JSON.stringify(await cardsOverRest(getJson, token)) === JSON.stringify(after), 'a refused import wrote something');
+  await checkAccessibility(page, 'light, import errors');
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   check(unexpected(problems).length === 0, unexpected(problems).join('\n'));
 }

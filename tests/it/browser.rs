@@ -4,7 +4,7 @@
 //! axe-core in light and dark mode and at phone width, the stale state while the server is
 //! stopped, and disconnected → connected with the numbers still right once it is back; and,
 //! with the browser in a time zone whose day is not UTC's (`tests/browser/history.mjs`), the
-//! activity days and the live Trends view in that zone. Needs Node.js and
+//! activity days and the live Trends view in that zone, Export and Import. Needs Node.js and
 //! Chromium (`scripts/setup` installs both); without them these tests fail, they do not skip.
 //! The page's screenshots land in `target/dashboard*.png`.
 
@@ -241,5 +241,40 @@ async fn the_dashboard_shows_activity_and_live_trends_in_the_browsers_time_zone(
     // A page that counted UTC days would have shown another day than the browser's.
     assert_ne!(there, utc, "the browser ran in {tz}, on UTC's day");
     assert_eq!(last, "PASS");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_dashboard_exports_csv_and_imports_csv_or_ndjson_with_line_errors() -> anyhow::Result<()>
+{
+    let dir = driver_dir().await?;
+    let app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+    for task in [
+        json!({ "title": "plan", "description": "=SUM(A1:A2)" }),
+        json!({ "title": "build", "status": "in_progress", "priority": "urgent" }),
+        json!({ "title": "ship", "status": "completed" }),
+    ] {
+        app.create_task(&ann.access, task).await?;
+    }
+
+    let ((tz, there, utc), last) = run_history_driver(&dir, &app, &ann.email, "transfer").await?;
+    let tasks = expect_json(
+        app.get_as("/api/v1/tasks?scope=own&limit=100", &ann.access)
+            .await?,
+        200,
+    )
+    .await?;
+
+    assert_ne!(there, utc, "the browser ran in {tz}, on UTC's day");
+    assert_eq!(last, "PASS");
+    let titles: Vec<&str> = tasks["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|t| t["title"].as_str()).collect())
+        .unwrap_or_default();
+    // The two tasks of the CSV, and none of the refused NDJSON file.
+    assert_eq!(titles.len(), 5, "{titles:?}");
+    assert!(titles.contains(&"moved from elsewhere") && titles.contains(&"also moved"));
+    assert!(!titles.contains(&"fine on its own"), "{titles:?}");
     Ok(())
 }
