@@ -23,6 +23,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("feed-view.js", JS, include_str!("../static/feed-view.js")),
     ("task-list.js", JS, include_str!("../static/task-list.js")),
     ("chart.js", JS, include_str!("../static/chart.js")),
+    (
+        "trends-view.js",
+        JS,
+        include_str!("../static/trends-view.js"),
+    ),
+    (
+        "transfer-view.js",
+        JS,
+        include_str!("../static/transfer-view.js"),
+    ),
 ];
 
 /// The modules of `@taskpulse/client` (`clients/js/src`), at `/dashboard/client/<name>`.

@@ -1,11 +1,14 @@
-// The live dashboard page: signs in, follows the chosen scope and its activity feed over the
-// WebSocket and keeps every panel current. The REST and live clients are the @taskpulse/client
-// package (clients/js, served under /dashboard/client/); view.js, feed-view.js and
-// task-list.js draw.
+// The live dashboard page: signs in, follows the chosen scope, its trends and its activity feed
+// over the WebSocket, in the browser's own time zone, and keeps every panel current. The REST
+// and live clients are the @taskpulse/client package (clients/js, served under
+// /dashboard/client/); view.js, trends-view.js, feed-view.js, task-list.js and
+// transfer-view.js draw.
 
 import { Client, LiveClient, ProblemError } from './client/index.js';
 import { FeedPanel } from './feed-view.js';
 import { TaskList } from './task-list.js';
+import { TransferPanel } from './transfer-view.js';
+import { TrendsView } from './trends-view.js';
 import * as view from './view.js';
 
 // Deltas carry the statistics only: priorities, members and activity are re-read, at most
@@ -14,6 +17,9 @@ const DETAIL_REFRESH_MS = 300;
 // `overdue` moves with the clock, not only with events.
 const CLOCK_REFRESH_MS = 60_000;
 const FEED_HISTORY = 20;
+// Days and weeks are the reader's: activity and trends are asked in the browser's zone (UTC
+// if the server does not know its name).
+let zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 const $ = (id) => document.getElementById(id);
 const client = new Client({ storage: globalThis.sessionStorage ?? null });
@@ -21,6 +27,8 @@ const live = new LiveClient(client);
 const taskList = new TaskList(client);
 const feedPanel = new FeedPanel($('feed-list'), $('feed-empty'), async (id) => (await client.getTask(id)).title);
 const names = new Map(); // user id -> display name, for the members table and the feed
+// Another interval: the trends topic starts over with it (a fresh snapshot).
+const trendsView = new TrendsView(zone, (interval) => live.subscribe(trendsTopicOf(topic), { tz: zone, interval }));
 
 let topic = 'user';
 let stats = null; // the statistics shown, for the current topic
@@ -32,9 +40,14 @@ let timers = [];
 
 const teamOf = (t) => (t.startsWith('team:') ? t.slice(5) : null);
 const feedTopicOf = (t) => `feed:${t}`;
+const trendsTopicOf = (t) => `trends:${t}`;
 const scopeQuery = (t) => (teamOf(t) ? { team_id: teamOf(t) } : {});
+const transfer = new TransferPanel(client, () => ({
+  teamId: teamOf(topic),
+  name: $('scope-select').selectedOptions[0]?.textContent ?? 'My tasks',
+}));
 
-/** Follows `next` (`user` or `team:<id>`) and its feed, instead of what was followed. */
+/** Follows `next` (`user` or `team:<id>`), its trends and its feed, instead of what was followed. */
 function follow(next) {
   for (const old of live.topics) live.unsubscribe(old);
   topic = next;
@@ -44,14 +57,31 @@ function follow(next) {
   view.showTopic(next);
   taskList.close();
   feedPanel.reset();
+  trendsView.clear();
+  transfer.reset();
   view.setText('feed-empty', 'Nothing yet: changes appear here as they happen.');
-  live.subscribe(next);
+  live.subscribe(next, { tz: zone });
+  live.subscribe(trendsTopicOf(next), { tz: zone, interval: trendsView.interval });
   live.subscribe(feedTopicOf(next));
   if (teamOf(next)) loadMembers(next).catch(() => {});
 }
 
+/** `wanted` if the server knows that zone, else UTC: asked once, before anything is followed. */
+async function knownZone(wanted) {
+  if (wanted === 'UTC') return wanted;
+  try {
+    await client.activity({ days: 1, tz: wanted });
+    return wanted;
+  } catch (err) {
+    return err instanceof ProblemError && err.status === 422 ? 'UTC' : wanted;
+  }
+}
+
 async function enterDashboard() {
   view.showSignedIn(true);
+  zone = await knownZone(zone);
+  view.showZone(zone);
+  trendsView.setZone(zone);
   view.showSignInError(null);
   follow('user');
   live.start();
@@ -62,6 +92,7 @@ async function enterDashboard() {
     view.showUser(me.email);
     names.set(me.id, me.display_name);
     feedPanel.setNames(names);
+    trendsView.setNames(names);
     await loadTeams();
   } catch (err) {
     if (!(err instanceof ProblemError && err.status === 401)) view.showNotice(`Could not load your account: ${err.message}`);
@@ -89,6 +120,7 @@ async function loadMembers(forTopic) {
   const team = await client.getTeam(teamOf(forTopic));
   for (const member of team.members) names.set(member.user_id, member.display_name);
   feedPanel.setNames(names);
+  trendsView.setNames(names);
   if (forTopic === topic && breakdown) view.showBreakdown(breakdown, names);
 }
 
@@ -115,7 +147,7 @@ async function refreshDetails() {
   try {
     const [fresh, activity] = await Promise.all([
       client.breakdown(scopeQuery(shown)),
-      client.activity({ ...scopeQuery(shown), days: 30 }),
+      client.activity({ ...scopeQuery(shown), days: 30, tz: zone }),
     ]);
     if (shown !== topic) return;
     breakdown = fresh;
@@ -154,6 +186,10 @@ async function loadFeedHistory(feedTopic) {
 }
 
 function onTopicError(message) {
+  if (message.topic === trendsTopicOf(topic)) {
+    if (message.code !== 'unavailable') trendsView.showStatus(`Trends are not available (${message.code}).`);
+    return;
+  }
   if (message.topic === feedTopicOf(topic)) {
     view.setText('feed-empty', message.code === 'invalid_topic'
       ? 'This server has no live activity feed.'
@@ -189,9 +225,18 @@ async function signIn(action) {
 }
 
 live.addEventListener('status', ({ detail }) => view.showConnection(detail.status, detail.staleSince));
-live.addEventListener('snapshot', ({ detail }) => { if (detail.topic === topic) applySnapshot(detail); });
-live.addEventListener('delta', ({ detail }) => { if (detail.topic === topic) applyDelta(detail); });
-live.addEventListener('subscribed', ({ detail }) => loadFeedHistory(detail.topic));
+live.addEventListener('snapshot', ({ detail }) => {
+  if (detail.topic === topic) applySnapshot(detail);
+  else if (detail.topic === trendsTopicOf(topic)) trendsView.show(detail.trends);
+});
+live.addEventListener('delta', ({ detail }) => {
+  if (detail.topic === topic) applyDelta(detail);
+  else if (detail.topic === trendsTopicOf(topic)) trendsView.show(detail.trends);
+});
+// A feed has started (a dashboard topic's resume also ends with `subscribed`: nothing to do).
+live.addEventListener('subscribed', ({ detail }) => {
+  if (detail.topic === feedTopicOf(topic)) loadFeedHistory(detail.topic);
+});
 live.addEventListener('feed', ({ detail }) => {
   if (detail.topic === feedTopicOf(topic)) feedPanel.add([detail.entry]);
 });

@@ -96,7 +96,9 @@ export class FeedPanel {
 
   async #fillTitles() {
     const missing = this.#newest()
-      .filter((e) => e.target_type === 'task' && e.action !== 'task.delete' && !this.#titles.has(e.target_id))
+      // An import's entry names no one task (target_id null): there is no title to look up.
+      .filter((e) => e.target_type === 'task' && e.target_id && e.action !== 'task.delete'
+        && !this.#titles.has(e.target_id))
       .map((e) => e.target_id);
     for (const id of new Set(missing)) {
       this.#titles.set(id, null); // once

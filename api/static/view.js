@@ -182,3 +182,8 @@ export function showActivity(days, range) {
   $('range-7').setAttribute('aria-pressed', String(range === 7));
   $('range-30').setAttribute('aria-pressed', String(range === 30));
 }
+
+/** Says in which zone the days are counted. */
+export function showZone(zone) {
+  setText('activity-zone', `Days in your time zone (${zone}).`);
+}

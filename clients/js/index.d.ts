@@ -21,6 +21,12 @@ export type AuthTokens = Schemas['AuthTokens'];
 export type Statistics = Schemas['Statistics'];
 export type Breakdown = Schemas['Breakdown'];
 export type Activity = Schemas['Activity'];
+export type Trends = Schemas['Trends'];
+export type TrendsBucket = Schemas['TrendsBucket'];
+export type TrendsInterval = Schemas['TrendsInterval'];
+export type DurationPercentiles = Schemas['DurationPercentiles'];
+/** A team's trends bucket: one owner's completions in it (`by_member`). */
+export type MemberThroughput = Schemas['MemberThroughput'];
 export type SharedOverview = Schemas['SharedOverview'];
 export type AuditEntry = Schemas['AuditEntry'];
 export type AuditPage = Schemas['AuditPage'];
@@ -33,6 +39,20 @@ export type TeamQuery = Query<'/api/v1/teams', 'get'>;
 export type AuditQuery = Query<'/api/v1/audit-logs', 'get'>;
 export type ScopeQuery = Query<'/api/v1/dashboard/statistics', 'get'>;
 export type ActivityQuery = Query<'/api/v1/dashboard/activity', 'get'>;
+export type TrendsQuery = Omit<Query<'/api/v1/dashboard/trends', 'get'>, 'interval' | 'format'> & {
+  interval?: TrendsInterval;
+};
+
+/** The task files: CSV (RFC 4180, the export's columns) or NDJSON (one task a line). */
+export type TransferFormat = Schemas['TransferFormat'];
+/** GET /tasks/export: the filters of GET /tasks, without paging, and the file's format. */
+export type ExportQuery = Query<'/api/v1/tasks/export', 'get'>;
+/** What POST /tasks/import answers (201). */
+export type ImportSummary = Schemas['ImportSummary'];
+/** An error of a refused import (422): the file's `line` (a CSV header is line 1) and `field`. */
+export type ImportError = FieldError & { line: number };
+/** What `importTasks` sends: text, a Blob or File, or bytes. */
+export type ImportFile = string | Blob | ArrayBuffer | ArrayBufferView;
 
 /** A failed call: the RFC 9457 problem the server answered (status 0: it could not be reached). */
 export class ProblemError extends Error {
@@ -42,6 +62,7 @@ export class ProblemError extends Error {
   readonly code: string | null;
   readonly title: string | null;
   readonly detail: string | null;
+  /** The fields at fault; a refused import's carry the file's `line` too (ImportError). */
   readonly errors: FieldError[];
   readonly requestId: string | null;
   readonly problem: Partial<Problem> | null;
@@ -95,6 +116,13 @@ export class Client {
   shareTask(taskId: string, body: Schemas['ShareRequest']): Promise<Share>;
   listShares(taskId: string): Promise<ShareList>;
   unshareTask(taskId: string, userId: string): Promise<null>;
+  /** The export as a successful Response, its body unread (`.blob()`, `.text()`, `.body`). */
+  exportTasks(query?: ExportQuery): Promise<Response>;
+  /**
+   * Imports a CSV or NDJSON file (format from its name or type unless given); a refused file
+   * rejects with a ProblemError (422) whose `errors` are ImportErrors.
+   */
+  importTasks(file: ImportFile, options?: { format?: TransferFormat; teamId?: string }): Promise<ImportSummary>;
 
   createTeam(body: Schemas['CreateTeamRequest']): Promise<Team>;
   listTeams(query?: TeamQuery): Promise<TeamPage>;
@@ -107,6 +135,9 @@ export class Client {
   statistics(query?: ScopeQuery): Promise<Statistics>;
   breakdown(query?: ScopeQuery): Promise<Breakdown>;
   activity(query?: ActivityQuery): Promise<Activity>;
+  /** The trends (`tz`, `interval`, `from`, `to`); with `format: 'csv'`, the CSV text. */
+  trends(query?: TrendsQuery & { format?: 'json' }): Promise<Trends>;
+  trends(query: TrendsQuery & { format: 'csv' }): Promise<string>;
   shared(): Promise<SharedOverview>;
   auditLogs(query?: AuditQuery): Promise<AuditPage>;
   health(): Promise<Health>;
@@ -116,6 +147,7 @@ export class Client {
     list: (query?: Q) => Promise<{ items: T[]; next_cursor?: string | null }>,
     query?: NoInfer<Omit<Q, 'cursor'>>,
   ): AsyncGenerator<T, void, undefined>;
+  /** A string, Blob or bytes `body` is sent as it is (give its Content-Type), others as JSON. */
   request<T = unknown>(method: string, path: string, options?: {
     query?: Record<string, string | number | boolean | null | undefined>;
     body?: unknown;
@@ -125,16 +157,34 @@ export class Client {
 
 export type LiveStatus = 'connecting' | 'connected' | 'disconnected';
 
-export interface SnapshotMessage {
-  type: 'snapshot'; topic: string; version: number;
+/** `user`, `team:<id>`: the dashboard topics. */
+export type AggregateTopic = 'user' | `team:${string}`;
+/** `trends:user`, `trends:team:<id>`. */
+export type TrendsTopic = `trends:${string}`;
+/** `feed:user`, `feed:team:<id>`. */
+export type FeedTopic = `feed:${string}`;
+
+export interface AggregateSnapshotMessage {
+  type: 'snapshot'; topic: AggregateTopic; version: number;
   stats: Statistics; breakdown: Breakdown; activity: Activity;
 }
-export interface DeltaMessage {
-  type: 'delta'; topic: string; version: number;
+export interface TrendsSnapshotMessage { type: 'snapshot'; topic: TrendsTopic; version: number; trends: Trends }
+export type SnapshotMessage = AggregateSnapshotMessage | TrendsSnapshotMessage;
+export interface AggregateDeltaMessage {
+  type: 'delta'; topic: AggregateTopic; version: number;
   changes: Partial<Record<'total' | 'pending' | 'in_progress' | 'completed' | 'overdue' | 'shared_with_me' | 'shared_by_me', number>>;
   stats: Statistics;
 }
-export interface SubscribedMessage { type: 'subscribed'; topic: string }
+/**
+ * A trends delta: `buckets` each bucket the change moved, whole; `trends` (added by the
+ * client) the trends with them put in place.
+ */
+export interface TrendsDeltaMessage {
+  type: 'delta'; topic: TrendsTopic; version: number; buckets: TrendsBucket[]; trends: Trends;
+}
+export type DeltaMessage = AggregateDeltaMessage | TrendsDeltaMessage;
+/** A feed has started, or a resume is done: `version` the one reached (not for feeds). */
+export interface SubscribedMessage { type: 'subscribed'; topic: string; version?: number }
 export interface FeedMessage { type: 'feed'; topic: string; entry: AuditEntry }
 export interface UnsubscribedMessage { type: 'unsubscribed'; topic: string; reason: 'membership_revoked' | 'requested' }
 export interface ErrorMessage { type: 'error'; code: string; message: string; topic?: string }
@@ -157,10 +207,24 @@ export interface LiveClientOptions {
   WebSocket?: unknown;
 }
 
+export interface SubscribeOptions {
+  /** Resume a dashboard or trends topic after this version. */
+  sinceVersion?: number | null;
+  /** Resume a feed topic after this entry id. */
+  since?: string | null;
+  /** An IANA zone: the days of a dashboard topic's activity, a trends topic's calendar. */
+  tz?: string | null;
+  /** Trends topics: `day`, `week` (the default) or `month`. */
+  interval?: TrendsInterval | null;
+  /** Trends topics: the first day wanted, `YYYY-MM-DD` (default 12 intervals back). */
+  from?: string | null;
+}
+
 /**
- * Follows topics over /api/v1/ws (`user`, `team:<id>`, `feed:user`, `feed:team:<id>`):
- * versions checked, reconnection with jittered backoff, resume with `since_version` / `since`,
- * and a new socket for each renewed token before the old one expires.
+ * Follows topics over /api/v1/ws (`user`, `team:<id>`, `trends:user`, `trends:team:<id>`,
+ * `feed:user`, `feed:team:<id>`): versions checked, trends buckets kept, reconnection with
+ * jittered backoff, resume with `since_version` / `since`, and a new socket for each renewed
+ * token before the old one expires.
  */
 export class LiveClient extends EventTarget {
   constructor(client: Client, options?: LiveClientOptions);
@@ -169,9 +233,12 @@ export class LiveClient extends EventTarget {
   readonly topics: string[];
   version(topic: string): number | null;
   lastEntry(topic: string): string | null;
+  /** A trends topic's trends with every delta applied (null before its snapshot). */
+  trends(topic: string): Trends | null;
   start(): void;
   stop(): void;
-  subscribe(topic: string, options?: { sinceVersion?: number | null; since?: string | null }): void;
+  /** A TypeError for an option the topic does not take (`interval` on `user`, `tz` on a feed). */
+  subscribe(topic: string, options?: SubscribeOptions): void;
   unsubscribe(topic: string): void;
   resubscribe(topic: string): void;
   addEventListener<K extends keyof LiveEvents>(type: K, listener: (event: LiveEvents[K]) => void, options?: boolean | AddEventListenerOptions): void;
@@ -180,3 +247,9 @@ export class LiveClient extends EventTarget {
 
 /** The delay before reconnection attempt `n` (0-based), in ms. */
 export function backoffDelay(n: number): number;
+
+/** `buckets` (oldest first) with each of `moved` in place of the one with its `start`. */
+export function replaceBuckets(buckets: TrendsBucket[], moved: TrendsBucket[]): TrendsBucket[];
+
+/** `ndjson` for a file named `*.ndjson` / `*.jsonl` or of an NDJSON type, else `csv`. */
+export function importFormatOf(file: ImportFile): TransferFormat;

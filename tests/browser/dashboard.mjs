@@ -1,6 +1,6 @@
 // Drives the live dashboard page (GET /dashboard) in headless Chromium.
 //
-//   node tests/browser/dashboard.mjs <base_url> <email> <password> [restart | token-refresh]
+//   node tests/browser/dashboard.mjs <base_url> <email> <password> [restart | token-refresh | trends | transfer]
 //
 // Run by tests/it/browser.rs, which starts the server and creates the account and its tasks.
 // `restart` (the default) speaks with it, one line each on stdout: `CARDS <json>` (the numbers
@@ -11,123 +11,36 @@
 // the page, and axe-core (0 violations) in light and dark mode and at phone width. `token-refresh` expects a server with short-lived
 // access tokens: the page must stay connected across several expiries (it refreshes the token
 // and moves to a new socket before the server closes the old one with 4401), then `PASS`.
-// Any failure exits 1 with the reason on stderr.
+// `trends` and `transfer` (history.mjs) run the browser in a time zone whose day is not UTC's,
+// say `ZONE <tz> <its date> <UTC's date>` first and `PASS` at the end. The shared helpers are
+// in helpers.mjs. Any failure exits 1 with the reason on stderr.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), DASHBOARD_SCREENSHOT (a PNG path; the
 // sign-in forms, dark mode, a phone-width view and the stale state are saved beside it as
 // <name>-signin.png, -dark.png, -phone.png and -stale.png), DASHBOARD_DEBUG=1 (log the page's
 // console and WebSocket frames).
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+import {
+  WITHIN, cardsOverRest, check, checkAccessibility, openDashboard, rest, say, signInOnPage, step, waitForCards,
+} from './helpers.mjs';
+import { runTransfer, runTrends, zoneAwayFromUtc } from './history.mjs';
 
+const MODES = ['restart', 'token-refresh', 'trends', 'transfer'];
 const [baseUrl, email, password, mode = 'restart'] = process.argv.slice(2);
-if (!baseUrl || !email || !password || !['restart', 'token-refresh'].includes(mode)) {
-  console.error('usage: node dashboard.mjs <base_url> <email> <password> [restart | token-refresh]');
+if (!baseUrl || !email || !password || !MODES.includes(mode)) {
+  console.error(`usage: node dashboard.mjs <base_url> <email> <password> [${MODES.join(' | ')}]`);
   process.exit(2);
 }
 const screenshot = process.env.DASHBOARD_SCREENSHOT;
-const CARDS = ['total', 'pending', 'in-progress', 'completed', 'overdue', 'shared',
-  'shared-with-me', 'shared-by-me'];
-// How long the page may take to show what the server holds: a deadline for correctness on a
-// loaded machine, not a speed target (BENCHMARKS.md measures the write → WebSocket latency).
-const WITHIN = 10_000;
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const { login, getJson, send, signIn, createTask } = rest(baseUrl, email, password);
+const expectedCards = (token, teamId = null) => cardsOverRest(getJson, token, teamId);
 
 const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-const say = (line) => process.stdout.write(`${line}\n`);
-const step = (what) => console.error(`dashboard.mjs: ${what}`);
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-/** The numbers on the cards, as integers (null for a dash). */
-async function readCards(page) {
-  return page.evaluate((ids) => Object.fromEntries(ids.map((id) => {
-    const text = document.getElementById(`stat-${id}`).textContent.replace(/[^\d]/g, '');
-    return [id.replace(/-/g, '_'), text === '' ? null : Number(text)];
-  })), CARDS);
-}
-
-async function getJson(token, path) {
-  const response = await fetch(`${baseUrl}${path}`, { headers: { Authorization: `Bearer ${token}` } });
-  check(response.ok, `GET ${path} answered ${response.status}`);
-  return response.json();
-}
-
-/** The statistics over REST, as the cards should show them (a team has no sharing). */
-async function expectedCards(token, teamId = null) {
-  const query = teamId ? `?team_id=${teamId}` : '';
-  const s = await getJson(token, `/api/v1/dashboard/statistics${query}`);
-  const personal = s.shared_with_me !== undefined;
-  return {
-    total: s.total, pending: s.pending, in_progress: s.in_progress, completed: s.completed,
-    overdue: s.overdue, shared: personal ? s.shared_with_me + s.shared_by_me : null,
-    shared_with_me: personal ? s.shared_with_me : null, shared_by_me: personal ? s.shared_by_me : null,
-  };
-}
-
-/** Waits until the cards show `expected` (or fails with both after `timeout` ms). */
-async function waitForCards(page, expected, timeout) {
-  const deadline = Date.now() + timeout;
-  let shown;
-  for (;;) {
-    shown = await readCards(page);
-    if (JSON.stringify(shown) === JSON.stringify(expected)) return shown;
-    if (Date.now() > deadline) {
-      throw new Error(`cards show ${JSON.stringify(shown)}, expected ${JSON.stringify(expected)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** Signs in over REST: the token pair answer. */
-async function login() {
-  const response = await fetch(`${baseUrl}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  check(response.ok, `login answered ${response.status}`);
-  return response.json();
-}
-
-async function signIn() {
-  return (await login()).access_token;
-}
-
-async function send(token, method, path, body) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  check(response.ok, `${method} ${path} answered ${response.status}`);
-  return response.json();
-}
-
-const createTask = (token, body) => send(token, 'POST', '/api/v1/tasks', body);
-
-/** Runs axe-core on the page as it is: any violation fails, with what and where. */
-async function checkAccessibility(page, label) {
-  // Evaluated over the DevTools protocol, which the page's CSP (script-src 'self') allows.
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({
-      rule: v.id, impact: v.impact, help: v.help,
-      nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
-    }));
-  });
-  check(violations.length === 0, `axe-core, ${label}: ${JSON.stringify(violations, null, 2)}`);
-  step(`axe-core: no violations (${label})`);
-}
 
 /** The task ids the drill-down lists, after its list has loaded. */
 async function openDrillDown(page, card) {
@@ -151,40 +64,8 @@ async function ownTasks(token) {
 
 const sameIds = (a, b) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 
-/** A page on /dashboard that records its errors and every connection state it takes. */
-async function openDashboard(context) {
-  const page = context.pages()[0] ?? await context.newPage();
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/WebSocket|ERR_CONNECTION_REFUSED/.test(msg.text())) {
-      problems.push(`console error: ${msg.text()}`);
-    }
-  });
-  if (process.env.DASHBOARD_DEBUG) {
-    page.on('console', (msg) => step(`console ${msg.type()}: ${msg.text()}`));
-    page.on('websocket', (ws) => {
-      step(`websocket ${ws.url()}`);
-      ws.on('framesent', (f) => step(`ws > ${String(f.payload).replace(/"access_token":"[^"]+"/, '"access_token":"…"')}`));
-      ws.on('framereceived', (f) => step(`ws < ${String(f.payload).slice(0, 120)}`));
-      ws.on('socketerror', (e) => step(`ws error ${e}`));
-      ws.on('close', () => step('ws closed'));
-    });
-  }
-  // Every state the indicator takes, in order, seen by the page itself.
-  await page.addInitScript(() => {
-    window.connectionStates = [];
-    new MutationObserver(() => {
-      const node = document.getElementById('connection');
-      if (node) window.connectionStates.push(node.dataset.state);
-    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
-  });
-  await page.goto(`${baseUrl}/dashboard`);
-  return { page, problems };
-}
-
 async function run(context) {
-  const { page, problems } = await openDashboard(context);
+  const { page, problems } = await openDashboard(context, baseUrl);
   const connection = page.locator('#connection');
 
   step('sign in');
@@ -192,10 +73,7 @@ async function run(context) {
   check(!(await connection.isVisible()), 'a connection badge before sign-in');
   check(await page.locator('#signup-form').isVisible(), 'no sign-up form beside the sign-in');
   if (screenshot) await page.screenshot({ path: screenshot.replace(/\.png$/, '-signin.png') });
-  await page.locator('#login-email').fill(email);
-  await page.locator('#login-password').fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForSelector('#connection[data-state="connected"]', { timeout: WITHIN });
+  await signInOnPage(page, email, password);
   check((await connection.textContent()).trim() === 'connected', 'the indicator text is not "connected"');
 
   const token = await signIn();
@@ -270,9 +148,9 @@ async function run(context) {
 
   step('the activity chart toggles between 7 and 30 days');
   await page.getByRole('button', { name: '30 days' }).click();
-  check(await page.locator('#activity-chart svg g.day').count() === 30, 'no 30 days in the chart');
+  check(await page.locator('#activity-chart svg g.column').count() === 30, 'no 30 days in the chart');
   await page.getByRole('button', { name: '7 days' }).click();
-  check(await page.locator('#activity-chart svg g.day').count() === 7, 'no 7 days in the chart');
+  check(await page.locator('#activity-chart svg g.column').count() === 7, 'no 7 days in the chart');
 
   step('dark mode');
   await page.emulateMedia({ colorScheme: 'dark' });
@@ -349,17 +227,14 @@ async function run(context) {
 
 /** Short-lived access tokens: the page refreshes them and never drops the live feed. */
 async function runTokenRefresh(context) {
-  const { page, problems } = await openDashboard(context);
+  const { page, problems } = await openDashboard(context, baseUrl);
   let sockets = 0;
   page.on('websocket', () => { sockets += 1; });
   const { expires_in: ttl } = await login();
   check(ttl <= 10, `this check wants access tokens of a few seconds, not ${ttl} s`);
 
   step(`sign in; access tokens live ${ttl} s`);
-  await page.locator('#login-email').fill(email);
-  await page.locator('#login-password').fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForSelector('#connection[data-state="connected"]', { timeout: WITHIN });
+  await signInOnPage(page, email, password);
   const from = await page.evaluate(() => window.connectionStates.length);
 
   step('two access token lifetimes go by');
@@ -379,6 +254,8 @@ async function runTokenRefresh(context) {
 }
 
 const userDataDir = mkdtempSync(join(tmpdir(), 'taskpulse-chromium-'));
+// The history flows run the browser in a zone whose day is not UTC's now.
+const zone = ['trends', 'transfer'].includes(mode) ? zoneAwayFromUtc() : null;
 let context;
 try {
   // A fresh profile each run; playwright passes it as --user-data-dir.
@@ -386,12 +263,15 @@ try {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1280, height: 900 },
+    timezoneId: zone?.tz,
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
-  await (mode === 'restart' ? run(context) : runTokenRefresh(context));
+  const env = { context, baseUrl, email, password, zone, screenshot };
+  const flows = { restart: run, 'token-refresh': runTokenRefresh, trends: runTrends, transfer: runTransfer };
+  await flows[mode](mode === 'restart' || mode === 'token-refresh' ? context : env);
   say('PASS');
 } catch (err) {
   console.error(`dashboard.mjs: FAILED: ${err.stack || err}`);

@@ -2,14 +2,17 @@
 //! (playwright-core): sign-in and sign-up, the cards, a live update within a second without a
 //! reload, the activity feed, the cards' task lists, the team switcher and its members,
 //! axe-core in light and dark mode and at phone width, the stale state while the server is
-//! stopped, and disconnected → connected with the numbers still right once it is back. Needs Node.js and Chromium (`scripts/setup` installs both); without them this test
-//! fails, it does not skip. The page's screenshots land in `target/dashboard{,-phone}.png`.
+//! stopped, and disconnected → connected with the numbers still right once it is back; and,
+//! with the browser in a time zone whose day is not UTC's (`tests/browser/history.mjs`), the
+//! activity days and the live Trends view in that zone, Export and Import. Needs Node.js and
+//! Chromium (`scripts/setup` installs both); without them these tests fail, they do not skip.
+//! The page's screenshots land in `target/dashboard*.png`.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::common::{PASSWORD, TestApp, id_of, npm_package};
+use crate::common::{PASSWORD, TestApp, expect_json, id_of, npm_package};
 use anyhow::{Context, bail, ensure};
 use serde_json::{Value, json};
 use taskpulse_testdb::target_dir;
@@ -173,5 +176,105 @@ async fn the_dashboard_stays_connected_while_short_lived_tokens_expire() -> anyh
 
     assert_eq!(last, "PASS");
     assert!(status.success(), "the driver exited with {status}");
+    Ok(())
+}
+
+/// Parses `ZONE <tz> <its date> <UTC's date>`, the zone the driver runs the browser in.
+fn zone(line: &str) -> anyhow::Result<(String, String, String)> {
+    match line.split(' ').collect::<Vec<_>>()[..] {
+        ["ZONE", tz, there, utc] => Ok((tz.to_owned(), there.to_owned(), utc.to_owned())),
+        _ => bail!("expected ZONE from the driver, got {line:?}"),
+    }
+}
+
+/// Runs the driver in `mode` to its end: the zone it ran the browser in, and its last line.
+async fn run_history_driver(
+    dir: &Path,
+    app: &TestApp,
+    email: &str,
+    mode: &str,
+) -> anyhow::Result<((String, String, String), String)> {
+    let screenshot = target_dir().join(format!("dashboard-{mode}.png"));
+    let mut driver = driver(dir, app, email, mode)
+        .env("DASHBOARD_SCREENSHOT", &screenshot)
+        .spawn()
+        .context("cannot start node")?;
+    let mut lines = BufReader::new(driver.stdout.take().context("no stdout")?).lines();
+    let zone = zone(&next_line(&mut lines, 60).await?)?;
+    let last = next_line(&mut lines, 120).await?;
+    let status = tokio::time::timeout(Duration::from_secs(30), driver.wait()).await??;
+    ensure!(status.success(), "the driver exited with {status}");
+    Ok((zone, last))
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_activity_and_live_trends_in_the_browsers_time_zone()
+-> anyhow::Result<()> {
+    let dir = driver_dir().await?;
+    let app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+    for task in [
+        json!({ "title": "plan" }),
+        json!({ "title": "build", "status": "in_progress" }),
+        json!({ "title": "ship", "status": "completed" }),
+    ] {
+        app.create_task(&ann.access, task).await?;
+    }
+    let reviewed = app
+        .create_task(&ann.access, json!({ "title": "review" }))
+        .await?;
+    let path = format!("/api/v1/tasks/{}", id_of(&reviewed));
+    for status in ["in_progress", "completed"] {
+        let patch = json!({ "status": status });
+        expect_json(app.patch_as(&path, &ann.access, &patch).await?, 200).await?;
+    }
+    let team = app.create_team(&ann.access, "Platform").await?;
+    for task in [
+        json!({ "title": "team work", "team_id": team }),
+        json!({ "title": "team shipped", "team_id": team, "status": "completed" }),
+    ] {
+        app.create_task(&ann.access, task).await?;
+    }
+
+    let ((tz, there, utc), last) = run_history_driver(&dir, &app, &ann.email, "trends").await?;
+
+    // A page that counted UTC days would have shown another day than the browser's.
+    assert_ne!(there, utc, "the browser ran in {tz}, on UTC's day");
+    assert_eq!(last, "PASS");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_dashboard_exports_csv_and_imports_csv_or_ndjson_with_line_errors() -> anyhow::Result<()>
+{
+    let dir = driver_dir().await?;
+    let app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+    for task in [
+        json!({ "title": "plan", "description": "=SUM(A1:A2)" }),
+        json!({ "title": "build", "status": "in_progress", "priority": "urgent" }),
+        json!({ "title": "ship", "status": "completed" }),
+    ] {
+        app.create_task(&ann.access, task).await?;
+    }
+
+    let ((tz, there, utc), last) = run_history_driver(&dir, &app, &ann.email, "transfer").await?;
+    let tasks = expect_json(
+        app.get_as("/api/v1/tasks?scope=own&limit=100", &ann.access)
+            .await?,
+        200,
+    )
+    .await?;
+
+    assert_ne!(there, utc, "the browser ran in {tz}, on UTC's day");
+    assert_eq!(last, "PASS");
+    let titles: Vec<&str> = tasks["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|t| t["title"].as_str()).collect())
+        .unwrap_or_default();
+    // The two tasks of the CSV, and none of the refused NDJSON file.
+    assert_eq!(titles.len(), 5, "{titles:?}");
+    assert!(titles.contains(&"moved from elsewhere") && titles.contains(&"also moved"));
+    assert!(!titles.contains(&"fine on its own"), "{titles:?}");
     Ok(())
 }

@@ -1,10 +1,11 @@
 // The live client: one WebSocket to /api/v1/ws following any number of topics (`user`,
-// `team:<id>`, `feed:user`, `feed:team:<id>`). It authenticates with the first message,
-// subscribes (resuming with `since_version` and `since`), checks that versions grow by one,
-// reconnects with jittered exponential backoff, and moves to a new socket when the access token
-// is renewed (the server closes a session with 4401 when its token expires).
+// `team:<id>`, `trends:user`, `trends:team:<id>`, `feed:user`, `feed:team:<id>`). It
+// authenticates with the first message, subscribes (with `tz`, `interval`, `from`; resuming
+// with `since_version` and `since`), checks that versions grow by one, keeps each trends
+// topic's buckets, reconnects with jittered exponential backoff, and moves to a new socket when
+// the access token is renewed (the server closes a session with 4401 when its token expires).
 
-import { TopicState } from './topics.js';
+import { TopicState, isTrends } from './topics.js';
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
@@ -32,7 +33,9 @@ function socketUrl(baseUrl) {
  * Emits `status` (detail: `{status, staleSince}`: `connecting` | `connected` | `disconnected`,
  * and since when the data is not live, a Date or null), `snapshot`, `delta`, `subscribed` and
  * `feed` (detail: the server's message, deltas already checked for order and feed entries for
- * repeats), `revoked` (the `unsubscribed` message: the team membership ended, the topic is
+ * repeats; a trends topic's `delta` also carries `trends`, the whole trends with the delta's
+ * buckets put in place, as `trends(topic)` answers; `subscribed` ends a feed's start and every
+ * resume, with the `version` reached: the topic is live again), `revoked` (the `unsubscribed` message: the team membership ended, the topic is
  * dropped), `error` (an `error` message about a topic, which is dropped unless it was only
  * `unavailable`, then it is retried; an `invalid_since` is not reported: the feed is followed
  * from now on) and `signedout` (no token to connect with).
@@ -81,6 +84,11 @@ export class LiveClient extends EventTarget {
   version(topic) { return this.#topics.get(topic)?.version ?? null; }
   /** The id of the last feed entry seen on a feed topic. */
   lastEntry(topic) { return this.#topics.get(topic)?.lastEntry ?? null; }
+  /**
+   * A trends topic's trends as GET /dashboard/trends shapes them, with every delta applied
+   * (null before its snapshot).
+   */
+  trends(topic) { return this.#topics.get(topic)?.trends ?? null; }
 
   /** Connects (and keeps reconnecting) until `stop()`. */
   start() {
@@ -105,11 +113,14 @@ export class LiveClient extends EventTarget {
   }
 
   /**
-   * Follows `topic`: a dashboard topic answers a `snapshot` (or the deltas after
-   * `sinceVersion`), a feed topic `subscribed` (then the entries after `since`).
+   * Follows `topic`: a dashboard or trends topic answers a `snapshot` (or the deltas after
+   * `sinceVersion`, then `subscribed`), a feed topic `subscribed` (then the entries after
+   * `since`). `tz` (an IANA zone) is for dashboard and trends topics, `interval` (`day`,
+   * `week`, `month`) and `from` (`YYYY-MM-DD`) for trends topics; they are sent again with
+   * every resume. A TypeError for an option the topic does not take.
    */
-  subscribe(topic, { sinceVersion = null, since = null } = {}) {
-    this.#topics.set(topic, new TopicState(topic, { sinceVersion, since }));
+  subscribe(topic, { sinceVersion = null, since = null, tz = null, interval = null, from = null } = {}) {
+    this.#topics.set(topic, new TopicState(topic, { sinceVersion, since, tz, interval, from }));
     for (const socket of [this.#socket, this.#successor]) this.#subscribe(socket, [topic]);
   }
 
@@ -201,15 +212,15 @@ export class LiveClient extends EventTarget {
     if (!state) return; // a topic given up meanwhile
     switch (message.type) {
       case 'snapshot':
-        state.version = message.version;
+        state.takeSnapshot(message);
         this.#ready(state);
         this.#emit('snapshot', message);
         break;
       case 'delta':
-        switch (state.takeDelta(message.version)) {
+        switch (state.takeDelta(message)) {
           case 'apply':
             this.#ready(state);
-            this.#emit('delta', message);
+            this.#emit('delta', isTrends(message.topic) ? { ...message, trends: state.trends } : message);
             break;
           case 'gap':
             this.resubscribe(message.topic); // start over from a snapshot
@@ -219,6 +230,11 @@ export class LiveClient extends EventTarget {
         }
         break;
       case 'subscribed':
+        // A feed has started, or a resume has replayed what was missed: live again.
+        if (state.takeSubscribed(message) === 'gap') {
+          this.resubscribe(message.topic);
+          return;
+        }
         this.#ready(state);
         this.#emit('subscribed', message);
         break;

@@ -17,6 +17,35 @@ function queryString(query = {}) {
 
 const id = (value) => encodeURIComponent(value);
 
+/** The media types of the task files (`GET /tasks/export`, `POST /tasks/import`). */
+const FILE_TYPES = { csv: 'text/csv', ndjson: 'application/x-ndjson' };
+
+/**
+ * The format of a file to import: `ndjson` for a name ending `.ndjson` or `.jsonl` or an
+ * NDJSON media type, `csv` otherwise.
+ */
+export function importFormatOf(file) {
+  const name = typeof file?.name === 'string' ? file.name.toLowerCase() : '';
+  const type = typeof file?.type === 'string' ? file.type.toLowerCase() : '';
+  if (/\.(ndjson|jsonl)$/.test(name) || /ndjson|jsonl|json-seq/.test(type)) return 'ndjson';
+  return 'csv';
+}
+
+/** A body sent as it is (a file), not as JSON. */
+const isRaw = (body) => typeof body === 'string' || body instanceof ArrayBuffer
+  || ArrayBuffer.isView(body) || (typeof Blob !== 'undefined' && body instanceof Blob);
+
+/** The answer itself when it succeeded (to read as a file); a ProblemError otherwise. */
+async function okResponse(response) {
+  if (response.ok) return response;
+  return readAnswer(response); // throws the problem
+}
+
+/** The text of a successful answer (CSV); a ProblemError otherwise. */
+async function readText(response) {
+  return (await okResponse(response)).text();
+}
+
 export class Client {
   #baseUrl;
   #fetch;
@@ -79,6 +108,29 @@ export class Client {
     return this.request('DELETE', `/api/v1/tasks/${id(taskId)}/shares/${id(userId)}`);
   }
 
+  /**
+   * GET /tasks/export (`scope`, `team_id`, `status`, `priority`, `format`: `csv` or `ndjson`):
+   * the successful Response, its body not read yet: `.blob()` to save it, `.text()`, or
+   * `.body` to stream it.
+   */
+  exportTasks(query = {}) {
+    return this.#authorized('GET', '/api/v1/tasks/export', { query }, okResponse);
+  }
+
+  /**
+   * POST /tasks/import: `file` (a string, Blob or File, or bytes) as CSV or NDJSON, into the
+   * team `teamId` or the caller's own tasks; answers `{imported}`. `format` is taken from the
+   * file's name or type when not given (`importFormatOf`). A refused file is a ProblemError
+   * (422) whose `errors` are `{line, field, message}`.
+   */
+  async importTasks(file, { format = importFormatOf(file), teamId } = {}) {
+    const type = FILE_TYPES[format];
+    if (!type) throw new TypeError(`format must be csv or ndjson, not ${format}`);
+    return this.request('POST', '/api/v1/tasks/import', {
+      query: { team_id: teamId }, body: file, headers: { 'Content-Type': type },
+    });
+  }
+
   // Teams
 
   createTeam(body) { return this.request('POST', '/api/v1/teams', { body }); }
@@ -98,6 +150,14 @@ export class Client {
   statistics(query) { return this.request('GET', '/api/v1/dashboard/statistics', { query }); }
   breakdown(query) { return this.request('GET', '/api/v1/dashboard/breakdown', { query }); }
   activity(query) { return this.request('GET', '/api/v1/dashboard/activity', { query }); }
+  /**
+   * GET /dashboard/trends (`team_id`, `tz`, `interval`, `from`, `to`): the trends object, or
+   * with `format: 'csv'` the CSV text.
+   */
+  trends(query = {}) {
+    const read = query.format === 'csv' ? readText : readAnswer;
+    return this.#authorized('GET', '/api/v1/dashboard/trends', { query }, read);
+  }
   shared() { return this.request('GET', '/api/v1/dashboard/shared'); }
   auditLogs(query) { return this.request('GET', '/api/v1/audit-logs', { query }); }
   health() { return this.#call('GET', '/api/v1/health', {}); }
@@ -115,15 +175,24 @@ export class Client {
     } while (cursor);
   }
 
-  /** A call with the bearer token: renewed first when due, and once more after a 401. */
-  async request(method, path, { query, body, headers = {} } = {}) {
+  /**
+   * A call with the bearer token: renewed first when due, and once more after a 401. A string,
+   * Blob or bytes `body` is sent as it is (say its `Content-Type` in `headers`), anything else
+   * as JSON.
+   */
+  request(method, path, { query, body, headers = {} } = {}) {
+    return this.#authorized(method, path, { query, body, headers }, readAnswer);
+  }
+
+  /** `request`, the answer read by `read` (a ProblemError for a failure). */
+  async #authorized(method, path, { query, body, headers = {} }, read) {
     for (let attempt = 0; ; attempt++) {
       const token = await this.tokens.fresh();
       if (!token) throw new ProblemError(401, { code: 'unauthenticated', detail: 'signed out' });
       try {
         return await this.#call(method, path + queryString(query), {
           body, headers: { ...headers, Authorization: `Bearer ${token}` },
-        });
+        }, read);
       } catch (err) {
         const renewable = err instanceof ProblemError && err.status === 401 && this.tokens.refreshToken;
         if (!renewable || attempt > 0) throw err;
@@ -139,17 +208,18 @@ export class Client {
 
   #post(path, body) { return this.#call('POST', path, { body }); }
 
-  async #call(method, path, { body, headers = {} }) {
+  async #call(method, path, { body, headers = {} }, read = readAnswer) {
     let response;
+    const json = body !== undefined && !isRaw(body);
     try {
       response = await this.#fetch(`${this.#baseUrl}${path}`, {
         method,
-        headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: json ? { ...headers, 'Content-Type': 'application/json' } : headers,
+        body: json ? JSON.stringify(body) : body,
       });
     } catch (err) {
       throw new ProblemError(0, { code: 'unreachable', detail: `cannot reach the server: ${err.message}` });
     }
-    return readAnswer(response);
+    return read(response);
   }
 }

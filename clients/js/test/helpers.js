@@ -132,3 +132,24 @@ export async function waitFor(condition, ms = 5_000, what = 'the condition') {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** `YYYY-MM-DD` of `at` in the IANA zone `tz`. */
+export function dateIn(tz, at = new Date()) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+/**
+ * A zone whose calendar day is not UTC's right now, so that a test can tell the two apart:
+ * Kiritimati (UTC+14) from 11:00 UTC on, Pago Pago (UTC−11) before.
+ */
+export function zoneAwayFromUtc(at = new Date()) {
+  const tz = at.getUTCHours() >= 11 ? 'Pacific/Kiritimati' : 'Pacific/Pago_Pago';
+  return { tz, today: dateIn(tz, at), utcToday: dateIn('UTC', at) };
+}
+
+/** `YYYY-MM-DD` `days` after the date `date` (negative: before). */
+export function addDays(date, days) {
+  const at = new Date(`${date}T00:00:00Z`);
+  at.setUTCDate(at.getUTCDate() + days);
+  return at.toISOString().slice(0, 10);
+}

@@ -83,3 +83,58 @@ test('a connection still being made when stop() comes is closed, not kept', asyn
 
   assert.equal(socket(1).closedWith, 1000, 'the socket of the stopped run is closed');
 });
+
+const trendsSnapshot = (version, starts) => ({
+  type: 'snapshot', topic: 'trends:user', version,
+  trends: { version, tz: 'UTC', interval: 'day', buckets: starts.map((start) => bucket(start, 0)) },
+});
+const bucket = (start, created) => ({ start, end: start, created });
+
+test('trends deltas replace buckets by start, and add the one the clock entered', async () => {
+  const { live, socket, events } = scripted();
+  live.subscribe('trends:user', { interval: 'day' });
+  live.start();
+  await waitFor(() => socket(0));
+  socket(0).open();
+  socket(0).deliver(trendsSnapshot(3, ['2026-09-01', '2026-09-02']));
+  socket(0).deliver({ type: 'delta', topic: 'trends:user', version: 4, buckets: [bucket('2026-09-02', 1)] });
+  socket(0).deliver({ type: 'delta', topic: 'trends:user', version: 5, buckets: [] });
+  socket(0).deliver({ type: 'delta', topic: 'trends:user', version: 6, buckets: [bucket('2026-09-03', 2)] });
+  live.stop();
+
+  const deltas = events.filter((e) => e.type === 'delta').map((e) => e.detail);
+  assert.deepEqual(deltas.map((d) => d.trends.buckets.map((b) => [b.start, b.created])), [
+    [['2026-09-01', 0], ['2026-09-02', 1]],
+    [['2026-09-01', 0], ['2026-09-02', 1]],
+    [['2026-09-01', 0], ['2026-09-02', 1], ['2026-09-03', 2]],
+  ]);
+  assert.equal(live.trends('trends:user').version, 6);
+  assert.deepEqual(live.trends('trends:user').buckets, deltas[2].trends.buckets);
+  assert.equal(events.find((e) => e.type === 'snapshot').detail.trends.buckets.length, 2, 'the snapshot is left as it came');
+});
+
+test('subscribed ending a resume makes the topic live; one past what was applied starts it over', async () => {
+  const { live, socket, events } = scripted();
+  live.subscribe('user', { sinceVersion: 7 });
+  live.subscribe('trends:user', { sinceVersion: 7, tz: 'Asia/Kathmandu' });
+  live.start();
+  await waitFor(() => socket(0));
+  socket(0).open();
+  socket(0).deliver(delta(8));
+  socket(0).deliver({ type: 'subscribed', topic: 'user', version: 8 });
+  socket(0).deliver({ type: 'subscribed', topic: 'trends:user', version: 9 });
+  const statusBefore = live.status;
+  live.stop();
+
+  assert.deepEqual(socket(0).sent.slice(1, 3), [
+    { type: 'subscribe', topic: 'user', since_version: 7 },
+    { type: 'subscribe', topic: 'trends:user', tz: 'Asia/Kathmandu', since_version: 7 },
+  ]);
+  assert.equal(live.version('user'), 8);
+  // trends:user missed version 8 (a replay the client did not see): a fresh snapshot.
+  assert.deepEqual(socket(0).sent.slice(-2), [
+    { type: 'subscribe', topic: 'trends:user', tz: 'Asia/Kathmandu' },
+    { type: 'ping', id: 'subscribed' },
+  ]);
+  assert.equal(statusBefore, 'connecting', 'not live until the fresh snapshot');
+});

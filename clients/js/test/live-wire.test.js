@@ -25,6 +25,8 @@ test('it authenticates first, then subscribes and pings, and the server answers 
   await events.next('status', (d) => d.status === 'connected');
   const snapshot = await events.next('snapshot');
   const subscribed = await events.next('subscribed');
+  // Connected comes with the topics' first answers, which may come before the pong.
+  await waitFor(() => sockets.made[0].received.some((m) => m.type === 'pong'), 5_000, 'the pong');
   live.stop();
 
   const [socket] = sockets.made;
