@@ -13,20 +13,22 @@ fn owner() -> crate::model::UserId {
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    NaiveDate::from_ymd_opt(y, m, d).expect("a valid test value")
 }
 
 fn at(s: &str) -> i64 {
-    DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+    DateTime::parse_from_rfc3339(s)
+        .expect("a valid test value")
+        .timestamp()
 }
 
 fn days(tz: Tz, from: NaiveDate, to: NaiveDate) -> TrendsWindow {
-    TrendsWindow::new(tz, Interval::Day, Some(from), Some(to), to).unwrap()
+    TrendsWindow::new(tz, Interval::Day, Some(from), Some(to), to).expect("a valid test value")
 }
 
 #[test]
 fn daylight_saving_days_last_23_and_25_hours_in_berlin() {
-    let tz: Tz = "Europe/Berlin".parse().unwrap();
+    let tz: Tz = "Europe/Berlin".parse().expect("a valid test value");
     let spring = days(tz, date(2026, 3, 29), date(2026, 3, 29)).spans()[0];
     let autumn = days(tz, date(2026, 10, 25), date(2026, 10, 25)).spans()[0];
     assert_eq!(spring.until - spring.from, 23 * 3600);
@@ -37,9 +39,9 @@ fn daylight_saving_days_last_23_and_25_hours_in_berlin() {
 
 #[test]
 fn quarter_hour_zones_and_lord_howes_half_hour_shift_are_exact() {
-    let kathmandu: Tz = "Asia/Kathmandu".parse().unwrap();
-    let chatham: Tz = "Pacific/Chatham".parse().unwrap();
-    let lord_howe: Tz = "Australia/Lord_Howe".parse().unwrap();
+    let kathmandu: Tz = "Asia/Kathmandu".parse().expect("a valid test value");
+    let chatham: Tz = "Pacific/Chatham".parse().expect("a valid test value");
+    let lord_howe: Tz = "Australia/Lord_Howe".parse().expect("a valid test value");
     let day = |tz, d| days(tz, d, d).spans()[0];
     assert_eq!(
         day(kathmandu, date(2026, 6, 1)).from,
@@ -70,11 +72,14 @@ fn weeks_are_iso_weeks_and_months_calendar_months() {
         Some(date(2027, 1, 1)),
         date(2027, 1, 1),
     )
-    .unwrap();
+    .expect("a valid test value");
     let spans = weeks.spans();
     assert_eq!(spans[0].start, date(2026, 11, 30));
     assert_eq!(spans[0].end, date(2026, 12, 6));
-    assert_eq!(spans.last().unwrap().start, date(2026, 12, 28));
+    assert_eq!(
+        spans.last().expect("a valid test value").start,
+        date(2026, 12, 28)
+    );
     assert_eq!(spans.len(), 5);
     let months = TrendsWindow::new(
         tz,
@@ -83,7 +88,7 @@ fn weeks_are_iso_weeks_and_months_calendar_months() {
         Some(date(2026, 3, 1)),
         date(2026, 3, 1),
     )
-    .unwrap();
+    .expect("a valid test value");
     let ends: Vec<NaiveDate> = months.spans().iter().map(|s| s.end).collect();
     assert_eq!(
         ends,
@@ -123,7 +128,8 @@ fn windows_refuse_from_after_to_and_more_than_400_buckets() {
         today,
     );
     assert_eq!(most.map(|w| w.count), Ok(400));
-    let default = TrendsWindow::new(tz, Interval::Week, None, None, today).unwrap();
+    let default =
+        TrendsWindow::new(tz, Interval::Week, None, None, today).expect("a valid test value");
     assert_eq!((default.count, default.first), (12, date(2026, 9, 14)));
 }
 
@@ -161,18 +167,26 @@ fn open_and_in_progress_at_a_buckets_end_follow_each_task() {
             (0, 0, 0, 1, 0)
         ]
     );
-    let lead = buckets[2].lead_time_hours.unwrap();
+    let lead = buckets[2].lead_time_hours.expect("a valid test value");
     assert_eq!((lead.count, lead.p50), (1, 48.0));
-    assert_eq!(buckets[2].cycle_time_hours.unwrap().p95, 24.0);
+    assert_eq!(
+        buckets[2].cycle_time_hours.expect("a valid test value").p95,
+        24.0
+    );
     assert!(buckets[1].lead_time_hours.is_none());
 }
 
 #[test]
 fn percentiles_are_nearest_rank() {
     let mut values: Vec<i64> = (1..=20).map(|h| h * 3600).collect();
-    let p = Percentiles::of(&mut values).unwrap();
+    let p = Percentiles::of(&mut values).expect("a valid test value");
     assert_eq!((p.count, p.p50, p.p85, p.p95), (20, 10.0, 17.0, 19.0));
-    assert_eq!(Percentiles::of(&mut [7200]).unwrap().p50, 2.0);
+    assert_eq!(
+        Percentiles::of(&mut [7200])
+            .expect("a valid test value")
+            .p50,
+        2.0
+    );
 }
 
 const ZONES: [&str; 6] = [
@@ -188,7 +202,8 @@ fn task() -> impl Strategy<Value = Milestones> {
     // Instants around both DST changes of each zone (north and south), durations up to 60 days.
     let base = Utc
         .with_ymd_and_hms(2025, 9, 10, 0, 0, 0)
-        .unwrap()
+        .single()
+        .expect("a valid test value")
         .timestamp();
     (
         0i64..240 * 86_400,
@@ -210,17 +225,17 @@ proptest! {
         zone in 0usize..ZONES.len(),
         interval in 0usize..3,
     ) {
-        let tz: Tz = ZONES[zone].parse().unwrap();
+        let tz: Tz = ZONES[zone].parse().expect("a valid test value");
         let interval = Interval::ALL[interval];
-        let window = TrendsWindow::new(tz, interval, Some(date(2025, 9, 20)), Some(date(2026, 4, 30)), date(2026, 12, 1)).unwrap();
+        let window = TrendsWindow::new(tz, interval, Some(date(2025, 9, 20)), Some(date(2026, 4, 30)), date(2026, 12, 1)).expect("a valid test value");
         let buckets = History::of(tasks.iter().copied()).trends(&window);
-        let local = |at: i64| Utc.timestamp_opt(at, 0).unwrap().with_timezone(&tz).date_naive();
+        let local = |at: i64| Utc.timestamp_opt(at, 0).single().expect("a valid test value").with_timezone(&tz).date_naive();
         for bucket in &buckets {
             let inside = |at: Option<i64>| at.is_some_and(|at| (bucket.span.start..=bucket.span.end).contains(&local(at)));
             let after = |at: Option<i64>| at.is_none_or(|at| local(at) > bucket.span.end);
             let created = tasks.iter().filter(|t| inside(Some(t.0))).count() as i64;
             let started = tasks.iter().filter(|t| inside(t.1)).count() as i64;
-            let mut leads: Vec<i64> = tasks.iter().filter(|t| inside(t.2)).map(|t| t.2.unwrap() - t.0).collect();
+            let mut leads: Vec<i64> = tasks.iter().filter(|t| inside(t.2)).map(|t| t.2.expect("a valid test value") - t.0).collect();
             let open = tasks.iter().filter(|t| !after(Some(t.0)) && after(t.2)).count() as i64;
             let in_progress = tasks.iter().filter(|t| !after(Some(t.0)) && after(t.2) && !after(t.1)).count() as i64;
             prop_assert_eq!((bucket.created, bucket.started, bucket.completed), (created, started, leads.len() as i64));
