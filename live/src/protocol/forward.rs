@@ -18,51 +18,79 @@ use super::session::SessionMsg;
 use super::{ErrorCode, Outgoing, UnsubscribeReason};
 use crate::shapes::trends::{BucketView, TrendsView};
 
-/// Forwards one aggregate topic's events to the socket, in order, its activity in `tz`.
-pub(super) fn forward(
+/// One event of an aggregate subscription as the topic writes it, or `None` when the
+/// snapshot lacks the history the topic needs.
+type Render = Box<dyn FnMut(&str, SubscriptionEvent) -> Option<String> + Send>;
+
+/// Forwards one aggregate or trends topic to the socket, in order: `render` writes snapshots
+/// and deltas; resumes and revocations are written alike for both.
+fn forward_with(
     topic: String,
     mut subscription: Subscription,
-    tz: Tz,
+    mut render: Render,
     out: mpsc::Sender<Outgoing>,
     session: ActorRef<SessionMsg>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut last: Option<Statistics> = None;
         while let Some(event) = subscription.next().await {
-            let now = Utc::now();
             let text = match event {
-                SubscriptionEvent::Snapshot(snapshot) => {
-                    let Some((message, stats)) =
-                        ServerMessage::snapshot(&topic, &snapshot, tz, now)
-                    else {
-                        return history_lost(&topic, &out, &session).await;
-                    };
-                    last = Some(stats);
-                    message.to_text()
+                SubscriptionEvent::Resumed { version } => {
+                    let version = Some(version);
+                    ServerMessage::Subscribed {
+                        topic: &topic,
+                        version,
+                    }
+                    .to_text()
                 }
-                SubscriptionEvent::Delta { delta, snapshot } => {
-                    let stats = snapshot.statistics(now);
-                    // A resumed subscription starts with a delta: what it changed is measured
-                    // from the state before it, not from zero.
-                    let before = last
-                        .take()
-                        .unwrap_or_else(|| snapshot.before(&delta).statistics(now));
-                    let text = ServerMessage::delta(&topic, &before, &stats).to_text();
-                    last = Some(stats);
-                    text
-                }
-                SubscriptionEvent::Resumed { version } => resumed(&topic, version),
                 SubscriptionEvent::Revoked => {
                     let _ = out.send(revoked(&topic)).await;
                     let _ = session.cast(SessionMsg::TopicEnded(topic));
                     return;
                 }
+                event => match render(&topic, event) {
+                    Some(text) => text,
+                    None => return history_lost(&topic, &out, &session).await,
+                },
             };
             if out.send(Outgoing::Text(text)).await.is_err() {
                 return;
             }
         }
     })
+}
+
+/// Forwards one aggregate topic, its activity in `tz`.
+pub(super) fn forward(
+    topic: String,
+    subscription: Subscription,
+    tz: Tz,
+    out: mpsc::Sender<Outgoing>,
+    session: ActorRef<SessionMsg>,
+) -> JoinHandle<()> {
+    let mut last: Option<Statistics> = None;
+    let render = move |topic: &str, event| {
+        let now = Utc::now();
+        match event {
+            SubscriptionEvent::Snapshot(snapshot) => {
+                let (message, stats) = ServerMessage::snapshot(topic, &snapshot, tz, now)?;
+                last = Some(stats);
+                Some(message.to_text())
+            }
+            SubscriptionEvent::Delta { delta, snapshot } => {
+                let stats = snapshot.statistics(now);
+                // A resumed subscription starts with a delta: what it changed is measured
+                // from the state before it, not from zero.
+                let before = last
+                    .take()
+                    .unwrap_or_else(|| snapshot.before(&delta).statistics(now));
+                let text = ServerMessage::delta(topic, &before, &stats).to_text();
+                last = Some(stats);
+                Some(text)
+            }
+            _ => None,
+        }
+    };
+    forward_with(topic, subscription, Box::new(render), out, session)
 }
 
 /// What a trends topic follows: buckets of `interval` in `tz` from `from` to the current one.
@@ -84,72 +112,52 @@ impl TrendsSpec {
 /// (none, when a change moved no bucket: the version still steps by one).
 pub(super) fn forward_trends(
     topic: String,
-    mut subscription: Subscription,
+    subscription: Subscription,
     spec: TrendsSpec,
     out: mpsc::Sender<Outgoing>,
     session: ActorRef<SessionMsg>,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut last: Option<Vec<BucketView>> = None;
-        while let Some(event) = subscription.next().await {
-            let Ok(window) = spec.window(Utc::now()) else {
-                // Only a window past the most buckets: the subscription was checked against it.
-                return history_lost(&topic, &out, &session).await;
-            };
-            let trends =
-                |snapshot: &Snapshot| snapshot.trends(&window).map(|t| TrendsView::from(&t));
-            let text = match event {
-                SubscriptionEvent::Snapshot(snapshot) => {
-                    let Some(view) = trends(&snapshot) else {
-                        return history_lost(&topic, &out, &session).await;
-                    };
-                    let text = ServerMessage::TrendsSnapshot {
-                        topic: &topic,
-                        version: snapshot.version,
-                        trends: &view,
-                    }
-                    .to_text();
-                    last = Some(view.buckets);
-                    text
-                }
-                SubscriptionEvent::Delta { delta, snapshot } => {
-                    let before = match last.take() {
-                        Some(buckets) => Some(buckets),
-                        None => trends(&snapshot.before(&delta)).map(|view| view.buckets),
-                    };
-                    let (Some(before), Some(after)) = (before, trends(&snapshot)) else {
-                        return history_lost(&topic, &out, &session).await;
-                    };
-                    let changed = (after.buckets.iter())
-                        .filter(|bucket| !before.contains(bucket))
-                        .collect();
-                    let text = ServerMessage::TrendsDelta {
-                        topic: &topic,
-                        version: snapshot.version,
-                        buckets: changed,
-                    }
-                    .to_text();
-                    last = Some(after.buckets);
-                    text
-                }
-                SubscriptionEvent::Resumed { version } => resumed(&topic, version),
-                SubscriptionEvent::Revoked => {
-                    let _ = out.send(revoked(&topic)).await;
-                    let _ = session.cast(SessionMsg::TopicEnded(topic));
-                    return;
-                }
-            };
-            if out.send(Outgoing::Text(text)).await.is_err() {
-                return;
+    let mut last: Option<Vec<BucketView>> = None;
+    let render = move |topic: &str, event| {
+        // Only a window past the most buckets fails: the subscription was checked against it.
+        let window = spec.window(Utc::now()).ok()?;
+        let trends = |snapshot: &Snapshot| snapshot.trends(&window).map(|t| TrendsView::from(&t));
+        match event {
+            SubscriptionEvent::Snapshot(snapshot) => {
+                let view = trends(&snapshot)?;
+                let version = snapshot.version;
+                let message = ServerMessage::TrendsSnapshot {
+                    topic,
+                    version,
+                    trends: &view,
+                };
+                let text = message.to_text();
+                last = Some(view.buckets);
+                Some(text)
             }
+            SubscriptionEvent::Delta { delta, snapshot } => {
+                let before = match last.take() {
+                    Some(buckets) => buckets,
+                    None => trends(&snapshot.before(&delta))?.buckets,
+                };
+                let after = trends(&snapshot)?.buckets;
+                let changed = (after.iter())
+                    .filter(|bucket| !before.contains(bucket))
+                    .collect();
+                let version = snapshot.version;
+                let text = ServerMessage::TrendsDelta {
+                    topic,
+                    version,
+                    buckets: changed,
+                }
+                .to_text();
+                last = Some(after);
+                Some(text)
+            }
+            _ => None,
         }
-    })
-}
-
-/// The message that ends a resume: the client is live again at `version`.
-fn resumed(topic: &str, version: i64) -> String {
-    let version = Some(version);
-    ServerMessage::Subscribed { topic, version }.to_text()
+    };
+    forward_with(topic, subscription, Box::new(render), out, session)
 }
 
 /// Ends a topic whose history the engine no longer holds (it keeps it while a subscriber

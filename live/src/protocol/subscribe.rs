@@ -104,17 +104,19 @@ impl SessionState {
             false => (engine.subscribe_with_history(user, scope, options.since_version)).await,
         }
         .map_err(refused)?;
-        let forwarder = forward(
-            topic.to_owned(),
-            subscription,
-            tz,
-            self.out.clone(),
-            myself.clone(),
+        let (out, session) = (self.out.clone(), myself.clone());
+        self.follow(
+            topic,
+            forward(topic.to_owned(), subscription, tz, out, session),
         );
+        Ok(())
+    }
+
+    /// Holds `forwarder` as the topic's, ending the one it replaces.
+    fn follow(&mut self, topic: &str, forwarder: tokio::task::JoinHandle<()>) {
         if let Some(previous) = self.topics.insert(topic.to_owned(), forwarder) {
             previous.abort();
         }
-        Ok(())
     }
 
     async fn subscribe_trends(
@@ -150,16 +152,11 @@ impl SessionState {
             .subscribe_with_history(user, scope, options.since_version)
             .await
             .map_err(refused)?;
-        let forwarder = forward_trends(
-            topic.to_owned(),
-            subscription,
-            spec,
-            self.out.clone(),
-            myself.clone(),
+        let (out, session) = (self.out.clone(), myself.clone());
+        self.follow(
+            topic,
+            forward_trends(topic.to_owned(), subscription, spec, out, session),
         );
-        if let Some(previous) = self.topics.insert(topic.to_owned(), forwarder) {
-            previous.abort();
-        }
         Ok(())
     }
 
