@@ -240,6 +240,8 @@ pub fn consecutive_versions(log: &[Seen]) -> Result<Vec<i64>, String> {
         match (versions.last(), kind.as_str()) {
             (None, "snapshot") => {}
             (Some(&last), "delta") if *version == last + 1 => {}
+            // A resume's end: live again at the version held.
+            (Some(&last), "subscribed") if *version == last => continue,
             _ => return Err(format!("{kind} {version} after {:?}", versions.last())),
         }
         versions.push(*version);

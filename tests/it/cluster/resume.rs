@@ -24,8 +24,9 @@ async fn create_tasks(app: &TestApp, access: &str, count: usize) -> anyhow::Resu
 }
 
 /// Subscribes on `node` after `since`, and answers the versions of the messages that follow
-/// until `count` arrived, failing on anything but a delta; then checks nothing else was queued
-/// (a ping's pong comes next).
+/// until `count` arrived, failing on anything but a delta; then checks that the replay ends
+/// with `subscribed` at the last of them and nothing else was queued (a ping's pong comes
+/// next).
 async fn resumed_versions(
     node: &TestApp,
     access: &str,
@@ -41,6 +42,11 @@ async fn resumed_versions(
             _ => anyhow::bail!("expected a delta, got {message}"),
         }
     }
+    let live = receive(&mut socket).await?;
+    anyhow::ensure!(
+        kind_and_version(&live) == (Some("subscribed"), versions.last().copied()),
+        "the replay did not end with subscribed at its last version: {live}"
+    );
     send(&mut socket, json!({ "type": "ping", "id": "end" })).await?;
     let after = receive(&mut socket).await?;
     anyhow::ensure!(
@@ -193,11 +199,22 @@ async fn a_resume_on_a_node_that_has_not_heard_of_the_last_change_never_goes_bac
     let mut resumed = subscribe(&b.base_url, &ann.access, "user", Some(seen)).await?;
     create_tasks(a, &ann.access, 1).await?;
 
-    // Nothing was missed: the next message is the next change, whenever b hears of it.
-    let first = match next(&mut resumed, super::SOON).await? {
-        Received::Message(message) => message,
-        Received::Closed(why) => anyhow::bail!("closed: {why}"),
-    };
-    assert_eq!(kind_and_version(&first), (Some("delta"), Some(seen + 1)));
+    // Nothing was missed: b, caught up to what the client saw, says so at once; the next
+    // message is the next change, whenever b hears of it.
+    let mut messages = Vec::new();
+    for _ in 0..2 {
+        messages.push(match next(&mut resumed, super::SOON).await? {
+            Received::Message(message) => message,
+            Received::Closed(why) => anyhow::bail!("closed: {why}"),
+        });
+    }
+    assert_eq!(
+        kind_and_version(&messages[0]),
+        (Some("subscribed"), Some(seen))
+    );
+    assert_eq!(
+        kind_and_version(&messages[1]),
+        (Some("delta"), Some(seen + 1))
+    );
     Ok(())
 }
