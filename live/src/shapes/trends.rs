@@ -83,8 +83,10 @@ pub struct BucketView {
     /// Of those, the ones started before its end.
     pub in_progress_at_end: i64,
     /// `completed_at − created_at` over the tasks completed inside it; null when none was.
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub lead_time_hours: Option<PercentilesView>,
     /// `completed_at − started_at` over those of them that were started; null when none was.
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub cycle_time_hours: Option<PercentilesView>,
     /// Team scopes: the tasks completed inside it by owner, most first (owners with none left
     /// out).
