@@ -55,8 +55,10 @@ impl Server {
     /// Prepares everything `taskpulse serve` serves with `args` (origins already validated),
     /// on `listener`. Connections wait in the listener's backlog until [`Server::run`].
     pub async fn start(args: ServeArgs, listener: TcpListener) -> anyhow::Result<Self> {
-        // Every WebSocket session holds a socket.
-        crate::limits::raise_open_file_limit(1 << 20);
+        // Every WebSocket session holds a socket: the soft open-file limit goes up to the hard one.
+        if let Err(err) = crate::limits::raise_open_file_limit(1 << 20) {
+            tracing::warn!(%err, "cannot raise the open-file limit");
+        }
         ensure_writable_dir(&args.database.data_dir)?;
         // Before the database and the engine: a bad secret is a configuration error to report
         // at once.
