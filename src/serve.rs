@@ -84,11 +84,13 @@ impl Server {
             .await
             .context("cannot start the engine")?;
         let provider = auth.identity_provider.clone();
+        let acceptor = LimitedAcceptor::new(TcpAcceptor::from_tokio(listener)?, limits);
         let state = AppState::new(
             engine.clone(),
             auth,
             args.ws_settings(),
             &args.rate_limits(),
+            acceptor.gauge(),
         );
         if let Some(provider) = provider {
             // The keys now, so the first request need not wait for them (a provider that is
@@ -97,7 +99,7 @@ impl Server {
         }
         Ok(Self {
             address,
-            acceptor: LimitedAcceptor::new(TcpAcceptor::from_tokio(listener)?, limits),
+            acceptor,
             idle_timeout: args.idle_timeout,
             state,
             engine,
@@ -127,7 +129,8 @@ impl Server {
             database,
             watcher,
         } = self;
-        tracing::info!(%address, node = %node_id, "listening");
+        let max_connections = state.connections.ceiling();
+        tracing::info!(%address, node = %node_id, max_connections, "listening");
         let (grace_ends, grace_end) = oneshot::channel();
         let server = poem::Server::new_with_acceptor(acceptor)
             .idle_timeout(idle_timeout)
