@@ -1,4 +1,7 @@
 //! Process limits: thousands of sockets need more than the usual 1024 descriptors.
+//!
+//! The load generator compiles this same file into itself (`loadgen/src/main.rs`), so it uses
+//! nothing but `nix` and leaves logging to its callers.
 
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 
@@ -12,16 +15,12 @@ pub fn connection_capacity() -> usize {
     usize::try_from(soft.saturating_sub(RESERVED_DESCRIPTORS).max(64)).unwrap_or(usize::MAX)
 }
 
-/// Raises the soft open-file limit towards `wanted` (never above the hard limit).
-pub fn raise_open_file_limit(wanted: u64) {
-    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
-        return;
-    };
+/// Raises the soft open-file limit towards `wanted`, never above the hard limit (which only a
+/// privileged process may raise); an error when the limits cannot be read or set.
+pub fn raise_open_file_limit(wanted: u64) -> nix::Result<()> {
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
     if soft >= wanted {
-        return;
+        return Ok(());
     }
-    let target = wanted.min(hard);
-    if let Err(err) = setrlimit(Resource::RLIMIT_NOFILE, target, hard) {
-        tracing::warn!(%err, target, "cannot raise the open-file limit");
-    }
+    setrlimit(Resource::RLIMIT_NOFILE, wanted.min(hard), hard)
 }

@@ -55,8 +55,10 @@ impl Server {
     /// Prepares everything `taskpulse serve` serves with `args` (origins already validated),
     /// on `listener`. Connections wait in the listener's backlog until [`Server::run`].
     pub async fn start(args: ServeArgs, listener: TcpListener) -> anyhow::Result<Self> {
-        // Every WebSocket session holds a socket.
-        crate::limits::raise_open_file_limit(1 << 20);
+        // Every WebSocket session holds a socket: the soft open-file limit goes up to the hard one.
+        if let Err(err) = crate::limits::raise_open_file_limit(1 << 20) {
+            tracing::warn!(%err, "cannot raise the open-file limit");
+        }
         ensure_writable_dir(&args.database.data_dir)?;
         // Before the database and the engine: a bad secret is a configuration error to report
         // at once.
@@ -82,11 +84,13 @@ impl Server {
             .await
             .context("cannot start the engine")?;
         let provider = auth.identity_provider.clone();
+        let acceptor = LimitedAcceptor::new(TcpAcceptor::from_tokio(listener)?, limits);
         let state = AppState::new(
             engine.clone(),
             auth,
             args.ws_settings(),
             &args.rate_limits(),
+            acceptor.gauge(),
         );
         if let Some(provider) = provider {
             // The keys now, so the first request need not wait for them (a provider that is
@@ -95,7 +99,7 @@ impl Server {
         }
         Ok(Self {
             address,
-            acceptor: LimitedAcceptor::new(TcpAcceptor::from_tokio(listener)?, limits),
+            acceptor,
             idle_timeout: args.idle_timeout,
             state,
             engine,
@@ -125,7 +129,8 @@ impl Server {
             database,
             watcher,
         } = self;
-        tracing::info!(%address, node = %node_id, "listening");
+        let max_connections = state.connections.ceiling();
+        tracing::info!(%address, node = %node_id, max_connections, "listening");
         let (grace_ends, grace_end) = oneshot::channel();
         let server = poem::Server::new_with_acceptor(acceptor)
             .idle_timeout(idle_timeout)

@@ -8,6 +8,7 @@ use taskpulse_live::{LiveHub, LiveSettings};
 use tokio::sync::watch;
 
 use crate::auth::{AccessTokens, IdentityProvider};
+use crate::connections::ConnectionGauge;
 use crate::rate_limit::{RateLimitSettings, RateLimits};
 use crate::ws::SessionTokens;
 
@@ -33,6 +34,8 @@ pub struct Inner {
     pub live: LiveHub,
     /// How fast each client may call the API.
     pub rate_limits: RateLimits,
+    /// The connections this node holds and the most it may: the session ceiling in health.
+    pub connections: ConnectionGauge,
     /// Set once the server begins to shut down.
     pub shutdown: ShutdownSignal,
 }
@@ -83,13 +86,14 @@ pub struct AuthConfig {
 }
 
 impl AppState {
-    /// State over an engine, an authentication configuration, the WebSocket settings and the
-    /// rate limits, started now.
+    /// State over an engine, an authentication configuration, the WebSocket settings, the
+    /// rate limits and the listener's connection gauge, started now.
     pub fn new(
         engine: Engine,
         auth: AuthConfig,
         live: LiveSettings,
         rate_limits: &RateLimitSettings,
+        connections: ConnectionGauge,
     ) -> Self {
         let session_tokens = SessionTokens {
             access_tokens: auth.access_tokens.clone(),
@@ -105,6 +109,7 @@ impl AppState {
             identity_provider: auth.identity_provider,
             local_accounts: auth.local_accounts,
             rate_limits: RateLimits::new(rate_limits),
+            connections,
             shutdown: ShutdownSignal::default(),
         }))
     }

@@ -186,6 +186,8 @@ async function loadFeedHistory(feedTopic) {
 }
 
 function onTopicError(message) {
+  // Without a topic: a renewed token the server refused; the client connects again by itself.
+  if (message.topic === undefined) return;
   if (message.topic === trendsTopicOf(topic)) {
     if (message.code !== 'unavailable') trendsView.showStatus(`Trends are not available (${message.code}).`);
     return;

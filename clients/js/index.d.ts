@@ -187,7 +187,14 @@ export type DeltaMessage = AggregateDeltaMessage | TrendsDeltaMessage;
 export interface SubscribedMessage { type: 'subscribed'; topic: string; version?: number }
 export interface FeedMessage { type: 'feed'; topic: string; entry: AuditEntry }
 export interface UnsubscribedMessage { type: 'unsubscribed'; topic: string; reason: 'membership_revoked' | 'requested' }
+/**
+ * An error about a topic (`topic` set), or, without one, a refused token renewal:
+ * `user_mismatch` (another user's token) or `invalid_token`, after which the client connects
+ * again with a fresh token.
+ */
 export interface ErrorMessage { type: 'error'; code: string; message: string; topic?: string }
+/** The open session took a renewed access token; it now expires at `expires_at`. */
+export interface AuthenticatedMessage { type: 'authenticated'; expires_at: string }
 
 export interface LiveEvents {
   status: CustomEvent<{ status: LiveStatus; staleSince: Date | null }>;
@@ -197,6 +204,7 @@ export interface LiveEvents {
   feed: CustomEvent<FeedMessage>;
   revoked: CustomEvent<UnsubscribedMessage>;
   error: CustomEvent<ErrorMessage>;
+  authenticated: CustomEvent<AuthenticatedMessage>;
   signedout: CustomEvent<null>;
 }
 
@@ -223,8 +231,8 @@ export interface SubscribeOptions {
 /**
  * Follows topics over /api/v1/ws (`user`, `team:<id>`, `trends:user`, `trends:team:<id>`,
  * `feed:user`, `feed:team:<id>`): versions checked, trends buckets kept, reconnection with
- * jittered backoff, resume with `since_version` / `since`, and a new socket for each renewed
- * token before the old one expires.
+ * jittered backoff, resume with `since_version` / `since`, and each renewed token handed to the
+ * open session (`authenticated`), which keeps its subscriptions.
  */
 export class LiveClient extends EventTarget {
   constructor(client: Client, options?: LiveClientOptions);

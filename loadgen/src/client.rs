@@ -110,6 +110,21 @@ impl Client {
         self.register(0, &email, "Load").await
     }
 
+    /// Registers `count` users through the first node; answers their access tokens.
+    pub async fn register_many(&self, count: usize, tag: &str) -> anyhow::Result<Vec<String>> {
+        let suffix = uuid::Uuid::now_v7().simple().to_string();
+        let suffix = &suffix[24..];
+        let registered: Vec<anyhow::Result<String>> = stream::iter(0..count)
+            .map(|index| async move {
+                let email = format!("loadgen-{tag}-{suffix}-{index}@example.com");
+                for_user(self.register(0, &email, "Load").await, index)
+            })
+            .buffer_unordered(REGISTER_CONCURRENCY)
+            .collect()
+            .await;
+        registered.into_iter().collect()
+    }
+
     /// The first node's base URL.
     pub fn base_url(&self) -> &str {
         &self.nodes[0].base

@@ -1,7 +1,8 @@
 //! `taskpulse-loadgen --idle-sessions N --server-pid PID`: the server's resident memory per idle,
-//! subscribed WebSocket session. Opens N sessions for one user (start the server with
-//! `--ws-max-sessions-per-user` at least N), each subscribed to its `user` topic, and reads
-//! the server's RSS from /proc before and after. Connections come from several loopback
+//! subscribed WebSocket session. Opens N sessions spread over users — 16 each by default, the
+//! server's default `--ws-max-sessions-per-user`, or over `--users` — each subscribed to its
+//! user's `user` topic, and reads the server's RSS from /proc before and after (the users are
+//! registered before the first reading). Connections come from several loopback
 //! addresses (127.0.0.1, .2, …), 4 000 from each: under the server's default
 //! `--max-connections-per-ip` (4 096), and well under the ~28k ephemeral ports of one address.
 
@@ -19,20 +20,34 @@ use super::client::Client;
 
 const CONNECTIONS_PER_SOURCE: usize = 4_000;
 const OPEN_CONCURRENCY: usize = 128;
+/// Sessions per user when `--users` is not given: the server's default per-user limit.
+const SESSIONS_PER_USER: usize = 16;
 
-/// Opens the sessions (authenticated, nothing subscribed), measures, subscribes each to its
-/// `user` topic, measures again, prints, closes them.
+/// The users `sessions` are spread over: `users` when given (at most one per session), else
+/// one for every [`SESSIONS_PER_USER`].
+pub fn users_for(sessions: usize, users: Option<usize>) -> usize {
+    users
+        .unwrap_or_else(|| sessions.div_ceil(SESSIONS_PER_USER))
+        .clamp(1, sessions.max(1))
+}
+
+/// Registers the users, opens the sessions (authenticated, nothing subscribed; session `n` is
+/// user `n mod users`'s), measures, subscribes each to its `user` topic, measures again,
+/// prints, closes them.
 pub async fn measure(
     client: &Client,
     sessions: usize,
+    users: Option<usize>,
     server_pid: u32,
     json_out: bool,
 ) -> anyhow::Result<()> {
-    let token = client.register_one("idle").await?;
+    let users = users_for(sessions, users);
+    eprintln!("loadgen: registering {users} users for {sessions} idle sessions…");
+    let tokens = client.register_many(users, "idle").await?;
     let server: SocketAddr = client.socket_addr()?;
     let before = rss_kib(server_pid)?;
     let opened: Vec<anyhow::Result<Socket>> = stream::iter(0..sessions)
-        .map(|n| open(server, n, &token))
+        .map(|n| open(server, n, &tokens[n % tokens.len()]))
         .buffer_unordered(OPEN_CONCURRENCY)
         .collect()
         .await;
@@ -54,13 +69,13 @@ pub async fn measure(
         println!(
             "{}",
             json!({
-                "idle_sessions": sessions, "server_rss_kib_before": before,
+                "idle_sessions": sessions, "users": users, "server_rss_kib_before": before,
                 "kib_per_session": per(connected), "kib_per_subscribed_session": per(after),
             })
         );
     } else {
         println!(
-            "{sessions} idle sessions: server RSS {before} KiB → {connected} KiB connected ({:.1} KiB per session) → {after} KiB subscribed ({:.1} KiB per session)",
+            "{sessions} idle sessions of {users} users: server RSS {before} KiB → {connected} KiB connected ({:.1} KiB per session) → {after} KiB subscribed ({:.1} KiB per session)",
             per(connected),
             per(after)
         );
@@ -113,4 +128,18 @@ pub(super) fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .context("no VmRSS in /proc status")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::users_for;
+
+    #[test]
+    fn sessions_are_spread_sixteen_a_user_unless_users_are_given() {
+        assert_eq!(users_for(10_000, None), 625);
+        assert_eq!(users_for(40, None), 3);
+        assert_eq!(users_for(16, None), 1);
+        assert_eq!(users_for(40, Some(5)), 5);
+        assert_eq!(users_for(4, Some(9)), 4, "at most one user a session");
+    }
 }

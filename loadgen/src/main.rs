@@ -21,6 +21,9 @@ mod cpu;
 mod flood;
 mod hot;
 mod idle;
+// The server's own file (it needs only nix): one copy of the open-file-limit code.
+#[allow(dead_code, reason = "connection_capacity is for the server")]
+#[path = "../../src/limits.rs"]
 mod limits;
 mod phases;
 mod report;
@@ -58,9 +61,11 @@ pub struct LoadgenArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     pub urls: Vec<String>,
-    /// Users to register, each with one WebSocket session.
-    #[arg(long, env = "TASKPULSE_LOADGEN_USERS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=50_000))]
-    pub users: u32,
+    /// Users to register, each with one WebSocket session (default 100). With
+    /// `--idle-sessions`: the users the sessions are spread over (default: one for every 16
+    /// sessions, the server's default `--ws-max-sessions-per-user`).
+    #[arg(long, env = "TASKPULSE_LOADGEN_USERS", value_parser = clap::value_parser!(u32).range(1..=50_000))]
+    pub users: Option<u32>,
     /// Writes per second (task creations) during the first phase.
     #[arg(long, env = "TASKPULSE_LOADGEN_RATE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub rate: u32,
@@ -76,8 +81,9 @@ pub struct LoadgenArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Instead of the load: open this many idle subscribed sessions and report the server's
-    /// memory per session (needs `--server-pid` and exactly one `--url`).
+    /// Instead of the load: open this many idle subscribed sessions, spread over users (see
+    /// `--users`), and report the server's memory per session (needs `--server-pid` and
+    /// exactly one `--url`).
     #[arg(long, requires = "server_pid", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub idle_sessions: Option<u32>,
     /// Instead of the load: floods the server with this many silent connections, then as many
@@ -98,6 +104,8 @@ pub struct LoadgenArgs {
 }
 
 const MAX_DURATION: Duration = Duration::from_secs(600);
+/// Users registered for the load when `--users` is not given.
+const DEFAULT_USERS: u32 = 100;
 /// The most `--url`s one run may name.
 const MAX_NODES: usize = 64;
 
@@ -125,19 +133,21 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
         bail!("at most {MAX_NODES} --url values, not {}", args.urls.len());
     }
     let client = Client::new(&args.urls)?;
-    limits::raise_open_file_limit(u64::from(args.users) * 2 + u64::from(args.readers) + 256);
     if let (Some(sessions), Some(pid)) = (args.idle_sessions, args.server_pid) {
         if client.node_count() != 1 {
             bail!("--idle-sessions measures one server: give exactly one --url");
         }
-        limits::raise_open_file_limit(u64::from(sessions) * 2 + 256);
-        return idle::measure(&client, sessions as usize, pid, args.json).await;
+        raise_open_file_limit(u64::from(sessions) * 2 + 256);
+        let users = args.users.map(|users| users as usize);
+        return idle::measure(&client, sessions as usize, users, pid, args.json).await;
     }
+    let users = args.users.unwrap_or(DEFAULT_USERS);
+    raise_open_file_limit(u64::from(users) * 2 + u64::from(args.readers) + 256);
     if let (Some(connections), Some(pid)) = (args.flood, args.server_pid) {
         if client.node_count() != 1 {
             bail!("--flood measures one server: give exactly one --url");
         }
-        limits::raise_open_file_limit(u64::from(connections) * 2 + 256);
+        raise_open_file_limit(u64::from(connections) * 2 + 256);
         return flood::measure(&client, connections as usize, pid, args.json).await;
     }
     let run_tag = uuid::Uuid::now_v7().simple().to_string()[24..].to_owned();
@@ -162,11 +172,10 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
     }
 
     eprintln!(
-        "loadgen: registering {} users and opening their sessions on {} node(s)…",
-        args.users,
+        "loadgen: registering {users} users and opening their sessions on {} node(s)…",
         client.node_count()
     );
-    let users = client.open_users(args.users as usize, &run_tag).await?;
+    let users = client.open_users(users as usize, &run_tag).await?;
     let tokens: Arc<Vec<String>> = Arc::new(users.iter().map(|u| u.token.clone()).collect());
     let mut report = Report::new(client.urls());
 
@@ -188,6 +197,14 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
     }
     print_report(&report, args.json);
     Ok(())
+}
+
+/// Raises the soft open-file limit towards `wanted`; a failure is said, not fatal (the run
+/// fails later, and clearly, only if it needs that many).
+fn raise_open_file_limit(wanted: u64) {
+    if let Err(err) = limits::raise_open_file_limit(wanted) {
+        eprintln!("loadgen: cannot raise the open-file limit towards {wanted}: {err}");
+    }
 }
 
 fn print_report(report: &Report, json: bool) {

@@ -159,7 +159,7 @@ async fn the_dashboard_stays_connected_while_short_lived_tokens_expire() -> anyh
     let dir = driver_dir().await?;
     let app = TestApp::builder()
         .with_arg("--access-token-ttl")
-        // Long enough that a loaded CI machine still hands over before expiry (refresh at 3/4).
+        // Long enough that a loaded CI machine still renews before expiry (refresh at 3/4).
         .with_arg("10s")
         .spawn()
         .await?;

@@ -60,7 +60,7 @@ async fn control(stream: TcpStream, app: &mut TestApp) -> anyhow::Result<()> {
 async fn the_js_client_passes_its_tests_against_a_real_server() -> anyhow::Result<()> {
     let dir = package_dir().await?;
     let mut app = TestApp::builder()
-        // Short-lived tokens, so the hand-over to a renewed token happens within the test.
+        // Short-lived tokens, so tokens are renewed and expire within the tests.
         .with_arg("--access-token-ttl")
         .with_arg("6s")
         // Every client renews every few seconds, all from this machine's address.

@@ -57,6 +57,38 @@ impl<A> LimitedAcceptor<A> {
             open: Arc::default(),
         }
     }
+
+    /// How full this acceptor is, for the health report.
+    pub fn gauge(&self) -> ConnectionGauge {
+        ConnectionGauge {
+            open: Arc::clone(&self.open),
+            ceiling: self.limits.total,
+        }
+    }
+}
+
+/// The connections a [`LimitedAcceptor`] holds now and the most it admits: what a node can
+/// still take (every WebSocket session holds one).
+#[derive(Clone)]
+pub struct ConnectionGauge {
+    open: Arc<OpenConnections>,
+    ceiling: usize,
+}
+
+impl ConnectionGauge {
+    /// Connections open now: WebSocket sessions, keep-alive HTTP connections and any not yet
+    /// past their first request.
+    pub fn open(&self) -> usize {
+        (self.open.0.lock())
+            .unwrap_or_else(PoisonError::into_inner)
+            .total
+    }
+
+    /// The most connections held at once (`--max-connections`, by default what the open-file
+    /// limit leaves room for); any more are answered 503.
+    pub fn ceiling(&self) -> usize {
+        self.ceiling
+    }
 }
 
 impl<A: Acceptor> Acceptor for LimitedAcceptor<A> {
@@ -201,5 +233,27 @@ mod tests {
         assert!(open.admit(Some(b), &limits).is_err(), "in total");
         drop(first);
         assert!(open.admit(Some(a), &limits).is_ok(), "freed");
+    }
+
+    #[test]
+    fn the_gauge_reads_the_connections_open_and_the_ceiling() {
+        let limits = ConnectionLimits {
+            per_ip: 8,
+            total: 5,
+            head_timeout: Duration::from_secs(1),
+        };
+        let acceptor = LimitedAcceptor::new((), limits.clone());
+        let gauge = acceptor.gauge();
+        let ip: IpAddr = [127, 0, 0, 1].into();
+
+        let first = acceptor.open.admit(Some(ip), &limits);
+        let second = acceptor.open.admit(None, &limits);
+        let both = gauge.open();
+        drop(first);
+
+        assert!(second.is_ok());
+        assert_eq!(both, 2);
+        assert_eq!(gauge.open(), 1);
+        assert_eq!(gauge.ceiling(), 5);
     }
 }

@@ -39,32 +39,41 @@ enum HealthResponse {
 }
 
 const DATABASE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// Above this share of its connection ceiling a node is `degraded`: it still serves, but a
+/// balancer should send new sessions elsewhere.
+const CROWDED_PERCENT: usize = 90;
 
 #[OpenApi(tag = "ApiTags::Health")]
 impl HealthApi {
     /// Service health
     ///
-    /// Checks the database with a real round trip and reports the engine's condition and this
+    /// Checks the database with a real round trip and reports the engine's condition, this
     /// node's link to the other nodes on the same database (`cluster`: listening or not, and
-    /// how long after its commit the last change from another node arrived). Needs no
-    /// authentication. Answers 503 when the service is down.
+    /// how long after its commit the last change from another node arrived) and how many
+    /// WebSocket sessions and connections it holds against the most it can (`websocket`:
+    /// `degraded` above 90 % of that ceiling). Needs no authentication. Answers 503 when the
+    /// service is down.
     #[oai(path = "/api/v1/health", method = "get", operation_id = "getHealth")]
     async fn health(&self) -> HealthResponse {
         let database = self.check_database().await;
         let engine = self.check_engine().await;
         let cluster = self.check_cluster();
-        let status = match (database.status, engine.status, cluster.status) {
-            (_, HealthStatus::Down, _) => HealthStatus::Down,
-            (HealthStatus::Healthy, HealthStatus::Healthy, HealthStatus::Healthy) => {
-                HealthStatus::Healthy
-            }
-            _ => HealthStatus::Degraded,
+        let websocket = self.check_websocket();
+        // Only the engine takes the service down: without the database reads still work.
+        let engine_down = engine.status == HealthStatus::Down;
+        let services = vec![database, engine, cluster, websocket];
+        let status = if engine_down {
+            HealthStatus::Down
+        } else if services.iter().all(|s| s.status == HealthStatus::Healthy) {
+            HealthStatus::Healthy
+        } else {
+            HealthStatus::Degraded
         };
         let health = Health {
             status,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             uptime_seconds: self.state.started_at.elapsed().as_secs(),
-            services: vec![database, engine, cluster],
+            services,
         };
         match status {
             HealthStatus::Down => HealthResponse::Down(Wire(health)),
@@ -130,6 +139,28 @@ impl HealthApi {
 }
 
 impl HealthApi {
+    /// The node's session ceiling: its live sessions, its open connections (each session
+    /// holds one) and the most it holds; `degraded` when nearly full.
+    fn check_websocket(&self) -> ServiceHealth {
+        let sessions = self.state.live.live_sessions();
+        let open = self.state.connections.open();
+        let ceiling = self.state.connections.ceiling();
+        let crowded = open.saturating_mul(100) > ceiling.saturating_mul(CROWDED_PERCENT);
+        let status = if crowded {
+            HealthStatus::Degraded
+        } else {
+            HealthStatus::Healthy
+        };
+        ServiceHealth {
+            name: "websocket".to_owned(),
+            status,
+            latency_ms: 0.0,
+            detail: Some(format!(
+                "{sessions} sessions; {open} of at most {ceiling} connections open"
+            )),
+        }
+    }
+
     /// Not listening is `degraded`: this node still serves, and its periodic check still
     /// catches up with the others, only later.
     fn check_cluster(&self) -> ServiceHealth {

@@ -2,8 +2,9 @@
 // `team:<id>`, `trends:user`, `trends:team:<id>`, `feed:user`, `feed:team:<id>`). It
 // authenticates with the first message, subscribes (with `tz`, `interval`, `from`; resuming
 // with `since_version` and `since`), checks that versions grow by one, keeps each trends
-// topic's buckets, reconnects with jittered exponential backoff, and moves to a new socket when
-// the access token is renewed (the server closes a session with 4401 when its token expires).
+// topic's buckets, reconnects with jittered exponential backoff, and hands every renewed access
+// token to the open session (`auth` again, answered `authenticated`), which keeps its
+// subscriptions; the server closes a session with 4401 when its token expires unrenewed.
 
 import { TopicState, isTrends } from './topics.js';
 
@@ -12,6 +13,8 @@ const BACKOFF_MAX_MS = 15_000;
 // The server pings with WebSocket frames, which a page cannot see: ask for a pong instead.
 const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
+// A renewing `auth` unanswered this long: reconnect with the new token and resume instead.
+const AUTHENTICATED_WITHIN_MS = 10_000;
 const CLOSE_UNAUTHENTICATED = 4401;
 const OPEN = 1; // WebSocket.OPEN, the same in browsers and in the ws package
 const SUBSCRIBED_PING = 'subscribed';
@@ -38,7 +41,9 @@ function socketUrl(baseUrl) {
  * resume, with the `version` reached: the topic is live again), `revoked` (the `unsubscribed` message: the team membership ended, the topic is
  * dropped), `error` (an `error` message about a topic, which is dropped unless it was only
  * `unavailable`, then it is retried; an `invalid_since` is not reported: the feed is followed
- * from now on) and `signedout` (no token to connect with).
+ * from now on; an error without a topic is about a renewed token: `user_mismatch` or
+ * `invalid_token`, after which the client reconnects with a fresh token), `authenticated`
+ * (the session took a renewed token: `expires_at`) and `signedout` (no token to connect with).
  */
 export class LiveClient extends EventTarget {
   #client;
@@ -46,7 +51,8 @@ export class LiveClient extends EventTarget {
   #WebSocket;
   #topics = new Map(); // topic -> TopicState
   #socket = null;
-  #successor = null; // the socket taking over with a renewed token
+  #renewals = 0; // renewing `auth` messages the open session has not answered yet
+  #renewalTimer = null;
   #status = 'disconnected';
   #staleSince = null;
   #attempt = 0;
@@ -71,7 +77,7 @@ export class LiveClient extends EventTarget {
     this.#client = client;
     this.#url = url ?? socketUrl(client.baseUrl);
     this.#WebSocket = Socket;
-    client.tokens.addEventListener('token', () => this.#handOver());
+    client.tokens.addEventListener('token', () => this.#renew());
     client.tokens.addEventListener('signedout', () => this.#signedOut());
     globalThis.addEventListener?.('online', () => this.#reconnectNow());
   }
@@ -105,9 +111,9 @@ export class LiveClient extends EventTarget {
     this.#runs += 1;
     clearTimeout(this.#retry);
     this.#stopPings();
-    this.#drop(this.#successor);
+    this.#stopRenewal();
     this.#drop(this.#socket);
-    this.#socket = this.#successor = null;
+    this.#socket = null;
     this.#staleSince = null;
     this.#setStatus('disconnected');
   }
@@ -121,13 +127,13 @@ export class LiveClient extends EventTarget {
    */
   subscribe(topic, { sinceVersion = null, since = null, tz = null, interval = null, from = null } = {}) {
     this.#topics.set(topic, new TopicState(topic, { sinceVersion, since, tz, interval, from }));
-    for (const socket of [this.#socket, this.#successor]) this.#subscribe(socket, [topic]);
+    this.#subscribe(this.#socket, [topic]);
   }
 
   /** Stops following `topic`. */
   unsubscribe(topic) {
     if (!this.#topics.delete(topic)) return;
-    for (const socket of [this.#socket, this.#successor]) this.#send(socket, { type: 'unsubscribe', topic });
+    this.#send(this.#socket, { type: 'unsubscribe', topic });
   }
 
   /** Asks for a fresh snapshot of a dashboard topic (after a gap or an error). */
@@ -162,8 +168,9 @@ export class LiveClient extends EventTarget {
     }
     const socket = new this.#WebSocket(this.#url);
     socket.addEventListener('open', () => {
-      // The token goes in the first message, not the URL, so it stays out of access logs.
-      this.#send(socket, { type: 'auth', access_token: token });
+      // The token goes in the first message, not the URL, so it stays out of access logs; one
+      // renewed while the socket was opening goes instead.
+      this.#send(socket, { type: 'auth', access_token: this.#client.tokens.accessToken ?? token });
       this.#subscribe(socket, this.topics);
     });
     socket.addEventListener('message', (event) => this.#receive(socket, event.data));
@@ -192,13 +199,16 @@ export class LiveClient extends EventTarget {
     } catch {
       return;
     }
-    if (socket === this.#successor) {
-      // The new socket speaks: it becomes the one, the old one goes.
-      this.#drop(this.#socket);
-      this.#socket = socket;
-      this.#successor = null;
-    }
     if (socket !== this.#socket) return;
+    if (message.type === 'authenticated') {
+      this.#renewed();
+      this.#emit('authenticated', message);
+      return;
+    }
+    if (message.type === 'error' && message.topic === undefined) {
+      this.#renewalRefused(socket, message);
+      return;
+    }
     if (message.type === 'pong') {
       clearTimeout(this.#pongTimer);
       if (message.id === SUBSCRIBED_PING) {
@@ -269,26 +279,24 @@ export class LiveClient extends EventTarget {
   }
 
   #closed(socket, code) {
-    if (socket === this.#successor) {
-      this.#successor = null; // the old socket carries on until it is closed too
-      return;
-    }
     if (socket !== this.#socket) return;
+    this.#reconnect(code === CLOSE_UNAUTHENTICATED ? 'renewed' : 'backoff');
+  }
+
+  /**
+   * The session is gone (or given up): connect again and resume. `renewed` (the token was
+   * refused: renew it first) and `now` (with the token held) come straight back, once, then
+   * back off; `backoff` waits the jittered delay from the start.
+   */
+  #reconnect(how) {
+    this.#drop(this.#socket, 'reconnecting');
     this.#socket = null;
     this.#stopPings();
+    this.#stopRenewal();
     if (!this.#running) return;
-    if (this.#successor) {
-      // The old token expired while its successor was still opening: carry on with it.
-      this.#socket = this.#successor;
-      this.#successor = null;
-      this.#startPings();
-      return;
-    }
     this.#setStatus('disconnected');
-    // An expired token is not a failure: renew it and come straight back, once.
-    const unauthenticated = code === CLOSE_UNAUTHENTICATED;
-    this.#renewFirst = unauthenticated;
-    const delay = unauthenticated && this.#attempt === 0 ? 0 : backoffDelay(this.#attempt);
+    this.#renewFirst = how === 'renewed';
+    const delay = how !== 'backoff' && this.#attempt === 0 ? 0 : backoffDelay(this.#attempt);
     this.#attempt += 1;
     this.#retry = setTimeout(() => this.#connect(), delay);
   }
@@ -327,18 +335,58 @@ export class LiveClient extends EventTarget {
     this.#pongTimer = setTimeout(() => socket.close(4000, 'no pong'), PONG_WITHIN_MS);
   }
 
-  /** After a token renewal: open a socket with the new token, then let the old one go. */
-  async #handOver() {
-    if (!this.#running || this.#successor || !this.#isOpen(this.#socket)) return;
-    const run = this.#runs;
-    const successor = await this.#open();
-    if (!successor) return;
-    if (run !== this.#runs || this.#socket === null || this.#successor) {
-      // The old socket went meanwhile (its reconnection carries on), or another took over.
-      this.#drop(successor);
+  /**
+   * The access token was renewed: the open session takes it in band (`auth` again) and keeps
+   * every subscription. A socket still opening sends the new token first; with none, the next
+   * connection takes it.
+   */
+  #renew() {
+    const token = this.#client.tokens.accessToken;
+    if (!this.#running || !token || !this.#isOpen(this.#socket)) return;
+    this.#send(this.#socket, { type: 'auth', access_token: token });
+    this.#renewals += 1;
+    clearTimeout(this.#renewalTimer);
+    // Unanswered (a server that does not renew in band, or a dead connection): a new session
+    // with the new token, resuming every topic.
+    this.#renewalTimer = setTimeout(() => this.#reconnect('now'), AUTHENTICATED_WITHIN_MS);
+  }
+
+  /** `authenticated`: the session runs on the renewed token. */
+  #renewed() {
+    this.#renewals = Math.max(this.#renewals - 1, 0);
+    if (this.#renewals === 0) clearTimeout(this.#renewalTimer);
+  }
+
+  /**
+   * An `error` without a topic: a renewing `auth` refused, the session keeping its old token
+   * (which expires soon). `unavailable` (the server could not check it now) is tried again;
+   * another user's token (`user_mismatch`: the client signed in as someone else) or a refused
+   * one (`invalid_token`) is reported and the client connects again with a fresh token.
+   */
+  #renewalRefused(socket, message) {
+    if (message.code === 'unavailable') {
+      if (this.#renewals === 0) return;
+      this.#renewals = 0;
+      clearTimeout(this.#renewalTimer);
+      this.#renewalTimer = setTimeout(() => {
+        if (socket === this.#socket) this.#renew();
+      }, backoffDelay(1));
       return;
     }
-    this.#successor = successor;
+    if (message.code !== 'user_mismatch' && message.code !== 'invalid_token') return;
+    this.#emit('error', message);
+    if (message.code === 'user_mismatch') {
+      // What the topics held was another user's: every topic starts over from a snapshot.
+      for (const state of this.#topics.values()) state.forget();
+      this.#reconnect('now');
+    } else {
+      this.#reconnect('renewed');
+    }
+  }
+
+  #stopRenewal() {
+    this.#renewals = 0;
+    clearTimeout(this.#renewalTimer);
   }
 
   #reconnectNow() {
@@ -374,7 +422,7 @@ export class LiveClient extends EventTarget {
     return socket !== null && socket.readyState === OPEN;
   }
 
-  #drop(socket) {
-    if (socket && socket.readyState <= OPEN) socket.close(1000, 'replaced');
+  #drop(socket, reason = 'stopped') {
+    if (socket && socket.readyState <= OPEN) socket.close(1000, reason);
   }
 }

@@ -5,7 +5,7 @@ import { ProblemError } from './problem.js';
 
 const STORAGE_KEY = 'taskpulse.session';
 // Renew when this share of the access token's lifetime has passed (about 4 minutes before it
-// expires with the server's default 15), so sockets can move to the new token in time.
+// expires with the server's default 15), so live sessions take the new token in time.
 const RENEW_AT = 0.75;
 // After a renewal that failed for want of a network, while the access token still lives.
 const RETRY_RENEWAL_MS = 5_000;
@@ -22,8 +22,8 @@ export function tokenExpiry(token) {
 }
 
 /**
- * Emits `token` (a new access token is in use: live sockets move to it) and `signedout` (the
- * session is over: the refresh token was refused, or a pasted access token expired).
+ * Emits `token` (a new access token is in use: live sessions take it in band) and `signedout`
+ * (the session is over: the refresh token was refused, or a pasted access token expired).
  */
 export class Tokens extends EventTarget {
   #renew;

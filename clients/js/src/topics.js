@@ -101,6 +101,14 @@ export class TopicState {
     return message.version > this.version ? 'gap' : 'live';
   }
 
+  /** Forgets the position: the next subscription starts from a snapshot, a feed from now. */
+  forget() {
+    this.version = null;
+    this.lastEntry = null;
+    this.trends = null;
+    this.#seen.clear();
+  }
+
   /** True for an entry not seen before (then remembered as the last one). */
   takeEntry(entry) {
     if (this.#seen.has(entry.id)) return false;

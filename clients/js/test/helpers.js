@@ -73,6 +73,14 @@ export function recordingSockets() {
   return { Socket: RecordingSocket, made, log };
 }
 
+/**
+ * What a socket sent, without the renewed tokens (every `auth` after the first): with the
+ * server's short-lived tokens the client renews every few seconds, whenever a test runs long.
+ */
+export function withoutRenewals(sent) {
+  return sent.filter((message, index) => index === 0 || message.type !== 'auth');
+}
+
 /** Stops, starts or restarts the server (on the same address), answering once done. */
 export async function control(action) {
   const url = process.env.TASKPULSE_CONTROL_URL;

@@ -1,7 +1,8 @@
 // The live client's side of the protocol, against a scripted socket: the cases no healthy server
 // produces on demand (a version gap, a repeated entry, a connection still being made when the
-// client stops). What a real server does produce — authentication, resume, the hand-over to a
-// renewed token, an unknown resume position — is tested against it in live-wire.test.js.
+// client stops, a renewed token left unanswered or that cannot be checked now). What a real
+// server does produce — authentication, resume, a renewed token taken in band or refused, an
+// unknown resume position — is tested against it in live-wire.test.js.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -33,10 +34,11 @@ function scripted() {
   ScriptedSocket.made = [];
   const tokens = new EventTarget();
   tokens.fresh = async () => 'token';
+  tokens.accessToken = 'token';
   tokens.refreshToken = null;
   const live = new LiveClient({ baseUrl: 'http://127.0.0.1:1', tokens }, { WebSocket: ScriptedSocket });
   const events = [];
-  for (const type of ['status', 'snapshot', 'delta', 'feed']) {
+  for (const type of ['status', 'snapshot', 'delta', 'feed', 'authenticated', 'error']) {
     live.addEventListener(type, (event) => events.push({ type, detail: event.detail }));
   }
   return { live, tokens, events, socket: (n) => ScriptedSocket.made[n] };
@@ -137,4 +139,70 @@ test('subscribed ending a resume makes the topic live; one past what was applied
     { type: 'ping', id: 'subscribed' },
   ]);
   assert.equal(statusBefore, 'connecting', 'not live until the fresh snapshot');
+});
+
+/** Lets the client's pending promises (a connection being made) run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A client connected on socket 0 with `user` at version 5, timers mocked from then on. */
+async function connected(t) {
+  const scriptedClient = scripted();
+  const { live, socket } = scriptedClient;
+  live.subscribe('user');
+  live.start();
+  await waitFor(() => socket(0));
+  socket(0).open();
+  socket(0).deliver(snapshot(5));
+  socket(0).deliver({ type: 'pong', id: 'subscribed' });
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  t.after(() => live.stop());
+  return scriptedClient;
+}
+
+/** The token renewed: the Tokens say so. */
+function renew(tokens, token) {
+  tokens.accessToken = token;
+  tokens.dispatchEvent(new Event('token'));
+}
+
+test('a renewed token unanswered for 10 s gives way to a new session with it, resuming', async (t) => {
+  const { live, tokens, socket } = await connected(t);
+
+  renew(tokens, 'renewed');
+  t.mock.timers.tick(9_999);
+  const stillOne = ScriptedSocket.made.length;
+  t.mock.timers.tick(1);
+  t.mock.timers.tick(0);
+  await settle();
+  socket(1).open();
+
+  assert.equal(stillOne, 1);
+  assert.deepEqual(socket(0).sent.at(-1), { type: 'auth', access_token: 'renewed' });
+  assert.equal(socket(0).closedWith, 1000);
+  assert.deepEqual(socket(1).sent.slice(0, 2), [
+    { type: 'auth', access_token: 'renewed' },
+    { type: 'subscribe', topic: 'user', since_version: 5 },
+  ]);
+  assert.equal(live.status, 'connecting');
+});
+
+test('authenticated keeps the session; a renewal that cannot be checked now is sent again', async (t) => {
+  const { tokens, socket, events } = await connected(t);
+
+  renew(tokens, 'second');
+  socket(0).deliver({ type: 'authenticated', expires_at: '2026-12-06T10:15:00+00:00' });
+  t.mock.timers.tick(60_000);
+  renew(tokens, 'third');
+  socket(0).deliver({ type: 'error', code: 'unavailable', message: 'the token cannot be checked now' });
+  t.mock.timers.tick(1_000); // backoffDelay(1): at most a second
+  socket(0).deliver({ type: 'authenticated', expires_at: '2026-12-06T10:30:00+00:00' });
+  t.mock.timers.tick(60_000);
+
+  assert.equal(ScriptedSocket.made.length, 1, 'no second session');
+  assert.equal(socket(0).closedWith, null);
+  assert.deepEqual(socket(0).sent.filter((m) => m.type === 'auth').map((m) => m.access_token),
+    ['token', 'second', 'third', 'third']);
+  assert.deepEqual(events.filter((e) => e.type === 'authenticated').map((e) => e.detail.expires_at),
+    ['2026-12-06T10:15:00+00:00', '2026-12-06T10:30:00+00:00']);
+  assert.deepEqual(events.filter((e) => e.type === 'error'), [], 'unavailable is not reported');
 });

@@ -1,11 +1,12 @@
 // The live client against a real server: snapshot then consecutive deltas, feed entries,
-// forbidden topics, revoked membership, and the hand-over to a renewed token.
+// forbidden topics, revoked membership, and renewed tokens taken by the open session.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { liveClient, newUser, recorder, waitFor } from './helpers.js';
+import { tokenExpiry } from '../src/index.js';
+import { liveClient, newUser, recorder, recordingSockets, waitFor } from './helpers.js';
 
-const EVENTS = ['status', 'snapshot', 'delta', 'subscribed', 'feed', 'revoked', 'error', 'signedout'];
+const EVENTS = ['status', 'snapshot', 'delta', 'subscribed', 'feed', 'revoked', 'error', 'signedout', 'authenticated'];
 
 test('a dashboard topic answers a snapshot, then deltas one version apart', async (t) => {
   const { client } = await newUser(t);
@@ -90,31 +91,35 @@ test('losing team membership revokes the topic', async (t) => {
   assert.deepEqual(live.topics, []);
 });
 
-test('a renewed token moves the session to a new socket without dropping the topic', async (t) => {
+test('topics keep delivering on the same socket after the first token has expired', async (t) => {
   const { client } = await newUser(t);
-  const lifetime = client.tokens.accessToken && (JSON.parse(atob(client.tokens.accessToken.split('.')[1])).exp * 1000 - Date.now());
-  if (lifetime > 20_000) {
-    // skip() only marks the test: without the return it would still wait two lifetimes.
+  const expiresAt = tokenExpiry(client.tokens.accessToken) * 1000;
+  if (expiresAt - Date.now() > 20_000) {
+    // skip() only marks the test: without the return it would still wait a lifetime.
     t.skip('needs access tokens of a few seconds (--access-token-ttl)');
     return;
   }
-  const live = liveClient(t, client);
+  const sockets = recordingSockets();
+  const live = liveClient(t, client, sockets.Socket);
   const events = recorder(live, EVENTS);
   live.subscribe('user');
   live.start();
   await events.next('snapshot');
   await events.next('status', (d) => d.status === 'connected');
-  const renewed = [];
-  client.tokens.addEventListener('token', () => renewed.push(Date.now()));
   const from = events.seen.length;
 
-  // Two lifetimes: the server closes every session whose token expired (4401).
-  await new Promise((resolve) => setTimeout(resolve, 2 * lifetime + 500));
-  await client.createTask({ title: 'after the renewals' });
+  // Past the first token's expiry, when the server closes a session that did not renew (4401).
+  const authenticated = await events.next('authenticated', () => true, expiresAt - Date.now() + 5_000);
+  await waitFor(() => Date.now() > expiresAt + 1_000, expiresAt - Date.now() + 2_000, 'the first token expiring');
+  await client.createTask({ title: 'after the first expiry' });
   const delta = await events.next('delta');
+  const [socket] = sockets.made;
+  const open = socket.readyState === socket.OPEN;
   live.stop();
 
-  assert.ok(renewed.length >= 2, `${renewed.length} renewals`);
+  assert.equal(sockets.made.length, 1, 'one socket, one session');
+  assert.ok(open, 'the server did not close it');
+  assert.ok(Date.parse(authenticated.expires_at) > expiresAt, `renewed until ${authenticated.expires_at}`);
   const drops = events.seen.slice(from).filter((e) => e.type === 'status' && e.detail.status !== 'connected');
   assert.deepEqual(drops.map((e) => e.detail.status), ['disconnected'], 'only the stop() at the end');
   assert.equal(delta.stats.total, 1);

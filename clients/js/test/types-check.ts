@@ -47,6 +47,8 @@ async function example(): Promise<void> {
     void version;
   });
   live.addEventListener('feed', (event) => void event.detail.entry.action);
+  live.addEventListener('authenticated', (event) => void Date.parse(event.detail.expires_at));
+  live.addEventListener('error', (event) => void (event.detail.topic ?? event.detail.code));
   live.subscribe('user', { sinceVersion: 41 });
 
   try {

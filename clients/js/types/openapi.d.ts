@@ -222,10 +222,12 @@ export interface paths {
         };
         /**
          * Service health
-         * @description Checks the database with a real round trip and reports the engine's condition and this
+         * @description Checks the database with a real round trip and reports the engine's condition, this
          *     node's link to the other nodes on the same database (`cluster`: listening or not, and
-         *     how long after its commit the last change from another node arrived). Needs no
-         *     authentication. Answers 503 when the service is down.
+         *     how long after its commit the last change from another node arrived) and how many
+         *     WebSocket sessions and connections it holds against the most it can (`websocket`:
+         *     `degraded` above 90 % of that ceiling). Needs no authentication. Answers 503 when the
+         *     service is down.
          */
         get: operations["getHealth"];
         put?: never;
@@ -992,6 +994,12 @@ export interface components {
          *           "latency_ms": 0,
          *           "name": "cluster",
          *           "status": "healthy"
+         *         },
+         *         {
+         *           "detail": "1204 sessions; 1311 of at most 64512 connections open",
+         *           "latency_ms": 0,
+         *           "name": "websocket",
+         *           "status": "healthy"
          *         }
          *       ],
          *       "status": "healthy",
@@ -1274,14 +1282,17 @@ export interface components {
          * @description One dependency's condition.
          */
         ServiceHealth: {
-            /** @description Why it is not healthy, when it is not. */
+            /** @description Why it is not healthy, or what it holds (`cluster`, `websocket`). */
             detail?: string;
             /**
              * Format: double
              * @description How long the check took, in milliseconds.
              */
             latency_ms: number;
-            /** @description `database`, `engine` or `cluster` (this node's link to the others on its database). */
+            /**
+             * @description `database`, `engine`, `cluster` (this node's link to the others on its database) or
+             *     `websocket` (the sessions and connections it holds, and the most it can).
+             */
             name: string;
             /** @description Its condition. */
             status: components["schemas"]["HealthStatus"] & unknown;

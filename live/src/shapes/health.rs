@@ -20,13 +20,14 @@ pub enum HealthStatus {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct ServiceHealth {
-    /// `database`, `engine` or `cluster` (this node's link to the others on its database).
+    /// `database`, `engine`, `cluster` (this node's link to the others on its database) or
+    /// `websocket` (the sessions and connections it holds, and the most it can).
     pub name: String,
     /// Its condition.
     pub status: HealthStatus,
     /// How long the check took, in milliseconds.
     pub latency_ms: f64,
-    /// Why it is not healthy, when it is not.
+    /// Why it is not healthy, or what it holds (`cluster`, `websocket`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
     pub detail: Option<String>,
@@ -142,6 +143,11 @@ mod examples {
                             "node 3f9a1c0d2e4b listening; last change from another node arrived \
                              1.8 ms after its commit",
                         ),
+                    ),
+                    service(
+                        "websocket",
+                        0.0,
+                        Some("1204 sessions; 1311 of at most 64512 connections open"),
                     ),
                 ],
             }

@@ -1,6 +1,6 @@
 //! `taskpulse-loadgen` against real servers: it measures every write end to end, on one node
-//! or across two, loads one hot team, floods a server, and refuses to aim anywhere but this
-//! machine.
+//! or across two, loads one hot team, floods a server, holds idle sessions spread over users,
+//! and refuses to aim anywhere but this machine.
 
 mod server;
 
@@ -212,6 +212,84 @@ async fn loadgen_flood_reports_each_round_with_health_served_and_memory() -> any
             );
         }
     }
+    Ok(())
+}
+
+/// The JSON line of an `--idle-sessions` run against `node` with `extra` flags.
+async fn idle_report(node: &Node, sessions: &str, extra: &[&str]) -> anyhow::Result<Value> {
+    let output = loadgen(
+        &[
+            &["--url", &node.url, "--idle-sessions", sessions][..],
+            &["--json", "--server-pid", &server_pid()],
+            extra,
+        ]
+        .concat(),
+    )
+    .await?;
+    Ok(serde_json::from_str(&succeeded(&output))?)
+}
+
+#[tokio::test]
+async fn loadgen_idle_sessions_spread_over_users_within_the_default_per_user_limit()
+-> anyhow::Result<()> {
+    // The server's default --ws-max-sessions-per-user: 16, so 40 sessions need three users.
+    let node = Node::start(&["--no-rate-limit"]).await?;
+
+    let report = idle_report(&node, "40", &[]).await?;
+
+    assert_eq!(report["idle_sessions"], 40, "{report}");
+    assert_eq!(report["users"], 3, "{report}");
+    assert!(
+        report["server_rss_kib_before"]
+            .as_u64()
+            .is_some_and(|kib| kib > 0),
+        "{report}"
+    );
+    for key in ["kib_per_session", "kib_per_subscribed_session"] {
+        assert!(report[key].is_number(), "{key}: {report}");
+    }
+    let refused = r#"taskpulse_ws_sessions_closed_total{reason="policy"}"#;
+    assert_eq!(
+        counter(&node, refused).await?,
+        0.0,
+        "a session over the per-user limit"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn loadgen_idle_sessions_go_over_the_users_asked_for() -> anyhow::Result<()> {
+    let node = Node::start(&["--no-rate-limit"]).await?;
+
+    let report = idle_report(&node, "20", &["--users", "5"]).await?;
+
+    assert_eq!(report["idle_sessions"], 20, "{report}");
+    assert_eq!(report["users"], 5, "{report}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn loadgen_idle_sessions_of_too_few_users_stop_at_the_per_user_limit() -> anyhow::Result<()> {
+    let node = Node::start(&["--no-rate-limit"]).await?;
+
+    let output = loadgen(&[
+        "--url",
+        &node.url,
+        "--idle-sessions",
+        "20",
+        "--users",
+        "1",
+        "--server-pid",
+        &server_pid(),
+    ])
+    .await?;
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("too many sessions for this user"),
+        "{stderr}"
+    );
     Ok(())
 }
 
