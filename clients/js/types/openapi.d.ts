@@ -1811,7 +1811,7 @@ export interface components {
              */
             created: number;
             /** @description `completed_at − started_at` over those of them that were started; null when none was. */
-            cycle_time_hours?: (components["schemas"]["DurationPercentiles"] & unknown) | null;
+            cycle_time_hours: components["schemas"]["DurationPercentiles"] | null;
             /**
              * Format: naive-date
              * @description Its last calendar day in the zone.
@@ -1823,7 +1823,7 @@ export interface components {
              */
             in_progress_at_end: number;
             /** @description `completed_at − created_at` over the tasks completed inside it; null when none was. */
-            lead_time_hours?: (components["schemas"]["DurationPercentiles"] & unknown) | null;
+            lead_time_hours: components["schemas"]["DurationPercentiles"] | null;
             /**
              * Format: int64
              * @description Tasks created before its end and not completed before it.

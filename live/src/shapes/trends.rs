@@ -63,6 +63,68 @@ impl From<Percentiles> for PercentilesView {
     }
 }
 
+/// Percentiles of a bucket's durations, or null when it has none. A type of its own only for
+/// the OpenAPI document: there a null object is `{"type": "object", "nullable": true, "allOf":
+/// [DurationPercentiles]}` (OpenAPI 3.0 gives `nullable` meaning only beside a `type`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Durations(pub Option<PercentilesView>);
+
+#[cfg(feature = "openapi")]
+mod durations_schema {
+    use std::borrow::Cow;
+
+    use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+    use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+    use serde_json::Value;
+
+    use super::{Durations, PercentilesView};
+
+    impl Type for Durations {
+        const IS_REQUIRED: bool = true;
+        type RawValueType = Self;
+        type RawElementValueType = Self;
+
+        fn name() -> Cow<'static, str> {
+            "DurationPercentiles_or_null".into()
+        }
+
+        fn schema_ref() -> MetaSchemaRef {
+            MetaSchemaRef::Inline(Box::new(MetaSchema {
+                nullable: true,
+                all_of: vec![PercentilesView::schema_ref()],
+                ..MetaSchema::new("object")
+            }))
+        }
+
+        fn register(registry: &mut Registry) {
+            PercentilesView::register(registry);
+        }
+
+        fn as_raw_value(&self) -> Option<&Self> {
+            Some(self)
+        }
+
+        fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+            Box::new(self.as_raw_value().into_iter())
+        }
+    }
+
+    impl ToJSON for Durations {
+        fn to_json(&self) -> Option<Value> {
+            Some(self.0.to_json().unwrap_or(Value::Null))
+        }
+    }
+
+    impl ParseFromJSON for Durations {
+        fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+            Option::<PercentilesView>::parse_from_json(value)
+                .map(Durations)
+                .map_err(ParseError::propagate)
+        }
+    }
+}
+
 /// One bucket of trends.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
@@ -83,11 +145,9 @@ pub struct BucketView {
     /// Of those, the ones started before its end.
     pub in_progress_at_end: i64,
     /// `completed_at − created_at` over the tasks completed inside it; null when none was.
-    #[cfg_attr(feature = "openapi", oai(nullable))]
-    pub lead_time_hours: Option<PercentilesView>,
+    pub lead_time_hours: Durations,
     /// `completed_at − started_at` over those of them that were started; null when none was.
-    #[cfg_attr(feature = "openapi", oai(nullable))]
-    pub cycle_time_hours: Option<PercentilesView>,
+    pub cycle_time_hours: Durations,
     /// Team scopes: the tasks completed inside it by owner, most first (owners with none left
     /// out).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,8 +185,8 @@ impl BucketView {
             completed: b.completed,
             open_at_end: b.open_at_end,
             in_progress_at_end: b.in_progress_at_end,
-            lead_time_hours: b.lead_time_hours.map(Into::into),
-            cycle_time_hours: b.cycle_time_hours.map(Into::into),
+            lead_time_hours: Durations(b.lead_time_hours.map(Into::into)),
+            cycle_time_hours: Durations(b.cycle_time_hours.map(Into::into)),
             by_member,
         }
     }
@@ -208,7 +268,7 @@ impl TrendsView {
                 b.in_progress_at_end.to_string(),
             ];
             for durations in [b.lead_time_hours, b.cycle_time_hours] {
-                match durations {
+                match durations.0 {
                     Some(p) => row.extend([
                         p.count.to_string(),
                         p.p50.to_string(),
@@ -242,18 +302,18 @@ mod examples {
                 completed,
                 open_at_end: 4 + created - completed,
                 in_progress_at_end: 2,
-                lead_time_hours: (completed > 0).then_some(PercentilesView {
+                lead_time_hours: Durations((completed > 0).then_some(PercentilesView {
                     count: completed,
                     p50: 26.5,
                     p85: 70.0,
                     p95: 96.25,
-                }),
-                cycle_time_hours: (completed > 0).then_some(PercentilesView {
+                })),
+                cycle_time_hours: Durations((completed > 0).then_some(PercentilesView {
                     count: completed,
                     p50: 5.5,
                     p85: 20.0,
                     p95: 30.75,
-                }),
+                })),
                 by_member: None,
             };
             Self {
