@@ -36,6 +36,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
             routes::HealthApi::new(state.clone()),
             routes::AuthApi::new(state.clone()),
             routes::TasksApi::new(state.clone()),
+            routes::TransferApi::new(state.clone()),
             routes::TeamsApi::new(state.clone()),
             routes::DashboardApi::new(state.clone()),
             routes::AuditApi::new(state.clone()),

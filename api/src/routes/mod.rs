@@ -16,7 +16,7 @@ pub use auth::AuthApi;
 pub use dashboard::DashboardApi;
 pub use health::HealthApi;
 pub use live::LiveApi;
-pub use tasks::TasksApi;
+pub use tasks::{TasksApi, TransferApi};
 pub use teams::TeamsApi;
 
 /// The OpenAPI tags, one per group of routes.
