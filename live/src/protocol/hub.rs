@@ -77,11 +77,9 @@ impl LiveHub {
         *self.0.shutdown.borrow()
     }
 
-    /// Resolves once [`Self::shut_down`] is called (at once when it was).
-    pub(super) async fn shutdown_begun(&self) {
-        let mut begun = self.0.shutdown.subscribe();
-        // The sender lives as long as `self`, so this cannot fail while we wait.
-        let _ = begun.wait_for(|begun| *begun).await;
+    /// Whether [`Self::shut_down`] was called, to wait on.
+    pub(super) fn shutdown_watch(&self) -> watch::Receiver<bool> {
+        self.0.shutdown.subscribe()
     }
 
     /// Waits until every socket is closed: after [`Self::shut_down`], each closes once its

@@ -13,13 +13,14 @@
 mod auth;
 mod closed;
 mod codes;
-mod forward;
+mod credentials;
 mod hub;
 pub mod messages;
 mod origin;
 mod session;
 mod socket;
 mod subscribe;
+mod topics;
 
 use std::time::Duration;
 

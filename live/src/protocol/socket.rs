@@ -1,19 +1,24 @@
-//! The connection: frames in go to the session actor, the actor's queue goes out, in one task.
-//! One task rather than a reader and a writer keeps an idle session small; a write to a client
-//! that does not read still gives way when the session ends.
+//! The connection's one task: it reads the client's frames, the session's topics, its timer
+//! and the endings of sign-in sessions, hands each to the session (`session.rs`) and writes
+//! what the session says. One task per connection — no reader, writer, forwarders or timer
+//! tasks beside it — keeps an idle session small, and a write to a client that does not read
+//! gives way after the silence limit.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use ractor::Actor;
-use tokio::sync::mpsc;
+use tokio::sync::broadcast::Receiver;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
+
+use taskpulse_actors::Ending;
 
 use super::closed::CloseReason;
-use super::session::{SessionActor, SessionArguments, SessionMsg};
+use super::session::Session;
 use super::{CloseCode, LiveHub};
 
-/// Outbound messages queued per session before the topic forwarders wait.
-const OUTBOUND_QUEUE: usize = 32;
+/// How long the last frames of a session that closed itself, and the close handshake, may take.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// The reason a session closed by a shutdown carries.
 const SHUTDOWN_REASON: &str = "server shutting down";
 
@@ -56,102 +61,131 @@ impl LiveHub {
         S: Stream<Item = Incoming> + Sink<Outgoing> + Unpin + Send,
     {
         let _open = self.socket_opened();
-        let shutdown = self.shutdown_begun();
-        tokio::pin!(shutdown);
-        let (out, mut outgoing) = mpsc::channel::<Outgoing>(OUTBOUND_QUEUE);
-        let token = token.filter(|t| !t.is_empty());
-        let args = SessionArguments {
-            hub: self.clone(),
-            out,
-            token,
-        };
-        // Boxed: the start-up future is large and would otherwise stay part of this task's
-        // footprint for the whole life of the connection.
-        let Ok((session, mut ended)) = Box::pin(Actor::spawn(None, SessionActor, args)).await
-        else {
-            return;
-        };
+        let mut shutdown = self.shutdown_watch();
+        let mut session = Session::new(self.clone());
+        if let Some(token) = token.filter(|t| !t.is_empty()) {
+            // Boxed, as every handler below: what a handler awaits is large, and only
+            // while it runs should the connection's task be that large.
+            Box::pin(session.authenticate(&token)).await;
+        }
+        let mut timer = Box::pin(tokio::time::sleep_until(session.wakes_at().into()));
         // False once the client sent a message above the limit: the session closes with 1009.
         let mut reading = true;
-        // True once the hub shuts down: the session closes with 1001.
-        let mut going_away = false;
-        let mut reason = CloseReason::Client;
-        loop {
-            tokio::select! {
-                () = &mut shutdown => {
-                    going_away = true;
-                    reason = CloseReason::Shutdown;
-                    break;
-                }
-                next = outgoing.recv() => {
-                    // `None`: the session and its forwarders are gone.
-                    let Some(next) = next else { break };
-                    if let Outgoing::Close(code, _) = &next {
-                        reason = CloseReason::of_code(*code);
-                    }
-                    // The write first: a session that just ended still gets its close frame
-                    // out; only a write that cannot finish gives way.
-                    let more = tokio::select! {
-                        biased;
-                        more = write(&mut socket, next) => more,
-                        _ = &mut ended => false,
-                    };
-                    if !more {
-                        break;
-                    }
-                }
-                incoming = socket.next(), if reading => {
-                    let message = match incoming {
-                        Some(Incoming::Text(text)) => SessionMsg::Text(text),
-                        Some(Incoming::NotText) => SessionMsg::NotText,
-                        Some(Incoming::Alive) => SessionMsg::Seen,
-                        Some(Incoming::TooBig) => {
-                            reading = false;
-                            SessionMsg::TooBig
-                        }
-                        Some(Incoming::Closed) | None => break,
-                        Some(Incoming::Failed) => {
-                            reason = CloseReason::Error;
-                            break;
-                        }
-                    };
-                    if session.cast(message).is_err() {
-                        break;
-                    }
-                }
-                // The session closed itself (bad token, silence, expiry): its close frame is
-                // queued; write what is queued up to it, whatever the peer does.
-                _ = &mut ended => {
-                    let flush = async {
-                        while let Ok(next) = outgoing.try_recv() {
-                            if let Outgoing::Close(code, _) = &next {
-                                reason = CloseReason::of_code(*code);
-                            }
-                            if !write(&mut socket, next).await {
-                                break;
-                            }
-                        }
-                    };
-                    let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
-                    break;
-                }
+        let reason = loop {
+            if let Some(reason) = write_outbox(&mut socket, &mut session).await {
+                break reason;
             }
-        }
-        session.stop(None);
+            let wakes_at = session.wakes_at().into();
+            if timer.deadline() != wakes_at {
+                timer.as_mut().reset(wakes_at);
+            }
+            let event = tokio::select! {
+                () = shut_down(&mut shutdown) => Event::Shutdown,
+                incoming = socket.next(), if reading => Event::Incoming(incoming),
+                Some((_, frame)) = session.topics.next() => Event::Topic(frame),
+                () = &mut timer => Event::Timer,
+                ending = next_ending(&mut session.endings) => Event::Ending(ending),
+            };
+            match event {
+                Event::Shutdown => {
+                    go_away(&mut socket).await;
+                    break CloseReason::Shutdown;
+                }
+                Event::Topic(frame) => {
+                    let limit = self.settings().silence_limit;
+                    if let Some(reason) = write(&mut socket, Outgoing::Text(frame), limit).await {
+                        break reason;
+                    }
+                }
+                Event::Timer => session.on_timer(Instant::now()),
+                Event::Ending(ending) => session.on_ending(ending),
+                Event::Incoming(incoming) => match incoming {
+                    Some(Incoming::Text(text)) => {
+                        session.seen();
+                        Box::pin(session.on_text(&text)).await;
+                    }
+                    Some(Incoming::NotText) => {
+                        session.seen();
+                        session.on_not_text();
+                    }
+                    Some(Incoming::Alive) => session.seen(),
+                    Some(Incoming::TooBig) => {
+                        reading = false;
+                        session.close(CloseCode::TooBig, "message too big");
+                    }
+                    Some(Incoming::Closed) | None => break CloseReason::Client,
+                    Some(Incoming::Failed) => break CloseReason::Error,
+                },
+            }
+        };
         self.count_closed(reason);
-        if going_away {
-            go_away(&mut socket).await;
-        } else {
-            let _ = tokio::time::timeout(Duration::from_secs(1), socket.close()).await;
+        // Subscriptions end before the close handshake: nothing more is sent.
+        drop(session);
+        if reason != CloseReason::Shutdown {
+            let _ = tokio::time::timeout(CLOSE_WAIT, socket.close()).await;
         }
     }
 }
 
-/// Writes one frame; false when nothing more may follow (the socket failed, or it was the
-/// close frame).
-async fn write<S: Sink<Outgoing> + Unpin>(socket: &mut S, outgoing: Outgoing) -> bool {
-    let last = matches!(outgoing, Outgoing::Close(..));
-    socket.send(outgoing).await.is_ok() && !last
+/// What wakes the session's task.
+enum Event {
+    Shutdown,
+    Incoming(Option<Incoming>),
+    Topic(String),
+    Timer,
+    Ending(Result<Ending, RecvError>),
+}
+
+/// Writes what the session queued; why the connection ends, when it does (the session
+/// closed itself, or the client does not take what is written).
+async fn write_outbox<S>(socket: &mut S, session: &mut Session) -> Option<CloseReason>
+where
+    S: Sink<Outgoing> + Unpin,
+{
+    let limit = match session.closed() {
+        // A session that closed itself gets its last frames out, whatever the peer does.
+        Some(_) => CLOSE_WAIT,
+        None => session.hub.settings().silence_limit,
+    };
+    for outgoing in session.take_outbox() {
+        if let Some(reason) = write(socket, outgoing, limit).await {
+            return Some(reason);
+        }
+    }
+    None
+}
+
+/// The next end of a sign-in session or account; never, for a session not yet authenticated.
+async fn next_ending(endings: &mut Option<Receiver<Ending>>) -> Result<Ending, RecvError> {
+    match endings {
+        Some(endings) => endings.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves once the hub shuts down.
+async fn shut_down(shutdown: &mut watch::Receiver<bool>) {
+    // The sender lives as long as the hub, so this cannot fail while a session runs.
+    let _ = shutdown.wait_for(|begun| *begun).await;
+}
+
+/// Writes one frame; why the connection ends, when nothing more may follow: the close frame
+/// was written, the socket failed, or the client took nothing for `limit` — a client that
+/// does not read is as gone as one that does not answer pings (meanwhile its subscriptions
+/// collapse into snapshots in the engine, and nothing else waits with it).
+async fn write<S>(socket: &mut S, outgoing: Outgoing, limit: Duration) -> Option<CloseReason>
+where
+    S: Sink<Outgoing> + Unpin,
+{
+    let last = match &outgoing {
+        Outgoing::Close(code, _) => Some(CloseReason::of_code(*code)),
+        _ => None,
+    };
+    match tokio::time::timeout(limit, socket.send(outgoing)).await {
+        Ok(Ok(())) => last,
+        Ok(Err(_)) => Some(CloseReason::Error),
+        Err(_) => Some(CloseReason::Silent),
+    }
 }
 
 /// Sends the close frame and waits for the peer's answer, as RFC 6455 asks of the side that

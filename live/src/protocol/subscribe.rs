@@ -3,16 +3,15 @@
 //! the checks and answers of docs/websocket.md.
 
 use chrono::NaiveDate;
-use ractor::ActorRef;
 
 use taskpulse_actors::{
     Error as EngineError, FeedTopic, Interval, Scope, Tz, UserId, parse_interval, parse_tz,
 };
 
 use super::ErrorCode;
-use super::forward::{TrendsSpec, forward, forward_feed, forward_trends};
 use super::messages::{ServerMessage, Topic, parse_topic};
-use super::session::{SessionMsg, SessionState};
+use super::session::Session;
+use super::topics::{TrendsSpec, aggregate_frames, feed_frames, trends_frames};
 
 /// What a `subscribe` message asks besides its topic.
 #[derive(Debug, Default)]
@@ -31,57 +30,45 @@ fn refusal(code: ErrorCode, message: &str) -> Refusal {
     (code, message.to_owned())
 }
 
-impl SessionState {
+impl Session {
     pub(super) async fn subscribe(
         &mut self,
-        myself: &ActorRef<SessionMsg>,
         user: UserId,
         topic: String,
         options: SubscribeOptions,
     ) {
         let Some(parsed) = parse_topic(&topic, user) else {
-            return self
-                .send(ServerMessage::error(
-                    ErrorCode::InvalidTopic,
-                    "topics are `user`, `team:<team id>`, `trends:user`, `trends:team:<team id>`, \
+            return self.send(ServerMessage::error(
+                ErrorCode::InvalidTopic,
+                "topics are `user`, `team:<team id>`, `trends:user`, `trends:team:<team id>`, \
                      `feed:user` or `feed:team:<team id>`",
-                    Some(&topic),
-                ))
-                .await;
+                Some(&topic),
+            ));
         };
         let max = self.hub.settings().max_topics_per_session;
         if !self.topics.contains_key(&topic) && self.topics.len() >= max {
-            return self
-                .send(ServerMessage::error(
-                    ErrorCode::TooManyTopics,
-                    &format!("at most {max} topics per session"),
-                    Some(&topic),
-                ))
-                .await;
+            return self.send(ServerMessage::error(
+                ErrorCode::TooManyTopics,
+                &format!("at most {max} topics per session"),
+                Some(&topic),
+            ));
         }
         let outcome = match (parsed, options) {
             (Topic::Aggregate(scope), options) => {
-                self.subscribe_aggregate(myself, user, &topic, scope, options)
-                    .await
+                self.subscribe_aggregate(user, &topic, scope, options).await
             }
             (Topic::Trends(scope), options) => {
-                self.subscribe_trends(myself, user, &topic, scope, options)
-                    .await
+                self.subscribe_trends(user, &topic, scope, options).await
             }
-            (Topic::Feed(feed), options) => {
-                self.subscribe_feed(myself, user, &topic, feed, options)
-                    .await
-            }
+            (Topic::Feed(feed), options) => self.subscribe_feed(user, &topic, feed, options).await,
         };
         if let Err((code, message)) = outcome {
-            self.send(ServerMessage::error(code, &message, Some(&topic)))
-                .await;
+            self.send(ServerMessage::error(code, &message, Some(&topic)));
         }
     }
 
     async fn subscribe_aggregate(
         &mut self,
-        myself: &ActorRef<SessionMsg>,
         user: UserId,
         topic: &str,
         scope: Scope,
@@ -104,24 +91,14 @@ impl SessionState {
             false => (engine.subscribe_with_history(user, scope, options.since_version)).await,
         }
         .map_err(refused)?;
-        let (out, session) = (self.out.clone(), myself.clone());
-        self.follow(
-            topic,
-            forward(topic.to_owned(), subscription, tz, out, session),
-        );
+        // Replaces (and so ends) an earlier subscription to the same topic.
+        let frames = aggregate_frames(topic.to_owned(), subscription, tz);
+        self.topics.insert(topic.to_owned(), frames);
         Ok(())
-    }
-
-    /// Holds `forwarder` as the topic's, ending the one it replaces.
-    fn follow(&mut self, topic: &str, forwarder: tokio::task::JoinHandle<()>) {
-        if let Some(previous) = self.topics.insert(topic.to_owned(), forwarder) {
-            previous.abort();
-        }
     }
 
     async fn subscribe_trends(
         &mut self,
-        myself: &ActorRef<SessionMsg>,
         user: UserId,
         topic: &str,
         scope: Scope,
@@ -152,17 +129,13 @@ impl SessionState {
             .subscribe_with_history(user, scope, options.since_version)
             .await
             .map_err(refused)?;
-        let (out, session) = (self.out.clone(), myself.clone());
-        self.follow(
-            topic,
-            forward_trends(topic.to_owned(), subscription, spec, out, session),
-        );
+        let frames = trends_frames(topic.to_owned(), subscription, spec);
+        self.topics.insert(topic.to_owned(), frames);
         Ok(())
     }
 
     async fn subscribe_feed(
         &mut self,
-        myself: &ActorRef<SessionMsg>,
         user: UserId,
         topic: &str,
         feed: FeedTopic,
@@ -190,22 +163,14 @@ impl SessionState {
             Err(EngineError::Validation(_)) => return Err(invalid_since()),
             Err(err) => return Err(refused(err)),
         };
-        // Nothing of the feed before `subscribed`, nothing of an earlier subscription after.
-        if let Some(previous) = self.topics.remove(topic) {
-            previous.abort();
-        }
+        // Nothing of the feed before `subscribed`, nothing of an earlier subscription after:
+        // the session writes its queue before it reads the topics again.
         self.send(ServerMessage::Subscribed {
             topic,
             version: None,
-        })
-        .await;
-        let forwarder = forward_feed(
-            topic.to_owned(),
-            subscription,
-            self.out.clone(),
-            myself.clone(),
-        );
-        self.topics.insert(topic.to_owned(), forwarder);
+        });
+        let frames = feed_frames(topic.to_owned(), subscription);
+        self.topics.insert(topic.to_owned(), frames);
         Ok(())
     }
 }
