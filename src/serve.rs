@@ -15,7 +15,7 @@ use taskpulse_actors::{Engine, EngineConfig};
 use taskpulse_api::auth::{
     AccessTokens, IdentityProvider, load_or_generate_secret, prepare_dummy_hash,
 };
-use taskpulse_api::connections::{ConnectionLimits, LimitedAcceptor};
+use taskpulse_api::connections::{ConnectionLimits, LimitedAcceptor, NoDelay};
 use taskpulse_api::{AppState, AuthConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -41,7 +41,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// bound. The binary runs one per process; the integration tests run several in theirs.
 pub struct Server {
     address: SocketAddr,
-    acceptor: LimitedAcceptor<TcpAcceptor>,
+    acceptor: LimitedAcceptor<NoDelay>,
     idle_timeout: Duration,
     state: AppState,
     engine: Engine,
@@ -84,7 +84,7 @@ impl Server {
             .await
             .context("cannot start the engine")?;
         let provider = auth.identity_provider.clone();
-        let acceptor = LimitedAcceptor::new(TcpAcceptor::from_tokio(listener)?, limits);
+        let acceptor = LimitedAcceptor::new(NoDelay(TcpAcceptor::from_tokio(listener)?), limits);
         let state = AppState::new(
             engine.clone(),
             auth,

@@ -20,6 +20,8 @@ use super::client::Client;
 
 const CONNECTIONS_PER_SOURCE: usize = 4_000;
 const OPEN_CONCURRENCY: usize = 128;
+/// How long the server is left alone before its RSS is read.
+const SETTLE: Duration = Duration::from_secs(2);
 /// Sessions per user when `--users` is not given: the server's default per-user limit.
 const SESSIONS_PER_USER: usize = 16;
 
@@ -45,37 +47,39 @@ pub async fn measure(
     eprintln!("loadgen: registering {users} users for {sessions} idle sessions…");
     let tokens = client.register_many(users, "idle").await?;
     let server: SocketAddr = client.socket_addr()?;
+    // Sessions open and subscribe in two halves, the server's RSS read after each. The first
+    // half's figure starts from a server that has just hashed the users' passwords; memory the
+    // allocator freed from that is resident still and is reused first, so the second half's
+    // growth is the cleaner per-session cost (and its subscriptions hydrate no aggregate: the
+    // first half holds every user).
+    let half = sessions / 2;
     let before = rss_kib(server_pid)?;
-    let opened: Vec<anyhow::Result<Socket>> = stream::iter(0..sessions)
-        .map(|n| open(server, n, &tokens[n % tokens.len()]))
-        .buffer_unordered(OPEN_CONCURRENCY)
-        .collect()
-        .await;
-    let mut sockets: Vec<Socket> = opened.into_iter().collect::<anyhow::Result<_>>()?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut sockets = open_all(server, 0..half, &tokens).await?;
+    let half_connected = rss_kib(server_pid)?;
+    sockets.extend(open_all(server, half..sessions, &tokens).await?);
     let connected = rss_kib(server_pid)?;
-    let subscribed: Vec<anyhow::Result<()>> = stream::iter(sockets.iter_mut())
-        .map(|socket| request(socket, json!({ "type": "subscribe", "topic": "user" })))
-        .buffer_unordered(OPEN_CONCURRENCY)
-        .collect()
-        .await;
-    subscribed
-        .into_iter()
-        .collect::<anyhow::Result<Vec<()>>>()?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    subscribe_all(&mut sockets[..half]).await?;
+    let half_subscribed = rss_kib(server_pid)?;
+    subscribe_all(&mut sockets[half..]).await?;
     let after = rss_kib(server_pid)?;
     let per = |kib: u64| kib.saturating_sub(before) as f64 / sessions as f64;
+    let second_half = (sessions - half).max(1) as f64;
+    let marginal_connected = connected.saturating_sub(half_connected) as f64 / second_half;
+    let marginal_subscribed =
+        marginal_connected + after.saturating_sub(half_subscribed) as f64 / second_half;
     if json_out {
         println!(
             "{}",
             json!({
                 "idle_sessions": sessions, "users": users, "server_rss_kib_before": before,
                 "kib_per_session": per(connected), "kib_per_subscribed_session": per(after),
+                "second_half_kib_per_session": marginal_connected,
+                "second_half_kib_per_subscribed_session": marginal_subscribed,
             })
         );
     } else {
         println!(
-            "{sessions} idle sessions of {users} users: server RSS {before} KiB → {connected} KiB connected ({:.1} KiB per session) → {after} KiB subscribed ({:.1} KiB per session)",
+            "{sessions} idle sessions of {users} users: server RSS {before} KiB → {connected} KiB connected ({:.1} KiB per session; the second half {marginal_connected:.1}) → {after} KiB subscribed ({:.1} KiB per session; the second half {marginal_subscribed:.1})",
             per(connected),
             per(after)
         );
@@ -85,6 +89,37 @@ pub async fn measure(
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// Opens sessions `range` (session `n` is user `n mod users`'s), then lets the server settle.
+async fn open_all(
+    server: SocketAddr,
+    range: std::ops::Range<usize>,
+    tokens: &[String],
+) -> anyhow::Result<Vec<Socket>> {
+    let opened: Vec<anyhow::Result<Socket>> = stream::iter(range)
+        .map(|n| open(server, n, &tokens[n % tokens.len()]))
+        .buffer_unordered(OPEN_CONCURRENCY)
+        .collect()
+        .await;
+    let sockets = opened.into_iter().collect::<anyhow::Result<_>>()?;
+    tokio::time::sleep(SETTLE).await;
+    Ok(sockets)
+}
+
+/// Subscribes each session to its user's `user` topic (answered by the snapshot), then lets
+/// the server settle.
+async fn subscribe_all(sockets: &mut [Socket]) -> anyhow::Result<()> {
+    let subscribed: Vec<anyhow::Result<()>> = stream::iter(sockets.iter_mut())
+        .map(|socket| request(socket, json!({ "type": "subscribe", "topic": "user" })))
+        .buffer_unordered(OPEN_CONCURRENCY)
+        .collect()
+        .await;
+    subscribed
+        .into_iter()
+        .collect::<anyhow::Result<Vec<()>>>()?;
+    tokio::time::sleep(SETTLE).await;
+    Ok(())
+}
 
 /// One authenticated session (a ping answered proves it), from a loopback source address.
 async fn open(server: SocketAddr, n: usize, token: &str) -> anyhow::Result<Socket> {

@@ -11,6 +11,7 @@
 
 mod bare_errors;
 mod limited;
+mod no_delay;
 
 use std::collections::HashMap;
 use std::io;
@@ -26,6 +27,7 @@ use poem::web::{LocalAddr, RemoteAddr};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 pub use limited::Limited;
+pub use no_delay::NoDelay;
 
 use crate::error::Problem;
 use taskpulse_live::shapes::problem::ProblemCode;

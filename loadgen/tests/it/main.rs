@@ -245,7 +245,12 @@ async fn loadgen_idle_sessions_spread_over_users_within_the_default_per_user_lim
             .is_some_and(|kib| kib > 0),
         "{report}"
     );
-    for key in ["kib_per_session", "kib_per_subscribed_session"] {
+    for key in [
+        "kib_per_session",
+        "kib_per_subscribed_session",
+        "second_half_kib_per_session",
+        "second_half_kib_per_subscribed_session",
+    ] {
         assert!(report[key].is_number(), "{key}: {report}");
     }
     let refused = r#"taskpulse_ws_sessions_closed_total{reason="policy"}"#;
