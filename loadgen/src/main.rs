@@ -122,6 +122,11 @@ pub struct LoadgenArgs {
     /// Reports write request sent → the last subscriber holding that version.
     #[arg(long, conflicts_with_all = ["idle_sessions", "flood", "hot_team", "storm"], value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub fanout: Option<u32>,
+    /// With `--storm` or `--fanout`: the nodes' process ids, in `--url` order, so that the
+    /// report says how much CPU each node used over the measured phase (beside the load
+    /// generator's own and PostgreSQL's).
+    #[arg(long, value_delimiter = ',')]
+    pub node_pids: Vec<u32>,
     /// The server's process id (same machine): with `--idle-sessions`, to read its resident
     /// memory; otherwise the report adds the CPU per write of the server and of PostgreSQL.
     #[arg(long)]
@@ -185,6 +190,7 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
             kill_after: args.kill_after,
             duration: args.duration,
             rate: args.rate,
+            node_pids: args.node_pids.clone(),
         };
         let report = storm::run(&client, &settings, &run_tag).await?;
         if args.json {
@@ -200,6 +206,7 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
             subscribers: subscribers as usize,
             rate: args.rate,
             duration: args.duration,
+            node_pids: args.node_pids.clone(),
         };
         let report = fanout::run(&client, &settings, &run_tag).await?;
         if args.json {

@@ -34,6 +34,9 @@ pub struct Incoming {
     /// The aggregate version it carries (snapshot, delta, subscribed).
     #[serde(default)]
     pub version: Option<i64>,
+    /// An `error`'s code (`unavailable` asks the client to try again).
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 impl Incoming {

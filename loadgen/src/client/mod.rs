@@ -316,11 +316,12 @@ impl Client {
             .json(&body)
             .send()
             .await?;
-        if response.status() != 201 {
-            bail!(
-                "node {node}: creating a task answered {}",
-                response.status()
-            );
+        let status = response.status();
+        if status != 201 {
+            // The problem document's `code` says which limit or dependency refused it.
+            let body = response.text().await.unwrap_or_default();
+            let body: String = body.chars().take(300).collect();
+            bail!("node {node}: creating a task answered {status}: {body}");
         }
         response.bytes().await?;
         Ok(())

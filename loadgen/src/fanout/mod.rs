@@ -19,6 +19,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::client::{Client, connect};
+use crate::cpu::CpuPhase;
 use crate::report::Histogram;
 pub use report::FanoutReport;
 
@@ -37,6 +38,8 @@ pub struct FanoutSettings {
     pub subscribers: usize,
     pub rate: u32,
     pub duration: Duration,
+    /// The nodes' process ids, for the CPU each used (may be empty).
+    pub node_pids: Vec<u32>,
 }
 
 /// Runs one fan-out and reports it.
@@ -105,7 +108,9 @@ pub async fn run(
         settings.rate,
         humantime::format_duration(settings.duration)
     );
+    let cpu = CpuPhase::start(&settings.node_pids);
     let writes = write_sequentially(client, &owner.token, &team, settings).await;
+    let cpu = cpu.json();
     let last = start + writes.sent.len() as i64;
     let until = Instant::now() + SETTLE_DEADLINE;
     while held.iter().any(|v| v.load(Ordering::Relaxed) < last) && Instant::now() < until {
@@ -122,6 +127,7 @@ pub async fn run(
         start,
         writes,
         &records,
+        cpu,
     ))
 }
 

@@ -19,6 +19,7 @@ impl FanoutReport {
         start: i64,
         writes: Writes,
         records: &[Record],
+        cpu: Value,
     ) -> Self {
         let mut to_last = Histogram::new();
         let mut to_each = Histogram::new();
@@ -61,6 +62,7 @@ impl FanoutReport {
             "snapshots_mid_run": sum(|r| r.snapshots_mid_run),
             "gaps": sum(|r| r.gaps),
             "sessions_dropped": records.iter().filter(|r| r.dropped).count(),
+            "cpu_seconds": cpu,
         });
         Self { json }
     }
@@ -109,6 +111,7 @@ impl FanoutReport {
             j["gaps"],
             j["sessions_dropped"]
         );
+        out += &format!("CPU seconds over the writes: {}\n", j["cpu_seconds"]);
         out
     }
 }

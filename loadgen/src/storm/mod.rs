@@ -23,6 +23,7 @@ use anyhow::{Context, bail};
 use tokio::sync::watch;
 
 use crate::client::Client;
+use crate::cpu::CpuPhase;
 use load::Writer;
 use population::Population;
 pub use report::StormReport;
@@ -53,6 +54,8 @@ pub struct StormSettings {
     pub duration: Duration,
     /// Writes per second.
     pub rate: u32,
+    /// The nodes' process ids, for the CPU each used (may be empty).
+    pub node_pids: Vec<u32>,
 }
 
 /// Runs one storm and reports it.
@@ -126,6 +129,7 @@ pub async fn run(
             })
             .collect(),
     );
+    let cpu = CpuPhase::start(&settings.node_pids);
     let writes = tokio::spawn({
         let (client, survivors) = (client.clone(), survivors.clone());
         let (rate, duration) = (settings.rate, settings.duration);
@@ -158,6 +162,7 @@ pub async fn run(
     );
 
     let writes = writes.await.context("the writer")?;
+    let cpu = cpu.json();
     let _ = stop_health.send(true);
     let health = health.await.context("the health poller")?;
     let verified = verify::versions(client, &population, &cells, survivors[0]).await?;
@@ -171,6 +176,7 @@ pub async fn run(
         counts.drops += one.drops;
         counts.failed_connects += one.failed_connects;
         counts.errors += one.errors;
+        counts.subscribe_retries += one.subscribe_retries;
         counts.first_error = counts.first_error.or(one.first_error);
     }
     Ok(StormReport {
@@ -187,6 +193,7 @@ pub async fn run(
         writes,
         health,
         verified,
+        cpu,
     })
 }
 

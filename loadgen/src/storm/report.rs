@@ -28,6 +28,8 @@ pub struct StormReport {
     pub writes: Writes,
     pub health: Health,
     pub verified: Verified,
+    /// CPU seconds of every side over the write phase.
+    pub cpu: Value,
 }
 
 fn ms(duration: Duration) -> f64 {
@@ -68,6 +70,7 @@ impl StormReport {
             "connection_drops": self.counts.drops,
             "failed_connects": self.counts.failed_connects,
             "server_errors": self.counts.errors,
+            "subscribe_retries": self.counts.subscribe_retries,
             "first_server_error": self.counts.first_error,
             "version_mismatches": self.verified.mismatches,
             "topics_checked": self.verified.topics_checked,
@@ -80,6 +83,7 @@ impl StormReport {
             "health_ms": self.health.latency.summary_or_null(),
             "health_failed": self.health.failed,
             "first_health_error": self.health.first_error,
+            "cpu_seconds": self.cpu,
         })
     }
 
@@ -143,6 +147,7 @@ impl StormReport {
             self.health.failed,
             p(&self.health.latency)
         );
+        out += &format!("CPU seconds over the writes: {}\n", self.cpu);
         out
     }
 }

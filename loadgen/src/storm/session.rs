@@ -93,6 +93,8 @@ pub struct Counts {
     pub failed_connects: u64,
     /// `error` messages from the server.
     pub errors: u64,
+    /// Subscriptions sent again after an `unavailable` error (the server's "try again").
+    pub subscribe_retries: u64,
     /// The first of them.
     pub first_error: Option<String>,
 }
@@ -166,23 +168,33 @@ struct Connection<'a> {
 impl Connection<'_> {
     async fn follow(self, socket: &mut Socket, stop: &mut watch::Receiver<bool>) -> Ended {
         let subscribed_at = Instant::now();
-        for (topic, version) in self.plan.topics.iter().zip(self.versions.iter()) {
-            let message = match version {
-                Some(since) => {
-                    json!({ "type": "subscribe", "topic": topic, "since_version": since })
-                }
-                None => json!({ "type": "subscribe", "topic": topic }),
-            };
-            if send_json(socket, &message).await.is_err() {
+        for t in 0..self.plan.topics.len() {
+            if self.subscribe(socket, t).await.is_err() {
                 return Ended::Dropped;
             }
         }
         let resuming: Vec<bool> = self.versions.iter().map(Option::is_some).collect();
         let mut pending = vec![true; self.plan.topics.len()];
+        // Topics the server asked to subscribe again later, and when.
+        let mut retry: Vec<(usize, Instant)> = Vec::new();
+        let mut retries = 0u32;
         loop {
+            let retry_at = retry.iter().map(|&(_, at)| at).min();
             let frame = tokio::select! {
                 frame = socket.next() => frame,
                 _ = stop.changed() => return Ended::Stopped,
+                () = sleep_until(retry_at), if retry_at.is_some() => {
+                    let now = Instant::now();
+                    let due: Vec<usize> = (retry.iter()).filter(|&&(_, at)| at <= now).map(|&(t, _)| t).collect();
+                    retry.retain(|&(_, at)| at > now);
+                    for t in due {
+                        self.counts.subscribe_retries += 1;
+                        if self.subscribe(socket, t).await.is_err() {
+                            return Ended::Dropped;
+                        }
+                    }
+                    continue;
+                }
             };
             let text = match frame {
                 Some(Ok(Message::Text(text))) => text,
@@ -192,18 +204,25 @@ impl Connection<'_> {
             let Some(message) = Incoming::parse(&text) else {
                 continue;
             };
-            if message.kind == "error" {
-                self.counts.errors += 1;
-                (self.counts.first_error).get_or_insert_with(|| text.to_string());
-                continue;
-            }
             let topic = message.topic.as_deref();
-            let Some(t) = self
+            let position = self
                 .plan
                 .topics
                 .iter()
-                .position(|name| Some(name.as_str()) == topic)
-            else {
+                .position(|name| Some(name.as_str()) == topic);
+            if message.kind == "error" {
+                self.counts.errors += 1;
+                (self.counts.first_error).get_or_insert_with(|| text.to_string());
+                // "Try again": as a client should, after a jittered, growing wait.
+                if let Some(t) = position.filter(|&t| pending[t])
+                    && message.code.as_deref() == Some("unavailable")
+                {
+                    retry.push((t, Instant::now() + backoff(retries)));
+                    retries += 1;
+                }
+                continue;
+            }
+            let Some(t) = position else {
                 continue;
             };
             let Some(version) = message.version else {
@@ -243,6 +262,26 @@ impl Connection<'_> {
                 }
             });
         }
+    }
+}
+
+impl Connection<'_> {
+    /// Subscribes to topic `t`, resuming from the version held if there is one.
+    async fn subscribe(&self, socket: &mut Socket, t: usize) -> anyhow::Result<()> {
+        let topic = &self.plan.topics[t];
+        let message = match self.versions[t] {
+            Some(since) => json!({ "type": "subscribe", "topic": topic, "since_version": since }),
+            None => json!({ "type": "subscribe", "topic": topic }),
+        };
+        send_json(socket, &message).await
+    }
+}
+
+/// Sleeps until `at` (forever without one: the branch is disabled then).
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }
 
