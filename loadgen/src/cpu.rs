@@ -70,3 +70,47 @@ fn postgres_seconds() -> f64 {
         .map(|pid| process_seconds(&pid))
         .sum()
 }
+
+/// CPU seconds over one phase of a storm or a fan-out, on every side of this machine: the load
+/// generator itself, PostgreSQL, and each node whose process id was given (`--node-pids`), so
+/// that a slow figure can say where the cores went.
+pub struct CpuPhase {
+    started: std::time::Instant,
+    loadgen: f64,
+    postgres: f64,
+    nodes: Vec<(u32, f64)>,
+}
+
+impl CpuPhase {
+    pub fn start(node_pids: &[u32]) -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            loadgen: process_seconds(&std::process::id().to_string()),
+            postgres: postgres_seconds(),
+            nodes: (node_pids.iter())
+                .map(|&pid| (pid, process_seconds(&pid.to_string())))
+                .collect(),
+        }
+    }
+
+    /// `{wall_seconds, loadgen, postgres, nodes: [..]}` in CPU seconds since the start; a node
+    /// whose process is gone (the killed one) is null.
+    pub fn json(&self) -> Value {
+        let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}/stat")).exists();
+        let nodes: Vec<Value> = (self.nodes.iter())
+            .map(|&(pid, before)| {
+                if alive(pid) {
+                    json!(process_seconds(&pid.to_string()) - before)
+                } else {
+                    Value::Null
+                }
+            })
+            .collect();
+        json!({
+            "wall_seconds": self.started.elapsed().as_secs_f64(),
+            "loadgen": process_seconds(&std::process::id().to_string()) - self.loadgen,
+            "postgres": postgres_seconds() - self.postgres,
+            "nodes": nodes,
+        })
+    }
+}

@@ -18,6 +18,7 @@
 
 mod client;
 mod cpu;
+mod fanout;
 mod flood;
 mod hot;
 mod idle;
@@ -27,6 +28,7 @@ mod idle;
 mod limits;
 mod phases;
 mod report;
+mod storm;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -97,6 +99,34 @@ pub struct LoadgenArgs {
     /// rows. Reports the sustained write rate and the write latency.
     #[arg(long, conflicts_with = "idle_sessions", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub hot_team: Option<u32>,
+    /// Instead of the load: a storm. This many WebSocket sessions spread over the nodes (at
+    /// least two `--url`s), each following its user's scope and its team's, while team tasks
+    /// are created at `--rate` through every node but `--kill-node`; after `--kill-after` that
+    /// node is killed (SIGKILL to `--kill-pid`, or, without it, the run asks on stderr for it
+    /// to be stopped and waits). Reports the orphans' comeback: resumes by replay and by
+    /// snapshot, gaps, resume latency, time until the last is back, failed writes, the other
+    /// nodes' health latency, and every session's versions against the true ones.
+    #[arg(long, conflicts_with_all = ["idle_sessions", "flood", "hot_team"], value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub storm: Option<u32>,
+    /// With `--storm`: the node to kill, by its position among the `--url`s (default: the last).
+    #[arg(long, requires = "storm")]
+    pub kill_node: Option<usize>,
+    /// With `--storm`: the process id of `--kill-node`'s server, to send it SIGKILL.
+    #[arg(long, requires = "storm")]
+    pub kill_pid: Option<u32>,
+    /// With `--storm`: time from the first write to the kill (shorter than `--duration`).
+    #[arg(long, requires = "storm", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub kill_after: Duration,
+    /// Instead of the load: one team followed by this many sessions over the nodes, its owner
+    /// creating team tasks through the first node at `--rate` (one at a time) for `--duration`.
+    /// Reports write request sent → the last subscriber holding that version.
+    #[arg(long, conflicts_with_all = ["idle_sessions", "flood", "hot_team", "storm"], value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub fanout: Option<u32>,
+    /// With `--storm` or `--fanout`: the nodes' process ids, in `--url` order, so that the
+    /// report says how much CPU each node used over the measured phase (beside the load
+    /// generator's own and PostgreSQL's).
+    #[arg(long, value_delimiter = ',')]
+    pub node_pids: Vec<u32>,
     /// The server's process id (same machine): with `--idle-sessions`, to read its resident
     /// memory; otherwise the report adds the CPU per write of the server and of PostgreSQL.
     #[arg(long)]
@@ -151,6 +181,41 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
         return flood::measure(&client, connections as usize, pid, args.json).await;
     }
     let run_tag = uuid::Uuid::now_v7().simple().to_string()[24..].to_owned();
+    if let Some(sessions) = args.storm {
+        raise_open_file_limit(u64::from(sessions) * 2 + 1024);
+        let settings = storm::StormSettings {
+            sessions: sessions as usize,
+            kill_node: args.kill_node.unwrap_or(client.node_count() - 1),
+            kill_pid: args.kill_pid,
+            kill_after: args.kill_after,
+            duration: args.duration,
+            rate: args.rate,
+            node_pids: args.node_pids.clone(),
+        };
+        let report = storm::run(&client, &settings, &run_tag).await?;
+        if args.json {
+            println!("{}", report.json());
+        } else {
+            print!("{}", report.table());
+        }
+        return Ok(());
+    }
+    if let Some(subscribers) = args.fanout {
+        raise_open_file_limit(u64::from(subscribers) * 2 + 1024);
+        let settings = fanout::FanoutSettings {
+            subscribers: subscribers as usize,
+            rate: args.rate,
+            duration: args.duration,
+            node_pids: args.node_pids.clone(),
+        };
+        let report = fanout::run(&client, &settings, &run_tag).await?;
+        if args.json {
+            println!("{}", report.json());
+        } else {
+            print!("{}", report.table());
+        }
+        return Ok(());
+    }
     if let Some(writers) = args.hot_team {
         eprintln!(
             "loadgen: {writers} connections creating tasks in one team for {}…",

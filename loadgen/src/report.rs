@@ -31,7 +31,7 @@ impl Histogram {
         let _ = self.0.add(&other.0);
     }
 
-    fn ms(&self, quantile: f64) -> f64 {
+    pub fn ms(&self, quantile: f64) -> f64 {
         self.0.value_at_quantile(quantile) as f64 / 1000.0
     }
 
@@ -44,7 +44,7 @@ impl Histogram {
     }
 
     /// [`Histogram::summary`], or null when nothing was recorded.
-    fn summary_or_null(&self) -> Value {
+    pub fn summary_or_null(&self) -> Value {
         if self.0.is_empty() {
             Value::Null
         } else {

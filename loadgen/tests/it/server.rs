@@ -110,6 +110,16 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Ends the server at once, as SIGKILL would end its process: its runtime is dropped with
+    /// every task and socket on it, nothing is shut down gracefully.
+    pub fn kill(mut self) {
+        if let Some((runtime, _stop, _served)) = self.running.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 impl Drop for Node {
     fn drop(&mut self) {
         if let Some((runtime, stop, served)) = self.running.take() {

@@ -1,18 +1,21 @@
 //! The load generator's HTTP and WebSocket client, for one server or the nodes of a cluster.
 
+mod accounts;
+mod message;
+
+pub use accounts::Account;
+pub use message::{Incoming, Socket, backoff, connect, send_json};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt, stream};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
+use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 use super::{ensure_loopback, for_user};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Registrations in flight at once (each costs the server an Argon2 hash).
 const REGISTER_CONCURRENCY: usize = 16;
@@ -313,11 +316,12 @@ impl Client {
             .json(&body)
             .send()
             .await?;
-        if response.status() != 201 {
-            bail!(
-                "node {node}: creating a task answered {}",
-                response.status()
-            );
+        let status = response.status();
+        if status != 201 {
+            // The problem document's `code` says which limit or dependency refused it.
+            let body = response.text().await.unwrap_or_default();
+            let body: String = body.chars().take(300).collect();
+            bail!("node {node}: creating a task answered {status}: {body}");
         }
         response.bytes().await?;
         Ok(())
