@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -20,6 +21,15 @@ use crate::store::hydrate::{Hydrated, WithHistory, hydrate};
 use crate::subscription::Subscriber;
 
 mod history;
+
+/// How long a gap behind a commit of this node's waits before the change log is read. Such a
+/// gap is another node's commit that this node has not heard of yet, and it is in the log
+/// already: the aggregate row's lock orders the writers, so the earlier version committed
+/// before this one could take its number. Reading it at once rather than after the signal's
+/// `gap_timeout` matters because the local write answers only once applied (read-your-writes);
+/// the moment's wait lets local commits that merely crossed on their way here close their own
+/// gap without a query.
+const BEHIND_A_LOCAL_COMMIT: Duration = Duration::from_millis(2);
 
 /// The aggregate actor's behaviour.
 pub(crate) struct AggregateActor;
@@ -113,8 +123,12 @@ impl Actor for AggregateActor {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             AggregateMsg::Apply(published, applied) => {
+                let wait = match applied {
+                    Some(_) => BEHIND_A_LOCAL_COMMIT,
+                    None => state.args.config.gap_timeout,
+                };
                 state.receive(published, applied);
-                state.arm_gap_timer(&myself);
+                state.arm_gap_timer(&myself, wait);
             }
             AggregateMsg::Read(reply) => {
                 if let Some(current) = &state.current {
@@ -155,7 +169,7 @@ impl Actor for AggregateActor {
                 if state.has_gap() {
                     state.close_gap(&myself).await?;
                 }
-                state.arm_gap_timer(&myself);
+                state.arm_gap_timer(&myself, state.args.config.gap_timeout);
             }
             #[cfg(feature = "testing")]
             AggregateMsg::Panic => panic!("aggregate actor crashed on purpose"),
@@ -176,10 +190,11 @@ impl AggregateState {
             .is_some_and(|v| *v > self.version() + 1)
     }
 
-    fn arm_gap_timer(&mut self, myself: &ActorRef<AggregateMsg>) {
+    /// Asks for the missing versions after `wait` if a gap is open and no timer is armed.
+    fn arm_gap_timer(&mut self, myself: &ActorRef<AggregateMsg>, wait: Duration) {
         if self.has_gap() && !self.gap_timer_armed {
             self.gap_timer_armed = true;
-            myself.send_after(self.args.config.gap_timeout, || AggregateMsg::GapTimeout);
+            myself.send_after(wait, || AggregateMsg::GapTimeout);
         }
     }
 
