@@ -206,16 +206,23 @@ impl From<diesel::result::Error> for Error {
     }
 }
 
-/// Did the query fail because the connection to PostgreSQL is gone (rather than because of
-/// what it asked)? A dead database surfaces this way once a connection was had: the socket
-/// closed, the server went away mid-query, or it is shutting down or starting up.
-fn is_connection_failure(err: &diesel::result::Error) -> bool {
+/// Did the query fail because the connection to PostgreSQL is gone, or leads to a server that
+/// can no longer take writes (rather than because of what it asked)? A dead database surfaces
+/// this way once a connection was had: the socket closed, the server went away mid-query, or it
+/// is shutting down or starting up; a primary that became a standby (or a standby reached
+/// without `target_session_attrs=read-write`) answers writes with SQLSTATE 25006,
+/// `read_only_sql_transaction`. The pool drops such a connection when it comes back
+/// (`store/pool_watch.rs`): the next one is made to the primary of the moment.
+pub(crate) fn is_connection_failure(err: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error as DieselError};
     match err {
         DieselError::DatabaseError(
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             _,
         ) => true,
+        // The engine's own read-only transactions (exports, hydration) never write: a 25006 is
+        // always the server's state, never the query's fault.
+        DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => true,
         // SQLSTATE 57P01..57P03 (the server is shutting down or not accepting connections yet)
         // reach diesel only as text.
         DieselError::DatabaseError(_, info) => {
@@ -262,6 +269,10 @@ mod tests {
             broken(
                 DatabaseErrorKind::Unknown,
                 "the database system is starting up",
+            ),
+            broken(
+                DatabaseErrorKind::ReadOnlyTransaction,
+                "cannot execute INSERT in a read-only transaction",
             ),
         ] {
             let shown = format!("{err:?}");

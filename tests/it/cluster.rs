@@ -8,7 +8,7 @@ mod balancer;
 mod haproxy;
 mod load;
 mod resume;
-mod ws;
+pub(crate) mod ws;
 
 use std::time::Duration;
 

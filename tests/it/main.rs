@@ -14,6 +14,7 @@ mod connections;
 mod cors;
 mod dashboard;
 mod dashboard_page;
+mod failover;
 mod feed;
 mod health;
 mod http_basics;

@@ -9,7 +9,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 #[cfg(feature = "embedded-cluster")]
 use super::embedded::EmbeddedCluster;
-use super::url::{redact, with_database};
+use super::url::{parse, redact, with_database};
 use crate::error::{Error, Result};
 
 /// The local server tried when no URL is given.
@@ -67,6 +67,9 @@ pub struct LocatedDatabase {
 /// Finds (or starts) a PostgreSQL server, trying in the order of docs/architecture.md.
 pub async fn locate_database(options: &DatabaseOptions) -> Result<LocatedDatabase> {
     if let Some(url) = &options.url {
+        // Read as the driver will read it, now: a bad URL is one clear line at start-up rather
+        // than a connection error later.
+        parse(url)?;
         return Ok(LocatedDatabase {
             url: url.clone(),
             source: DatabaseSource::Configured,

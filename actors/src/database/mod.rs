@@ -17,7 +17,8 @@ pub use embedded::EmbeddedCluster;
 pub use locate::{DatabaseOptions, DatabaseSource, LocatedDatabase, locate_database, probe};
 pub use migrate::{revert_all_migrations, run_migrations};
 pub use url::{
-    DEFAULT_SCHEMA, database_name, in_schema, redact, schema_of, with_database, with_default_schema,
+    DEFAULT_SCHEMA, database_name, in_schema, parse as parse_url, redact, schema_of, with_database,
+    with_default_schema,
 };
 
 use crate::error::{Error, Result};

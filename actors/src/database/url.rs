@@ -1,25 +1,179 @@
-//! Small helpers over PostgreSQL connection URLs.
+//! PostgreSQL connection URLs. What a URL means is what the driver reads in it:
+//! tokio-postgres's own parser ([`parse`]) is the one reading, so that several hosts
+//! (`postgres://db1:5432,db2:5432/taskpulse?target_session_attrs=read-write`, which no generic
+//! URL parser takes: "invalid port number") mean here what they mean when connecting. Edits
+//! (another database, the schema's `search_path`, a hidden password) are made on the text, part
+//! by part, so that the rest of a URL stays as written.
+
+use std::str::FromStr;
+
+use tokio_postgres::config::Config;
 
 use crate::error::{Error, Result};
 
-/// The same server, another database.
-pub fn with_database(url: &str, database: &str) -> Result<String> {
-    let mut parsed = parse(url)?;
-    parsed.set_path(&format!("/{database}"));
-    Ok(parsed.into())
+/// Reads a database URL the way every connection made from it will, and refuses what would
+/// fail or mislead later: anything tokio-postgres does not read (an unknown option, a
+/// `target_session_attrs` other than `any`, `read-write` or `read-only`), no host at all, an
+/// empty entry in the host list, and several hosts of which some name no port (libpq and
+/// tokio-postgres would give those 5432, which is rarely what the writer of
+/// `db1,db2:5433` meant). Start-up calls it first, so a bad URL is one line and exit 1.
+pub fn parse(url: &str) -> Result<Config> {
+    let parts = Parts::split(url)
+        .filter(|parts| matches!(parts.scheme, "postgres" | "postgresql"))
+        .ok_or_else(|| malformed(url, "it does not start with postgres:// or postgresql://"))?;
+    let config = Config::from_str(url).map_err(|err| {
+        let hint = if err.to_string().contains("target_session_attrs") {
+            " (any, read-write or read-only)"
+        } else {
+            ""
+        };
+        malformed(url, &format!("{err}{hint}"))
+    })?;
+    let listed: Vec<&str> = match parts.hosts {
+        "" => Vec::new(),
+        hosts => hosts.split(',').collect(),
+    };
+    if listed.iter().any(|host| host.is_empty()) {
+        return Err(malformed(url, "its host list has an empty entry"));
+    }
+    if listed.len() > 1 && !listed.iter().all(|host| names_port(host)) {
+        return Err(malformed(
+            url,
+            "with several hosts, each names its port (host1:5432,host2:5432)",
+        ));
+    }
+    if config.get_hosts().is_empty() {
+        return Err(malformed(
+            url,
+            "it names no host (write host:port, or several as host1:port1,host2:port2)",
+        ));
+    }
+    Ok(config)
 }
 
-/// The database a URL names.
+/// Whether one entry of a host list (`db1:5432`, `[::1]:5432`) names its port.
+fn names_port(host: &str) -> bool {
+    match host.strip_prefix('[') {
+        Some(bracketed) => bracketed
+            .split_once(']')
+            .is_some_and(|(_, rest)| rest.starts_with(':')),
+        None => host.contains(':'),
+    }
+}
+
+fn malformed(url: &str, why: &str) -> Error {
+    Error::NoDatabase(format!(
+        "the database URL {} is malformed: {why}",
+        redact(url)
+    ))
+}
+
+/// A URL cut into its parts, each as written (percent-encoding kept):
+/// `scheme://[userinfo@]hosts[/database][?query]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Parts<'a> {
+    scheme: &'a str,
+    userinfo: Option<&'a str>,
+    /// One host, several separated by commas, or none (a Unix socket named in the query).
+    hosts: &'a str,
+    /// The path less its `/`; `None` when the URL has no path at all.
+    database: Option<&'a str>,
+    query: Option<&'a str>,
+}
+
+impl<'a> Parts<'a> {
+    fn split(url: &'a str) -> Option<Self> {
+        let (scheme, rest) = url.split_once("://")?;
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, rest) = rest.split_at(authority_end);
+        // A user name or password holding `@` must be percent-encoded; the last `@` ends them.
+        let (userinfo, hosts) = match authority.rsplit_once('@') {
+            Some((userinfo, hosts)) => (Some(userinfo), hosts),
+            None => (None, authority),
+        };
+        let (path, query) = match rest.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (rest, None),
+        };
+        Some(Self {
+            scheme,
+            userinfo,
+            hosts,
+            database: path.strip_prefix('/'),
+            query,
+        })
+    }
+
+    fn join(&self) -> String {
+        let mut url = format!("{}://", self.scheme);
+        if let Some(userinfo) = self.userinfo {
+            url.push_str(userinfo);
+            url.push('@');
+        }
+        url.push_str(self.hosts);
+        if let Some(database) = self.database {
+            url.push('/');
+            url.push_str(database);
+        }
+        if let Some(query) = self.query {
+            url.push('?');
+            url.push_str(query);
+        }
+        url
+    }
+
+    /// The query's pairs, decoded the way HTML forms are (a `+` is a space: URLs written by
+    /// hand put `-c+search_path%3Dx` in `options`).
+    fn pairs(&self) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(self.query.unwrap_or_default().as_bytes())
+            .map(|(key, value)| (key.into_owned(), value.into_owned()))
+            .collect()
+    }
+}
+
+/// The URL's parts, or the error saying it is no URL.
+fn split(url: &str) -> Result<Parts<'_>> {
+    Parts::split(url).ok_or_else(|| malformed(url, "it is not a URL (scheme://host/database)"))
+}
+
+/// The query written back from pairs, percent-encoded by hand: form encoding writes a space as
+/// `+`, which libpq and tokio-postgres read as a plus sign.
+fn query_of(pairs: &[(String, String)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
+        .collect();
+    query.join("&")
+}
+
+/// The same server (or servers), another database.
+pub fn with_database(url: &str, database: &str) -> Result<String> {
+    let mut parts = split(url)?;
+    parts.database = Some(database);
+    // A `dbname` parameter would win over the path.
+    let query;
+    if parts.pairs().iter().any(|(key, _)| key == "dbname") {
+        let kept: Vec<_> = parts
+            .pairs()
+            .into_iter()
+            .filter(|(key, _)| key != "dbname")
+            .collect();
+        query = query_of(&kept);
+        parts.query = (!kept.is_empty()).then_some(query.as_str());
+    }
+    Ok(parts.join())
+}
+
+/// The database a URL names (its path, or its `dbname` parameter).
 pub fn database_name(url: &str) -> Result<String> {
-    let parsed = parse(url)?;
-    let name = parsed.path().trim_start_matches('/');
-    if name.is_empty() {
-        return Err(Error::NoDatabase(format!(
+    let config = Config::from_str(url).map_err(|err| malformed(url, &err.to_string()))?;
+    match config.get_dbname() {
+        Some(name) if !name.is_empty() => Ok(name.to_owned()),
+        _ => Err(Error::NoDatabase(format!(
             "the database URL {} names no database",
             redact(url)
-        )));
+        ))),
     }
-    Ok(name.to_owned())
 }
 
 /// The schema taskpulse keeps its tables in when a URL names none.
@@ -31,26 +185,21 @@ pub const DEFAULT_SCHEMA: &str = "taskpulse";
 /// them there, the engine's, the migrations' and anyone else's alike.
 pub fn in_schema(url: &str, schema: &str) -> Result<String> {
     check_schema(schema)?;
-    let mut parsed = parse(url)?;
+    let mut parts = split(url)?;
     let mut options = Vec::new();
     let mut others = Vec::new();
-    for (key, value) in parsed.query_pairs() {
+    for (key, value) in parts.pairs() {
         if key == "options" {
             options.extend(without_search_path(&value));
         } else {
-            others.push((key.into_owned(), value.into_owned()));
+            others.push((key, value));
         }
     }
     options.push(format!("-c search_path={schema}"));
     others.push(("options".to_owned(), options.join(" ")));
-    // Percent-encoded by hand: form encoding writes a space as `+`, which libpq and
-    // tokio-postgres read as a plus sign.
-    let query: Vec<String> = others
-        .iter()
-        .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
-        .collect();
-    parsed.set_query(Some(&query.join("&")));
-    Ok(parsed.into())
+    let query = query_of(&others);
+    parts.query = Some(&query);
+    Ok(parts.join())
 }
 
 /// `%XX` for every byte but ASCII letters, digits and `-._~`.
@@ -76,9 +225,9 @@ pub fn with_default_schema(url: &str) -> Result<String> {
 
 /// The schema a URL's `options` set as `search_path`, if any.
 pub fn schema_of(url: &str) -> Result<Option<String>> {
-    let parsed = parse(url)?;
-    let found = parsed
-        .query_pairs()
+    let found = split(url)?
+        .pairs()
+        .into_iter()
         .filter(|(key, _)| key == "options")
         .flat_map(|(_, value)| {
             let words: Vec<String> = value.split_whitespace().map(str::to_owned).collect();
@@ -142,84 +291,31 @@ fn check_schema(schema: &str) -> Result<()> {
     }
 }
 
-/// The URL with any password replaced, for messages and logs.
+/// The URL with any password (in its user part or a `password` parameter) replaced, for
+/// messages and logs.
 pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                // Setting a password only fails on URLs that cannot have one.
-                let _ = parsed.set_password(Some("***"));
-            }
-            parsed.into()
-        }
-        Err(_) => "<unparsable URL>".to_owned(),
+    let Some(mut parts) = Parts::split(url) else {
+        return "<unparsable URL>".to_owned();
+    };
+    let userinfo;
+    if let Some((user, _password)) = parts.userinfo.and_then(|info| info.split_once(':')) {
+        userinfo = format!("{user}:***");
+        parts.userinfo = Some(&userinfo);
     }
-}
-
-fn parse(url: &str) -> Result<url::Url> {
-    url::Url::parse(url).map_err(|err| {
-        Error::NoDatabase(format!(
-            "the database URL {} is malformed: {err}",
-            redact(url)
-        ))
-    })
+    let query;
+    if let Some(raw) = parts.query {
+        query = raw
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some(("password", _)) => "password=***",
+                _ => pair,
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        parts.query = Some(&query);
+    }
+    parts.join()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn with_database_keeps_the_socket_query() -> Result<()> {
-        let url = with_database("postgres://postgres@localhost/postgres?host=/tmp/pg", "x")?;
-        assert_eq!(url, "postgres://postgres@localhost/x?host=/tmp/pg");
-        Ok(())
-    }
-
-    #[test]
-    fn with_database_keeps_a_socket_url_hostless() -> Result<()> {
-        let url = with_database("postgresql:///postgres?user=postgres&host=%2Ftmp%2Fpg", "x")?;
-        assert_eq!(url, "postgresql:///x?user=postgres&host=%2Ftmp%2Fpg");
-        assert_eq!(database_name(&url)?, "x");
-        Ok(())
-    }
-
-    #[test]
-    fn redact_hides_the_password() {
-        assert_eq!(
-            redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-    }
-
-    #[test]
-    fn in_schema_sets_the_search_path_and_keeps_other_options() -> Result<()> {
-        let url = "postgres://u@h/db?sslmode=disable&options=-c%20statement_timeout%3D5s%20-c%20search_path%3Dold";
-        let moved = in_schema(url, "tp")?;
-        assert_eq!(schema_of(&moved)?.as_deref(), Some("tp"));
-        assert!(moved.contains("sslmode=disable"), "{moved}");
-        assert!(moved.contains("statement_timeout"), "{moved}");
-        assert!(!moved.contains("old"), "{moved}");
-        assert!(
-            moved.ends_with("options=-c%20statement_timeout%3D5s%20-c%20search_path%3Dtp"),
-            "{moved}"
-        );
-        assert_eq!(schema_of("postgres://u@h/db")?, None);
-        assert_eq!(
-            schema_of(&with_default_schema("postgres://u@h/db")?)?.as_deref(),
-            Some(DEFAULT_SCHEMA)
-        );
-        assert_eq!(
-            with_default_schema("postgres://u@h/db?options=-c+search_path%3Dtp")?,
-            "postgres://u@h/db?options=-c%20search_path%3Dtp"
-        );
-        assert!(in_schema(url, "Robert'); DROP").is_err());
-        assert!(in_schema(url, "pg_catalog").is_err());
-        Ok(())
-    }
-
-    #[test]
-    fn database_name_requires_a_path() {
-        assert!(database_name("postgres://h:5432").is_err());
-    }
-}
+mod tests;

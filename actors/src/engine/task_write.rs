@@ -9,6 +9,7 @@ use super::Engine;
 use super::transaction::Committed;
 use crate::error::{Entity, Error, Result};
 use crate::model::{TaskId, UserId};
+use crate::store::drop_if_unavailable;
 use crate::store::task_context::{Target, TaskContext, lock_task, task_context};
 use crate::store::write::{Write, Written};
 
@@ -80,12 +81,14 @@ impl Engine {
     pub(crate) async fn commit(&self, write: Write) -> Result<Written> {
         let _passes = self.inner.write_gates.enter(write.scopes()).await;
         let mut conn = self.conn().await?;
-        if self.inner.cluster.signals_in_transaction() {
+        let written = if self.inner.cluster.signals_in_transaction() {
             conn.transaction::<_, Error, _>(async |conn| self.run_staged(conn, write).await)
                 .await
         } else {
             write.run(&mut conn).await
-        }
+        };
+        drop_if_unavailable(&mut conn, &written);
+        written
     }
 
     /// Runs a write inside the caller's transaction, with the cluster's signal when it travels

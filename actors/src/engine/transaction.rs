@@ -11,7 +11,7 @@ use super::Engine;
 use crate::error::{Error, Result};
 use crate::published::Published;
 use crate::stats::DeltaSet;
-use crate::store::aggregates;
+use crate::store::{aggregates, drop_if_unavailable};
 
 /// What a command's transaction answers: its result, and the deltas it committed.
 pub(crate) struct Committed<T> {
@@ -56,8 +56,10 @@ impl Engine {
             + Send,
     {
         let mut conn = self.conn().await?;
-        let committed = (*conn).transaction::<_, Error, _>(change).await?;
+        let committed = (*conn).transaction::<_, Error, _>(change).await;
+        drop_if_unavailable(&mut conn, &committed);
         drop(conn);
+        let committed = committed?;
         self.publish(committed.published).await;
         Ok(committed.answer)
     }

@@ -10,6 +10,7 @@ pub(crate) mod feed;
 pub(crate) mod hydrate;
 pub(crate) mod import;
 mod pool;
+mod pool_watch;
 #[cfg(feature = "local-accounts")]
 pub(crate) mod refresh_tokens;
 pub(crate) mod schema;
@@ -28,6 +29,7 @@ pub use audit::AuditRecord;
 pub(crate) use audit::{AuditEntry, write_audit};
 pub(crate) use pool::{Pool, PooledConnection, connect_pool, figures as pool_figures};
 pub use pool::{PoolFigures, PoolOptions, StatementEvent, StatementHook};
+pub(crate) use pool_watch::drop_if_unavailable;
 
 /// One trivial query: does the database answer?
 pub(crate) async fn ping(conn: &mut diesel_async::AsyncPgConnection) -> crate::error::Result<()> {

@@ -4,20 +4,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::bb8::QueueStrategy;
-use diesel::connection::{Instrumentation, InstrumentationEvent};
-use diesel_async::pooled_connection::bb8;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::FutureExt;
 
+use super::pool_watch::{Watch, WatchedManager};
 use crate::error::{Error, Result};
 
 /// A pool of async PostgreSQL connections.
-pub(crate) type Pool = bb8::Pool<AsyncPgConnection>;
+pub(crate) type Pool = ::bb8::Pool<WatchedManager>;
 /// One connection checked out of the [`Pool`].
-pub(crate) type PooledConnection<'a> = bb8::PooledConnection<'a, AsyncPgConnection>;
+pub(crate) type PooledConnection<'a> = ::bb8::PooledConnection<'a, WatchedManager>;
 
 /// Called for every statement the engine's connections send and prepare (for seeing what a
 /// command costs; keep it cheap, it runs on the request path).
@@ -74,45 +73,36 @@ impl Default for PoolOptions {
 pub(crate) async fn connect_pool(url: &str, options: &PoolOptions) -> Result<Pool> {
     // No test query on checkout (a round trip before every use): a connection that broke is
     // found by the error its next query raises, answered as `Unavailable`, and dropped by the
-    // pool when it comes back (`is_broken`: its socket closed or its transaction state lost).
+    // pool when it comes back (`has_broken`: its socket closed, its transaction state lost, or
+    // its server gone read-only).
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
-    if let Some(hook) = options.on_statement.clone() {
-        config.custom_setup = Box::new(move |url| {
-            let hook = Arc::clone(&hook);
-            async move {
-                let mut conn = AsyncPgConnection::establish(url).await?;
-                conn.set_instrumentation(Hooked(hook));
-                Ok(conn)
-            }
-            .boxed()
-        });
-    }
+    let hook = options.on_statement.clone();
+    // Every connection carries a `Watch`: it tells the pool to drop a connection whose server
+    // went away or turned read-only (a failover, `pool_watch.rs`), and feeds the statement hook.
+    config.custom_setup = Box::new(move |url| {
+        let hook = hook.clone();
+        async move {
+            let mut conn = AsyncPgConnection::establish(url).await?;
+            conn.set_instrumentation(Watch {
+                hook,
+                server_gone: false,
+            });
+            Ok(conn)
+        }
+        .boxed()
+    });
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
-    bb8::Pool::builder()
+    ::bb8::Pool::builder()
         // The connection used last goes out first: under a load that needs few connections the
         // same few PostgreSQL backends do the work, with their caches (and the CPU's) warm,
         // instead of all of them in turn.
         .queue_strategy(QueueStrategy::Lifo)
         .max_size(options.max_size)
         .connection_timeout(options.connection_timeout)
-        .build(manager)
+        .build(WatchedManager(manager))
         .await
         .map_err(|err| Error::DatabaseUnavailable(err.to_string()))
-}
-
-struct Hooked(StatementHook);
-
-impl Instrumentation for Hooked {
-    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        match event {
-            InstrumentationEvent::StartQuery { query, .. } => {
-                (self.0)(StatementEvent::Sent(&query.to_string()));
-            }
-            InstrumentationEvent::CacheQuery { sql, .. } => (self.0)(StatementEvent::Prepared(sql)),
-            _ => {}
-        }
-    }
 }
 
 /// How the engine's connections are used, for metrics.

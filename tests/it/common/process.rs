@@ -242,9 +242,18 @@ pub async fn start_server(
     data_dir: &std::path::Path,
     args: &[&str],
 ) -> anyhow::Result<(Child, String)> {
+    start_server_on(&db.url, data_dir, args).await
+}
+
+/// [`start_server`] on any database URL (several hosts, for the failover test).
+pub async fn start_server_on(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    args: &[&str],
+) -> anyhow::Result<(Child, String)> {
     let mut child = Command::new(BINARY)
         .arg("serve")
-        .args(["--listen", "127.0.0.1:0", "--database-url", &db.url])
+        .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)

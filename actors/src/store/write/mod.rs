@@ -206,8 +206,14 @@ impl Write {
             versions.join(", "),
             ats.join(", "),
         ));
-        let (role, applied, share_created_at, versions, ats): WrittenValues =
-            self.sql.get_result(conn).await?;
+        // Read to the end of the answer, not to its first row (`get_result` stops there): on its
+        // own the statement commits when PostgreSQL has sent its row, at the end of the answer,
+        // and only then has the commit reached the disk and a synchronous standby. Answering
+        // after the first row acknowledged writes a crash of the server could still lose
+        // (docs/operations.md, "Nothing acknowledged is lost").
+        let mut rows: Vec<WrittenValues> = self.sql.get_results(conn).await?;
+        let (role, applied, share_created_at, versions, ats) =
+            rows.pop().ok_or(diesel::result::Error::NotFound)?;
         let mut published = Vec::with_capacity(self.bumps.len());
         if applied {
             for (((scope, _, delta), version), at) in self.bumps.into_iter().zip(versions).zip(ats)
