@@ -34,7 +34,7 @@ impl Client {
             .map(|index| async move {
                 let email = format!("loadgen-{tag}-{suffix}-{index}@example.com");
                 let node = nodes[index % nodes.len()];
-                for_user(self.register_account(node, &email).await, index)
+                for_user(self.register_account(node, &email, "Load").await, index)
             })
             .buffered(REGISTER_CONCURRENCY)
             .collect()
@@ -42,9 +42,14 @@ impl Client {
         registered.into_iter().collect()
     }
 
-    async fn register_account(&self, node: usize, email: &str) -> anyhow::Result<Account> {
-        let body =
-            json!({ "email": email, "password": "loadgen-password", "display_name": "Load" });
+    /// Registers one user through `node`.
+    pub(super) async fn register_account(
+        &self,
+        node: usize,
+        email: &str,
+        name: &str,
+    ) -> anyhow::Result<Account> {
+        let body = json!({ "email": email, "password": "loadgen-password", "display_name": name });
         let response = self
             .http
             .post(format!("{}/api/v1/auth/register", self.nodes[node].base))

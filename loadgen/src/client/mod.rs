@@ -191,29 +191,7 @@ impl Client {
 
     /// Registers one user through `node`; answers its access token.
     async fn register(&self, node: usize, email: &str, name: &str) -> anyhow::Result<String> {
-        let body = json!({
-            "email": email,
-            "password": "loadgen-password",
-            "display_name": name,
-        });
-        let response = self
-            .http
-            .post(format!("{}/api/v1/auth/register", self.nodes[node].base))
-            .json(&body)
-            .send()
-            .await
-            .with_context(|| format!("node {node}: registration failed"))?;
-        if response.status() != 201 {
-            bail!(
-                "node {node}: registration answered {} (run the server with --no-rate-limit)",
-                response.status()
-            );
-        }
-        let session: Value = response.json().await?;
-        Ok(session["access_token"]
-            .as_str()
-            .context("no access token")?
-            .to_owned())
+        Ok(self.register_account(node, email, name).await?.token)
     }
 
     /// Creates one task as `user` through its writer node and waits for its delta on its
