@@ -27,6 +27,7 @@ mod shutdown;
 mod startup;
 mod tasks;
 mod teams;
+mod tokens;
 mod transfer;
 mod trends;
 mod ws;

@@ -9,6 +9,7 @@ pub(crate) mod external_identities;
 pub(crate) mod feed;
 pub(crate) mod hydrate;
 pub(crate) mod import;
+pub(crate) mod personal_tokens;
 mod pool;
 #[cfg(feature = "local-accounts")]
 pub(crate) mod refresh_tokens;
