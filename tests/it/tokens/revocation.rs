@@ -87,3 +87,21 @@ async fn another_users_token_cannot_be_revoked() -> anyhow::Result<()> {
     expect_json(app.get_as("/api/v1/me", &secret(&created)).await?, 200).await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn deleting_the_account_ends_its_tokens() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let ada = app.register("ada@example.com").await?;
+    let write = secret(&create_token(&app, &ada.access, &["read", "write"]).await?);
+    expect_json(app.get_as("/api/v1/me", &write).await?, 200).await?;
+
+    expect_json(app.delete_as("/api/v1/me", &write).await?, 204).await?;
+
+    assert_problem(
+        app.get_as("/api/v1/me", &write).await?,
+        401,
+        "unauthenticated",
+    )
+    .await?;
+    Ok(())
+}
