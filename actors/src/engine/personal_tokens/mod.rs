@@ -104,7 +104,7 @@ impl TryFrom<TokenRow> for PersonalToken {
     }
 }
 
-/// A token to create. No `Debug` needed beyond the digest: the secret never reaches the engine.
+/// A token to create. It holds the secret's digest only: the secret never reaches the engine.
 #[derive(Debug, Clone)]
 pub struct NewPersonalToken {
     /// 1..=100 characters, not blank.
