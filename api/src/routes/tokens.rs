@@ -13,7 +13,8 @@ use uuid::Uuid;
 use crate::auth::{BearerAuth, generate_personal_token};
 use crate::routes::ApiTags;
 use crate::routes::problem::{
-    Failure, MALFORMED, NOT_JSON, TOO_LARGE, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
+    Failure, INSUFFICIENT_SCOPE, MALFORMED, NOT_JSON, TOO_LARGE, UNAUTHENTICATED, UNAVAILABLE,
+    VALIDATION, problems,
 };
 use crate::routes::strict::StrictString;
 use crate::state::AppState;
@@ -74,7 +75,7 @@ enum Revoked {
     NoContent,
 }
 
-const INSUFFICIENT_SCOPE: (u16, &str) = (
+const NO_TOKEN_MINTS: (u16, &str) = (
     403,
     "`insufficient_scope`: a personal access token cannot create tokens (sign in instead)",
 );
@@ -84,7 +85,7 @@ problems!(
     CreateProblems: [
         MALFORMED,
         UNAUTHENTICATED,
-        INSUFFICIENT_SCOPE,
+        NO_TOKEN_MINTS,
         (422, "`validation_failed`: the name, the scopes or `expires_in_days` break a rule, or \
                the caller already holds 50 live tokens"),
         TOO_LARGE,
@@ -101,7 +102,7 @@ problems!(
     RevokeProblems: [
         MALFORMED,
         UNAUTHENTICATED,
-        (403, "`insufficient_scope`: a `read` token cannot revoke tokens"),
+        INSUFFICIENT_SCOPE,
         (404, "`not_found`: the caller has no such token (or it is revoked already)"),
         UNAVAILABLE,
     ]

@@ -3066,6 +3066,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description `insufficient_scope`: a personal access token with the `read` scope only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description `last_owner`: the account is the last owner of a team; hand the team over or delete it first */
             409: {
                 headers: {
@@ -3230,7 +3239,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: viewers cannot create team tasks */
+            /** @description `forbidden`: viewers cannot create team tasks; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3436,7 +3445,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: viewers cannot import team tasks */
+            /** @description `forbidden`: viewers cannot import team tasks; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3614,7 +3623,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only the owner, or a team admin or owner for a team task, may delete it */
+            /** @description `forbidden`: only the owner, or a team admin or owner for a team task, may delete it; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3702,7 +3711,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: the caller may only view this task */
+            /** @description `forbidden`: the caller may only view this task; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3895,7 +3904,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only the task's owner may share it */
+            /** @description `forbidden`: only the task's owner may share it; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4003,7 +4012,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only the task's owner may remove shares */
+            /** @description `forbidden`: only the task's owner may remove shares; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4152,6 +4161,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no valid bearer access token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `insufficient_scope`: a personal access token with the `read` scope only */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4319,7 +4337,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only an owner may delete the team */
+            /** @description `forbidden`: only an owner may delete the team; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4404,7 +4422,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only an admin or owner manages members, and only an owner grants, changes or removes `owner` and `admin` */
+            /** @description `forbidden`: only an admin or owner manages members, and only an owner grants, changes or removes `owner` and `admin`; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4521,7 +4539,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only an admin or owner manages members, and only an owner grants, changes or removes `owner` and `admin` */
+            /** @description `forbidden`: only an admin or owner manages members, and only an owner grants, changes or removes `owner` and `admin`; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4617,7 +4635,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only an admin or owner manages members, and only an owner grants, changes or removes `owner` and `admin` */
+            /** @description `forbidden`: only an admin or owner manages members, and only an owner grants, changes or removes `owner` and `admin`; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4906,7 +4924,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `insufficient_scope`: a `read` token cannot revoke tokens */
+            /** @description `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
