@@ -73,6 +73,12 @@ audit_actions! {
     AuthLogout => "auth.logout",
     /// An identity provider's user was seen for the first time and given an account.
     AuthExternalAccountCreated => "auth.external_account_created",
+    /// A personal access token was created.
+    TokenCreate => "token.create",
+    /// A personal access token was used for the first time.
+    TokenFirstUse => "token.first_use",
+    /// A personal access token was deleted (revoked).
+    TokenDelete => "token.delete",
 }
 
 impl AuditAction {
@@ -118,6 +124,9 @@ mod tests {
                 "auth.refresh_reused",
                 "auth.logout",
                 "auth.external_account_created",
+                "token.create",
+                "token.first_use",
+                "token.delete",
             ]
         );
     }

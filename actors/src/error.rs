@@ -81,6 +81,8 @@ pub enum Entity {
     Share,
     /// The statistics row of a scope.
     StatisticsRow,
+    /// A personal access token.
+    Token,
 }
 
 impl Entity {
@@ -93,6 +95,7 @@ impl Entity {
             Entity::Member => "member",
             Entity::Share => "share",
             Entity::StatisticsRow => "statistics row",
+            Entity::Token => "token",
         }
     }
 }

@@ -32,10 +32,11 @@ pub use config::{ClusterConfig, EngineConfig, SignalMode};
 pub use endings::Ending;
 pub use engine::{
     Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, EXTERNAL_EMAIL_DOMAIN, Engine,
-    ExternalIdentity, IMPORT_MAX_ERRORS, IMPORT_MAX_TASKS, ImportLine, ImportedTask, MemberStat,
-    NewAccount, NewTask, Page, SharedByMe, SharedOverview, SharedWithMe, Statistics, TaskExport,
-    TaskPatch, TaskQuery, TaskScope, TeamDetail, Trends, TrendsQuery, UserRef, parse_interval,
-    parse_tz, window_error,
+    ExternalIdentity, IMPORT_MAX_ERRORS, IMPORT_MAX_TASKS, ImportLine, ImportedTask,
+    MAX_LIVE_TOKENS, MemberStat, NewAccount, NewPersonalToken, NewTask, Page, PersonalToken,
+    SharedByMe, SharedOverview, SharedWithMe, Statistics, TaskExport, TaskPatch, TaskQuery,
+    TaskScope, TeamDetail, TokenScopes, Trends, TrendsQuery, UserRef, parse_interval, parse_tz,
+    window_error,
 };
 #[cfg(feature = "local-accounts")]
 pub use engine::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};

@@ -38,6 +38,9 @@ pub enum ApiError {
         /// What happened, for a person.
         detail: String,
     },
+    /// A personal access token's scopes do not allow the request (403 `insufficient_scope`).
+    #[error("{0}")]
+    InsufficientScope(String),
     /// Email and password accounts are switched off on this server (`--local-accounts
     /// false`): people sign in with the identity provider.
     #[error("sign-in with email and password is switched off on this server")]
@@ -153,6 +156,11 @@ fn problem_for_api_error(err: &ApiError) -> Problem {
         ApiError::Refused { code, detail } => Problem::new(
             StatusCode::UNAUTHORIZED,
             refusal_code(*code),
+            detail.clone(),
+        ),
+        ApiError::InsufficientScope(detail) => Problem::new(
+            StatusCode::FORBIDDEN,
+            ProblemCode::InsufficientScope,
             detail.clone(),
         ),
         ApiError::LocalAccountsDisabled => Problem::new(

@@ -41,6 +41,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
             routes::DashboardApi::new(state.clone()),
             routes::AuditApi::new(state.clone()),
             routes::LiveApi::new(state.clone()),
+            routes::TokensApi::new(state.clone()),
         ),
         "taskpulse",
         env!("CARGO_PKG_VERSION"),

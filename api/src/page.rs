@@ -33,6 +33,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         JS,
         include_str!("../static/transfer-view.js"),
     ),
+    (
+        "tokens-view.js",
+        JS,
+        include_str!("../static/tokens-view.js"),
+    ),
 ];
 
 /// The modules of `@taskpulse/client` (`clients/js/src`), at `/dashboard/client/<name>`.

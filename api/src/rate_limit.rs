@@ -197,6 +197,7 @@ async fn bearer_user(state: &AppState, req: &Request) -> Option<VerifiedBearer> 
     Some(VerifiedBearer {
         token: token.to_owned(),
         subject: verified.subject,
+        scopes: verified.scopes,
     })
 }
 

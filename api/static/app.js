@@ -1,12 +1,13 @@
 // The live dashboard page: signs in, follows the chosen scope, its trends and its activity feed
 // over the WebSocket, in the browser's own time zone, and keeps every panel current. The REST
 // and live clients are the @taskpulse/client package (clients/js, served under
-// /dashboard/client/); view.js, trends-view.js, feed-view.js, task-list.js and
-// transfer-view.js draw.
+// /dashboard/client/); view.js, trends-view.js, feed-view.js, task-list.js, transfer-view.js
+// and tokens-view.js draw.
 
 import { Client, LiveClient, ProblemError } from './client/index.js';
 import { FeedPanel } from './feed-view.js';
 import { TaskList } from './task-list.js';
+import { TokensPanel } from './tokens-view.js';
 import { TransferPanel } from './transfer-view.js';
 import { TrendsView } from './trends-view.js';
 import * as view from './view.js';
@@ -26,6 +27,7 @@ const client = new Client({ storage: globalThis.sessionStorage ?? null });
 const live = new LiveClient(client);
 const taskList = new TaskList(client);
 const feedPanel = new FeedPanel($('feed-list'), $('feed-empty'), async (id) => (await client.getTask(id)).title);
+const tokensPanel = new TokensPanel(client);
 const names = new Map(); // user id -> display name, for the members table and the feed
 // Another interval: the trends topic starts over with it (a fresh snapshot).
 const trendsView = new TrendsView(zone, (interval) => live.subscribe(trendsTopicOf(topic), { tz: zone, interval }));
@@ -93,7 +95,7 @@ async function enterDashboard() {
     names.set(me.id, me.display_name);
     feedPanel.setNames(names);
     trendsView.setNames(names);
-    await loadTeams();
+    await Promise.all([loadTeams(), tokensPanel.load()]);
   } catch (err) {
     if (!(err instanceof ProblemError && err.status === 401)) view.showNotice(`Could not load your account: ${err.message}`);
   }
@@ -104,6 +106,7 @@ function leaveDashboard(message) {
   timers.forEach(clearInterval);
   clearTimeout(detailTimer);
   stats = null;
+  tokensPanel.reset();
   view.showSignedIn(false);
   view.showNotice(null);
   view.showSignInError(message);

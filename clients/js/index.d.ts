@@ -28,6 +28,12 @@ export type DurationPercentiles = Schemas['DurationPercentiles'];
 /** A team's trends bucket: one owner's completions in it (`by_member`). */
 export type MemberThroughput = Schemas['MemberThroughput'];
 export type SharedOverview = Schemas['SharedOverview'];
+/** A personal access token as listed (never its secret). */
+export type PersonalToken = Schemas['PersonalToken'];
+/** What POST /tokens answers: the token's fields and, this once, `token` (`tp_pat_…`). */
+export type CreatedPersonalToken = Schemas['CreatedPersonalToken'];
+export type PersonalTokenPage = Schemas['PersonalTokenPage'];
+export type TokenQuery = Query<'/api/v1/tokens', 'get'>;
 export type AuditEntry = Schemas['AuditEntry'];
 export type AuditPage = Schemas['AuditPage'];
 export type Health = Schemas['Health'];
@@ -67,6 +73,9 @@ export class ProblemError extends Error {
   readonly requestId: string | null;
   readonly problem: Partial<Problem> | null;
 }
+
+/** What every personal access token starts with: `tp_pat_`. */
+export const PERSONAL_TOKEN_PREFIX: string;
 
 /** Seconds-since-epoch `exp` of a JWT, or null. */
 export function tokenExpiry(token: string): number | null;
@@ -139,6 +148,11 @@ export class Client {
   trends(query?: TrendsQuery & { format?: 'json' }): Promise<Trends>;
   trends(query: TrendsQuery & { format: 'csv' }): Promise<string>;
   shared(): Promise<SharedOverview>;
+  /** Creates a personal access token; the answer holds it, once. Tokens cannot create tokens. */
+  createToken(body: Schemas['CreateTokenRequest']): Promise<CreatedPersonalToken>;
+  listTokens(query?: TokenQuery): Promise<PersonalTokenPage>;
+  /** Revokes a personal access token: it stops working at once, everywhere. */
+  revokeToken(tokenId: string): Promise<null>;
   auditLogs(query?: AuditQuery): Promise<AuditPage>;
   health(): Promise<Health>;
 

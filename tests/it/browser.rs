@@ -278,3 +278,24 @@ async fn the_dashboard_exports_csv_and_imports_csv_or_ndjson_with_line_errors() 
     assert!(!titles.contains(&"fine on its own"), "{titles:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn the_dashboard_creates_shows_once_and_revokes_personal_access_tokens() -> anyhow::Result<()>
+{
+    let dir = driver_dir().await?;
+    let app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+
+    let mut driver = driver(&dir, &app, &ann.email, "tokens")
+        .spawn()
+        .context("cannot start node")?;
+    let mut lines = BufReader::new(driver.stdout.take().context("no stdout")?).lines();
+    let last = next_line(&mut lines, 90).await?;
+    let status = tokio::time::timeout(Duration::from_secs(30), driver.wait()).await??;
+
+    assert_eq!(last, "PASS");
+    assert!(status.success(), "the driver exited with {status}");
+    let listed = expect_json(app.get_as("/api/v1/tokens", &ann.access).await?, 200).await?;
+    assert_eq!(listed["items"], json!([]), "the page revoked its token");
+    Ok(())
+}

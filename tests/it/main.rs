@@ -28,6 +28,7 @@ mod shutdown;
 mod startup;
 mod tasks;
 mod teams;
+mod tokens;
 mod transfer;
 mod trends;
 mod ws;

@@ -17,6 +17,7 @@ mod known_accounts;
 #[cfg(feature = "local-accounts")]
 mod local_accounts;
 mod paging;
+mod personal_tokens;
 mod reads;
 mod shares;
 mod task_write;
@@ -40,6 +41,7 @@ pub use import::{IMPORT_MAX_ERRORS, IMPORT_MAX_TASKS, ImportLine, ImportedTask};
 #[cfg(feature = "local-accounts")]
 pub use local_accounts::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
 pub use paging::Page;
+pub use personal_tokens::{MAX_LIVE_TOKENS, NewPersonalToken, PersonalToken, TokenScopes};
 pub use reads::{
     Activity, ActivityDay, Breakdown, MemberStat, SharedByMe, SharedOverview, SharedWithMe,
     Statistics,
@@ -94,6 +96,7 @@ struct Inner {
     known_accounts: KnownAccounts,
     known_external_accounts: KnownExternalAccounts,
     endings: Arc<Endings>,
+    personal_tokens: personal_tokens::TokenCache,
     feeds: Arc<Feeds>,
     tailer: tokio::task::JoinHandle<()>,
 }
@@ -153,6 +156,7 @@ impl Engine {
                 known_accounts: KnownAccounts::default(),
                 known_external_accounts: KnownExternalAccounts::default(),
                 endings,
+                personal_tokens: personal_tokens::TokenCache::default(),
                 feeds,
                 tailer,
             }),

@@ -9,6 +9,7 @@ pub(crate) mod external_identities;
 pub(crate) mod feed;
 pub(crate) mod hydrate;
 pub(crate) mod import;
+pub(crate) mod personal_tokens;
 mod pool;
 mod pool_watch;
 #[cfg(feature = "local-accounts")]

@@ -4,16 +4,18 @@
 use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
-use taskpulse_actors::UserId;
+use taskpulse_actors::{TokenScopes, UserId};
 
 use super::Subject;
+use super::scope::check_scope;
 use super::verify::verify_token;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// A valid access token (ours, or the configured identity provider's): the operation runs as
-/// this user. Missing, malformed, expired or forged tokens are answered with 401
-/// `unauthenticated` before the handler runs.
+/// A valid access token (ours, or the configured identity provider's, or a personal access
+/// token): the operation runs as this user. Missing, malformed, expired, revoked or forged
+/// tokens are answered with 401 `unauthenticated` before the handler runs; a personal access
+/// token whose scopes do not allow the request, with 403 `insufficient_scope`.
 #[derive(Debug, SecurityScheme)]
 #[oai(
     rename = "bearerAuth",
@@ -30,6 +32,7 @@ pub struct BearerAuth(pub UserId);
 pub(crate) struct VerifiedBearer {
     pub token: String,
     pub subject: Subject,
+    pub scopes: Option<TokenScopes>,
 }
 
 async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<UserId> {
@@ -40,9 +43,12 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<UserId> {
             poem::http::StatusCode::INTERNAL_SERVER_ERROR,
         )
     })?;
-    let Subject { user, session } = match req.extensions().get::<VerifiedBearer>() {
-        Some(verified) if verified.token == bearer.token => verified.subject,
-        _ => verify_token(state, &bearer.token).await?.subject,
+    let (Subject { user, session }, scopes) = match req.extensions().get::<VerifiedBearer>() {
+        Some(verified) if verified.token == bearer.token => (verified.subject, verified.scopes),
+        _ => {
+            let verified = verify_token(state, &bearer.token).await?;
+            (verified.subject, verified.scopes)
+        }
     };
     // A token outlives neither its sign-in session nor its account.
     if state.engine.has_ended(user, session) {
@@ -56,6 +62,7 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<UserId> {
     {
         return Err(ApiError::Unauthenticated("the account no longer exists".to_owned()).into());
     }
+    check_scope(req.method(), req.uri().path(), scopes)?;
     // The access log names the user (never the token).
     crate::access_log::note_user(req, user);
     Ok(user)

@@ -9,7 +9,7 @@ use taskpulse_actors::{AccountFields, Error as EngineError};
 use crate::auth::{self, BearerAuth, Credentials};
 use crate::error::ApiError;
 use crate::routes::ApiTags;
-use crate::routes::problem::{Failure, NOT_JSON, ProblemDocs, TOO_LARGE};
+use crate::routes::problem::{Failure, INSUFFICIENT_SCOPE, NOT_JSON, ProblemDocs, TOO_LARGE};
 use crate::state::AppState;
 use crate::wire::Wire;
 use schemas::{LoginRequest, RefreshRequest, RegisterRequest};
@@ -155,6 +155,7 @@ struct DeleteMeProblems;
 impl ProblemDocs for DeleteMeProblems {
     const ANSWERS: &'static [(u16, &'static str)] = &[
         (401, "`unauthenticated`: no valid bearer access token"),
+        INSUFFICIENT_SCOPE,
         (
             409,
             "`last_owner`: the account is the last owner of a team; hand the team over or \

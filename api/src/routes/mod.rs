@@ -10,6 +10,7 @@ mod problem;
 mod strict;
 mod tasks;
 mod teams;
+mod tokens;
 
 pub use audit::AuditApi;
 pub use auth::AuthApi;
@@ -18,6 +19,7 @@ pub use health::HealthApi;
 pub use live::LiveApi;
 pub use tasks::{TasksApi, TransferApi};
 pub use teams::TeamsApi;
+pub use tokens::TokensApi;
 
 /// The OpenAPI tags, one per group of routes.
 #[derive(poem_openapi::Tags)]
@@ -36,4 +38,6 @@ pub enum ApiTags {
     Audit,
     /// Live statistics and audit feeds over a WebSocket.
     Live,
+    /// Personal access tokens for scripts, integrations and assistants.
+    Tokens,
 }

@@ -104,6 +104,18 @@ pub const NOT_JSON: (u16, &str) = (
     415,
     "`unsupported_media_type`: the body is missing or not `application/json`",
 );
+/// What a write operation's 403 says of personal access tokens (the bearer checker refuses a
+/// `read` token on every method that writes: `auth/scope.rs`), to be joined with `concat!` to
+/// an operation's own 403 text.
+macro_rules! read_scope_refused {
+    () => {
+        "`insufficient_scope`: a personal access token with the `read` scope only"
+    };
+}
+pub(crate) use read_scope_refused;
+
+/// 403 on an operation that writes and has no other reason for a 403.
+pub const INSUFFICIENT_SCOPE: (u16, &str) = (403, read_scope_refused!());
 /// 401 on every secured operation.
 pub const UNAUTHENTICATED: (u16, &str) = (401, "`unauthenticated`: no valid bearer access token");
 /// 422 with `errors`.

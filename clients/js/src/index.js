@@ -5,4 +5,4 @@ export { Client, importFormatOf } from './rest.js';
 export { LiveClient, backoffDelay } from './live.js';
 export { replaceBuckets } from './topics.js';
 export { ProblemError } from './problem.js';
-export { Tokens, tokenExpiry } from './tokens.js';
+export { PERSONAL_TOKEN_PREFIX, Tokens, tokenExpiry } from './tokens.js';

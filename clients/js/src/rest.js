@@ -69,7 +69,10 @@ export class Client {
   async register(body) { return this.#signIn(await this.#post('/api/v1/auth/register', body)); }
   async login(body) { return this.#signIn(await this.#post('/api/v1/auth/login', body)); }
 
-  /** Signs in with a bare access token (checked with GET /me): it is not renewed. */
+  /**
+   * Signs in with a bare access token or a personal access token (`tp_pat_…`), checked with
+   * GET /me: it is not renewed.
+   */
   async useAccessToken(token) {
     this.tokens.adoptAccessToken(token);
     try {
@@ -144,6 +147,12 @@ export class Client {
   removeMember(teamId, userId) {
     return this.request('DELETE', `/api/v1/teams/${id(teamId)}/members/${id(userId)}`);
   }
+
+  // Personal access tokens (POST answers the token itself, once)
+
+  createToken(body) { return this.request('POST', '/api/v1/tokens', { body }); }
+  listTokens(query) { return this.request('GET', '/api/v1/tokens', { query }); }
+  revokeToken(tokenId) { return this.request('DELETE', `/api/v1/tokens/${id(tokenId)}`); }
 
   // Dashboard, audit log, health
 

@@ -9,6 +9,8 @@ const STORAGE_KEY = 'taskpulse.session';
 const RENEW_AT = 0.75;
 // After a renewal that failed for want of a network, while the access token still lives.
 const RETRY_RENEWAL_MS = 5_000;
+/** What every personal access token starts with. */
+export const PERSONAL_TOKEN_PREFIX = 'tp_pat_';
 
 /** Seconds-since-epoch `exp` of a JWT, or null when it cannot be read. */
 export function tokenExpiry(token) {
@@ -72,8 +74,16 @@ export class Tokens extends EventTarget {
     this.#adopt(pair.access_token, pair.refresh_token ?? null, Date.now() + pair.expires_in * 1000);
   }
 
-  /** Takes a bare access token (no refresh token: it lives until it expires). */
+  /**
+   * Takes a bare access token (no refresh token: it lives until it expires), or a personal
+   * access token (`tp_pat_…`), whose expiry only the server knows: it is used until the server
+   * refuses it.
+   */
   adoptAccessToken(token) {
+    if (token.startsWith(PERSONAL_TOKEN_PREFIX)) {
+      this.#adopt(token, null, Infinity);
+      return;
+    }
     const exp = tokenExpiry(token);
     if (exp === null) throw new ProblemError(400, { detail: 'this is not a JSON Web Token' });
     if (exp * 1000 <= Date.now()) throw new ProblemError(401, { detail: 'this token has expired' });
@@ -150,7 +160,9 @@ export class Tokens extends EventTarget {
       // Not kept across reloads then.
     }
     if (refresh) this.#schedule(Math.max(this.#renewAt - now, 0));
-    else this.#schedule(Math.max(expiresAt - now, 0), () => this.#end());
+    // No timer for a token without a known end (setTimeout would fire at once on Infinity).
+    else if (Number.isFinite(expiresAt)) this.#schedule(Math.max(expiresAt - now, 0), () => this.#end());
+    else clearTimeout(this.#timer);
     this.dispatchEvent(new Event('token'));
   }
 

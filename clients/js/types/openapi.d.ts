@@ -546,6 +546,54 @@ export interface paths {
         patch: operations["changeMemberRole"];
         trace?: never;
     };
+    "/api/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the caller's personal access tokens
+         * @description Without their secrets. Newest first, keyset-paginated.
+         */
+        get: operations["listTokens"];
+        put?: never;
+        /**
+         * Create a personal access token
+         * @description For scripts, integrations and AI assistants: present it as `Authorization: Bearer
+         *     <token>` wherever an access token is accepted (REST and the WebSocket). The token is in
+         *     this answer only; the server keeps its digest. Personal access tokens themselves cannot
+         *     create tokens.
+         */
+        post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a personal access token
+         * @description It stops working at once, on every node; WebSocket sessions opened with it are closed
+         *     with 4401.
+         */
+        delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ws": {
         parameters: {
             query?: never;
@@ -949,6 +997,77 @@ export interface components {
             name: string;
         };
         /**
+         * CreateTokenRequest
+         * @description A token to create.
+         * @example {
+         *       "expires_in_days": 90,
+         *       "name": "nightly report script",
+         *       "scopes": [
+         *         "read"
+         *       ]
+         *     }
+         */
+        CreateTokenRequest: {
+            /**
+             * Format: int64
+             * @description 1..=365; absent or `null`: the token works until it is revoked.
+             */
+            expires_in_days?: number;
+            /** @description 1..=100 characters, not blank: what the token is for. */
+            name: string;
+            /** @description `["read"]` or `["read", "write"]`. */
+            scopes: string[];
+        };
+        /**
+         * CreatedPersonalToken
+         * @description A token just created: its fields and, this once, the token itself.
+         * @example {
+         *       "created_at": "2025-11-22T08:00:00+00:00",
+         *       "expires_at": "2026-02-20T08:00:00+00:00",
+         *       "id": "01934f74-0000-7000-8000-000000000007",
+         *       "last_used_at": null,
+         *       "name": "nightly report script",
+         *       "scopes": [
+         *         "read"
+         *       ],
+         *       "token": "tp_pat_3q2-7wQbJ0m1r9yX8nT4vK6sL2pD5fH7jA0cE1gI3kM"
+         *     }
+         */
+        CreatedPersonalToken: {
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When it stops working by itself; `null`: only when revoked.
+             */
+            expires_at?: string | null;
+            /**
+             * Format: uuid
+             * @description The token's id (UUIDv7); `DELETE /api/v1/tokens/{id}` revokes it.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it was last used (to within a minute); `null`: never.
+             */
+            last_used_at?: string | null;
+            /** @description Its owner's name for it. */
+            name: string;
+            /**
+             * @description `["read"]` or `["read", "write"]`: a `read` token is refused (403
+             *     `insufficient_scope`) by every route that writes.
+             */
+            scopes: string[];
+            /**
+             * @description The token (`tp_pat_…`): present it as `Authorization: Bearer <token>`. Shown only
+             *     now; the server keeps only its digest.
+             */
+            token: string;
+        };
+        /**
          * DurationPercentiles
          * @description Percentiles of durations in hours (nearest rank).
          */
@@ -1150,6 +1269,74 @@ export interface components {
          * @enum {string}
          */
         Permission: "view" | "edit";
+        /**
+         * PersonalToken
+         * @description A personal access token, as its owner sees it (never its secret).
+         * @example {
+         *       "created_at": "2025-11-22T08:00:00+00:00",
+         *       "expires_at": "2026-02-20T08:00:00+00:00",
+         *       "id": "01934f74-0000-7000-8000-000000000007",
+         *       "last_used_at": null,
+         *       "name": "nightly report script",
+         *       "scopes": [
+         *         "read"
+         *       ]
+         *     }
+         */
+        PersonalToken: {
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When it stops working by itself; `null`: only when revoked.
+             */
+            expires_at?: string | null;
+            /**
+             * Format: uuid
+             * @description The token's id (UUIDv7); `DELETE /api/v1/tokens/{id}` revokes it.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it was last used (to within a minute); `null`: never.
+             */
+            last_used_at?: string | null;
+            /** @description Its owner's name for it. */
+            name: string;
+            /**
+             * @description `["read"]` or `["read", "write"]`: a `read` token is refused (403
+             *     `insufficient_scope`) by every route that writes.
+             */
+            scopes: string[];
+        };
+        /**
+         * PersonalTokenPage
+         * @description One page of the caller's tokens, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "created_at": "2025-11-22T08:00:00+00:00",
+         *           "expires_at": "2026-02-20T08:00:00+00:00",
+         *           "id": "01934f74-0000-7000-8000-000000000007",
+         *           "last_used_at": null,
+         *           "name": "nightly report script",
+         *           "scopes": [
+         *             "read"
+         *           ]
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        PersonalTokenPage: {
+            /** @description The tokens. */
+            items: components["schemas"]["PersonalToken"][];
+            /** @description Pass as `cursor` for the next page; `null` on the last one. */
+            next_cursor?: string | null;
+        };
         /**
          * @description How much a task matters.
          * @enum {string}
@@ -2879,6 +3066,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description `insufficient_scope`: a personal access token with the `read` scope only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description `last_owner`: the account is the last owner of a team; hand the team over or delete it first */
             409: {
                 headers: {
@@ -3043,7 +3239,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: viewers cannot create team tasks */
+            /** @description `forbidden`: viewers cannot create team tasks; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3249,7 +3445,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: viewers cannot import team tasks */
+            /** @description `forbidden`: viewers cannot import team tasks; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3427,7 +3623,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only the owner, or a team admin or owner for a team task, may delete it */
+            /** @description `forbidden`: only the owner, or a team admin or owner for a team task, may delete it; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3515,7 +3711,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: the caller may only view this task */
+            /** @description `forbidden`: the caller may only view this task; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3708,7 +3904,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only the task's owner may share it */
+            /** @description `forbidden`: only the task's owner may share it; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3816,7 +4012,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only the task's owner may remove shares */
+            /** @description `forbidden`: only the task's owner may remove shares; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3965,6 +4161,15 @@ export interface operations {
             };
             /** @description `unauthenticated`: no valid bearer access token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `insufficient_scope`: a personal access token with the `read` scope only */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4132,7 +4337,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only an owner may delete the team */
+            /** @description `forbidden`: only an owner may delete the team; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4217,7 +4422,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only an admin or owner manages members, and only an owner grants, changes or removes `owner` and `admin` */
+            /** @description `forbidden`: only an admin or owner manages members, and only an owner grants, changes or removes `owner` and `admin`; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4334,7 +4539,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only an admin or owner manages members, and only an owner grants, changes or removes `owner` and `admin` */
+            /** @description `forbidden`: only an admin or owner manages members, and only an owner grants, changes or removes `owner` and `admin`; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4430,7 +4635,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `forbidden`: only an admin or owner manages members, and only an owner grants, changes or removes `owner` and `admin` */
+            /** @description `forbidden`: only an admin or owner manages members, and only an owner grants, changes or removes `owner` and `admin`; `insufficient_scope`: a personal access token with the `read` scope only */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4477,6 +4682,259 @@ export interface operations {
             };
             /** @description `validation_failed`: `errors` lists each field or parameter that breaks a rule (lengths, enum values, ranges, cursors) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listTokens: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..=200 (default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the caller's tokens (revoked ones are gone; expired ones stay), newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PersonalTokenPage"];
+                };
+            };
+            /** @description `malformed_request`: the body is not JSON of the documented shape, a value has the wrong JSON type, or an id in the path or query is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `validation_failed`: `errors` lists each field or parameter that breaks a rule (lengths, enum values, ranges, cursors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    createToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CreateTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token, with its secret shown this once. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CreatedPersonalToken"];
+                };
+            };
+            /** @description `malformed_request`: the body is not JSON of the documented shape, a value has the wrong JSON type, or an id in the path or query is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `insufficient_scope`: a personal access token cannot create tokens (sign in instead) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is missing or not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `validation_failed`: the name, the scopes or `expires_in_days` break a rule, or the caller already holds 50 live tokens */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked: the token stops working at once on every node. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `malformed_request`: the body is not JSON of the documented shape, a value has the wrong JSON type, or an id in the path or query is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `insufficient_scope`: a personal access token with the `read` scope only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: the caller has no such token (or it is revoked already) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

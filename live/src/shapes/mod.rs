@@ -17,6 +17,7 @@ pub mod problem;
 pub mod tasks;
 pub mod teams;
 pub(crate) mod time;
+pub mod tokens;
 pub mod transfer;
 pub mod trends;
 pub mod values;

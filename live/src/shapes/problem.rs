@@ -57,6 +57,9 @@ problem_codes! {
     LocalAccountsDisabled => "local_accounts_disabled",
     /// 403: the caller may see the resource but not do this to it.
     Forbidden => "forbidden",
+    /// 403: the personal access token's scopes do not allow this request (a `read` token
+    /// writing, or any token creating tokens).
+    InsufficientScope => "insufficient_scope",
     /// 412: `If-Match` names a version that is no longer current.
     VersionMismatch => "version_mismatch",
     /// 409: an account with this email exists.
@@ -209,6 +212,7 @@ mod tests {
                 "invalid_refresh_token",
                 "local_accounts_disabled",
                 "forbidden",
+                "insufficient_scope",
                 "version_mismatch",
                 "email_taken",
                 "last_owner",

@@ -23,6 +23,7 @@ use crate::routes::ApiTags;
 use crate::routes::choice::{Choice, Choices};
 use crate::routes::problem::{
     Failure, MALFORMED, NOT_JSON, TOO_LARGE, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
+    read_scope_refused,
 };
 use crate::state::AppState;
 use crate::wire::Wire;
@@ -92,7 +93,7 @@ problems!(
     CreateProblems: [
         MALFORMED,
         UNAUTHENTICATED,
-        (403, "`forbidden`: viewers cannot create team tasks"),
+        (403, concat!("`forbidden`: viewers cannot create team tasks; ", read_scope_refused!())),
         (404, "`not_found`: the team does not exist or the caller is not a member"),
         VALIDATION,
         TOO_LARGE,
@@ -120,7 +121,7 @@ problems!(
         (400, "`malformed_request`: the body is not JSON of the documented shape, the id is \
                not a UUID, or `If-Match` is not a version number"),
         UNAUTHENTICATED,
-        (403, "`forbidden`: the caller may only view this task"),
+        (403, concat!("`forbidden`: the caller may only view this task; ", read_scope_refused!())),
         TASK_NOT_FOUND,
         (412, "`version_mismatch`: `If-Match` names a version that is no longer current"),
         VALIDATION,
@@ -134,7 +135,10 @@ problems!(
     DeleteProblems: [
         MALFORMED,
         UNAUTHENTICATED,
-        (403, "`forbidden`: only the owner, or a team admin or owner for a team task, may delete it"),
+        (403, concat!(
+            "`forbidden`: only the owner, or a team admin or owner for a team task, may delete it; ",
+            read_scope_refused!()
+        )),
         TASK_NOT_FOUND,
         UNAVAILABLE,
     ]
@@ -144,7 +148,7 @@ problems!(
     ShareProblems: [
         MALFORMED,
         UNAUTHENTICATED,
-        (403, "`forbidden`: only the task's owner may share it"),
+        (403, concat!("`forbidden`: only the task's owner may share it; ", read_scope_refused!())),
         (404, "`not_found`: the task is not visible to the caller, or the user does not exist"),
         VALIDATION,
         TOO_LARGE,
@@ -157,7 +161,7 @@ problems!(
     UnshareProblems: [
         MALFORMED,
         UNAUTHENTICATED,
-        (403, "`forbidden`: only the task's owner may remove shares"),
+        (403, concat!("`forbidden`: only the task's owner may remove shares; ", read_scope_refused!())),
         (404, "`not_found`: the task is not visible to the caller, or is not shared with that user"),
         UNAVAILABLE,
     ]

@@ -13,7 +13,9 @@ use super::import::ImportFile;
 use crate::auth::BearerAuth;
 use crate::routes::ApiTags;
 use crate::routes::choice::{Choice, Choices};
-use crate::routes::problem::{Failure, MALFORMED, UNAUTHENTICATED, UNAVAILABLE, problems};
+use crate::routes::problem::{
+    Failure, MALFORMED, UNAUTHENTICATED, UNAVAILABLE, problems, read_scope_refused,
+};
 use crate::state::AppState;
 use crate::wire::Wire;
 
@@ -53,7 +55,7 @@ problems!(
     ImportProblems: [
         (400, "`malformed_request`: `team_id` is not a UUID"),
         UNAUTHENTICATED,
-        (403, "`forbidden`: viewers cannot import team tasks"),
+        (403, concat!("`forbidden`: viewers cannot import team tasks; ", read_scope_refused!())),
         (404, "`not_found`: the team does not exist or the caller is not a member"),
         (413, "`payload_too_large`: the file is above 50 MiB"),
         (415, "`unsupported_media_type`: the body is not `text/csv` or `application/x-ndjson`"),

@@ -13,7 +13,8 @@ use uuid::Uuid;
 use crate::auth::BearerAuth;
 use crate::routes::ApiTags;
 use crate::routes::problem::{
-    Failure, MALFORMED, NOT_JSON, TOO_LARGE, UNAUTHENTICATED, UNAVAILABLE, VALIDATION, problems,
+    Failure, INSUFFICIENT_SCOPE, MALFORMED, NOT_JSON, TOO_LARGE, UNAUTHENTICATED, UNAVAILABLE,
+    VALIDATION, problems, read_scope_refused,
 };
 use crate::state::AppState;
 use crate::wire::Wire;
@@ -79,13 +80,24 @@ const TEAM_NOT_FOUND: (u16, &str) = (
 );
 const MANAGE_FORBIDDEN: (u16, &str) = (
     403,
-    "`forbidden`: only an admin or owner manages members, and only an owner grants, changes \
-     or removes `owner` and `admin`",
+    concat!(
+        "`forbidden`: only an admin or owner manages members, and only an owner grants, \
+         changes or removes `owner` and `admin`; ",
+        read_scope_refused!()
+    ),
 );
 
 problems!(
     /// The problems `create_team` documents.
-    CreateProblems: [MALFORMED, UNAUTHENTICATED, VALIDATION, TOO_LARGE, NOT_JSON, UNAVAILABLE]
+    CreateProblems: [
+        MALFORMED,
+        UNAUTHENTICATED,
+        INSUFFICIENT_SCOPE,
+        VALIDATION,
+        TOO_LARGE,
+        NOT_JSON,
+        UNAVAILABLE,
+    ]
 );
 problems!(
     /// The problems `list_teams` documents.
@@ -139,7 +151,7 @@ problems!(
     DeleteProblems: [
         MALFORMED,
         UNAUTHENTICATED,
-        (403, "`forbidden`: only an owner may delete the team"),
+        (403, concat!("`forbidden`: only an owner may delete the team; ", read_scope_refused!())),
         TEAM_NOT_FOUND,
         UNAVAILABLE,
     ]
