@@ -182,6 +182,13 @@ async fn a_database_an_older_version_left_in_public_moves_with_its_data() -> any
     older.shutdown().await;
     drop(older);
     let mut conn = AsyncPgConnection::establish(&public).await?;
+    // The tables made since the public days were never in `public`: an older version lacks them.
+    for sql in [
+        "DROP TABLE personal_access_tokens",
+        "DELETE FROM __diesel_schema_migrations WHERE version >= '20261207000001'",
+    ] {
+        diesel::sql_query(sql).execute(&mut conn).await?;
+    }
     diesel::sql_query("CREATE TABLE host_orders (id int PRIMARY KEY)")
         .execute(&mut conn)
         .await?;
@@ -206,7 +213,10 @@ async fn a_database_an_older_version_left_in_public_moves_with_its_data() -> any
     let report = engine.check(Default::default()).await?;
     let in_public = objects_in(&db.url, "public").await?;
 
-    assert_eq!(applied, 0, "every migration was already applied, in public");
+    assert_eq!(
+        applied, 1,
+        "only what came after the public days is applied, in the schema"
+    );
     assert_eq!((stats.total, stats.pending), (1, 1), "the data moved");
     assert_eq!(updated.status, TaskStatus::Completed);
     assert!(report.is_consistent(), "{:?}", report.differences);
