@@ -1,13 +1,13 @@
 //! The aggregate actor: one per live user and per live team. Holds the state at an exact
 //! version, applies only the next version (reordering briefly, re-reading its row when a gap
 //! is not filled), publishes each new snapshot, keeps a short history for resume and fans
-//! every change out to its subscribers without ever waiting for them.
+//! every change out to its subscribers without ever waiting for them. Versions out of order:
+//! `gaps.rs`; resume: `resume.rs`; the history followed for trends: `history.rs`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::config::EngineConfig;
@@ -16,20 +16,14 @@ use crate::slots::{Slot, Slots};
 use crate::stats::Aggregate;
 use crate::stats::Delta;
 use crate::store::Pool;
-use crate::store::change_log::{self, Wanted};
 use crate::store::hydrate::{Hydrated, WithHistory, hydrate};
 use crate::subscription::Subscriber;
 
+mod gaps;
 mod history;
+mod resume;
 
-/// How long a gap behind a commit of this node's waits before the change log is read. Such a
-/// gap is another node's commit that this node has not heard of yet, and it is in the log
-/// already: the aggregate row's lock orders the writers, so the earlier version committed
-/// before this one could take its number. Reading it at once rather than after the signal's
-/// `gap_timeout` matters because the local write answers only once applied (read-your-writes);
-/// the moment's wait lets local commits that merely crossed on their way here close their own
-/// gap without a query.
-const BEHIND_A_LOCAL_COMMIT: Duration = Duration::from_millis(2);
+use gaps::BEHIND_A_LOCAL_COMMIT;
 
 /// The aggregate actor's behaviour.
 pub(crate) struct AggregateActor;
@@ -183,21 +177,6 @@ impl AggregateState {
         self.current.as_ref().map_or(i64::MIN, |c| c.version)
     }
 
-    fn has_gap(&self) -> bool {
-        self.waiting
-            .keys()
-            .next()
-            .is_some_and(|v| *v > self.version() + 1)
-    }
-
-    /// Asks for the missing versions after `wait` if a gap is open and no timer is armed.
-    fn arm_gap_timer(&mut self, myself: &ActorRef<AggregateMsg>, wait: Duration) {
-        if self.has_gap() && !self.gap_timer_armed {
-            self.gap_timer_armed = true;
-            myself.send_after(wait, || AggregateMsg::GapTimeout);
-        }
-    }
-
     /// Takes a delta in; applies it and whatever it unblocks, in version order.
     fn receive(&mut self, published: Published, applied: Option<Applied>) {
         let version = self.version();
@@ -251,123 +230,6 @@ impl AggregateState {
         self.args.slots.metrics.delta_applied();
         self.current = Some(next);
         self.args.slot.set_replay_floor(self.replay_floor());
-    }
-
-    fn remember(&mut self, delta: Arc<Delta>, snapshot: Arc<Snapshot>) {
-        if self.args.config.history_len == 0 {
-            return;
-        }
-        if self.history.len() >= self.args.config.history_len {
-            self.history.pop_front();
-        }
-        self.history.push_back((delta, snapshot));
-    }
-
-    fn attach(&mut self, subscriber: Arc<Subscriber>, since: Option<i64>, log: &[Published]) {
-        let Some(current) = self.current.clone() else {
-            return;
-        };
-        match since.and_then(|since| self.replay_after(&current, since, log)) {
-            Some(replay) => {
-                for (delta, snapshot) in replay {
-                    subscriber.push_delta(delta, snapshot);
-                }
-                subscriber.push_resumed(current.version);
-            }
-            None => subscriber.push_snapshot(current),
-        }
-        self.args.slot.add_subscriber(subscriber);
-    }
-
-    /// The changes after `since` with the state after each, from memory when it reaches back
-    /// that far, else from the logged deltas: walking back from the current state with their
-    /// inverses rebuilds every state in between. `None` when neither covers the gap.
-    fn replay_after(
-        &self,
-        current: &Arc<Snapshot>,
-        since: i64,
-        log: &[Published],
-    ) -> Option<Vec<(Arc<Delta>, Arc<Snapshot>)>> {
-        if since > current.version || since < 0 {
-            return None;
-        }
-        if since >= self.replay_floor() {
-            let held = self.history.iter().filter(|(_, s)| s.version > since);
-            return Some(held.map(|(d, s)| (Arc::clone(d), Arc::clone(s))).collect());
-        }
-        let mut chain: BTreeMap<i64, (Arc<Delta>, DateTime<Utc>)> = (log.iter())
-            .filter(|p| p.version > since && p.version <= current.version)
-            .map(|p| (p.version, (Arc::clone(&p.delta), p.as_of)))
-            .collect();
-        for (delta, snapshot) in &self.history {
-            chain.insert(snapshot.version, (Arc::clone(delta), snapshot.as_of));
-        }
-        let complete = usize::try_from(current.version - since).ok() == Some(chain.len())
-            && chain.keys().next() == Some(&(since + 1));
-        if !complete {
-            return None;
-        }
-        let today = Utc::now().date_naive();
-        let mut aggregate = current.aggregate.clone();
-        let mut replay = Vec::with_capacity(chain.len());
-        for (version, (delta, as_of)) in chain.into_iter().rev() {
-            let undo = delta.inverse();
-            replay.push((
-                delta,
-                Arc::new(Snapshot {
-                    scope: current.scope,
-                    version,
-                    as_of,
-                    aggregate: aggregate.clone(),
-                }),
-            ));
-            aggregate.apply(&undo, today);
-        }
-        replay.reverse();
-        Some(replay)
-    }
-
-    /// The oldest version after which memory alone can replay.
-    fn replay_floor(&self) -> i64 {
-        match self.history.front() {
-            Some((_, first)) => first.version - 1,
-            None => self.version(),
-        }
-    }
-
-    /// A gap was not filled in time (its delta's signal was lost, or is late). First the
-    /// missing deltas are read from the change log, off the actor (it keeps serving), so that
-    /// subscribers still get deltas; if that does not close the gap by the next timeout either,
-    /// the row is re-read and subscribers get a snapshot.
-    async fn close_gap(
-        &mut self,
-        myself: &ActorRef<AggregateMsg>,
-    ) -> Result<(), ActorProcessingErr> {
-        let version = self.version();
-        let logged = self.args.config.cluster.enabled;
-        if !logged || self.gap_asked_from == Some(version) {
-            tracing::debug!(scope = ?self.args.slot.scope, "version gap not filled in time: re-reading the row");
-            return Box::pin(self.rehydrate()).await;
-        }
-        self.gap_asked_from = Some(version);
-        let first_waiting = self.waiting.keys().next().copied().unwrap_or(version + 1);
-        let wanted = [Wanted {
-            scope: self.args.slot.scope,
-            after: version,
-            upto: first_waiting - 1,
-        }];
-        let (pool, myself) = (self.args.pool.clone(), myself.clone());
-        tokio::spawn(async move {
-            let read = async {
-                let mut conn = pool.get().await?;
-                change_log::read(&mut conn, &wanted, first_waiting - version).await
-            };
-            // What the log cannot give, the next timeout re-reads from the row.
-            for change in read.await.unwrap_or_default() {
-                let _ = myself.cast(AggregateMsg::Apply(change, None));
-            }
-        });
-        Ok(())
     }
 
     /// Reads the row at an exact version (with the history when it is followed) and starts

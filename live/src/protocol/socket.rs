@@ -93,7 +93,7 @@ impl LiveHub {
                 }
                 Event::Topic(frame) => {
                     let limit = self.settings().silence_limit;
-                    if let Some(reason) = write(&mut socket, Outgoing::Text(frame), limit).await {
+                    if let Err(reason) = write(&mut socket, Outgoing::Text(frame), limit).await {
                         break reason;
                     }
                 }
@@ -136,8 +136,8 @@ enum Event {
     Ending(Result<Ending, RecvError>),
 }
 
-/// Writes what the session queued; why the connection ends, when it does (the session
-/// closed itself, or the client does not take what is written).
+/// Writes what the session queued, up to its close frame; why the connection ends, when it
+/// does (the session closed itself, or the client does not take what is written).
 async fn write_outbox<S>(socket: &mut S, session: &mut Session) -> Option<CloseReason>
 where
     S: Sink<Outgoing> + Unpin,
@@ -148,8 +148,12 @@ where
         None => session.hub.settings().silence_limit,
     };
     for outgoing in session.take_outbox() {
-        if let Some(reason) = write(socket, outgoing, limit).await {
+        let last = matches!(outgoing, Outgoing::Close(..));
+        if let Err(reason) = write(socket, outgoing, limit).await {
             return Some(reason);
+        }
+        if last {
+            return session.closed();
         }
     }
     None
@@ -169,22 +173,18 @@ async fn shut_down(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|begun| *begun).await;
 }
 
-/// Writes one frame; why the connection ends, when nothing more may follow: the close frame
-/// was written, the socket failed, or the client took nothing for `limit` — a client that
-/// does not read is as gone as one that does not answer pings (meanwhile its subscriptions
-/// collapse into snapshots in the engine, and nothing else waits with it).
-async fn write<S>(socket: &mut S, outgoing: Outgoing, limit: Duration) -> Option<CloseReason>
+/// Writes one frame; why the connection ends when it cannot: the socket failed, or the client
+/// took nothing for `limit` — a client that does not read is as gone as one that does not
+/// answer pings (meanwhile its subscriptions collapse into snapshots in the engine, and
+/// nothing else waits with it).
+async fn write<S>(socket: &mut S, outgoing: Outgoing, limit: Duration) -> Result<(), CloseReason>
 where
     S: Sink<Outgoing> + Unpin,
 {
-    let last = match &outgoing {
-        Outgoing::Close(code, _) => Some(CloseReason::of_code(*code)),
-        _ => None,
-    };
     match tokio::time::timeout(limit, socket.send(outgoing)).await {
-        Ok(Ok(())) => last,
-        Ok(Err(_)) => Some(CloseReason::Error),
-        Err(_) => Some(CloseReason::Silent),
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(CloseReason::Error),
+        Err(_) => Err(CloseReason::Silent),
     }
 }
 
