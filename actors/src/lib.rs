@@ -11,6 +11,7 @@ mod endings;
 mod engine;
 mod error;
 mod feed;
+mod known_members;
 mod metrics;
 mod model;
 mod outbox;

@@ -172,15 +172,15 @@ impl Slot {
         users
     }
 
-    /// Revokes `user`'s subscriptions that were attached before `before` (a later one was
+    /// Revokes `user`'s subscriptions that were allowed before `before` (a later one was
     /// allowed by a membership check newer than the revocation's evidence).
-    pub fn revoke_attached_before(&self, user: UserId, before: Instant) {
+    pub fn revoke_allowed_before(&self, user: UserId, before: Instant) {
         let mut subscribers = self
             .subscribers
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         subscribers.retain(|subscriber| {
-            let revoke = subscriber.user == user && subscriber.attached_at < before;
+            let revoke = subscriber.user == user && subscriber.allowed_at < before;
             if revoke {
                 subscriber.revoke();
             }

@@ -45,8 +45,9 @@ pub(crate) struct Subscriber {
     pub user: UserId,
     /// Whether it follows the scope's history (trends), which the aggregate then keeps.
     pub follows_history: bool,
-    /// When the subscription was made (a revocation only ends older ones).
-    pub attached_at: Instant,
+    /// The moment of the evidence that allowed it (a membership query, remembered or just
+    /// made): a revocation ends the subscriptions allowed before it.
+    pub allowed_at: Instant,
     /// The engine's count of collapses to a snapshot.
     collapsed: Arc<AtomicU64>,
     outbox: Outbox<Queued>,
@@ -56,13 +57,14 @@ impl Subscriber {
     pub fn new(
         user: UserId,
         follows_history: bool,
+        allowed_at: Instant,
         capacity: usize,
         collapsed: Arc<AtomicU64>,
     ) -> Self {
         Self {
             user,
             follows_history,
-            attached_at: Instant::now(),
+            allowed_at,
             collapsed,
             outbox: Outbox::new(capacity),
         }

@@ -76,10 +76,12 @@ pub(crate) async fn catch_up(
 /// Ends `user`'s subscriptions to the team on this node (everyone's, when `None`: the team is
 /// gone, and its aggregate is retired).
 pub(crate) fn revoke(node: &Node, team: TeamId, user: Option<UserId>) {
+    // Forgotten first, so that every read allowed from now on asks the database.
+    node.members.forget(team, user);
     match user {
         Some(user) => {
             if let Some(slot) = node.slots.slot(&Scope::Team(team)) {
-                slot.revoke_attached_before(user, Instant::now());
+                slot.revoke_allowed_before(user, Instant::now());
             }
         }
         None => {
@@ -171,7 +173,9 @@ async fn check_memberships(node: &Node) -> Result<()> {
         };
         for user in slot.subscriber_users() {
             if !members.contains(&user) {
-                slot.revoke_attached_before(user, asked);
+                // A revocation this node did not hear of: its memory of the membership goes too.
+                node.members.forget(team, Some(user));
+                slot.revoke_allowed_before(user, asked);
             }
         }
     }

@@ -35,6 +35,8 @@ pub(crate) async fn listen(node: Node, heal_now: Arc<Notify>, first: Option<Asyn
                 backoff = RECONNECT.0;
                 node.link.set_listening(true);
                 node.slots.metrics.cluster.listener_connected();
+                // Revocations announced while it was away were not heard: trust no memory.
+                node.members.forget_all();
                 heal_now.notify_one();
                 serve(&node, &mut conn).await;
                 node.link.set_listening(false);

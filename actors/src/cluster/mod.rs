@@ -23,6 +23,7 @@ use crate::config::{ClusterConfig, SignalMode};
 use crate::endings::{Ending, Endings};
 use crate::error::Result;
 use crate::feed::Feeds;
+use crate::known_members::KnownMembers;
 use crate::model::{TeamId, UserId};
 use crate::published::Published;
 use crate::slots::Slots;
@@ -47,6 +48,8 @@ pub(crate) struct Node {
     pub config: Arc<ClusterConfig>,
     pub link: Arc<Link>,
     pub endings: Arc<Endings>,
+    /// Team memberships seen lately; revocations forget them.
+    pub members: Arc<KnownMembers>,
     /// The feeds read the log when another node signals a commit.
     pub feeds: Arc<Feeds>,
 }

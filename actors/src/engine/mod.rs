@@ -29,7 +29,7 @@ mod validate;
 mod write_gates;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, RpcReplyPort};
@@ -57,6 +57,7 @@ use crate::config::EngineConfig;
 use crate::endings::Endings;
 use crate::error::{Error, Result};
 use crate::feed::{self, Feeds};
+use crate::known_members::KnownMembers;
 use crate::metrics::MetricsSnapshot;
 use crate::model::{TeamId, UserId};
 use crate::published::{Published, Snapshot};
@@ -95,6 +96,8 @@ struct Inner {
     config: Arc<EngineConfig>,
     known_accounts: KnownAccounts,
     known_external_accounts: KnownExternalAccounts,
+    /// Team memberships seen lately (read checks), shared with the cluster's revocations.
+    members: Arc<KnownMembers>,
     endings: Arc<Endings>,
     personal_tokens: personal_tokens::TokenCache,
     feeds: Arc<Feeds>,
@@ -133,6 +136,7 @@ impl Engine {
         let endings = Arc::new(Endings::new(config.session_memory));
         ended_sessions::endings_since_start(&pool, &endings, config.session_memory).await;
         let feeds = Feeds::new(pool.clone(), config.subscriber_queue);
+        let members = Arc::new(KnownMembers::default());
         let tailer = tokio::spawn(feed::tail(Arc::clone(&feeds)));
         let cluster = Cluster::start(Node {
             pool: pool.clone(),
@@ -141,6 +145,7 @@ impl Engine {
             config: Arc::new(config.cluster.clone()),
             link: Arc::new(Link::default()),
             endings: Arc::clone(&endings),
+            members: Arc::clone(&members),
             feeds: Arc::clone(&feeds),
         })
         .await;
@@ -155,6 +160,7 @@ impl Engine {
                 config,
                 known_accounts: KnownAccounts::default(),
                 known_external_accounts: KnownExternalAccounts::default(),
+                members,
                 endings,
                 personal_tokens: personal_tokens::TokenCache::default(),
                 feeds,
@@ -276,20 +282,25 @@ impl Engine {
         scope: Scope,
         since_version: Option<i64>,
     ) -> Result<Subscription> {
-        self.attach(subscriber, scope, since_version, false).await
+        let allowed_at = Instant::now();
+        self.attach(subscriber, scope, since_version, false, allowed_at)
+            .await
     }
 
-    /// Attaches a subscriber (one that follows the scope's history, if `follows_history`).
+    /// Attaches a subscriber (one that follows the scope's history, if `follows_history`)
+    /// whose read was allowed by evidence from `allowed_at`.
     async fn attach(
         &self,
         subscriber: UserId,
         scope: Scope,
         since_version: Option<i64>,
         follows_history: bool,
+        allowed_at: Instant,
     ) -> Result<Subscription> {
         let attached = Arc::new(Subscriber::new(
             subscriber,
             follows_history,
+            allowed_at,
             self.inner.config.subscriber_queue,
             Arc::clone(&self.inner.slots.metrics.collapsed),
         ));

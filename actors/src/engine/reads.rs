@@ -1,11 +1,13 @@
 //! Dashboard reads: computed from a live snapshot (no database round trip once warm), with
 //! `overdue` taken against the clock at read time.
 
+use std::time::Instant;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Engine;
 use crate::error::{Entity, Error, Result};
-use crate::model::UserId;
+use crate::model::{TeamId, UserId};
 use crate::published::Snapshot;
 use crate::stats::Scope;
 pub use crate::store::shares::{SharedByMe, SharedWithMe};
@@ -180,21 +182,44 @@ const SHARED_LIST_MAX: i64 = 1000;
 pub const ACTIVITY_MAX_DAYS: u32 = 90;
 
 impl Engine {
-    /// May `actor` read `scope`? Their own user scope, and teams they belong to.
+    /// May `actor` read `scope`? Their own user scope, and teams they belong to — asked of
+    /// the database, so that a removal committed on any node is obeyed at once.
     pub async fn authorize_read(&self, actor: UserId, scope: Scope) -> Result<()> {
         match scope {
-            Scope::User(user) if user == actor => Ok(()),
-            Scope::User(_) => Err(Error::Forbidden(
-                "a user's dashboard is theirs alone".to_owned(),
-            )),
-            Scope::Team(team) => {
-                let mut conn = self.conn().await?;
-                teams::role_of(&mut conn, team, actor)
-                    .await?
-                    .map(|_| ())
-                    .ok_or(Error::NotFound(Entity::Team))
-            }
+            Scope::User(_) => own_scope(actor, scope).map(|_| ()),
+            Scope::Team(team) => self.ask_membership(team, actor).await.map(|_| ()),
         }
+    }
+
+    /// The moment of the evidence that `actor` may follow `scope`: now for their own user
+    /// scope; for a team, when the membership was last found in the database. A subscription
+    /// may rest on a membership remembered for a while (a storm of resuming clients then does
+    /// not queue for the pool): a removal the node has not heard of yet ends it as soon as it
+    /// does, as it ends every subscription allowed before it.
+    pub(crate) async fn subscription_allowed_at(
+        &self,
+        actor: UserId,
+        scope: Scope,
+    ) -> Result<Instant> {
+        match scope {
+            Scope::User(_) => own_scope(actor, scope),
+            Scope::Team(team) => match self.inner.members.remembered(team, actor) {
+                Some(seen) => Ok(seen),
+                None => self.ask_membership(team, actor).await,
+            },
+        }
+    }
+
+    /// Asks the database whether `user` belongs to `team`, and remembers it when they do.
+    async fn ask_membership(&self, team: TeamId, user: UserId) -> Result<Instant> {
+        let members = &self.inner.members;
+        let asked = members.ask();
+        let mut conn = self.conn().await?;
+        teams::role_of(&mut conn, team, user)
+            .await?
+            .ok_or(Error::NotFound(Entity::Team))?;
+        members.remember(team, user, asked);
+        Ok(asked.at)
     }
 
     /// The statistics of a scope the caller may read.
@@ -217,8 +242,9 @@ impl Engine {
         scope: Scope,
         since_version: Option<i64>,
     ) -> Result<Subscription> {
-        self.authorize_read(actor, scope).await?;
-        self.subscribe_unchecked(actor, scope, since_version).await
+        let allowed_at = self.subscription_allowed_at(actor, scope).await?;
+        self.attach(actor, scope, since_version, false, allowed_at)
+            .await
     }
 
     /// What is shared with the caller and by the caller.
@@ -228,5 +254,15 @@ impl Engine {
             shared_with_me: shared_with_user(&mut conn, actor, SHARED_LIST_MAX).await?,
             shared_by_me: shared_by_owner(&mut conn, actor, SHARED_LIST_MAX).await?,
         })
+    }
+}
+
+/// A user scope is its own user's alone.
+fn own_scope(actor: UserId, scope: Scope) -> Result<Instant> {
+    match scope {
+        Scope::User(user) if user == actor => Ok(Instant::now()),
+        _ => Err(Error::Forbidden(
+            "a user's dashboard is theirs alone".to_owned(),
+        )),
     }
 }

@@ -169,8 +169,9 @@ impl Engine {
         scope: Scope,
         since_version: Option<i64>,
     ) -> Result<Subscription> {
-        self.authorize_read(actor, scope).await?;
-        self.attach(actor, scope, since_version, true).await
+        let allowed_at = self.subscription_allowed_at(actor, scope).await?;
+        self.attach(actor, scope, since_version, true, allowed_at)
+            .await
     }
 
     /// The current snapshot with its history, loading it when the aggregate does not hold it.

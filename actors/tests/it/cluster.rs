@@ -1,9 +1,10 @@
 //! Several engines (nodes) on one database: every commit reaches every node's live aggregates
 //! and subscribers in version order, lost signals and dropped listeners are healed by the
 //! periodic check, and revocations cross nodes; `cluster/change_log.rs`: resume from the log on
-//! any node, and its retention.
+//! any node, and its retention; `cluster/memberships.rs`: the memberships a node remembers.
 
 mod change_log;
+mod memberships;
 
 use std::time::Duration;
 
