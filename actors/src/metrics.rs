@@ -32,6 +32,7 @@ pub(crate) struct EngineMetrics {
 #[derive(Debug, Default)]
 pub(crate) struct ClusterMetrics {
     received: AtomicU64,
+    read_from_log: AtomicU64,
     lag_buckets: [AtomicU64; CLUSTER_LAG_BUCKETS.len()],
     lag_count: AtomicU64,
     lag_micros: AtomicU64,
@@ -57,6 +58,12 @@ impl ClusterMetrics {
             u64::try_from(lag.as_micros()).unwrap_or(u64::MAX),
             Ordering::Relaxed,
         );
+    }
+
+    /// Changes of other nodes read from the change log (they did not travel in a signal).
+    pub fn read_from_log(&self, changes: usize) {
+        self.read_from_log
+            .fetch_add(changes as u64, Ordering::Relaxed);
     }
 
     /// Scopes found behind their rows by the periodic check (a signal was lost or late).
@@ -89,6 +96,7 @@ impl ClusterMetrics {
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         ClusterFigures {
             changes_received: load(&self.received),
+            changes_read_from_log: load(&self.read_from_log),
             lag_buckets: std::array::from_fn(|i| load(&self.lag_buckets[i])),
             lag_count: load(&self.lag_count),
             lag_seconds_sum: load(&self.lag_micros) as f64 / 1e6,
@@ -108,6 +116,9 @@ impl ClusterMetrics {
 pub struct ClusterFigures {
     /// Changes committed by other nodes and handed to live aggregates here.
     pub changes_received: u64,
+    /// Changes of other nodes this node read from the change log (too large to travel in a
+    /// signal, or announced by a lost one).
+    pub changes_read_from_log: u64,
     /// Of those, how many arrived within each bound of [`CLUSTER_LAG_BUCKETS`] after their
     /// commit (not cumulative).
     pub lag_buckets: [u64; CLUSTER_LAG_BUCKETS.len()],

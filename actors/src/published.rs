@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::stats::{Aggregate, Delta, Scope};
 
 /// A delta as committed: its aggregate's new version and when it changed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Published {
     /// The aggregate.
     pub scope: Scope,

@@ -51,6 +51,7 @@ pub(crate) async fn catch_up(
         let mut conn = node.pool.get().await?;
         change_log::read(&mut conn, &wanted, READ_LIMIT).await?
     };
+    node.slots.metrics.cluster.read_from_log(changes.len());
     let now = Utc::now();
     let mut reached: HashMap<Scope, i64> = HashMap::new();
     for change in changes {
@@ -182,11 +183,22 @@ async fn check_memberships(node: &Node) -> Result<()> {
     Ok(())
 }
 
-/// Applies what a batch of signals announced.
+/// Applies what a batch of signals announced: changes carried whole go to their live
+/// aggregates as they are (an aggregate orders what arrives, drops what it has and fills a gap
+/// from the log); scopes that only moved are caught up from the log.
 pub(crate) async fn heard(node: &Node, announcements: Vec<Announcement>) -> Result<()> {
     let mut moved: HashMap<Scope, i64> = HashMap::new();
+    let now = Utc::now();
     for announcement in announcements {
         match announcement {
+            Announcement::Changed(change) => {
+                let lag = (now - change.as_of).to_std().unwrap_or_default();
+                node.slots.metrics.cluster.received(lag);
+                node.link.heard(lag);
+                if let Some(actor) = node.slots.slot(&change.scope).and_then(|slot| slot.actor()) {
+                    let _ = actor.cast(AggregateMsg::Apply(change, None));
+                }
+            }
             Announcement::Moved(scope, version) => {
                 let entry = moved.entry(scope).or_insert(version);
                 *entry = (*entry).max(version);

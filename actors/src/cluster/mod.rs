@@ -148,7 +148,7 @@ impl Cluster {
     /// with the commit.
     pub async fn stage(&self, conn: &mut AsyncPgConnection, published: &[Published]) -> Result<()> {
         if self.signals_in_transaction() {
-            let announcements: Vec<Announcement> = signal::moved(published).collect();
+            let announcements: Vec<Announcement> = signal::changed(published).collect();
             signal::notify(
                 conn,
                 &Signal::pack(&self.node.config.node_id, &announcements),
@@ -158,10 +158,10 @@ impl Cluster {
         Ok(())
     }
 
-    /// After commit: tell the other nodes which scopes moved.
-    pub fn announce_moved(&self, published: &[Published]) {
+    /// After commit: tell the other nodes what changed.
+    pub fn announce_changed(&self, published: &[Published]) {
         if self.node.config.signal == SignalMode::AfterCommit {
-            signal::moved(published).for_each(|a| self.send(a));
+            signal::changed(published).for_each(|a| self.send(a));
         }
     }
 

@@ -1,8 +1,13 @@
-//! The signal between nodes: "these scopes moved to these versions; these subscriptions are
-//! revoked". Small on purpose (PostgreSQL caps a NOTIFY payload near 8 kB): the changes
-//! themselves are read from the change log. Signals are hints, never the only record: a lost
-//! one is found by the periodic check.
+//! The signal between nodes: "these scopes changed, so; these subscriptions are revoked;
+//! these sessions ended". A change travels whole (its delta) when it fits, so that the other
+//! nodes apply it without reading the change log; a change too large for the payload
+//! (PostgreSQL caps a NOTIFY near 8 kB) travels as its scope and version only, and is read
+//! from the log. Signals are hints, never the only record: a lost one is found by the periodic
+//! check (and so is a change carried in a field an older node does not know).
 
+use std::sync::Arc;
+
+use chrono::DateTime;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
@@ -14,18 +19,22 @@ use crate::endings::Ending;
 use crate::error::Result;
 use crate::model::{TeamId, UserId};
 use crate::published::Published;
-use crate::stats::Scope;
+use crate::stats::{Delta, Scope};
 
 /// The channel every node listens on (channels are per database).
 pub(crate) const CHANNEL: &str = "taskpulse_changes";
 
-/// Entries per NOTIFY: about 60 bytes each keeps a payload well under PostgreSQL's limit.
-const ENTRIES_PER_SIGNAL: usize = 100;
+/// The most bytes a payload is filled to (PostgreSQL refuses 8 000 and more).
+const PAYLOAD_BUDGET: usize = 7_800;
+/// The most announcements one round of the after-commit sender takes from its queue.
+const MOST_PER_ROUND: usize = 1_000;
 
 /// One thing the other nodes should hear.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Announcement {
-    /// The scope's row is at this version now.
+    /// A committed change, delta and all.
+    Changed(Published),
+    /// The scope's row is at this version now (how, the change log says).
     Moved(Scope, i64),
     /// This member (everyone, when `None`: the team is gone) may no longer read the team.
     Revoked(TeamId, Option<UserId>),
@@ -34,12 +43,15 @@ pub(crate) enum Announcement {
 }
 
 /// A signal as sent: the sending node and what it announces, in short JSON.
-#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Signal {
     /// The node that committed.
     #[serde(rename = "n")]
     pub node: String,
-    /// Scopes moved: ("u" or "t", id, version).
+    /// Changes: ("u" or "t", id, version, commit time in microseconds, delta).
+    #[serde(rename = "d", default, skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<(String, Uuid, i64, i64, Delta)>,
+    /// Scopes moved, their changes too large to carry: ("u" or "t", id, version).
     #[serde(rename = "c", default, skip_serializing_if = "Vec::is_empty")]
     pub moved: Vec<(String, Uuid, i64)>,
     /// Revocations: (team, member or everyone).
@@ -50,49 +62,126 @@ pub(crate) struct Signal {
     pub ended: Vec<(String, Uuid)>,
 }
 
+fn kind_and_id(scope: Scope) -> (String, Uuid) {
+    match scope {
+        Scope::User(user) => ("u".to_owned(), user.0),
+        Scope::Team(team) => ("t".to_owned(), team.0),
+    }
+}
+
+fn scope_of(kind: &str, id: Uuid) -> Option<Scope> {
+    match kind {
+        "u" => Some(Scope::User(UserId(id))),
+        "t" => Some(Scope::Team(TeamId(id))),
+        _ => None,
+    }
+}
+
+/// One announcement as a signal lists it.
+enum Entry {
+    Changed((String, Uuid, i64, i64, Delta)),
+    Moved((String, Uuid, i64)),
+    Revoked((Uuid, Option<Uuid>)),
+    Ended((String, Uuid)),
+}
+
+impl Entry {
+    fn of(announcement: &Announcement) -> Entry {
+        match announcement {
+            Announcement::Changed(change) => {
+                let (kind, id) = kind_and_id(change.scope);
+                let micros = change.as_of.timestamp_micros();
+                let delta = Delta::clone(&change.delta);
+                Entry::Changed((kind, id, change.version, micros, delta))
+            }
+            Announcement::Moved(scope, version) => {
+                let (kind, id) = kind_and_id(*scope);
+                Entry::Moved((kind, id, *version))
+            }
+            Announcement::Revoked(team, user) => Entry::Revoked((team.0, user.map(|u| u.0))),
+            Announcement::Ended(Ending::Session(session)) => {
+                Entry::Ended(("s".to_owned(), *session))
+            }
+            Announcement::Ended(Ending::Account(user)) => Entry::Ended(("a".to_owned(), user.0)),
+        }
+    }
+
+    /// Its length in the payload: its JSON and a separating comma.
+    fn len(&self) -> usize {
+        let json = match self {
+            Entry::Changed(entry) => serde_json::to_vec(entry),
+            Entry::Moved(entry) => serde_json::to_vec(entry),
+            Entry::Revoked(entry) => serde_json::to_vec(entry),
+            Entry::Ended(entry) => serde_json::to_vec(entry),
+        };
+        json.map_or(usize::MAX, |json| json.len() + 1)
+    }
+}
+
 impl Signal {
-    /// Packs announcements into as few signals as the payload limit allows.
+    fn empty(node: &str) -> Self {
+        Signal {
+            node: node.to_owned(),
+            ..Signal::default()
+        }
+    }
+
+    /// The payload's length with no entries, the names of every list counted.
+    fn base_len(&self) -> usize {
+        let node = serde_json::to_vec(&self.node).map_or(usize::MAX, |json| json.len());
+        node + r#"{"n":,"d":[],"c":[],"r":[],"e":[]}"#.len()
+    }
+
+    fn push(&mut self, entry: Entry) {
+        match entry {
+            Entry::Changed(entry) => self.changed.push(entry),
+            Entry::Moved(entry) => self.moved.push(entry),
+            Entry::Revoked(entry) => self.revoked.push(entry),
+            Entry::Ended(entry) => self.ended.push(entry),
+        }
+    }
+
+    /// Packs announcements, in order, into as few signals as the payload limit allows. A
+    /// change too large to carry even alone is announced as moved.
     pub fn pack(node: &str, announcements: &[Announcement]) -> Vec<Signal> {
-        announcements
-            .chunks(ENTRIES_PER_SIGNAL)
-            .map(|chunk| {
-                let mut signal = Signal {
-                    node: node.to_owned(),
-                    ..Signal::default()
-                };
-                for announcement in chunk {
-                    match *announcement {
-                        Announcement::Moved(Scope::User(user), version) => {
-                            signal.moved.push(("u".to_owned(), user.0, version));
-                        }
-                        Announcement::Moved(Scope::Team(team), version) => {
-                            signal.moved.push(("t".to_owned(), team.0, version));
-                        }
-                        Announcement::Revoked(team, user) => {
-                            signal.revoked.push((team.0, user.map(|u| u.0)));
-                        }
-                        Announcement::Ended(Ending::Session(session)) => {
-                            signal.ended.push(("s".to_owned(), session));
-                        }
-                        Announcement::Ended(Ending::Account(user)) => {
-                            signal.ended.push(("a".to_owned(), user.0));
-                        }
-                    }
-                }
-                signal
-            })
-            .collect()
+        let mut signals = Vec::new();
+        let mut signal = Signal::empty(node);
+        let base = signal.base_len();
+        let mut len = base;
+        for announcement in announcements {
+            let mut entry = Entry::of(announcement);
+            let mut entry_len = entry.len();
+            if base + entry_len > PAYLOAD_BUDGET
+                && let Announcement::Changed(change) = announcement
+            {
+                entry = Entry::of(&Announcement::Moved(change.scope, change.version));
+                entry_len = entry.len();
+            }
+            if len + entry_len > PAYLOAD_BUDGET {
+                signals.push(std::mem::replace(&mut signal, Signal::empty(node)));
+                len = base;
+            }
+            signal.push(entry);
+            len += entry_len;
+        }
+        if len > base {
+            signals.push(signal);
+        }
+        signals
     }
 
     /// What the signal announces (unknown scope kinds, from a newer node, are skipped).
     pub fn announcements(&self) -> impl Iterator<Item = Announcement> + '_ {
-        let moved = self.moved.iter().filter_map(|(kind, id, version)| {
-            let scope = match kind.as_str() {
-                "u" => Scope::User(UserId(*id)),
-                "t" => Scope::Team(TeamId(*id)),
-                _ => return None,
-            };
-            Some(Announcement::Moved(scope, *version))
+        let changed = (self.changed.iter()).filter_map(|(kind, id, version, micros, delta)| {
+            Some(Announcement::Changed(Published {
+                scope: scope_of(kind, *id)?,
+                version: *version,
+                as_of: DateTime::from_timestamp_micros(*micros)?,
+                delta: Arc::new(delta.clone()),
+            }))
+        });
+        let moved = (self.moved.iter()).filter_map(|(kind, id, version)| {
+            Some(Announcement::Moved(scope_of(kind, *id)?, *version))
         });
         let revoked = (self.revoked.iter())
             .map(|(team, user)| Announcement::Revoked(TeamId(*team), user.map(UserId)));
@@ -104,15 +193,13 @@ impl Signal {
                 "a" => Some(Announcement::Ended(Ending::Account(UserId(*id)))),
                 _ => None,
             });
-        moved.chain(revoked).chain(ended)
+        changed.chain(moved).chain(revoked).chain(ended)
     }
 }
 
 /// The announcements of a committed write.
-pub(crate) fn moved(published: &[Published]) -> impl Iterator<Item = Announcement> + '_ {
-    published
-        .iter()
-        .map(|p| Announcement::Moved(p.scope, p.version))
+pub(crate) fn changed(published: &[Published]) -> impl Iterator<Item = Announcement> + '_ {
+    published.iter().cloned().map(Announcement::Changed)
 }
 
 /// Sends `signals` as NOTIFYs on `conn`: inside the writer's transaction (delivered with its
@@ -139,7 +226,7 @@ pub(crate) async fn send_after_commit(
     while let Some(first) = queue.recv().await {
         pending.clear();
         pending.push(first);
-        while pending.len() < 10 * ENTRIES_PER_SIGNAL {
+        while pending.len() < MOST_PER_ROUND {
             match queue.try_recv() {
                 Ok(next) => pending.push(next),
                 Err(_) => break,
@@ -163,36 +250,97 @@ pub(crate) async fn send_after_commit(
 
 #[cfg(test)]
 mod tests {
+    use chrono::Utc;
+
     use super::*;
+    use crate::model::TaskId;
+    use crate::stats::{Counts, DueChange};
+
+    /// A change whose delta holds `due_changes` due-date changes (about 130 bytes each).
+    fn change(scope: Scope, version: i64, due_changes: usize) -> Announcement {
+        let now = Utc::now();
+        let due = (0..due_changes)
+            .map(|_| DueChange {
+                task: TaskId::new(),
+                before: None,
+                after: Some(now),
+            })
+            .collect();
+        let delta = Delta {
+            counts: Counts {
+                pending: 1,
+                medium: 1,
+                ..Counts::default()
+            },
+            due,
+            ..Delta::default()
+        };
+        let as_of = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
+        Announcement::Changed(Published {
+            scope,
+            version,
+            as_of,
+            delta: Arc::new(delta),
+        })
+    }
+
+    fn round_trip(signal: &Signal) -> Vec<Announcement> {
+        let payload = serde_json::to_string(signal).unwrap_or_default();
+        assert!(payload.len() < 8000, "{} bytes", payload.len());
+        let back: Signal = serde_json::from_str(&payload).unwrap_or_default();
+        back.announcements().collect()
+    }
 
     #[test]
     fn a_signal_round_trips_through_its_payload() {
         let user = UserId::new();
         let team = TeamId(Uuid::now_v7());
         let announcements = [
-            Announcement::Moved(Scope::User(user), 7),
+            change(Scope::User(user), 8, 1),
             Announcement::Moved(Scope::Team(team), 3),
             Announcement::Revoked(team, Some(user)),
             Announcement::Revoked(team, None),
+            Announcement::Ended(Ending::Account(user)),
         ];
         let signals = Signal::pack("node-a", &announcements);
         assert_eq!(signals.len(), 1);
-        let payload = serde_json::to_string(&signals[0]).unwrap_or_default();
-        let back: Signal = serde_json::from_str(&payload).unwrap_or_default();
-        assert_eq!(back.node, "node-a");
-        assert_eq!(back.announcements().collect::<Vec<_>>(), announcements);
+        assert_eq!(signals[0].node, "node-a");
+        assert_eq!(round_trip(&signals[0]), announcements);
     }
 
     #[test]
-    fn many_announcements_split_into_payloads_under_the_limit() {
+    fn many_announcements_split_into_payloads_under_the_limit_in_order() {
         let announcements: Vec<Announcement> = (0..1000)
-            .map(|v| Announcement::Moved(Scope::User(UserId::new()), i64::MAX - v))
+            .map(|v| match v % 2 {
+                0 => Announcement::Moved(Scope::User(UserId::new()), i64::MAX - v),
+                _ => change(Scope::Team(TeamId::new()), v, 3),
+            })
             .collect();
         let signals = Signal::pack("a-node-id-of-some-length", &announcements);
-        assert_eq!(signals.len(), 10);
-        for signal in &signals {
-            let payload = serde_json::to_string(signal).unwrap_or_default();
-            assert!(payload.len() < 8000, "{} bytes", payload.len());
-        }
+        assert!(signals.len() > 10, "{} signals", signals.len());
+        let back: Vec<Announcement> = signals.iter().flat_map(round_trip).collect();
+        assert_eq!(back.len(), announcements.len());
+        // Within a signal, changes are listed before moved scopes; across signals the order holds.
+        let versions = |list: &[Announcement]| -> Vec<i64> {
+            list.iter()
+                .filter_map(|a| match a {
+                    Announcement::Changed(change) => Some(change.version),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(versions(&back), versions(&announcements));
+    }
+
+    #[test]
+    fn a_change_too_large_to_carry_is_announced_as_moved() {
+        let team = TeamId::new();
+        let large = change(Scope::Team(team), 42, 100);
+        let signals = Signal::pack("node-a", &[large]);
+        assert_eq!(signals.len(), 1);
+        assert_eq!(
+            round_trip(&signals[0]),
+            [Announcement::Moved(Scope::Team(team), 42)]
+        );
     }
 }

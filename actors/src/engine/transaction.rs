@@ -81,7 +81,7 @@ impl Engine {
     /// the deltas to this node's live aggregates, waiting until they reflect them
     /// (read-your-writes).
     pub(crate) async fn publish(&self, published: Vec<Published>) {
-        self.inner.cluster.announce_moved(&published);
+        self.inner.cluster.announce_changed(&published);
         self.inner.feeds.poke();
         self.deliver_here(published).await;
     }

@@ -30,6 +30,11 @@ pub(super) fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
             cluster.changes_received,
         ),
         (
+            "taskpulse_cluster_changes_read_from_log_total",
+            "Changes of other nodes read from the change log rather than carried by their signal.",
+            cluster.changes_read_from_log,
+        ),
+        (
             "taskpulse_cluster_healed_total",
             "Live aggregates the periodic check found behind their rows and caught up (lost or late signals).",
             cluster.healed,
