@@ -16,6 +16,7 @@ mod import_rules;
 mod known_accounts;
 #[cfg(feature = "local-accounts")]
 mod local_accounts;
+mod notifications;
 mod paging;
 mod personal_tokens;
 mod reads;
@@ -59,6 +60,7 @@ use crate::error::{Error, Result};
 use crate::feed::{self, Feeds};
 use crate::metrics::MetricsSnapshot;
 use crate::model::{TeamId, UserId};
+use crate::notify::{self, Notifier};
 use crate::published::{Published, Snapshot};
 use crate::slots::Slots;
 use crate::stats::Scope;
@@ -99,11 +101,14 @@ struct Inner {
     personal_tokens: personal_tokens::TokenCache,
     feeds: Arc<Feeds>,
     tailer: tokio::task::JoinHandle<()>,
+    notifier: Arc<Notifier>,
+    in_app_worker: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         self.tailer.abort();
+        self.in_app_worker.abort();
         self.supervisor.stop(Some("engine dropped".to_owned()));
     }
 }
@@ -134,6 +139,8 @@ impl Engine {
         ended_sessions::endings_since_start(&pool, &endings, config.session_memory).await;
         let feeds = Feeds::new(pool.clone(), config.subscriber_queue);
         let tailer = tokio::spawn(feed::tail(Arc::clone(&feeds)));
+        let notifier = Notifier::new(pool.clone(), config.notifications.clone());
+        let in_app_worker = tokio::spawn(notify::work_in_app(Arc::clone(&notifier)));
         let cluster = Cluster::start(Node {
             pool: pool.clone(),
             slots: Arc::clone(&slots),
@@ -159,6 +166,8 @@ impl Engine {
                 personal_tokens: personal_tokens::TokenCache::default(),
                 feeds,
                 tailer,
+                notifier,
+                in_app_worker,
             }),
         })
     }
@@ -166,6 +175,7 @@ impl Engine {
     /// Stops every actor and waits for them; this node stops hearing the others.
     pub async fn shutdown(&self) {
         self.inner.tailer.abort();
+        self.inner.in_app_worker.abort();
         self.inner.cluster.stop();
         self.inner
             .supervisor

@@ -11,6 +11,7 @@ mod history;
 mod import;
 mod live_aggregates;
 mod migrations;
+mod outbox;
 mod started_at;
 mod write_gates;
 mod write_path;

@@ -1,0 +1,166 @@
+//! Users' in-app notifications: made from the outbox's in-app rows, read as an inbox (newest
+//! first, the unread ones alone if asked), marked read.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{notifications, teams, users};
+use crate::error::Result;
+use crate::model::UserId;
+
+/// A stored notification.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = notifications, check_for_backend(diesel::pg::Pg))]
+pub struct NotificationRecord {
+    /// Its id (UUIDv7: sorts by when it was made).
+    pub id: Uuid,
+    /// Whose it is.
+    pub user_id: Uuid,
+    /// When the change it tells of happened.
+    pub at: DateTime<Utc>,
+    /// What it tells: a [`NotificationKind`](crate::NotificationKind)'s string.
+    pub kind: String,
+    /// The task it is about.
+    pub task_id: Option<Uuid>,
+    /// The team it is about.
+    pub team_id: Option<Uuid>,
+    /// Who made the change.
+    pub actor_id: Option<Uuid>,
+    /// What it says, e.g. `Ann completed “Ship v2”`.
+    pub text: String,
+    /// When its user read it.
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// A notification to make.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = notifications)]
+pub(crate) struct NewNotification {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub source_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub task_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub text: String,
+}
+
+/// Makes notifications; one already made from the same outbox row for the same user is not
+/// made again. Answers those made now.
+pub(crate) async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: &[NewNotification],
+) -> Result<Vec<NotificationRecord>> {
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(diesel::insert_into(notifications::table)
+        .values(new)
+        .on_conflict((notifications::source_id, notifications::user_id))
+        .do_nothing()
+        .returning(NotificationRecord::as_returning())
+        .get_results(conn)
+        .await?)
+}
+
+/// The display names of those of `ids` whose accounts exist.
+pub(crate) async fn display_names(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> = users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The names of those of `ids` that exist.
+pub(crate) async fn team_names(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> = teams::table
+        .filter(teams::id.eq_any(ids))
+        .select((teams::id, teams::name))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Up to `limit` of `user`'s notifications older than `before`, newest first; only unread ones
+/// with `unread_only`.
+pub(crate) async fn inbox_page(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    unread_only: bool,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<NotificationRecord>> {
+    let mut q = notifications::table
+        .filter(notifications::user_id.eq(user.0))
+        .into_boxed();
+    if unread_only {
+        q = q.filter(notifications::read_at.is_null());
+    }
+    if let Some(before) = before {
+        q = q.filter(notifications::id.lt(before));
+    }
+    Ok(q.select(NotificationRecord::as_select())
+        .order(notifications::id.desc())
+        .limit(limit)
+        .load(conn)
+        .await?)
+}
+
+/// Marks one of `user`'s notifications read (a read one keeps its first `read_at`); `false`
+/// when `user` has no such notification.
+pub(crate) async fn mark_read(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    id: Uuid,
+) -> Result<bool> {
+    let mine = notifications::table
+        .filter(notifications::id.eq(id))
+        .filter(notifications::user_id.eq(user.0));
+    let found: Option<Option<DateTime<Utc>>> = diesel::update(mine)
+        .set(notifications::read_at.eq(diesel::dsl::sql::<
+            diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+        >("coalesce(read_at, now())")))
+        .returning(notifications::read_at)
+        .get_result(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Marks every unread notification of `user` read.
+pub(crate) async fn mark_all_read(conn: &mut AsyncPgConnection, user: UserId) -> Result<()> {
+    let unread = notifications::table
+        .filter(notifications::user_id.eq(user.0))
+        .filter(notifications::read_at.is_null());
+    diesel::update(unread)
+        .set(notifications::read_at.eq(diesel::dsl::sql::<
+            diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+        >("now()")))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// How many unread notifications `user` has.
+pub(crate) async fn unread_count(conn: &mut AsyncPgConnection, user: UserId) -> Result<i64> {
+    Ok(notifications::table
+        .filter(notifications::user_id.eq(user.0))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .get_result(conn)
+        .await?)
+}
