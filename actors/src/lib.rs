@@ -50,6 +50,7 @@ pub use metrics::{
 pub use model::{
     NotificationKind, Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId,
 };
+pub use notify::NotificationSubscription;
 pub use published::{Published, Snapshot};
 pub use stats::history::{History, MilestoneChange, Milestones};
 pub use stats::trends::{Bucket, Interval, Percentiles, TrendsWindow, WindowError};

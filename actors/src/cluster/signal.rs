@@ -31,6 +31,8 @@ pub(crate) enum Announcement {
     Revoked(TeamId, Option<UserId>),
     /// A sign-in session or an account ended: its access tokens stop working.
     Ended(Ending),
+    /// In-app notifications were made: the `notifications` topics read them.
+    Notified,
 }
 
 /// A signal as sent: the sending node and what it announces, in short JSON.
@@ -48,6 +50,9 @@ pub(crate) struct Signal {
     /// Endings: ("s" for a session or "a" for an account, id).
     #[serde(rename = "e", default, skip_serializing_if = "Vec::is_empty")]
     pub ended: Vec<(String, Uuid)>,
+    /// Notifications were made.
+    #[serde(rename = "i", default, skip_serializing_if = "std::ops::Not::not")]
+    pub notified: bool,
 }
 
 impl Signal {
@@ -77,6 +82,7 @@ impl Signal {
                         Announcement::Ended(Ending::Account(user)) => {
                             signal.ended.push(("a".to_owned(), user.0));
                         }
+                        Announcement::Notified => signal.notified = true,
                     }
                 }
                 signal
@@ -104,7 +110,8 @@ impl Signal {
                 "a" => Some(Announcement::Ended(Ending::Account(UserId(*id)))),
                 _ => None,
             });
-        moved.chain(revoked).chain(ended)
+        let notified = self.notified.then_some(Announcement::Notified);
+        moved.chain(revoked).chain(ended).chain(notified)
     }
 }
 
@@ -174,6 +181,7 @@ mod tests {
             Announcement::Moved(Scope::Team(team), 3),
             Announcement::Revoked(team, Some(user)),
             Announcement::Revoked(team, None),
+            Announcement::Notified,
         ];
         let signals = Signal::pack("node-a", &announcements);
         assert_eq!(signals.len(), 1);

@@ -60,7 +60,7 @@ use crate::error::{Error, Result};
 use crate::feed::{self, Feeds};
 use crate::metrics::MetricsSnapshot;
 use crate::model::{TeamId, UserId};
-use crate::notify::{self, Notifier};
+use crate::notify::{self, Inboxes, Notifier};
 use crate::published::{Published, Snapshot};
 use crate::slots::Slots;
 use crate::stats::Scope;
@@ -103,12 +103,15 @@ struct Inner {
     tailer: tokio::task::JoinHandle<()>,
     notifier: Arc<Notifier>,
     in_app_worker: tokio::task::JoinHandle<()>,
+    inboxes: Arc<Inboxes>,
+    inbox_tailer: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         self.tailer.abort();
         self.in_app_worker.abort();
+        self.inbox_tailer.abort();
         self.supervisor.stop(Some("engine dropped".to_owned()));
     }
 }
@@ -139,8 +142,8 @@ impl Engine {
         ended_sessions::endings_since_start(&pool, &endings, config.session_memory).await;
         let feeds = Feeds::new(pool.clone(), config.subscriber_queue);
         let tailer = tokio::spawn(feed::tail(Arc::clone(&feeds)));
-        let notifier = Notifier::new(pool.clone(), config.notifications.clone());
-        let in_app_worker = tokio::spawn(notify::work_in_app(Arc::clone(&notifier)));
+        let inboxes = Inboxes::new(pool.clone(), config.subscriber_queue);
+        let inbox_tailer = tokio::spawn(notify::tail_inboxes(Arc::clone(&inboxes)));
         let cluster = Cluster::start(Node {
             pool: pool.clone(),
             slots: Arc::clone(&slots),
@@ -149,8 +152,16 @@ impl Engine {
             link: Arc::new(Link::default()),
             endings: Arc::clone(&endings),
             feeds: Arc::clone(&feeds),
+            inboxes: Arc::clone(&inboxes),
         })
         .await;
+        let notifier = Notifier::new(
+            pool.clone(),
+            config.notifications.clone(),
+            Arc::clone(&inboxes),
+            cluster.announcer(),
+        );
+        let in_app_worker = tokio::spawn(notify::work_in_app(Arc::clone(&notifier)));
         Ok(Self {
             inner: Arc::new(Inner {
                 pool,
@@ -168,6 +179,8 @@ impl Engine {
                 tailer,
                 notifier,
                 in_app_worker,
+                inboxes,
+                inbox_tailer,
             }),
         })
     }
@@ -176,6 +189,7 @@ impl Engine {
     pub async fn shutdown(&self) {
         self.inner.tailer.abort();
         self.inner.in_app_worker.abort();
+        self.inner.inbox_tailer.abort();
         self.inner.cluster.stop();
         self.inner
             .supervisor

@@ -6,6 +6,7 @@ use super::Engine;
 use super::paging::{Page, PageRequest};
 use crate::error::{Entity, Error, Result};
 use crate::model::UserId;
+use crate::notify::NotificationSubscription;
 use crate::store::notifications::{self, NotificationRecord};
 
 impl Engine {
@@ -45,6 +46,17 @@ impl Engine {
     pub async fn mark_all_notifications_read(&self, actor: UserId) -> Result<()> {
         let mut conn = self.conn().await?;
         notifications::mark_all_read(&mut conn, actor).await
+    }
+
+    /// Follows the caller's notifications as they are made, on whichever node: from the one
+    /// after `since` (one of the caller's; otherwise a validation error) when given, else from
+    /// now on.
+    pub async fn subscribe_notifications(
+        &self,
+        actor: UserId,
+        since: Option<Uuid>,
+    ) -> Result<NotificationSubscription> {
+        self.inner.inboxes.subscribe(actor, since).await
     }
 
     /// How many of the caller's notifications are unread.

@@ -57,13 +57,17 @@ pub(super) async fn deliver_due(notifier: &Notifier) -> Result<usize> {
         .filter(|row| row.kind.parse::<NotificationKind>().is_ok())
         .map(|row| row.id)
         .collect();
-    let _made: Vec<NotificationRecord> = conn
+    let made: Vec<NotificationRecord> = conn
         .transaction::<_, Error, _>(async |conn| {
             let made = notifications::insert(conn, &made).await?;
             durable_outbox::delete(conn, &delivered).await?;
             Ok(made)
         })
         .await?;
+    if !made.is_empty() {
+        notifier.inboxes.poke();
+        notifier.announcer.notified();
+    }
     Ok(claimed.len())
 }
 

@@ -8,12 +8,18 @@
 //! leases that ran out.
 
 mod in_app;
+mod inbox_subscription;
+mod inboxes;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
+pub use inbox_subscription::NotificationSubscription;
+pub(crate) use inboxes::{Inboxes, tail as tail_inboxes};
+
+use crate::cluster::Announcer;
 use crate::config::NotificationConfig;
 use crate::store::Pool;
 
@@ -25,14 +31,25 @@ pub(crate) struct Notifier {
     pool: Pool,
     config: NotificationConfig,
     wake: Notify,
+    /// This node's `notifications` topic, told when the worker made some.
+    inboxes: Arc<Inboxes>,
+    /// The other nodes' topics, told the same.
+    announcer: Announcer,
 }
 
 impl Notifier {
-    pub(crate) fn new(pool: Pool, config: NotificationConfig) -> Arc<Self> {
+    pub(crate) fn new(
+        pool: Pool,
+        config: NotificationConfig,
+        inboxes: Arc<Inboxes>,
+        announcer: Announcer,
+    ) -> Arc<Self> {
         Arc::new(Self {
             pool,
             config,
             wake: Notify::new(),
+            inboxes,
+            announcer,
         })
     }
 

@@ -2,13 +2,17 @@
 //! first, the unread ones alone if asked), marked read.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::feed::{HORIZON, Position};
 use super::schema::{notifications, teams, users};
+use super::sql::Sql;
 use crate::error::Result;
 use crate::model::UserId;
 
@@ -163,4 +167,116 @@ pub(crate) async fn unread_count(conn: &mut AsyncPgConnection, user: UserId) -> 
         .count()
         .get_result(conn)
         .await?)
+}
+
+/// A notification and its place in the order the live topic delivers them (as feeds do:
+/// `store/feed.rs`, positions below the horizon).
+#[derive(Debug)]
+pub(crate) struct PlacedNotification {
+    pub position: Position,
+    pub record: Arc<NotificationRecord>,
+}
+
+/// What a read found: the notifications, and the position up to which it found all of them.
+#[derive(Debug)]
+pub(crate) struct InboxRead {
+    pub rows: Vec<PlacedNotification>,
+    pub done_to: Position,
+}
+
+type PlacedRow = (
+    BigInt,
+    Nullable<BigInt>,
+    Nullable<SqlUuid>,
+    Nullable<SqlUuid>,
+    Nullable<Timestamptz>,
+    Nullable<Text>,
+    Nullable<SqlUuid>,
+    Nullable<SqlUuid>,
+    Nullable<SqlUuid>,
+    Nullable<Text>,
+    Nullable<Timestamptz>,
+);
+
+type PlacedValues = (
+    i64,
+    Option<i64>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+);
+
+/// The notifications of `users` after `after`, in order, at most `limit`.
+pub(crate) async fn read_after(
+    conn: &mut AsyncPgConnection,
+    after: Position,
+    users: &[Uuid],
+    limit: i64,
+) -> Result<InboxRead> {
+    let mut sql = Sql::<PlacedRow>::new();
+    // The horizon comes back even when no notification does, so that the reader moves on.
+    sql.generated(format!(
+        "SELECT h.horizon, n.tx, n.id, n.user_id, n.at, n.kind, n.task_id, n.team_id, \
+         n.actor_id, n.text, n.read_at FROM (SELECT {HORIZON} AS horizon) h \
+         LEFT JOIN LATERAL (SELECT * FROM notifications WHERE (tx, id) > ("
+    ))
+    .bind(after.tx)
+    .sql(", ")
+    .bind(after.id)
+    .sql(") AND tx < h.horizon AND user_id = ANY(")
+    .bind(users.to_vec())
+    .sql(") ORDER BY tx, id LIMIT ")
+    .bind(limit)
+    .sql(") n ON TRUE ORDER BY n.tx, n.id");
+    let rows: Vec<PlacedValues> = sql.get_results(conn).await?;
+    let horizon = <[_]>::first(&rows).map_or(after.tx, |row| row.0);
+    let found: Vec<PlacedNotification> = rows.into_iter().filter_map(placed).collect();
+    let done_to = match found.last() {
+        Some(last) if found.len() as i64 >= limit => last.position,
+        _ => after.max(Position::below(horizon)),
+    };
+    Ok(InboxRead {
+        rows: found,
+        done_to,
+    })
+}
+
+fn placed(row: PlacedValues) -> Option<PlacedNotification> {
+    let (_, tx, id, user_id, at, kind, task_id, team_id, actor_id, text, read_at) = row;
+    Some(PlacedNotification {
+        position: Position { tx: tx?, id: id? },
+        record: Arc::new(NotificationRecord {
+            id: id?,
+            user_id: user_id?,
+            at: at?,
+            kind: kind?,
+            task_id,
+            team_id,
+            actor_id,
+            text: text?,
+            read_at,
+        }),
+    })
+}
+
+/// The position of `user`'s notification `id`, if they have one.
+pub(crate) async fn position_of(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    id: Uuid,
+) -> Result<Option<Position>> {
+    let tx: Option<i64> = notifications::table
+        .filter(notifications::id.eq(id))
+        .filter(notifications::user_id.eq(user.0))
+        .select(notifications::tx)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(tx.map(|tx| Position { tx, id }))
 }

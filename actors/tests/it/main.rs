@@ -11,6 +11,7 @@ mod history;
 mod import;
 mod live_aggregates;
 mod migrations;
+mod notification_topic;
 mod outbox;
 mod started_at;
 mod write_gates;

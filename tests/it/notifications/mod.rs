@@ -2,6 +2,7 @@
 //! for the users a change concerns, read as an inbox with read state.
 
 mod inbox;
+mod topic;
 
 use std::time::Duration;
 
