@@ -60,6 +60,9 @@ impl Engine {
         drop_if_unavailable(&mut conn, &committed);
         drop(conn);
         let committed = committed?;
+        // Team commands write their notices in the transaction (and a task command retried
+        // with its task locked may): the outbox's workers look.
+        self.inner.notifier.poke();
         self.publish(committed.published).await;
         Ok(committed.answer)
     }
@@ -77,13 +80,12 @@ impl Engine {
         Ok(published)
     }
 
-    /// After commit: a signal to the other nodes (never waited for), the feeds to the log, the
-    /// outbox's workers to their rows, then the deltas to this node's live aggregates, waiting
-    /// until they reflect them (read-your-writes).
+    /// After commit: a signal to the other nodes (never waited for), the feeds to the log, then
+    /// the deltas to this node's live aggregates, waiting until they reflect them
+    /// (read-your-writes).
     pub(crate) async fn publish(&self, published: Vec<Published>) {
         self.inner.cluster.announce_moved(&published);
         self.inner.feeds.poke();
-        self.inner.notifier.poke();
         self.deliver_here(published).await;
     }
 }

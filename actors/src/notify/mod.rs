@@ -26,6 +26,10 @@ use crate::store::Pool;
 /// How long a worker waits after the database failed it.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
+/// The least time between two claims (a poke meanwhile is kept for after): under a stream of
+/// notices one claim takes what came meanwhile, instead of one claim per commit.
+const CLAIM_GAP: Duration = Duration::from_millis(2);
+
 /// This node's outbox workers: what wakes them, and what they need.
 pub(crate) struct Notifier {
     pool: Pool,
@@ -69,7 +73,7 @@ pub(crate) async fn work_in_app(notifier: Arc<Notifier>) {
         match in_app::deliver_due(&notifier).await {
             // A full batch: more may be due at once.
             Ok(delivered) if delivered as i64 >= notifier.config.batch => continue,
-            Ok(_) => {}
+            Ok(_) => tokio::time::sleep(CLAIM_GAP).await,
             Err(err) => {
                 tracing::warn!(error = %err, "the outbox's in-app worker failed: retrying");
                 tokio::time::sleep(RETRY_AFTER).await;

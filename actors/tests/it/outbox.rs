@@ -2,13 +2,15 @@
 //! them (none for a write that rolls back), become notifications exactly once whichever node
 //! works them, and a row held by a worker that died is delivered once its lease runs out.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use taskpulse_actors::{
-    Engine, EngineConfig, NewTask, NotificationConfig, NotificationRecord, Permission, Role,
-    TaskPatch, TaskStatus, UserId, UserRef,
+    Engine, EngineConfig, NewTask, NotificationConfig, NotificationRecord, Permission, PoolOptions,
+    Role, StatementEvent, StatementHook, TaskPatch, TaskStatus, UserId, UserRef,
 };
 use uuid::Uuid;
 
@@ -312,5 +314,67 @@ async fn two_nodes_working_one_outbox_make_every_notification_once() -> anyhow::
 
     assert_eq!(bobs.len(), 30);
     assert_eq!(texts.len(), 30, "each once");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_writes_that_notify_someone_wake_the_outbox_workers() -> anyhow::Result<()> {
+    let t = TestEngine::start().await?;
+    let claims = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&claims);
+    let hook: StatementHook = Arc::new(move |event| {
+        if let StatementEvent::Sent(sql) = event
+            && sql.starts_with("UPDATE outbox")
+        {
+            counted.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    // A node of its own, its statements counted (`peer` would give it the tests' plain pool).
+    let engine = Engine::start(
+        &t.db.url,
+        EngineConfig {
+            notifications: NotificationConfig {
+                poll_every: Duration::from_secs(3600),
+                ..NotificationConfig::default()
+            },
+            pool: PoolOptions {
+                on_statement: Some(hook),
+                ..crate::common::pool_options()
+            },
+            ..EngineConfig::default()
+        },
+    )
+    .await?;
+    let (ann, bob) = (t.user("Ann").await?, t.user("Bob").await?);
+    // The worker's first claim, at start.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let at_start = AtomicUsize::load(&claims, Ordering::Relaxed);
+
+    for i in 0..5 {
+        let task = engine
+            .create_task(ann, new_task(&format!("quiet {i}")))
+            .await?;
+        let done = TaskPatch {
+            status: Some(TaskStatus::Completed),
+            ..TaskPatch::default()
+        };
+        engine.update_task(ann, task.id, done, None).await?;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after_quiet_writes = AtomicUsize::load(&claims, Ordering::Relaxed);
+    let task = engine.create_task(ann, new_task("shared")).await?;
+    engine
+        .share_task(ann, task.id, UserRef::Id(bob), Permission::View)
+        .await?;
+    wait_for(&engine, bob, 1).await?;
+
+    assert_eq!(
+        after_quiet_writes, at_start,
+        "writes that notify nobody claim nothing"
+    );
+    assert!(
+        AtomicUsize::load(&claims, Ordering::Relaxed) > at_start,
+        "a share wakes the worker"
+    );
     Ok(())
 }

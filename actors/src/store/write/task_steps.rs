@@ -228,6 +228,7 @@ impl Write {
         self.where_(condition);
         self.sql.sql(" RETURNING id");
         self.close(&name);
+        self.noticed = true;
         self
     }
 }
