@@ -203,6 +203,8 @@ closed_set!(
         TeamRoleChanged => "team_role_changed",
         /// The user was removed from a team.
         TeamMemberRemoved => "team_member_removed",
+        /// A team the user was in was deleted (by someone else).
+        TeamDeleted => "team_deleted",
     }
 );
 

@@ -24,6 +24,25 @@ pub(crate) struct Notice {
 }
 
 impl Notice {
+    /// The notice of a team's deletion by `actor`, to its other `members`; `None` when there
+    /// are none.
+    pub(crate) fn team_deleted(
+        actor: UserId,
+        team: TeamId,
+        name: &str,
+        members: impl IntoIterator<Item = UserId>,
+    ) -> Option<Notice> {
+        let recipients: Vec<UserId> = members.into_iter().filter(|m| *m != actor).collect();
+        (!recipients.is_empty()).then(|| Notice {
+            kind: NotificationKind::TeamDeleted,
+            actor,
+            task: None,
+            team: Some(team),
+            recipients,
+            details: serde_json::json!({ "team_name": name }),
+        })
+    }
+
     /// The notice of the change `entry` describes; `None` when it notifies nobody.
     pub(crate) fn of(entry: &AuditEntry) -> Option<Notice> {
         let actor = entry.actor_id?;
@@ -89,7 +108,9 @@ pub(crate) fn notification_text(
         .get("title")
         .and_then(Value::as_str)
         .unwrap_or("a task");
-    let team = team.unwrap_or("a team");
+    // A deleted team is named by the notice itself.
+    let named = details.get("team_name").and_then(Value::as_str);
+    let team = team.or(named).unwrap_or("a team");
     let role = (details.get("to").or_else(|| details.get("role")))
         .and_then(Value::as_str)
         .unwrap_or("member");
@@ -101,6 +122,7 @@ pub(crate) fn notification_text(
         NotificationKind::TeamMemberAdded => format!("{actor} added you to {team} as {role}"),
         NotificationKind::TeamRoleChanged => format!("{actor} made you {role} in {team}"),
         NotificationKind::TeamMemberRemoved => format!("{actor} removed you from {team}"),
+        NotificationKind::TeamDeleted => format!("{actor} deleted the team {team}"),
     }
 }
 

@@ -155,6 +155,25 @@ async fn a_sharees_completion_and_a_membership_notify_the_owner_and_the_member()
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_teams_deletion_tells_its_other_members_by_name() -> anyhow::Result<()> {
+    let t = TestEngine::start().await?;
+    let (ann, bob) = (t.user("Ann").await?, t.user("Bob").await?);
+    let team = t.engine.create_team(ann, "Core").await?.id;
+    (t.engine)
+        .add_member(ann, team, UserRef::Id(bob), Role::Viewer)
+        .await?;
+
+    t.engine.delete_team(ann, team).await?;
+    let bobs = wait_for(&t.engine, bob, 2).await?;
+
+    assert_eq!(bobs[0].kind, "team_deleted");
+    assert_eq!(bobs[0].text, "Ann deleted the team Core");
+    assert_eq!(bobs[0].team_id, Some(team.0));
+    assert!(inbox(&t.engine, ann).await?.is_empty(), "not the actor");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_write_that_rolls_back_leaves_no_notice() -> anyhow::Result<()> {
     let t = TestEngine::start().await?;
     let (ann, bob) = (t.user("Ann").await?, t.user("Bob").await?);

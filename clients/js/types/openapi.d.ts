@@ -1353,7 +1353,7 @@ export interface components {
             id: string;
             /**
              * @description What it tells: `task_shared`, `task_changed`, `task_completed`, `task_deleted`,
-             *     `team_member_added`, `team_role_changed` or `team_member_removed`.
+             *     `team_member_added`, `team_role_changed`, `team_member_removed` or `team_deleted`.
              */
             kind: string;
             /**
