@@ -50,6 +50,12 @@ pub(crate) struct ClaimedRow {
     pub recipients: Vec<Uuid>,
     #[diesel(sql_type = diesel::sql_types::Jsonb)]
     pub details: serde_json::Value,
+    /// The actor's display name, when the account still exists.
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub actor_name: Option<String>,
+    /// The team's name, when it still exists.
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub team_name: Option<String>,
 }
 
 /// Puts a notice in the outbox, inside the caller's transaction (commands that run one; the
@@ -74,7 +80,7 @@ pub(crate) async fn insert_notice(conn: &mut AsyncPgConnection, notice: &Notice)
 
 /// Claims up to `limit` due rows of `channel` for `lease`: rows another worker holds (locked
 /// by its claim now, or leased and not yet expired) are skipped, never waited for. Oldest
-/// first.
+/// first, with the names their texts need (one round trip).
 pub(crate) async fn claim(
     conn: &mut AsyncPgConnection,
     channel: Channel,
@@ -82,12 +88,14 @@ pub(crate) async fn claim(
     limit: i64,
 ) -> Result<Vec<ClaimedRow>> {
     let mut rows: Vec<ClaimedRow> = diesel::sql_query(
-        "UPDATE outbox SET leased_until = now() + make_interval(secs => $2), \
-         attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM outbox WHERE channel = $1 AND due_at <= now() \
-           AND (leased_until IS NULL OR leased_until <= now()) \
-           ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-         RETURNING id, at, kind, actor_id, task_id, team_id, recipients, details",
+        "WITH claimed AS (UPDATE outbox SET leased_until = now() + make_interval(secs => $2), \
+           attempts = attempts + 1 \
+           WHERE id IN (SELECT id FROM outbox WHERE channel = $1 AND due_at <= now() \
+             AND (leased_until IS NULL OR leased_until <= now()) \
+             ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+           RETURNING id, at, kind, actor_id, task_id, team_id, recipients, details) \
+         SELECT c.*, (SELECT display_name FROM users WHERE users.id = c.actor_id) AS actor_name, \
+           (SELECT name FROM teams WHERE teams.id = c.team_id) AS team_name FROM claimed c",
     )
     .bind::<Text, _>(channel.as_str())
     .bind::<Double, _>(lease.as_secs_f64())
@@ -96,12 +104,4 @@ pub(crate) async fn claim(
     .await?;
     rows.sort_by_key(|row| row.id);
     Ok(rows)
-}
-
-/// Deletes delivered rows.
-pub(crate) async fn delete(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<()> {
-    diesel::delete(outbox::table.filter(outbox::id.eq_any(ids)))
-        .execute(conn)
-        .await?;
-    Ok(())
 }

@@ -1,17 +1,16 @@
 //! Users' in-app notifications: made from the outbox's in-app rows, read as an inbox (newest
 //! first, the unread ones alone if asked), marked read.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::feed::{HORIZON, Position};
-use super::schema::{notifications, teams, users};
+use super::schema::notifications;
 use super::sql::Sql;
 use crate::error::Result;
 use crate::model::UserId;
@@ -41,62 +40,58 @@ pub struct NotificationRecord {
 }
 
 /// A notification to make.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = notifications)]
+#[derive(Debug, Clone)]
 pub(crate) struct NewNotification {
     pub id: Uuid,
     pub user_id: Uuid,
     pub source_id: Uuid,
     pub at: DateTime<Utc>,
-    pub kind: String,
+    pub kind: &'static str,
     pub task_id: Option<Uuid>,
     pub team_id: Option<Uuid>,
     pub actor_id: Option<Uuid>,
     pub text: String,
 }
 
-/// Makes notifications; one already made from the same outbox row for the same user is not
-/// made again. Answers those made now.
-pub(crate) async fn insert(
+#[derive(QueryableByName)]
+struct Made {
+    #[diesel(sql_type = BigInt)]
+    made: i64,
+}
+
+/// In one statement (atomic on its own): makes the notifications of recipients whose accounts
+/// still exist — one already made from the same outbox row for the same user is not made again
+/// — and deletes the outbox rows `delivered`. Answers how many it made.
+pub(crate) async fn make_and_deliver(
     conn: &mut AsyncPgConnection,
     new: &[NewNotification],
-) -> Result<Vec<NotificationRecord>> {
-    if new.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(diesel::insert_into(notifications::table)
-        .values(new)
-        .on_conflict((notifications::source_id, notifications::user_id))
-        .do_nothing()
-        .returning(NotificationRecord::as_returning())
-        .get_results(conn)
-        .await?)
-}
-
-/// The display names of those of `ids` whose accounts exist.
-pub(crate) async fn display_names(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, String>> {
-    let rows: Vec<(Uuid, String)> = users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::display_name))
-        .load(conn)
-        .await?;
-    Ok(rows.into_iter().collect())
-}
-
-/// The names of those of `ids` that exist.
-pub(crate) async fn team_names(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, String>> {
-    let rows: Vec<(Uuid, String)> = teams::table
-        .filter(teams::id.eq_any(ids))
-        .select((teams::id, teams::name))
-        .load(conn)
-        .await?;
-    Ok(rows.into_iter().collect())
+    delivered: &[Uuid],
+) -> Result<i64> {
+    let column = |f: fn(&NewNotification) -> Option<Uuid>| new.iter().map(f).collect::<Vec<_>>();
+    let made: Made = diesel::sql_query(
+        "WITH gone AS (DELETE FROM outbox WHERE id = ANY($10)), \
+         made AS (INSERT INTO notifications \
+           (id, user_id, source_id, at, kind, task_id, team_id, actor_id, text) \
+           SELECT n.* FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], \
+             $5::text[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[]) \
+             AS n(id, user_id, source_id, at, kind, task_id, team_id, actor_id, text) \
+           WHERE EXISTS (SELECT 1 FROM users WHERE users.id = n.user_id) \
+           ON CONFLICT (source_id, user_id) DO NOTHING RETURNING 1) \
+         SELECT count(*) AS made FROM made",
+    )
+    .bind::<Array<SqlUuid>, _>(new.iter().map(|n| n.id).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(new.iter().map(|n| n.user_id).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(new.iter().map(|n| n.source_id).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(new.iter().map(|n| n.at).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(new.iter().map(|n| n.kind).collect::<Vec<_>>())
+    .bind::<Array<Nullable<SqlUuid>>, _>(column(|n| n.task_id))
+    .bind::<Array<Nullable<SqlUuid>>, _>(column(|n| n.team_id))
+    .bind::<Array<Nullable<SqlUuid>>, _>(column(|n| n.actor_id))
+    .bind::<Array<Text>, _>(new.iter().map(|n| n.text.as_str()).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(delivered)
+    .get_result(conn)
+    .await?;
+    Ok(made.made)
 }
 
 /// Up to `limit` of `user`'s notifications older than `before`, newest first; only unread ones

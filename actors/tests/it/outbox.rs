@@ -343,7 +343,7 @@ async fn only_writes_that_notify_someone_wake_the_outbox_workers() -> anyhow::Re
     let counted = Arc::clone(&claims);
     let hook: StatementHook = Arc::new(move |event| {
         if let StatementEvent::Sent(sql) = event
-            && sql.starts_with("UPDATE outbox")
+            && sql.contains("UPDATE outbox SET leased_until")
         {
             counted.fetch_add(1, Ordering::Relaxed);
         }
