@@ -28,6 +28,8 @@ pub struct EngineConfig {
     /// How long an ended sign-in session or account is remembered: at least as long as an
     /// access token lives, so that none outlives its session.
     pub session_memory: Duration,
+    /// How the outbox's workers deliver notifications.
+    pub notifications: NotificationConfig,
 }
 
 impl Default for EngineConfig {
@@ -42,6 +44,7 @@ impl Default for EngineConfig {
             cluster: ClusterConfig::default(),
             pool: PoolOptions::default(),
             session_memory: Duration::from_secs(15 * 60),
+            notifications: NotificationConfig::default(),
         }
     }
 }
@@ -94,6 +97,34 @@ impl Default for ClusterConfig {
             log_keep_for: Duration::from_secs(24 * 3600),
             prune_every: Duration::from_secs(30),
             replay_limit: 1000,
+        }
+    }
+}
+
+/// The outbox's workers (docs/notifications.md). Every node runs them; they share the work
+/// through the database.
+#[derive(Debug, Clone)]
+pub struct NotificationConfig {
+    /// Whether this node works the outbox (every node does by default; a node that does not
+    /// still writes its changes' notices, for the others to deliver).
+    pub work: bool,
+    /// How long a claimed outbox row is its worker's: a worker that dies holding rows leaves
+    /// them to another once this has passed.
+    pub lease: Duration,
+    /// How often the outbox is read besides after this node's own commits (rows of a node
+    /// that died, leases that ran out).
+    pub poll_every: Duration,
+    /// The most rows one claim takes.
+    pub batch: i64,
+}
+
+impl Default for NotificationConfig {
+    fn default() -> Self {
+        Self {
+            work: true,
+            lease: Duration::from_secs(30),
+            poll_every: Duration::from_secs(1),
+            batch: 200,
         }
     }
 }

@@ -83,6 +83,8 @@ pub enum Entity {
     StatisticsRow,
     /// A personal access token.
     Token,
+    /// An in-app notification.
+    Notification,
 }
 
 impl Entity {
@@ -96,6 +98,7 @@ impl Entity {
             Entity::Share => "share",
             Entity::StatisticsRow => "statistics row",
             Entity::Token => "token",
+            Entity::Notification => "notification",
         }
     }
 }

@@ -14,6 +14,8 @@ mod feed;
 mod known_members;
 mod metrics;
 mod model;
+mod notice;
+mod notify;
 mod outbox;
 mod published;
 mod slots;
@@ -29,7 +31,7 @@ pub use audit_action::AuditAction;
 /// IANA time zones, as history reads take them.
 pub use chrono_tz::Tz;
 pub use cluster::ClusterLink;
-pub use config::{ClusterConfig, EngineConfig, SignalMode};
+pub use config::{ClusterConfig, EngineConfig, NotificationConfig, SignalMode};
 pub use endings::Ending;
 pub use engine::{
     Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, EXTERNAL_EMAIL_DOMAIN, Engine,
@@ -46,11 +48,15 @@ pub use feed::{FeedEvent, FeedSubscription, FeedTopic};
 pub use metrics::{
     CLUSTER_LAG_BUCKETS, ClusterFigures, DELIVERY_BUCKETS, FeedFigures, MetricsSnapshot,
 };
-pub use model::{Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId};
+pub use model::{
+    NotificationKind, Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId,
+};
+pub use notify::NotificationSubscription;
 pub use published::{Published, Snapshot};
 pub use stats::history::{History, MilestoneChange, Milestones};
 pub use stats::trends::{Bucket, Interval, Percentiles, TrendsWindow, WindowError};
 pub use stats::{Aggregate, Counts, DayCounts, Delta, MemberCounts, Scope};
+pub use store::notifications::NotificationRecord;
 pub use store::shares::Share;
 pub use store::teams::{Member, TeamMembership};
 pub use store::{AuditRecord, PoolFigures, PoolOptions, StatementEvent, StatementHook};

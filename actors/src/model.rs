@@ -186,6 +186,28 @@ closed_set!(
     }
 );
 
+closed_set!(
+    /// What an in-app notification tells its user.
+    NotificationKind {
+        /// A task was shared with the user.
+        TaskShared => "task_shared",
+        /// Someone else changed a task the user owns or that is shared with them.
+        TaskChanged => "task_changed",
+        /// Someone else completed such a task.
+        TaskCompleted => "task_completed",
+        /// Someone else deleted such a task.
+        TaskDeleted => "task_deleted",
+        /// The user was added to a team.
+        TeamMemberAdded => "team_member_added",
+        /// The user's role in a team changed.
+        TeamRoleChanged => "team_role_changed",
+        /// The user was removed from a team.
+        TeamMemberRemoved => "team_member_removed",
+        /// A team the user was in was deleted (by someone else).
+        TeamDeleted => "team_deleted",
+    }
+);
+
 impl Role {
     /// Whether this role may create and change the team's tasks.
     pub fn can_write(self) -> bool {

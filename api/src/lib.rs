@@ -42,6 +42,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
             routes::AuditApi::new(state.clone()),
             routes::LiveApi::new(state.clone()),
             routes::TokensApi::new(state.clone()),
+            routes::NotificationsApi::new(state.clone()),
         ),
         "taskpulse",
         env!("CARGO_PKG_VERSION"),

@@ -38,6 +38,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         JS,
         include_str!("../static/tokens-view.js"),
     ),
+    (
+        "notifications-view.js",
+        JS,
+        include_str!("../static/notifications-view.js"),
+    ),
 ];
 
 /// The modules of `@taskpulse/client` (`clients/js/src`), at `/dashboard/client/<name>`.

@@ -1,11 +1,12 @@
 // The live dashboard page: signs in, follows the chosen scope, its trends and its activity feed
 // over the WebSocket, in the browser's own time zone, and keeps every panel current. The REST
 // and live clients are the @taskpulse/client package (clients/js, served under
-// /dashboard/client/); view.js, trends-view.js, feed-view.js, task-list.js, transfer-view.js
-// and tokens-view.js draw.
+// /dashboard/client/); view.js, trends-view.js, feed-view.js, task-list.js, transfer-view.js,
+// tokens-view.js and notifications-view.js (the bell) draw.
 
 import { Client, LiveClient, ProblemError } from './client/index.js';
 import { FeedPanel } from './feed-view.js';
+import { Bell } from './notifications-view.js';
 import { TaskList } from './task-list.js';
 import { TokensPanel } from './tokens-view.js';
 import { TransferPanel } from './transfer-view.js';
@@ -28,6 +29,9 @@ const live = new LiveClient(client);
 const taskList = new TaskList(client);
 const feedPanel = new FeedPanel($('feed-list'), $('feed-empty'), async (id) => (await client.getTask(id)).title);
 const tokensPanel = new TokensPanel(client);
+const bell = new Bell(client);
+// The caller's notifications: followed whatever dashboard is shown.
+const NOTIFICATIONS = 'notifications';
 const names = new Map(); // user id -> display name, for the members table and the feed
 // Another interval: the trends topic starts over with it (a fresh snapshot).
 const trendsView = new TrendsView(zone, (interval) => live.subscribe(trendsTopicOf(topic), { tz: zone, interval }));
@@ -51,7 +55,7 @@ const transfer = new TransferPanel(client, () => ({
 
 /** Follows `next` (`user` or `team:<id>`), its trends and its feed, instead of what was followed. */
 function follow(next) {
-  for (const old of live.topics) live.unsubscribe(old);
+  for (const old of live.topics) if (old !== NOTIFICATIONS) live.unsubscribe(old);
   topic = next;
   stats = null;
   breakdown = null;
@@ -86,6 +90,7 @@ async function enterDashboard() {
   trendsView.setZone(zone);
   view.showSignInError(null);
   follow('user');
+  live.subscribe(NOTIFICATIONS);
   live.start();
   timers.forEach(clearInterval);
   timers = [setInterval(refreshClock, CLOCK_REFRESH_MS), setInterval(() => view.showUpdated(), 1000)];
@@ -107,6 +112,7 @@ function leaveDashboard(message) {
   clearTimeout(detailTimer);
   stats = null;
   tokensPanel.reset();
+  bell.reset();
   view.showSignedIn(false);
   view.showNotice(null);
   view.showSignInError(message);
@@ -241,7 +247,9 @@ live.addEventListener('delta', ({ detail }) => {
 // A feed has started (a dashboard topic's resume also ends with `subscribed`: nothing to do).
 live.addEventListener('subscribed', ({ detail }) => {
   if (detail.topic === feedTopicOf(topic)) loadFeedHistory(detail.topic);
+  else if (detail.topic === NOTIFICATIONS) bell.load();
 });
+live.addEventListener('notification', ({ detail }) => bell.add(detail.notification));
 live.addEventListener('feed', ({ detail }) => {
   if (detail.topic === feedTopicOf(topic)) feedPanel.add([detail.entry]);
 });

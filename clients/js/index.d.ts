@@ -34,6 +34,10 @@ export type PersonalToken = Schemas['PersonalToken'];
 export type CreatedPersonalToken = Schemas['CreatedPersonalToken'];
 export type PersonalTokenPage = Schemas['PersonalTokenPage'];
 export type TokenQuery = Query<'/api/v1/tokens', 'get'>;
+/** An in-app notification, as the inbox lists it and the `notifications` topic sends it. */
+export type Notification = Schemas['Notification'];
+export type NotificationPage = Schemas['NotificationPage'];
+export type NotificationQuery = Query<'/api/v1/notifications', 'get'>;
 export type AuditEntry = Schemas['AuditEntry'];
 export type AuditPage = Schemas['AuditPage'];
 export type Health = Schemas['Health'];
@@ -153,6 +157,10 @@ export class Client {
   listTokens(query?: TokenQuery): Promise<PersonalTokenPage>;
   /** Revokes a personal access token: it stops working at once, everywhere. */
   revokeToken(tokenId: string): Promise<null>;
+  /** The caller's notifications, newest first (`unread: true`: only those not read yet). */
+  listNotifications(query?: NotificationQuery): Promise<NotificationPage>;
+  markNotificationRead(notificationId: string): Promise<null>;
+  markAllNotificationsRead(): Promise<null>;
   auditLogs(query?: AuditQuery): Promise<AuditPage>;
   health(): Promise<Health>;
 
@@ -200,6 +208,8 @@ export type DeltaMessage = AggregateDeltaMessage | TrendsDeltaMessage;
 /** A feed has started, or a resume is done: `version` the one reached (not for feeds). */
 export interface SubscribedMessage { type: 'subscribed'; topic: string; version?: number }
 export interface FeedMessage { type: 'feed'; topic: string; entry: AuditEntry }
+/** One of the caller's notifications, on the `notifications` topic. */
+export interface NotificationMessage { type: 'notification'; topic: 'notifications'; notification: Notification }
 export interface UnsubscribedMessage { type: 'unsubscribed'; topic: string; reason: 'membership_revoked' | 'requested' }
 /**
  * An error about a topic (`topic` set), or, without one, a refused token renewal:
@@ -216,6 +226,7 @@ export interface LiveEvents {
   delta: CustomEvent<DeltaMessage>;
   subscribed: CustomEvent<SubscribedMessage>;
   feed: CustomEvent<FeedMessage>;
+  notification: CustomEvent<NotificationMessage>;
   revoked: CustomEvent<UnsubscribedMessage>;
   error: CustomEvent<ErrorMessage>;
   authenticated: CustomEvent<AuthenticatedMessage>;
@@ -232,7 +243,7 @@ export interface LiveClientOptions {
 export interface SubscribeOptions {
   /** Resume a dashboard or trends topic after this version. */
   sinceVersion?: number | null;
-  /** Resume a feed topic after this entry id. */
+  /** Resume a feed topic after this entry id, `notifications` after this notification's. */
   since?: string | null;
   /** An IANA zone: the days of a dashboard topic's activity, a trends topic's calendar. */
   tz?: string | null;
@@ -244,7 +255,7 @@ export interface SubscribeOptions {
 
 /**
  * Follows topics over /api/v1/ws (`user`, `team:<id>`, `trends:user`, `trends:team:<id>`,
- * `feed:user`, `feed:team:<id>`): versions checked, trends buckets kept, reconnection with
+ * `feed:user`, `feed:team:<id>`, `notifications`): versions checked, trends buckets kept, reconnection with
  * jittered backoff, resume with `since_version` / `since`, and each renewed token handed to the
  * open session (`authenticated`), which keeps its subscriptions.
  */

@@ -1,6 +1,6 @@
 // Drives the live dashboard page (GET /dashboard) in headless Chromium.
 //
-//   node tests/browser/dashboard.mjs <base_url> <email> <password> [restart | token-refresh | trends | transfer | tokens]
+//   node tests/browser/dashboard.mjs <base_url> <email> <password> [restart | token-refresh | trends | transfer | tokens | notifications]
 //
 // Run by tests/it/browser.rs, which starts the server and creates the account and its tasks.
 // `restart` (the default) speaks with it, one line each on stdout: `CARDS <json>` (the numbers
@@ -15,7 +15,8 @@
 // `PASS`.
 // `trends` and `transfer` (history.mjs) run the browser in a time zone whose day is not UTC's,
 // say `ZONE <tz> <its date> <UTC's date>` first and `PASS` at the end. The shared helpers are
-// in helpers.mjs. `tokens` (tokens.mjs) drives the Tokens panel, then says `PASS`. Any failure exits 1 with the reason on stderr.
+// in helpers.mjs. `tokens` (tokens.mjs) drives the Tokens panel, then says `PASS`; `notifications`
+// (notifications.mjs) the bell. Any failure exits 1 with the reason on stderr.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), DASHBOARD_SCREENSHOT (a PNG path; the
 // sign-in forms, dark mode, a phone-width view and the stale state are saved beside it as
@@ -31,9 +32,10 @@ import {
   WITHIN, cardsOverRest, check, checkAccessibility, openDashboard, rest, say, signInOnPage, step, waitForCards,
 } from './helpers.mjs';
 import { runTransfer, runTrends, zoneAwayFromUtc } from './history.mjs';
+import { runNotifications } from './notifications.mjs';
 import { runTokens } from './tokens.mjs';
 
-const MODES = ['restart', 'token-refresh', 'trends', 'transfer', 'tokens'];
+const MODES = ['restart', 'token-refresh', 'trends', 'transfer', 'tokens', 'notifications'];
 const [baseUrl, email, password, mode = 'restart'] = process.argv.slice(2);
 if (!baseUrl || !email || !password || !MODES.includes(mode)) {
   console.error(`usage: node dashboard.mjs <base_url> <email> <password> [${MODES.join(' | ')}]`);
@@ -292,7 +294,8 @@ try {
     ],
   });
   const env = { context, baseUrl, email, password, zone, screenshot };
-  const flows = { restart: run, 'token-refresh': runTokenRefresh, trends: runTrends, transfer: runTransfer, tokens: runTokens };
+  const flows = { restart: run, 'token-refresh': runTokenRefresh, trends: runTrends, transfer: runTransfer, tokens: runTokens,
+    notifications: runNotifications };
   await flows[mode](mode === 'restart' || mode === 'token-refresh' ? context : env);
   say('PASS');
 } catch (err) {

@@ -4,8 +4,9 @@
 //! axe-core in light and dark mode and at phone width, the stale state while the server is
 //! stopped, and disconnected → connected with the numbers still right once it is back; and,
 //! with the browser in a time zone whose day is not UTC's (`tests/browser/history.mjs`), the
-//! activity days and the live Trends view in that zone, Export and Import. Needs Node.js and
-//! Chromium (`scripts/setup` installs both); without them these tests fail, they do not skip.
+//! activity days and the live Trends view in that zone, Export and Import; the Tokens panel; the
+//! notifications bell. Needs Node.js and Chromium (`scripts/setup` installs both); without them
+//! these tests fail, they do not skip.
 //! The page's screenshots land in `target/dashboard*.png`.
 
 use std::path::{Path, PathBuf};
@@ -297,5 +298,30 @@ async fn the_dashboard_creates_shows_once_and_revokes_personal_access_tokens() -
     assert!(status.success(), "the driver exited with {status}");
     let listed = expect_json(app.get_as("/api/v1/tokens", &ann.access).await?, 200).await?;
     assert_eq!(listed["items"], json!([]), "the page revoked its token");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_dashboards_bell_counts_notifications_live_and_marks_them_read() -> anyhow::Result<()> {
+    let dir = driver_dir().await?;
+    let app = TestApp::spawn().await?;
+    let ann = app.register("ann@example.com").await?;
+
+    let mut driver = driver(&dir, &app, &ann.email, "notifications")
+        .spawn()
+        .context("cannot start node")?;
+    let mut lines = BufReader::new(driver.stdout.take().context("no stdout")?).lines();
+    let last = next_line(&mut lines, 90).await?;
+    let status = tokio::time::timeout(Duration::from_secs(30), driver.wait()).await??;
+
+    assert_eq!(last, "PASS");
+    assert!(status.success(), "the driver exited with {status}");
+    let unread = expect_json(
+        app.get_as("/api/v1/notifications?unread=true", &ann.access)
+            .await?,
+        200,
+    )
+    .await?;
+    assert_eq!(unread["items"], json!([]), "the page marked them read");
     Ok(())
 }

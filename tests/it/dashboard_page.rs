@@ -49,6 +49,7 @@ async fn every_file_the_page_loads_is_served_and_others_are_404() -> anyhow::Res
         "./trends-view.js",
         "./transfer-view.js",
         "./tokens-view.js",
+        "./notifications-view.js",
     ] {
         assert!(script.contains(module), "app.js imports {module}");
         let path = format!("/dashboard/{}", module.trim_start_matches("./"));

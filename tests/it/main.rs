@@ -20,6 +20,7 @@ mod health;
 mod http_basics;
 mod js_client;
 mod metrics;
+mod notifications;
 mod openapi;
 mod outage;
 mod rate_limit;

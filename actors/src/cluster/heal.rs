@@ -205,6 +205,7 @@ pub(crate) async fn heard(node: &Node, announcements: Vec<Announcement>) -> Resu
             }
             Announcement::Revoked(team, user) => revoke(node, team, user),
             Announcement::Ended(ending) => node.endings.end(ending),
+            Announcement::Notified => node.inboxes.poke(),
         }
     }
     catch_up(node, moved).await.map(|_| ())

@@ -25,6 +25,7 @@ use crate::error::Result;
 use crate::feed::Feeds;
 use crate::known_members::KnownMembers;
 use crate::model::{TeamId, UserId};
+use crate::notify::Inboxes;
 use crate::published::Published;
 use crate::slots::Slots;
 use crate::stats::Scope;
@@ -35,6 +36,20 @@ use crate::supervisor::SupervisorMsg;
 
 pub(crate) use signal::Announcement;
 use signal::Signal;
+
+/// Tells the other nodes what this node's background work did (the signal sender batches it
+/// with the commits' announcements).
+#[derive(Clone)]
+pub(crate) struct Announcer(Option<mpsc::UnboundedSender<Announcement>>);
+
+impl Announcer {
+    /// Notifications were made: the other nodes' `notifications` topics read them.
+    pub fn notified(&self) {
+        if let Some(announce) = &self.0 {
+            let _ = announce.send(Announcement::Notified);
+        }
+    }
+}
 
 /// How long start-up waits for the listener's first connection.
 const FIRST_CONNECT: Duration = Duration::from_secs(5);
@@ -52,6 +67,8 @@ pub(crate) struct Node {
     pub members: Arc<KnownMembers>,
     /// The feeds read the log when another node signals a commit.
     pub feeds: Arc<Feeds>,
+    /// The `notifications` topics read when another node signals it made notifications.
+    pub inboxes: Arc<Inboxes>,
 }
 
 /// The state of this node's link to the others, for health.
@@ -176,6 +193,11 @@ impl Cluster {
     pub fn revoke(&self, team: TeamId, user: Option<UserId>) {
         heal::revoke(&self.node, team, user);
         self.send(Announcement::Revoked(team, user));
+    }
+
+    /// What the outbox's worker tells the other nodes with.
+    pub fn announcer(&self) -> Announcer {
+        Announcer(self.announce.clone())
     }
 
     fn send(&self, announcement: Announcement) {

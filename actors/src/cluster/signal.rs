@@ -1,5 +1,5 @@
 //! The signal between nodes: "these scopes changed, so; these subscriptions are revoked;
-//! these sessions ended". A change travels whole (its delta) when it fits, so that the other
+//! these sessions ended; notifications were made". A change travels whole (its delta) when it fits, so that the other
 //! nodes apply it without reading the change log; a change too large for the payload
 //! (PostgreSQL caps a NOTIFY near 8 kB) travels as its scope and version only, and is read
 //! from the log. Signals are hints, never the only record: a lost one is found by the periodic
@@ -40,6 +40,8 @@ pub(crate) enum Announcement {
     Revoked(TeamId, Option<UserId>),
     /// A sign-in session or an account ended: its access tokens stop working.
     Ended(Ending),
+    /// In-app notifications were made: the `notifications` topics read them.
+    Notified,
 }
 
 /// A signal as sent: the sending node and what it announces, in short JSON.
@@ -60,6 +62,9 @@ pub(crate) struct Signal {
     /// Endings: ("s" for a session or "a" for an account, id).
     #[serde(rename = "e", default, skip_serializing_if = "Vec::is_empty")]
     pub ended: Vec<(String, Uuid)>,
+    /// Notifications were made.
+    #[serde(rename = "i", default, skip_serializing_if = "std::ops::Not::not")]
+    pub notified: bool,
 }
 
 fn kind_and_id(scope: Scope) -> (String, Uuid) {
@@ -83,6 +88,7 @@ enum Entry {
     Moved((String, Uuid, i64)),
     Revoked((Uuid, Option<Uuid>)),
     Ended((String, Uuid)),
+    Notified,
 }
 
 impl Entry {
@@ -103,6 +109,7 @@ impl Entry {
                 Entry::Ended(("s".to_owned(), *session))
             }
             Announcement::Ended(Ending::Account(user)) => Entry::Ended(("a".to_owned(), user.0)),
+            Announcement::Notified => Entry::Notified,
         }
     }
 
@@ -113,6 +120,7 @@ impl Entry {
             Entry::Moved(entry) => serde_json::to_vec(entry),
             Entry::Revoked(entry) => serde_json::to_vec(entry),
             Entry::Ended(entry) => serde_json::to_vec(entry),
+            Entry::Notified => return r#","i":true"#.len(),
         };
         json.map_or(usize::MAX, |json| json.len() + 1)
     }
@@ -138,6 +146,7 @@ impl Signal {
             Entry::Moved(entry) => self.moved.push(entry),
             Entry::Revoked(entry) => self.revoked.push(entry),
             Entry::Ended(entry) => self.ended.push(entry),
+            Entry::Notified => self.notified = true,
         }
     }
 
@@ -193,7 +202,8 @@ impl Signal {
                 "a" => Some(Announcement::Ended(Ending::Account(UserId(*id)))),
                 _ => None,
             });
-        changed.chain(moved).chain(revoked).chain(ended)
+        let notified = self.notified.then_some(Announcement::Notified);
+        changed.chain(moved).chain(revoked).chain(ended).chain(notified)
     }
 }
 
@@ -301,6 +311,7 @@ mod tests {
             Announcement::Revoked(team, Some(user)),
             Announcement::Revoked(team, None),
             Announcement::Ended(Ending::Account(user)),
+            Announcement::Notified,
         ];
         let signals = Signal::pack("node-a", &announcements);
         assert_eq!(signals.len(), 1);

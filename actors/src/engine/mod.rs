@@ -16,6 +16,7 @@ mod import_rules;
 mod known_accounts;
 #[cfg(feature = "local-accounts")]
 mod local_accounts;
+mod notifications;
 mod paging;
 mod personal_tokens;
 mod reads;
@@ -60,6 +61,7 @@ use crate::feed::{self, Feeds};
 use crate::known_members::KnownMembers;
 use crate::metrics::MetricsSnapshot;
 use crate::model::{TeamId, UserId};
+use crate::notify::{self, Inboxes, Notifier};
 use crate::published::{Published, Snapshot};
 use crate::slots::Slots;
 use crate::stats::Scope;
@@ -102,11 +104,17 @@ struct Inner {
     personal_tokens: personal_tokens::TokenCache,
     feeds: Arc<Feeds>,
     tailer: tokio::task::JoinHandle<()>,
+    notifier: Arc<Notifier>,
+    in_app_worker: tokio::task::JoinHandle<()>,
+    inboxes: Arc<Inboxes>,
+    inbox_tailer: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         self.tailer.abort();
+        self.in_app_worker.abort();
+        self.inbox_tailer.abort();
         self.supervisor.stop(Some("engine dropped".to_owned()));
     }
 }
@@ -138,6 +146,8 @@ impl Engine {
         let feeds = Feeds::new(pool.clone(), config.subscriber_queue);
         let members = Arc::new(KnownMembers::default());
         let tailer = tokio::spawn(feed::tail(Arc::clone(&feeds)));
+        let inboxes = Inboxes::new(pool.clone(), config.subscriber_queue);
+        let inbox_tailer = tokio::spawn(notify::tail_inboxes(Arc::clone(&inboxes)));
         let cluster = Cluster::start(Node {
             pool: pool.clone(),
             slots: Arc::clone(&slots),
@@ -147,8 +157,16 @@ impl Engine {
             endings: Arc::clone(&endings),
             members: Arc::clone(&members),
             feeds: Arc::clone(&feeds),
+            inboxes: Arc::clone(&inboxes),
         })
         .await;
+        let notifier = Notifier::new(
+            pool.clone(),
+            config.notifications.clone(),
+            Arc::clone(&inboxes),
+            cluster.announcer(),
+        );
+        let in_app_worker = tokio::spawn(notify::work_in_app(Arc::clone(&notifier)));
         Ok(Self {
             inner: Arc::new(Inner {
                 pool,
@@ -165,6 +183,10 @@ impl Engine {
                 personal_tokens: personal_tokens::TokenCache::default(),
                 feeds,
                 tailer,
+                notifier,
+                in_app_worker,
+                inboxes,
+                inbox_tailer,
             }),
         })
     }
@@ -172,6 +194,8 @@ impl Engine {
     /// Stops every actor and waits for them; this node stops hearing the others.
     pub async fn shutdown(&self) {
         self.inner.tailer.abort();
+        self.inner.in_app_worker.abort();
+        self.inner.inbox_tailer.abort();
         self.inner.cluster.stop();
         self.inner
             .supervisor

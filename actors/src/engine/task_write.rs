@@ -50,6 +50,11 @@ impl Engine {
             Decision::Write(write, answer) => (write, answer),
         };
         let written = self.commit(write).await?;
+        if written.noticed {
+            // Only writes that put a notice in the outbox wake its workers: the others (most
+            // writes) cost the outbox nothing.
+            self.inner.notifier.poke();
+        }
         if written.applied {
             let committed = Committed::from_write((answer, Some(written)));
             self.publish(committed.published).await;

@@ -10,7 +10,9 @@ use super::{Engine, UserRef};
 use crate::audit_action::AuditAction;
 use crate::error::{ConflictCode, Entity, Error, Result};
 use crate::model::{Role, TeamId, UserId};
+use crate::notice::Notice;
 use crate::stats::{DeltaSet, Scope, merge_into, task_deltas};
+use crate::store::durable_outbox;
 use crate::store::tasks::{delete_team_tasks, lock_team_tasks};
 use crate::store::teams::{self as store, Member, TeamMembership};
 use crate::store::{AuditEntry, write_audit};
@@ -244,6 +246,16 @@ impl Engine {
                 return Err(Error::Forbidden(
                     "only an owner may delete the team".to_owned(),
                 ));
+            }
+            // Everyone else in the team hears that it is gone (its name, too: the row goes).
+            let members = store::members(conn, team).await?;
+            let name = store::membership(conn, team, actor)
+                .await?
+                .map(|m| m.name)
+                .unwrap_or_default();
+            let others = members.iter().map(|m| m.user_id);
+            if let Some(notice) = Notice::team_deleted(actor, team, &name, others) {
+                durable_outbox::insert_notice(conn, &notice).await?;
             }
             let mut deltas = DeltaSet::new();
             for task in lock_team_tasks(conn, team).await? {

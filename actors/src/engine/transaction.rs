@@ -60,6 +60,9 @@ impl Engine {
         drop_if_unavailable(&mut conn, &committed);
         drop(conn);
         let committed = committed?;
+        // Team commands write their notices in the transaction (and a task command retried
+        // with its task locked may): the outbox's workers look.
+        self.inner.notifier.poke();
         self.publish(committed.published).await;
         Ok(committed.answer)
     }

@@ -17,8 +17,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use subscription::Queued;
+pub(crate) use subscription::Start;
 pub use subscription::{FeedEvent, FeedSubscription};
-use subscription::{Queued, Start};
 pub(crate) use tailer::tail;
 
 use crate::error::Result;

@@ -10,6 +10,7 @@ use super::schema::audit_log;
 use crate::audit_action::AuditAction;
 use crate::error::Result;
 use crate::model::{TeamId, UserId};
+use crate::notice::Notice;
 
 /// One audit entry to write.
 #[derive(Debug, Clone)]
@@ -66,8 +67,12 @@ pub struct AuditRecord {
     pub details: serde_json::Value,
 }
 
-/// Writes one entry on `conn` (inside the caller's transaction).
+/// Writes one entry on `conn` (inside the caller's transaction), and the notice of the change
+/// to the outbox when it notifies anyone.
 pub async fn write_audit(conn: &mut AsyncPgConnection, entry: AuditEntry) -> Result<()> {
+    if let Some(notice) = Notice::of(&entry) {
+        super::durable_outbox::insert_notice(conn, &notice).await?;
+    }
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::id.eq(Uuid::now_v7()),

@@ -27,7 +27,7 @@ pub(crate) struct Position {
 
 impl Position {
     /// Past every entry of the transactions below `horizon`.
-    fn below(horizon: i64) -> Self {
+    pub(crate) fn below(horizon: i64) -> Self {
         Self {
             tx: horizon - 1,
             id: Uuid::max(),
@@ -92,7 +92,7 @@ type RowValues = (
 
 /// The horizon, once per statement (a scalar sub-query is evaluated once and bounds the index
 /// scan).
-const HORIZON: &str = "(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)";
+pub(crate) const HORIZON: &str = "(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)";
 
 /// The entries of `interest` after `after`, in order, at most `limit`.
 pub(crate) async fn read_after(

@@ -4,11 +4,13 @@
 pub(crate) mod aggregates;
 pub(crate) mod audit;
 pub(crate) mod change_log;
+pub(crate) mod durable_outbox;
 pub(crate) mod export;
 pub(crate) mod external_identities;
 pub(crate) mod feed;
 pub(crate) mod hydrate;
 pub(crate) mod import;
+pub(crate) mod notifications;
 pub(crate) mod personal_tokens;
 mod pool;
 mod pool_watch;

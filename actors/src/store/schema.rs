@@ -178,8 +178,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> Uuid,
+        tx -> Int8,
+        channel -> Text,
+        due_at -> Timestamptz,
+        leased_until -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        at -> Timestamptz,
+        kind -> Text,
+        actor_id -> Nullable<Uuid>,
+        task_id -> Nullable<Uuid>,
+        team_id -> Nullable<Uuid>,
+        recipients -> Array<Uuid>,
+        details -> Jsonb,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        source_id -> Uuid,
+        at -> Timestamptz,
+        kind -> Text,
+        task_id -> Nullable<Uuid>,
+        team_id -> Nullable<Uuid>,
+        actor_id -> Nullable<Uuid>,
+        text -> Text,
+        read_at -> Nullable<Timestamptz>,
+        tx -> Int8,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(personal_access_tokens -> users (user_id));
+diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(external_identities -> users (user_id));
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
@@ -209,4 +244,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     aggregate_changes,
     external_identities,
     personal_access_tokens,
+    outbox,
+    notifications,
 );

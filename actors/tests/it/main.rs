@@ -11,6 +11,8 @@ mod history;
 mod import;
 mod live_aggregates;
 mod migrations;
+mod notification_topic;
+mod outbox;
 mod started_at;
 mod write_gates;
 mod write_path;

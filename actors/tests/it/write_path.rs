@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::common::TestEngine;
 use taskpulse_actors::{
-    ClusterConfig, Engine, EngineConfig, NewTask, Permission, PoolOptions, Priority,
-    StatementEvent, StatementHook, TaskPatch, TaskStatus, UserRef,
+    ClusterConfig, Engine, EngineConfig, NewTask, NotificationConfig, Permission, PoolOptions,
+    Priority, StatementEvent, StatementHook, TaskPatch, TaskStatus, UserRef,
 };
 
 /// Records the SQL of every statement the engine's connections send, and how many they
@@ -68,7 +68,7 @@ impl Statements {
 }
 
 /// An engine on one connection whose statements are recorded, once its start-up work is done
-/// and with nothing else running in the background.
+/// and with nothing else running in the background (the outbox is left to other nodes).
 async fn recorded(test: &TestEngine) -> anyhow::Result<(Engine, Statements)> {
     let statements = Statements::default();
     let engine = Engine::start(
@@ -78,6 +78,10 @@ async fn recorded(test: &TestEngine) -> anyhow::Result<(Engine, Statements)> {
                 heal_every: Duration::from_secs(3600),
                 prune_every: Duration::from_secs(3600),
                 ..ClusterConfig::default()
+            },
+            notifications: NotificationConfig {
+                work: false,
+                ..NotificationConfig::default()
             },
             pool: PoolOptions {
                 max_size: 1,

@@ -57,6 +57,7 @@ impl LiveApi {
     /// | `trends:user`, `trends:team:<team_id>` | as above | `snapshot` (`version`, `trends` as `GET /api/v1/dashboard/trends` answers), then `delta`s (`version`, `buckets`: the buckets each change moved, whole) |
     /// | `feed:user` | the caller | `subscribed`, then one `feed` per audit entry: the caller's own actions and changes to tasks it owns or that are shared with it |
     /// | `feed:team:<team_id>` | members, any role | `subscribed`, then one `feed` per audit entry of the team |
+    /// | `notifications` | the caller | `subscribed`, then one `notification` (`notification`: as `GET /api/v1/notifications` shows it) per notification made for the caller; `since` (a notification's `id`) replays those after it |
     ///
     /// A `feed` message is `{"type":"feed","topic":…,"entry":{…}}`, the entry exactly as
     /// `GET /api/v1/audit-logs` shows it (`id`, `at`, `actor_id`, `action`, `target_type`,

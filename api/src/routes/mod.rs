@@ -6,6 +6,7 @@ mod choice;
 mod dashboard;
 mod health;
 mod live;
+mod notifications;
 mod problem;
 mod strict;
 mod tasks;
@@ -17,6 +18,7 @@ pub use auth::AuthApi;
 pub use dashboard::DashboardApi;
 pub use health::HealthApi;
 pub use live::LiveApi;
+pub use notifications::NotificationsApi;
 pub use tasks::{TasksApi, TransferApi};
 pub use teams::TeamsApi;
 pub use tokens::TokensApi;
@@ -40,4 +42,6 @@ pub enum ApiTags {
     Live,
     /// Personal access tokens for scripts, integrations and assistants.
     Tokens,
+    /// In-app notifications: the inbox and its read state.
+    Notifications,
 }

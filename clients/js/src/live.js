@@ -1,8 +1,8 @@
 // The live client: one WebSocket to /api/v1/ws following any number of topics (`user`,
-// `team:<id>`, `trends:user`, `trends:team:<id>`, `feed:user`, `feed:team:<id>`). It
-// authenticates with the first message, subscribes (with `tz`, `interval`, `from`; resuming
-// with `since_version` and `since`), checks that versions grow by one, keeps each trends
-// topic's buckets, reconnects with jittered exponential backoff, and hands every renewed access
+// `team:<id>`, `trends:user`, `trends:team:<id>`, `feed:user`, `feed:team:<id>`,
+// `notifications`). It authenticates with the first message, subscribes (with `tz`,
+// `interval`, `from`; resuming with `since_version` and `since`), checks that versions grow by
+// one, keeps each trends topic's buckets, reconnects with jittered exponential backoff, and hands every renewed access
 // token to the open session (`auth` again, answered `authenticated`), which keeps its
 // subscriptions; the server closes a session with 4401 when its token expires unrenewed.
 
@@ -35,8 +35,8 @@ function socketUrl(baseUrl) {
 /**
  * Emits `status` (detail: `{status, staleSince}`: `connecting` | `connected` | `disconnected`,
  * and since when the data is not live, a Date or null), `snapshot`, `delta`, `subscribed` and
- * `feed` (detail: the server's message, deltas already checked for order and feed entries for
- * repeats; a trends topic's `delta` also carries `trends`, the whole trends with the delta's
+ * `feed` and `notification` (detail: the server's message, deltas already checked for order
+ * and feed entries and notifications for repeats; a trends topic's `delta` also carries `trends`, the whole trends with the delta's
  * buckets put in place, as `trends(topic)` answers; `subscribed` ends a feed's start and every
  * resume, with the `version` reached: the topic is live again), `revoked` (the `unsubscribed` message: the team membership ended, the topic is
  * dropped), `error` (an `error` message about a topic, which is dropped unless it was only
@@ -250,6 +250,9 @@ export class LiveClient extends EventTarget {
         break;
       case 'feed':
         if (state.takeEntry(message.entry)) this.#emit('feed', message);
+        break;
+      case 'notification':
+        if (state.takeEntry(message.notification)) this.#emit('notification', message);
         break;
       case 'unsubscribed':
         if (message.reason === 'requested') return;

@@ -154,6 +154,14 @@ export class Client {
   listTokens(query) { return this.request('GET', '/api/v1/tokens', { query }); }
   revokeToken(tokenId) { return this.request('DELETE', `/api/v1/tokens/${id(tokenId)}`); }
 
+  // In-app notifications (the live ones: the `notifications` topic)
+
+  listNotifications(query) { return this.request('GET', '/api/v1/notifications', { query }); }
+  markNotificationRead(notificationId) {
+    return this.request('POST', `/api/v1/notifications/${id(notificationId)}/read`);
+  }
+  markAllNotificationsRead() { return this.request('POST', '/api/v1/notifications/read'); }
+
   // Dashboard, audit log, health
 
   statistics(query) { return this.request('GET', '/api/v1/dashboard/statistics', { query }); }

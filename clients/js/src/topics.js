@@ -5,7 +5,9 @@
 // Feed entries replayed after a resume may repeat ones already seen: remember this many ids.
 const SEEN_ENTRIES = 512;
 
-export const isFeed = (topic) => topic.startsWith('feed:');
+// Topics that resume with `since` (an item's id) rather than a version: the feeds, and the
+// caller's notifications.
+export const isFeed = (topic) => topic.startsWith('feed:') || topic === 'notifications';
 export const isTrends = (topic) => topic.startsWith('trends:');
 
 /**

@@ -306,6 +306,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the caller's notifications
+         * @description Newest first, keyset-paginated; with `unread=true` only those not yet read. A task shared
+         *     with the caller, a team they were added to or removed from or whose role changed, a task
+         *     they own or that is shared with them that someone else changed, completed or deleted.
+         */
+        get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark every notification of the caller read */
+        post: operations["markAllNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark one notification read */
+        post: operations["markNotificationRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -624,6 +680,7 @@ export interface paths {
          *     | `trends:user`, `trends:team:<team_id>` | as above | `snapshot` (`version`, `trends` as `GET /api/v1/dashboard/trends` answers), then `delta`s (`version`, `buckets`: the buckets each change moved, whole) |
          *     | `feed:user` | the caller | `subscribed`, then one `feed` per audit entry: the caller's own actions and changes to tasks it owns or that are shared with it |
          *     | `feed:team:<team_id>` | members, any role | `subscribed`, then one `feed` per audit entry of the team |
+         *     | `notifications` | the caller | `subscribed`, then one `notification` (`notification`: as `GET /api/v1/notifications` shows it) per notification made for the caller; `since` (a notification's `id`) replays those after it |
          *
          *     A `feed` message is `{"type":"feed","topic":…,"entry":{…}}`, the entry exactly as
          *     `GET /api/v1/audit-logs` shows it (`id`, `at`, `actor_id`, `action`, `target_type`,
@@ -1263,6 +1320,84 @@ export interface components {
             component: components["schemas"]["ReadinessComponent"] & unknown;
             /** @description Why, in a sentence for the operator. */
             detail: string;
+        };
+        /**
+         * Notification
+         * @description One notification of the caller's.
+         * @example {
+         *       "actor_id": "01934f74-0000-7000-8000-000000000002",
+         *       "at": "2025-11-22T08:00:00+00:00",
+         *       "id": "01934f74-0000-7000-8000-000000000028",
+         *       "kind": "task_completed",
+         *       "read_at": null,
+         *       "task_id": "01934f74-0000-7000-8000-000000000001",
+         *       "team_id": null,
+         *       "text": "Ann completed “Ship v2”"
+         *     }
+         */
+        Notification: {
+            /**
+             * Format: uuid
+             * @description Who made the change; absent when it is not known.
+             */
+            actor_id?: string;
+            /**
+             * Format: date-time
+             * @description When the change it tells of happened.
+             */
+            at: string;
+            /**
+             * Format: uuid
+             * @description Its id (UUIDv7); `POST /api/v1/notifications/{id}/read` marks it read.
+             */
+            id: string;
+            /**
+             * @description What it tells: `task_shared`, `task_changed`, `task_completed`, `task_deleted`,
+             *     `team_member_added`, `team_role_changed`, `team_member_removed` or `team_deleted`.
+             */
+            kind: string;
+            /**
+             * Format: date-time
+             * @description When the caller marked it read; `null`: unread.
+             */
+            read_at?: string | null;
+            /**
+             * Format: uuid
+             * @description The task it is about; absent for a team's.
+             */
+            task_id?: string;
+            /**
+             * Format: uuid
+             * @description The team it is about (a team task's too); absent otherwise.
+             */
+            team_id?: string;
+            /** @description What it says, e.g. `Ann completed “Ship v2”`. */
+            text: string;
+        };
+        /**
+         * NotificationPage
+         * @description One page of the caller's notifications, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "actor_id": "01934f74-0000-7000-8000-000000000002",
+         *           "at": "2025-11-22T08:00:00+00:00",
+         *           "id": "01934f74-0000-7000-8000-000000000028",
+         *           "kind": "task_completed",
+         *           "read_at": null,
+         *           "task_id": "01934f74-0000-7000-8000-000000000001",
+         *           "team_id": null,
+         *           "text": "Ann completed “Ship v2”"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        NotificationPage: {
+            /** @description The notifications. */
+            items: components["schemas"]["Notification"][];
+            /** @description Pass as `cursor` for the next page; `null` on the last one. */
+            next_cursor?: string | null;
         };
         /**
          * @description What a share lets its recipient do with a task.
@@ -3096,6 +3231,219 @@ export interface operations {
                 };
             };
             /** @description `database_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listNotifications: {
+        parameters: {
+            query?: {
+                /** @description `true`: only the unread ones. */
+                unread?: boolean;
+                /** @description Page size, 1..=200 (default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the caller's notifications, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description `malformed_request`: the body is not JSON of the documented shape, a value has the wrong JSON type, or an id in the path or query is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `validation_failed`: `errors` lists each field or parameter that breaks a rule (lengths, enum values, ranges, cursors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    markAllNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Marked read (one already read keeps the time it was first read). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `insufficient_scope`: a personal access token with the `read` scope only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    markNotificationRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The notification's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Marked read (one already read keeps the time it was first read). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `malformed_request`: the body is not JSON of the documented shape, a value has the wrong JSON type, or an id in the path or query is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `insufficient_scope`: a personal access token with the `read` scope only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: the caller has no notification with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */

@@ -6,11 +6,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use taskpulse_actors::{AuditRecord, FeedTopic, Scope, Snapshot, Statistics, TeamId, Tz, UserId};
+use taskpulse_actors::{
+    AuditRecord, FeedTopic, NotificationRecord, Scope, Snapshot, Statistics, TeamId, Tz, UserId,
+};
 
 use super::codes::{ErrorCode, UnsubscribeReason};
 use crate::shapes::audit::AuditEntryView;
 use crate::shapes::dashboard::{ActivityView, BreakdownView, StatisticsView};
+use crate::shapes::notifications::NotificationView;
 use crate::shapes::trends::{BucketView, TrendsView};
 
 /// How many days of activity a snapshot carries (the dashboard shows 7 or 30).
@@ -28,12 +31,13 @@ pub enum ClientMessage {
     },
     /// Start receiving a topic.
     Subscribe {
-        /// `user`, `team:<id>`, `feed:user` or `feed:team:<id>`.
+        /// `user`, `team:<id>`, `feed:user`, `feed:team:<id>` or `notifications`.
         topic: String,
         /// Resume an aggregate topic after this version.
         #[serde(default)]
         since_version: Option<i64>,
-        /// Resume a feed topic after this entry (its id).
+        /// Resume a feed topic after this entry (its id), `notifications` after this
+        /// notification.
         #[serde(default)]
         since: Option<String>,
         /// The IANA time zone of aggregate topics' activity and of trends' buckets.
@@ -68,12 +72,17 @@ pub enum Topic {
     Trends(Scope),
     /// A feed: audit entries.
     Feed(FeedTopic),
+    /// The caller's in-app notifications.
+    Notifications,
 }
 
 /// A topic name to what it follows: `user` is the caller's own aggregate, `team:<uuid>` a
 /// team's; `trends:user`, `trends:team:<uuid>` their trends, and `feed:user`,
-/// `feed:team:<uuid>` their feeds.
+/// `feed:team:<uuid>` their feeds; `notifications` the caller's notifications.
 pub fn parse_topic(topic: &str, user: UserId) -> Option<Topic> {
+    if topic == "notifications" {
+        return Some(Topic::Notifications);
+    }
     let scope = |name: &str| match name.split_once(':') {
         None if name == "user" => Some(Scope::User(user)),
         Some(("team", id)) => uuid::Uuid::try_parse(id)
@@ -163,6 +172,13 @@ pub enum ServerMessage<'a> {
         /// The entry.
         entry: AuditEntryView,
     },
+    /// One of the caller's notifications, exactly as `GET /api/v1/notifications` shows it.
+    Notification {
+        /// The topic (`notifications`).
+        topic: &'a str,
+        /// The notification.
+        notification: NotificationView,
+    },
     /// A topic ended: `requested` or `membership_revoked`.
     Unsubscribed {
         /// The topic.
@@ -239,6 +255,14 @@ impl<'a> ServerMessage<'a> {
         Self::Feed {
             topic,
             entry: entry.clone().into(),
+        }
+    }
+
+    /// The `notification` message of one notification.
+    pub fn notification(topic: &'a str, notification: &NotificationRecord) -> Self {
+        Self::Notification {
+            topic,
+            notification: notification.clone().into(),
         }
     }
 

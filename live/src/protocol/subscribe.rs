@@ -11,7 +11,9 @@ use taskpulse_actors::{
 use super::ErrorCode;
 use super::messages::{ServerMessage, Topic, parse_topic};
 use super::session::Session;
-use super::topics::{TrendsSpec, aggregate_frames, feed_frames, trends_frames};
+use super::topics::{
+    TrendsSpec, aggregate_frames, feed_frames, notification_frames, trends_frames,
+};
 
 /// What a `subscribe` message asks besides its topic.
 #[derive(Debug, Default)]
@@ -41,7 +43,7 @@ impl Session {
             return self.send(ServerMessage::error(
                 ErrorCode::InvalidTopic,
                 "topics are `user`, `team:<team id>`, `trends:user`, `trends:team:<team id>`, \
-                     `feed:user` or `feed:team:<team id>`",
+                     `feed:user`, `feed:team:<team id>` or `notifications`",
                 Some(&topic),
             ));
         };
@@ -61,6 +63,9 @@ impl Session {
                 self.subscribe_trends(user, &topic, scope, options).await
             }
             (Topic::Feed(feed), options) => self.subscribe_feed(user, &topic, feed, options).await,
+            (Topic::Notifications, options) => {
+                self.subscribe_notifications(user, &topic, options).await
+            }
         };
         if let Err((code, message)) = outcome {
             self.send(ServerMessage::error(code, &message, Some(&topic)));
@@ -170,6 +175,51 @@ impl Session {
             version: None,
         });
         let frames = feed_frames(topic.to_owned(), subscription);
+        self.topics.insert(topic.to_owned(), frames);
+        Ok(())
+    }
+}
+
+impl Session {
+    async fn subscribe_notifications(
+        &mut self,
+        user: UserId,
+        topic: &str,
+        options: SubscribeOptions,
+    ) -> Result<(), Refusal> {
+        if options.since_version.is_some()
+            || options.tz.is_some()
+            || options.interval.is_some()
+            || options.from.is_some()
+        {
+            return Err(refusal(
+                ErrorCode::MalformedMessage,
+                "`notifications` takes only `since` (the id of a notification)",
+            ));
+        }
+        let invalid_since = || {
+            refusal(
+                ErrorCode::InvalidSince,
+                "`since` must be the id of one of your notifications",
+            )
+        };
+        let since = match options.since.as_deref().map(uuid::Uuid::try_parse) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => return Err(invalid_since()),
+        };
+        let engine = self.hub.engine();
+        let subscription = match engine.subscribe_notifications(user, since).await {
+            Ok(subscription) => subscription,
+            Err(EngineError::Validation(_)) => return Err(invalid_since()),
+            Err(err) => return Err(refused(err)),
+        };
+        // As for feeds: `subscribed` first, then the notifications.
+        self.send(ServerMessage::Subscribed {
+            topic,
+            version: None,
+        });
+        let frames = notification_frames(topic.to_owned(), subscription);
         self.topics.insert(topic.to_owned(), frames);
         Ok(())
     }

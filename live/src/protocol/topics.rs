@@ -11,8 +11,8 @@ use futures_util::stream;
 use tokio_stream::StreamMap;
 
 use taskpulse_actors::{
-    Error as EngineError, FeedEvent, FeedSubscription, Interval, Snapshot, Statistics,
-    Subscription, SubscriptionEvent, TrendsWindow, Tz, window_error,
+    Error as EngineError, FeedEvent, FeedSubscription, Interval, NotificationSubscription,
+    Snapshot, Statistics, Subscription, SubscriptionEvent, TrendsWindow, Tz, window_error,
 };
 
 use super::messages::ServerMessage;
@@ -167,6 +167,20 @@ pub(super) fn feed_frames(topic: String, subscription: FeedSubscription) -> Topi
             }
             FeedEvent::Revoked => Some((revoked(&topic), None)),
         }
+    }))
+}
+
+/// The `notifications` topic's notifications, in order.
+pub(super) fn notification_frames(
+    topic: String,
+    subscription: NotificationSubscription,
+) -> TopicFrames {
+    let state = Some((topic, subscription));
+    Box::pin(stream::unfold(state, |state| async move {
+        let (topic, mut subscription) = state?;
+        let notification = subscription.next().await?;
+        let text = ServerMessage::notification(&topic, &notification).to_text();
+        Some((text, Some((topic, subscription))))
     }))
 }
 

@@ -13,6 +13,7 @@ pub mod dashboard;
 #[cfg(feature = "openapi")]
 pub mod examples;
 pub mod health;
+pub mod notifications;
 pub mod problem;
 pub mod tasks;
 pub mod teams;

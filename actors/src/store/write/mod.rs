@@ -68,6 +68,8 @@ pub(crate) struct Written {
     pub share_created_at: Option<DateTime<Utc>>,
     /// The deltas as committed, to publish.
     pub published: Vec<Published>,
+    /// Whether it put a notice in the outbox (the outbox's workers then have work).
+    pub noticed: bool,
 }
 
 /// A write being built; nothing reaches the database before [`Write::run`].
@@ -82,6 +84,8 @@ pub(crate) struct Write {
     share: Option<String>,
     bumps: Vec<(Scope, String, Arc<Delta>)>,
     log: ChangeLog,
+    /// A step puts a notice in the outbox.
+    noticed: bool,
 }
 
 impl Write {
@@ -96,6 +100,7 @@ impl Write {
             share: None,
             bumps: Vec::new(),
             log,
+            noticed: false,
         }
     }
 
@@ -183,6 +188,7 @@ impl Write {
                 role: None,
                 share_created_at: None,
                 published: Vec::new(),
+                noticed: false,
             });
         }
         let column = |cte: &Option<String>, column: &str, null: &str| match cte {
@@ -236,6 +242,7 @@ impl Write {
             role,
             share_created_at,
             published,
+            noticed: applied && self.noticed,
         })
     }
 }

@@ -4,7 +4,9 @@ use uuid::Uuid;
 
 use super::Write;
 use crate::model::{Permission, Role, Task, TaskId, TeamId, UserId};
+use crate::notice::Notice;
 use crate::store::audit::AuditEntry;
+use crate::store::durable_outbox::Channel;
 
 impl Write {
     /// Takes the team row's key-share lock first, before any row it protects: a team's deletion
@@ -168,8 +170,10 @@ impl Write {
         self
     }
 
-    /// Writes the audit entry.
+    /// Writes the audit entry, and the notice of the change to the outbox when it notifies
+    /// anyone.
     pub fn audit(&mut self, entry: AuditEntry) -> &mut Self {
+        let notice = Notice::of(&entry);
         let (name, condition) = self.open(false);
         self.sql
             .sql(
@@ -190,6 +194,41 @@ impl Write {
         self.where_(condition);
         self.sql.sql(" RETURNING id");
         self.close(&name);
+        if let Some(notice) = notice {
+            self.notice(&notice);
+        }
+        self
+    }
+
+    /// Puts the notice in the outbox: one row, however many users it reaches (the worker
+    /// makes their notifications: `notify/`).
+    fn notice(&mut self, notice: &Notice) -> &mut Self {
+        let (name, condition) = self.open(false);
+        self.sql
+            .sql(
+                "INSERT INTO outbox (id, channel, kind, actor_id, task_id, team_id, recipients, \
+                 details) SELECT ",
+            )
+            .values([
+                Uuid::now_v7().into(),
+                Channel::InApp.as_str().into(),
+                notice.kind.as_str().into(),
+                notice.actor.0.into(),
+                notice.task.map(|t| t.0).into(),
+                notice.team.map(|t| t.0).into(),
+                notice
+                    .recipients
+                    .iter()
+                    .map(|u| u.0)
+                    .collect::<Vec<_>>()
+                    .into(),
+                notice.details.to_string().into(),
+            ])
+            .sql("::jsonb");
+        self.where_(condition);
+        self.sql.sql(" RETURNING id");
+        self.close(&name);
+        self.noticed = true;
         self
     }
 }
