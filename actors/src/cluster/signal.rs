@@ -203,7 +203,11 @@ impl Signal {
                 _ => None,
             });
         let notified = self.notified.then_some(Announcement::Notified);
-        changed.chain(moved).chain(revoked).chain(ended).chain(notified)
+        changed
+            .chain(moved)
+            .chain(revoked)
+            .chain(ended)
+            .chain(notified)
     }
 }
 

@@ -31,13 +31,13 @@ fn new_task(title: &str) -> NewTask {
 }
 
 /// Two nodes with one id: each ignores the other's signals as its own, so every signal is
-/// lost and only b's periodic check (every 200 ms) can bring it up to date.
-async fn twins() -> anyhow::Result<(TestEngine, Engine)> {
+/// lost and only b's periodic check (every `heal_every`) can bring it up to date.
+async fn twins(heal_every: Duration) -> anyhow::Result<(TestEngine, Engine)> {
     let a = TestEngine::with_config(node(|c| c.node_id = "twin".to_owned())).await?;
     let b = a
         .peer(node(|c| {
             c.node_id = "twin".to_owned();
-            c.heal_every = Duration::from_millis(200);
+            c.heal_every = heal_every;
         }))
         .await?;
     Ok((a, b))
@@ -228,7 +228,7 @@ async fn concurrent_writers_on_two_nodes_agree_with_the_truth() -> anyhow::Resul
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_signal_is_healed_by_the_periodic_check() -> anyhow::Result<()> {
-    let (a, b) = twins().await?;
+    let (a, b) = twins(Duration::from_millis(200)).await?;
     let ann = a.user("ann").await?;
     let scope = Scope::User(ann);
     let before = version_on(&b, scope).await;
@@ -303,7 +303,7 @@ async fn removing_a_member_on_one_node_revokes_their_subscription_on_another() -
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_revocation_is_healed_by_the_periodic_check() -> anyhow::Result<()> {
-    let (a, b) = twins().await?;
+    let (a, b) = twins(Duration::from_millis(200)).await?;
     let (owner, bob) = (a.user("owner").await?, a.user("bob").await?);
     let team = a.engine.create_team(owner, "crew").await?.id;
     a.engine

@@ -6,13 +6,19 @@ use std::time::Duration;
 
 use diesel_async::RunQueryDsl;
 use taskpulse_actors::{
-    EngineConfig, Error, Role, Scope, SubscriptionEvent, TeamId, UserId, UserRef,
+    Engine, EngineConfig, Error, Role, Scope, SubscriptionEvent, TeamId, UserId, UserRef,
 };
 
-use super::{next, node};
+use super::{next, twins};
 use crate::common::{TestEngine, eventually};
 
 const SOON: Duration = Duration::from_secs(5);
+
+/// Two nodes where b hears nothing of a (`twins`, checking only hourly): a removal made on
+/// a stays unknown to b.
+async fn deaf_twins() -> anyhow::Result<(TestEngine, Engine)> {
+    twins(Duration::from_secs(3600)).await
+}
 
 /// A team with `owner` and `bob` (a viewer) in it.
 async fn crew(a: &TestEngine) -> anyhow::Result<(UserId, UserId, TeamId)> {
@@ -26,15 +32,7 @@ async fn crew(a: &TestEngine) -> anyhow::Result<(UserId, UserId, TeamId)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_subscription_may_rest_on_a_remembered_membership_a_read_may_not() -> anyhow::Result<()> {
-    // b shares a's id, so it hears none of a's signals, and it checks only hourly: the removal
-    // below stays unknown to it.
-    let a = TestEngine::with_config(node(|c| c.node_id = "twin".to_owned())).await?;
-    let b = a
-        .peer(node(|c| {
-            c.node_id = "twin".to_owned();
-            c.heal_every = Duration::from_secs(3600);
-        }))
-        .await?;
+    let (a, b) = deaf_twins().await?;
     let (owner, bob, team) = crew(&a).await?;
     let scope = Scope::Team(team);
     let mut first = b.subscribe(bob, scope, None).await?;
@@ -85,14 +83,7 @@ async fn a_removal_ends_every_subscription_the_memory_allowed_and_is_obeyed_afte
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_listener_that_reconnects_forgets_every_membership() -> anyhow::Result<()> {
-    // As in the first test, b hears nothing of a and checks only hourly.
-    let a = TestEngine::with_config(node(|c| c.node_id = "twin".to_owned())).await?;
-    let b = a
-        .peer(node(|c| {
-            c.node_id = "twin".to_owned();
-            c.heal_every = Duration::from_secs(3600);
-        }))
-        .await?;
+    let (a, b) = deaf_twins().await?;
     let (owner, bob, team) = crew(&a).await?;
     let scope = Scope::Team(team);
     // Remembered, then left: no subscription for the periodic check to look at.
