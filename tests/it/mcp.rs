@@ -2,6 +2,7 @@
 //! official Python SDK (`sdk.rs`, tests/mcp/client.py) against real nodes, and by plain HTTP
 //! for what a well-behaved client never sends (`http.rs`).
 
+mod endings;
 mod http;
 mod sdk;
 
