@@ -239,14 +239,22 @@ impl Drop for StreamGuard {
     }
 }
 
-/// How often idle sessions are looked for.
+/// How often idle sessions are looked for, at most: twice per idle timeout when it is shorter.
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
+/// How often at least (a very short idle timeout must not make the sweep spin).
+const SWEEP_AT_MOST_EVERY: Duration = Duration::from_millis(100);
 
 /// Watches the engine's endings and sweeps idle sessions until the sessions are gone (the app
 /// was dropped) or the engine stops announcing endings.
 pub(crate) async fn watch(sessions: Weak<McpSessions>, engine: Engine) {
     let mut endings = engine.endings();
-    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    let every = match sessions.upgrade() {
+        Some(sessions) => {
+            (sessions.settings.idle_timeout / 2).clamp(SWEEP_AT_MOST_EVERY, SWEEP_EVERY)
+        }
+        None => return,
+    };
+    let mut sweep = tokio::time::interval(every);
     loop {
         let ending = tokio::select! {
             ending = endings.recv() => Some(ending),

@@ -234,3 +234,48 @@ async fn bad_input_is_answered_with_json_rpc_errors_never_a_500() -> anyhow::Res
     assert_eq!(still_fine.status, 200, "the session survives bad input");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_session_is_ended() -> anyhow::Result<()> {
+    let app = TestApp::builder()
+        .with_arg("--mcp-idle-timeout")
+        .with_arg("500ms")
+        .spawn()
+        .await?;
+    let ada = app.register("ada@example.com").await?;
+    let session = open_session(&app, &ada.access).await?;
+    let list = request(1, "tools/list", json!({}));
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let answer = post(&app, Some(&ada.access), Some(&session), &list).await?;
+
+    assert_eq!(answer.status, 404, "{:?}", answer.messages);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mcp_messages_spend_the_users_rate_limit_budget() -> anyhow::Result<()> {
+    let app = TestApp::builder()
+        .with_arg("--rate-limit-per-second")
+        .with_arg("1")
+        .with_arg("--rate-limit-burst")
+        .with_arg("3")
+        .spawn()
+        .await?;
+    let ada = app.register("ada@example.com").await?;
+    let session = open_session(&app, &ada.access).await?;
+    let list = request(1, "tools/list", json!({}));
+
+    // The burst of 3 is spent by the session's opening and a request or two more.
+    let mut answers = Vec::new();
+    for _ in 0..10 {
+        answers.push(post(&app, Some(&ada.access), Some(&session), &list).await?);
+    }
+
+    assert_eq!(answers[0].status, 200);
+    let limited = (answers.iter().find(|answer| answer.status == 429))
+        .ok_or_else(|| anyhow::anyhow!("no request was limited"))?;
+    assert!(limited.headers.contains_key("retry-after"));
+    assert_eq!(limited.messages[0]["error"]["data"]["code"], "rate_limited");
+    Ok(())
+}
