@@ -137,7 +137,12 @@ impl Endpoint for McpEndpoint {
         }
         if let Some(id) = &session {
             match method {
-                Method::DELETE if response.status().is_success() => state.mcp.forget(id),
+                Method::DELETE if response.status().is_success() => {
+                    state.mcp.forget(id);
+                    // The SDK answers 202; the session is gone, and clients (the official
+                    // Python SDK among them) expect 200 or 204 for that.
+                    response.set_status(StatusCode::NO_CONTENT);
+                }
                 Method::GET if response.status() == StatusCode::OK => {
                     if let Some(guard) = state.mcp.stream_opened(id) {
                         // The stream counts as open until its body is dropped.

@@ -1,5 +1,6 @@
 //! What ends MCP sessions and subscriptions besides the client: a personal access token
-//! revoked, and (for a team's dashboard) leaving the team.
+//! revoked, leaving the team (for a team's dashboard), and the server shutting down (its open
+//! streams must not hold the shutdown up).
 
 use std::time::Duration;
 
@@ -91,5 +92,36 @@ async fn leaving_a_team_announces_its_dashboard_once_more_and_it_reads_not_found
     let error = &answer.messages.last().cloned().unwrap_or_default()["error"];
     assert_eq!(error["code"], -32002, "{error}");
     assert_eq!(error["data"]["code"], "not_found");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_stream_does_not_hold_up_the_shutdown() -> anyhow::Result<()> {
+    let mut app = TestApp::spawn().await?;
+    let ada = app.register("ada@example.com").await?;
+    let session = open_session(&app, &ada.access).await?;
+    let mut stream = (app.http.get(mcp_url(&app)))
+        .bearer_auth(&ada.access)
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-06-18")
+        .header("accept", "text/event-stream")
+        .send()
+        .await?;
+    assert_eq!(stream.status(), 200);
+
+    let started = std::time::Instant::now();
+    app.stop().await?;
+
+    // The default grace is 10 s: the stream ended with its session, long before.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while stream.chunk().await.ok().flatten().is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ended");
     Ok(())
 }
