@@ -91,6 +91,7 @@ impl Server {
             args.ws_settings(),
             &args.rate_limits(),
             acceptor.gauge(),
+            args.mcp_settings(),
         );
         if let Some(provider) = provider {
             // The keys now, so the first request need not wait for them (a provider that is

@@ -113,16 +113,20 @@ impl Problem {
         }
     }
 
-    /// The body: the problem document as JSON.
-    pub fn into_body(self) -> String {
+    /// The problem document.
+    fn into_details(self) -> ProblemDetails {
         let title = self.status.canonical_reason().unwrap_or("Error");
-        let details = ProblemDetails {
+        ProblemDetails {
             errors: self.errors.into_iter().map(Into::into).collect(),
             request_id: self.request_id,
             ..ProblemDetails::new(self.status.as_u16(), title, self.code, self.detail)
-        };
+        }
+    }
+
+    /// The body: the problem document as JSON.
+    pub fn into_body(self) -> String {
         // Cannot fail: every field is a string, a number or a list of them.
-        serde_json::to_string(&details).unwrap_or_default()
+        serde_json::to_string(&self.into_details()).unwrap_or_default()
     }
 
     fn into_response(self) -> Response {
@@ -138,6 +142,18 @@ impl Problem {
         }
         builder.body(self.into_body())
     }
+}
+
+/// The problem document REST would answer `err` with, for an adapter that carries it in an
+/// envelope of its own (MCP's tool results and JSON-RPC errors).
+pub(crate) fn problem_document(err: &ApiError) -> ProblemDetails {
+    problem_for_api_error(err).into_details()
+}
+
+/// The whole problem+json answer to `err`, for an endpoint that answers before poem's error
+/// path would (it adds headers of its own, as MCP's 401 does).
+pub(crate) fn problem_response(err: &ApiError) -> Response {
+    problem_for_api_error(err).into_response()
 }
 
 fn problem_for_api_error(err: &ApiError) -> Problem {
@@ -318,8 +334,8 @@ fn problem_for(err: &poem::Error) -> Problem {
 }
 
 /// Gives every request an id (the caller's `X-Request-Id` when it is sane, else a new one),
-/// turns every error into problem+json, logs server errors with their cause chain, and echoes
-/// the id on every response.
+/// turns every error into problem+json (on `/mcp`, a JSON-RPC error carrying it), logs server
+/// errors with their cause chain, and echoes the id on every response.
 pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let request_id = req
         .headers()
@@ -330,6 +346,7 @@ pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Res
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let mcp = crate::mcp::is_mcp(&path);
 
     let mut response = match next.call(req).await {
         Ok(response) => response.into_response(),
@@ -356,6 +373,11 @@ pub async fn problem_middleware<E: Endpoint>(next: E, req: Request) -> poem::Res
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    if mcp {
+        // MCP's clients read JSON-RPC: its failures are rewritten as such (here rather than
+        // in a layer of its own, which would nest the route's type past the compiler's depth).
+        return Ok(crate::mcp::as_jsonrpc(response).await);
     }
     Ok(response)
 }

@@ -8,6 +8,7 @@ pub mod connections;
 mod cors;
 mod error;
 mod json_body;
+mod mcp;
 mod metrics;
 mod page;
 mod rate_limit;
@@ -26,8 +27,10 @@ pub use rate_limit::RateLimitSettings;
 pub use state::{AppState, AuthConfig};
 
 pub use body_limit::MAX_BODY_BYTES;
+pub use mcp::McpSettings;
 
-/// The whole HTTP surface: REST under `/api/v1`, `/openapi.json` and `/docs`, with every
+/// The whole HTTP surface: REST under `/api/v1`, `/openapi.json` and `/docs`, the MCP server
+/// at `/mcp` (with its protected-resource metadata), with every
 /// error shaped as problem+json, CORS for the allowed origins and one access-log line per
 /// request.
 pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
@@ -68,6 +71,8 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
         .at("/dashboard", poem::get(page::index))
         .at("/dashboard/:file", poem::get(page::asset))
         .at("/dashboard/client/:file", poem::get(page::client_module))
+        .at(mcp::MCP_PATH, mcp::endpoint(&state))
+        .at(mcp::METADATA_PATH, poem::get(mcp::protected_resource))
         .nest("/", api)
         .around(root_redirect)
         .around(rate_limit::limit)

@@ -1,5 +1,5 @@
 //! Rate limiting (GCRA, `governor`): `/api/v1/auth/*` per client IP, every other `/api/v1`
-//! route per authenticated user (the bearer token's user when it verifies, else the client
+//! route and `/mcp` per authenticated user (the bearer token's user when it verifies, else the client
 //! IP). Over the limit: 429 `rate_limited` with `Retry-After`. Health checks are never
 //! limited, and the whole thing can be switched off (load tests).
 //!
@@ -102,11 +102,13 @@ impl RateLimits {
         let auth = path.starts_with("/api/v1/auth/");
         let outcome = if auth {
             limiters.auth.check_key(&self.client_ip(req))
-        } else if path.starts_with("/api/v1/")
+        } else if (path.starts_with("/api/v1/")
             && !matches!(
                 path,
                 "/api/v1/health" | "/api/v1/health/live" | "/api/v1/health/ready"
-            )
+            ))
+            // MCP messages spend the same budget: a tool call is the same write as REST's.
+            || path == crate::mcp::MCP_PATH
         {
             let client = match bearer_user(state, req).await {
                 Some(verified) => {

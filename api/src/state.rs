@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::auth::{AccessTokens, IdentityProvider};
 use crate::connections::ConnectionGauge;
+use crate::mcp::{McpSessions, McpSettings};
 use crate::rate_limit::{RateLimitSettings, RateLimits};
 use crate::ws::SessionTokens;
 
@@ -38,6 +39,8 @@ pub struct Inner {
     pub connections: ConnectionGauge,
     /// Set once the server begins to shut down.
     pub shutdown: ShutdownSignal,
+    /// The MCP sessions (`/mcp`) and whom each belongs to.
+    pub(crate) mcp: Arc<McpSessions>,
 }
 
 /// Set once, when the server begins to shut down: from then on readiness answers 503 (so a
@@ -87,13 +90,14 @@ pub struct AuthConfig {
 
 impl AppState {
     /// State over an engine, an authentication configuration, the WebSocket settings, the
-    /// rate limits and the listener's connection gauge, started now.
+    /// rate limits, the listener's connection gauge and the MCP settings, started now.
     pub fn new(
         engine: Engine,
         auth: AuthConfig,
         live: LiveSettings,
         rate_limits: &RateLimitSettings,
         connections: ConnectionGauge,
+        mcp: McpSettings,
     ) -> Self {
         let session_tokens = SessionTokens {
             access_tokens: auth.access_tokens.clone(),
@@ -111,6 +115,7 @@ impl AppState {
             rate_limits: RateLimits::new(rate_limits),
             connections,
             shutdown: ShutdownSignal::default(),
+            mcp: McpSessions::new(mcp, crate::mcp::session_manager()),
         }))
     }
 }

@@ -165,6 +165,16 @@ pub struct ServeArgs {
     /// A WebSocket session silent this long (no frame, no pong) is closed.
     #[arg(long, env = "TASKPULSE_WS_SILENCE_LIMIT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub ws_silence_limit: Duration,
+    /// MCP sessions (`/mcp`) one user may hold at once.
+    #[arg(long, env = "TASKPULSE_MCP_MAX_SESSIONS_PER_USER", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    pub mcp_max_sessions_per_user: u32,
+    /// An MCP session with no request and no open stream for this long is ended.
+    #[arg(long, env = "TASKPULSE_MCP_IDLE_TIMEOUT", default_value = "30m", value_parser = humantime::parse_duration)]
+    pub mcp_idle_timeout: Duration,
+    /// The server's public base URL (`https://tasks.example.com`), which the MCP
+    /// protected-resource metadata names; absent, each request's `Host` over http.
+    #[arg(long, env = "TASKPULSE_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Requests to `/api/v1/auth/*` one client IP may make per minute.
     #[arg(
         long,
@@ -244,6 +254,16 @@ impl ServeArgs {
             per_second: self.rate_limit_per_second,
             burst: self.rate_limit_burst,
             trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
+
+    /// The MCP settings.
+    pub fn mcp_settings(&self) -> taskpulse_api::McpSettings {
+        taskpulse_api::McpSettings {
+            max_sessions_per_user: usize::try_from(self.mcp_max_sessions_per_user)
+                .unwrap_or(usize::MAX),
+            idle_timeout: self.mcp_idle_timeout,
+            public_url: self.public_url.clone(),
         }
     }
 

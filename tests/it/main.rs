@@ -19,6 +19,7 @@ mod feed;
 mod health;
 mod http_basics;
 mod js_client;
+mod mcp;
 mod metrics;
 mod notifications;
 mod openapi;

@@ -43,27 +43,48 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<UserId> {
             poem::http::StatusCode::INTERNAL_SERVER_ERROR,
         )
     })?;
-    let (Subject { user, session }, scopes) = match req.extensions().get::<VerifiedBearer>() {
-        Some(verified) if verified.token == bearer.token => (verified.subject, verified.scopes),
+    let caller = caller(state, req, &bearer.token).await?;
+    check_scope(req.method(), req.uri().path(), caller.scopes)?;
+    // The access log names the user (never the token).
+    crate::access_log::note_user(req, caller.subject.user);
+    Ok(caller.subject.user)
+}
+
+/// Whom a bearer token speaks for, and what it may do.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caller {
+    /// The user and the sign-in session the token belongs to.
+    pub subject: Subject,
+    /// A personal access token's scopes (`None`: any other credential).
+    pub scopes: Option<TokenScopes>,
+}
+
+/// The caller `token` speaks for: verified (or taken from the rate limiter's verification of
+/// the very same token), with its sign-in session and its account still there. REST's bearer
+/// scheme and MCP both ask this.
+pub(crate) async fn caller(
+    state: &AppState,
+    req: &Request,
+    token: &str,
+) -> Result<Caller, ApiError> {
+    let (subject, scopes) = match req.extensions().get::<VerifiedBearer>() {
+        Some(verified) if verified.token == token => (verified.subject, verified.scopes),
         _ => {
-            let verified = verify_token(state, &bearer.token).await?;
+            let verified = verify_token(state, token).await?;
             (verified.subject, verified.scopes)
         }
     };
+    let Subject { user, session } = subject;
     // A token outlives neither its sign-in session nor its account.
     if state.engine.has_ended(user, session) {
-        return Err(ApiError::Unauthenticated("the session has ended".to_owned()).into());
+        return Err(ApiError::Unauthenticated(
+            "the session has ended".to_owned(),
+        ));
     }
-    if !state
-        .engine
-        .is_account(user)
-        .await
-        .map_err(ApiError::from)?
-    {
-        return Err(ApiError::Unauthenticated("the account no longer exists".to_owned()).into());
+    if !state.engine.is_account(user).await? {
+        return Err(ApiError::Unauthenticated(
+            "the account no longer exists".to_owned(),
+        ));
     }
-    check_scope(req.method(), req.uri().path(), scopes)?;
-    // The access log names the user (never the token).
-    crate::access_log::note_user(req, user);
-    Ok(user)
+    Ok(Caller { subject, scopes })
 }

@@ -15,7 +15,7 @@ mod session;
 mod verify;
 
 pub use bearer::BearerAuth;
-pub(crate) use bearer::VerifiedBearer;
+pub(crate) use bearer::{Caller, VerifiedBearer, caller};
 pub use jwt::{
     ACCESS_TOKEN_TYPE, AUDIENCE, AccessClaims, AccessToken, AccessTokens, ISSUER, MIN_SECRET_BYTES,
     Subject, WeakSecret,
@@ -26,6 +26,7 @@ pub use personal::{
 };
 pub use provider::{IdentityProvider, ProviderSettings, SettingsError};
 pub use refresh::{generate_refresh_token, hash_refresh_token};
+pub(crate) use scope::check_write;
 pub use secret::{SECRET_FILE, SecretError, load_or_generate_secret};
 pub use session::{Credentials, Session, login, logout, refresh, register};
 pub use verify::{VerifiedToken, verify, verify_token};

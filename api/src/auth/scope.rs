@@ -27,12 +27,22 @@ pub(crate) fn check_scope(
             "a personal access token cannot create tokens: sign in to create one".to_owned(),
         ));
     }
-    if !method.is_safe() && !scopes.can_write() {
-        return Err(ApiError::InsufficientScope(
-            "this personal access token has the `read` scope only; this request writes".to_owned(),
-        ));
+    if !method.is_safe() {
+        return check_write(Some(scopes));
     }
     Ok(())
+}
+
+/// 403 `insufficient_scope` unless the credential may write: every credential but a personal
+/// access token with the `read` scope only. REST asks it of unsafe methods, MCP of its writing
+/// tools.
+pub(crate) fn check_write(scopes: Option<TokenScopes>) -> Result<(), ApiError> {
+    match scopes {
+        Some(scopes) if !scopes.can_write() => Err(ApiError::InsufficientScope(
+            "this personal access token has the `read` scope only; this request writes".to_owned(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 mod audit;
 mod auth;
-mod choice;
+pub(crate) mod choice;
 mod dashboard;
 mod health;
 mod live;
@@ -16,9 +16,11 @@ mod tokens;
 pub use audit::AuditApi;
 pub use auth::AuthApi;
 pub use dashboard::DashboardApi;
+pub(crate) use dashboard::{scope as dashboard_scope, trends_query};
 pub use health::HealthApi;
 pub use live::LiveApi;
 pub use notifications::NotificationsApi;
+pub(crate) use tasks::{CreateTaskRequest, ShareRequest, UpdateTaskRequest};
 pub use tasks::{TasksApi, TransferApi};
 pub use teams::TeamsApi;
 pub use tokens::TokensApi;

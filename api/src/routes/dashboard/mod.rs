@@ -100,8 +100,27 @@ fn date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, EngineErr
         .transpose()
 }
 
+/// The trends a request asks for, from the texts REST's query and MCP's `get_trends` give:
+/// the zone (UTC), the interval (week) and the first and last days.
+pub(crate) fn trends_query(
+    tz: Option<&str>,
+    interval: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<TrendsQuery, EngineError> {
+    Ok(TrendsQuery {
+        tz: zone(tz)?,
+        interval: match interval {
+            None => Interval::Week,
+            Some(name) => parse_interval(name)?,
+        },
+        from: date("from", from)?,
+        to: date("to", to)?,
+    })
+}
+
 /// The scope a request names: a team, or the caller's own.
-fn scope(caller: UserId, team_id: Option<Uuid>) -> Scope {
+pub(crate) fn scope(caller: UserId, team_id: Option<Uuid>) -> Scope {
     match team_id {
         Some(team) => Scope::Team(TeamId(team)),
         None => Scope::User(caller),
@@ -215,15 +234,12 @@ impl DashboardApi {
         /// `json` (default) or `csv`.
         format: Query<Option<String>>,
     ) -> Result<JsonOrCsv<TrendsView>, Failure<ActivityProblems>> {
-        let query = TrendsQuery {
-            tz: zone(tz.0.as_deref())?,
-            interval: match interval.0.as_deref() {
-                None => Interval::Week,
-                Some(name) => parse_interval(name)?,
-            },
-            from: date("from", from.0.as_deref())?,
-            to: date("to", to.0.as_deref())?,
-        };
+        let query = trends_query(
+            tz.0.as_deref(),
+            interval.0.as_deref(),
+            from.0.as_deref(),
+            to.0.as_deref(),
+        )?;
         let csv = match format.0.as_deref() {
             None | Some("json") => false,
             Some("csv") => true,

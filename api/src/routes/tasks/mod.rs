@@ -7,6 +7,7 @@ mod schemas;
 mod transfer;
 
 pub(crate) use schemas::user_ref;
+pub(crate) use schemas::{CreateTaskRequest, ShareRequest, UpdateTaskRequest};
 pub use transfer::TransferApi;
 
 use poem_openapi::param::{Header, Path, Query};
@@ -27,7 +28,6 @@ use crate::routes::problem::{
 };
 use crate::state::AppState;
 use crate::wire::Wire;
-use schemas::{CreateTaskRequest, ShareRequest, UpdateTaskRequest};
 
 /// Tasks and their shares.
 pub struct TasksApi {
