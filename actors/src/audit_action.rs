@@ -79,6 +79,10 @@ audit_actions! {
     TokenFirstUse => "token.first_use",
     /// A personal access token was deleted (revoked).
     TokenDelete => "token.delete",
+    /// A webhook was created.
+    WebhookCreate => "webhook.create",
+    /// A webhook was deleted.
+    WebhookDelete => "webhook.delete",
 }
 
 impl AuditAction {
@@ -127,6 +131,8 @@ mod tests {
                 "token.create",
                 "token.first_use",
                 "token.delete",
+                "webhook.create",
+                "webhook.delete",
             ]
         );
     }

@@ -85,6 +85,8 @@ pub enum Entity {
     Token,
     /// An in-app notification.
     Notification,
+    /// A webhook.
+    Webhook,
 }
 
 impl Entity {
@@ -99,6 +101,7 @@ impl Entity {
             Entity::StatisticsRow => "statistics row",
             Entity::Token => "token",
             Entity::Notification => "notification",
+            Entity::Webhook => "webhook",
         }
     }
 }

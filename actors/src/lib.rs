@@ -23,6 +23,7 @@ mod stats;
 mod store;
 mod subscription;
 mod supervisor;
+mod webhook_notice;
 
 #[cfg(feature = "local-accounts")]
 pub use account::{AccountFields, Password};
@@ -41,6 +42,10 @@ pub use engine::{
     TaskScope, TeamDetail, TokenScopes, Trends, TrendsQuery, UserRef, parse_interval, parse_tz,
     window_error,
 };
+pub use engine::{
+    Attempt, GIVE_UP_AFTER, MAX_WEBHOOK_URL, MAX_WEBHOOKS, NewWebhook, PendingEvent, Webhook,
+    WebhookBatch, WebhookDelivery, WebhookOutbox, retry_delay,
+};
 #[cfg(feature = "local-accounts")]
 pub use engine::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};
 pub use error::{ConflictCode, Entity, Error, FieldError, RefusalCode, Result};
@@ -50,6 +55,7 @@ pub use metrics::{
 };
 pub use model::{
     NotificationKind, Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId,
+    WebhookEvent,
 };
 pub use notify::NotificationSubscription;
 pub use published::{Published, Snapshot};

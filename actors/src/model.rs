@@ -205,6 +205,30 @@ closed_set!(
         TeamMemberRemoved => "team_member_removed",
         /// A team the user was in was deleted (by someone else).
         TeamDeleted => "team_deleted",
+        /// A webhook the user made kept failing for a day and was disabled.
+        WebhookDisabled => "webhook_disabled",
+    }
+);
+
+closed_set!(
+    /// What a webhook may subscribe to (docs/webhooks.md): one per change, named after it.
+    WebhookEvent {
+        /// A task was created.
+        TaskCreated => "task.created",
+        /// A task was changed, other than completed.
+        TaskUpdated => "task.updated",
+        /// A task's status became `completed`.
+        TaskCompleted => "task.completed",
+        /// A task was deleted.
+        TaskDeleted => "task.deleted",
+        /// A task was shared with someone (or the share's permission changed).
+        TaskShared => "task.shared",
+        /// A share was removed.
+        TaskUnshared => "task.unshared",
+        /// A member was added to a team.
+        TeamMemberAdded => "team.member_added",
+        /// A member left a team or was removed from it.
+        TeamMemberRemoved => "team.member_removed",
     }
 );
 

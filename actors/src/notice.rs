@@ -91,7 +91,7 @@ impl Notice {
 }
 
 /// Whether a task update's details say it completed the task.
-fn completes(details: &Value) -> bool {
+pub(crate) fn completes(details: &Value) -> bool {
     let status_changed = (details.get("changed").and_then(Value::as_array))
         .is_some_and(|changed| changed.iter().any(|c| c == "status"));
     status_changed && details.get("status").and_then(Value::as_str) == Some("completed")
@@ -123,6 +123,10 @@ pub(crate) fn notification_text(
         NotificationKind::TeamRoleChanged => format!("{actor} made you {role} in {team}"),
         NotificationKind::TeamMemberRemoved => format!("{actor} removed you from {team}"),
         NotificationKind::TeamDeleted => format!("{actor} deleted the team {team}"),
+        NotificationKind::WebhookDisabled => {
+            let url = details.get("url").and_then(Value::as_str).unwrap_or("?");
+            format!("Your webhook to {url} failed for a day and was disabled")
+        }
     }
 }
 

@@ -27,6 +27,8 @@ mod teams;
 mod transaction;
 mod trends;
 mod validate;
+mod webhook_outbox;
+mod webhooks;
 mod write_gates;
 
 use std::sync::Arc;
@@ -50,6 +52,10 @@ pub use reads::{
 pub use tasks::{NewTask, TaskPatch, TaskQuery, TaskScope};
 pub use teams::TeamDetail;
 pub use trends::{Trends, TrendsQuery, parse_interval, parse_tz, window_error};
+pub use webhook_outbox::{
+    Attempt, GIVE_UP_AFTER, PendingEvent, WebhookBatch, WebhookOutbox, retry_delay,
+};
+pub use webhooks::{MAX_WEBHOOK_URL, MAX_WEBHOOKS, NewWebhook, Webhook, WebhookDelivery};
 
 use crate::aggregate::AggregateMsg;
 use crate::bus::deliver;

@@ -50,11 +50,6 @@ impl Engine {
             Decision::Write(write, answer) => (write, answer),
         };
         let written = self.commit(write).await?;
-        if written.noticed {
-            // Only writes that put a notice in the outbox wake its workers: the others (most
-            // writes) cost the outbox nothing.
-            self.inner.notifier.poke();
-        }
         if written.applied {
             let committed = Committed::from_write((answer, Some(written)));
             self.publish(committed.published).await;
@@ -93,6 +88,16 @@ impl Engine {
             write.run(&mut conn).await
         };
         drop_if_unavailable(&mut conn, &written);
+        if let Ok(written) = &written {
+            // Only writes that put something in the outbox wake its workers: the others (most
+            // writes) cost the outbox nothing.
+            if written.noticed {
+                self.inner.notifier.poke();
+            }
+            if written.hooked {
+                self.inner.notifier.poke_webhooks();
+            }
+        }
         written
     }
 

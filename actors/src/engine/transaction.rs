@@ -63,6 +63,7 @@ impl Engine {
         // Team commands write their notices in the transaction (and a task command retried
         // with its task locked may): the outbox's workers look.
         self.inner.notifier.poke();
+        self.inner.notifier.poke_webhooks();
         self.publish(committed.published).await;
         Ok(committed.answer)
     }

@@ -35,6 +35,8 @@ pub(crate) struct Notifier {
     pool: Pool,
     config: NotificationConfig,
     wake: Notify,
+    /// This node committed events for webhooks (their sender is the embedder's).
+    webhooks: Notify,
     /// This node's `notifications` topic, told when the worker made some.
     inboxes: Arc<Inboxes>,
     /// The other nodes' topics, told the same.
@@ -52,6 +54,7 @@ impl Notifier {
             pool,
             config,
             wake: Notify::new(),
+            webhooks: Notify::new(),
             inboxes,
             announcer,
         })
@@ -60,6 +63,28 @@ impl Notifier {
     /// Something committed on this node: its notices are due now.
     pub(crate) fn poke(&self) {
         self.wake.notify_one();
+    }
+
+    /// Something committed on this node put events for webhooks in the outbox.
+    pub(crate) fn poke_webhooks(&self) {
+        self.webhooks.notify_one();
+    }
+
+    /// Until [`Notifier::poke_webhooks`] (or at once, when it was poked since the last wait).
+    pub(crate) async fn webhooks_committed(&self) {
+        self.webhooks.notified().await;
+    }
+
+    pub(crate) fn poll_every(&self) -> Duration {
+        self.config.poll_every
+    }
+
+    pub(crate) fn lease(&self) -> Duration {
+        self.config.lease
+    }
+
+    pub(crate) fn works(&self) -> bool {
+        self.config.work
     }
 }
 

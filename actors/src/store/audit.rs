@@ -11,6 +11,7 @@ use crate::audit_action::AuditAction;
 use crate::error::Result;
 use crate::model::{TeamId, UserId};
 use crate::notice::Notice;
+use crate::webhook_notice::WebhookNotice;
 
 /// One audit entry to write.
 #[derive(Debug, Clone)]
@@ -70,12 +71,16 @@ pub struct AuditRecord {
 /// Writes one entry on `conn` (inside the caller's transaction), and the notice of the change
 /// to the outbox when it notifies anyone.
 pub async fn write_audit(conn: &mut AsyncPgConnection, entry: AuditEntry) -> Result<()> {
+    let id = Uuid::now_v7();
     if let Some(notice) = Notice::of(&entry) {
         super::durable_outbox::insert_notice(conn, &notice).await?;
     }
+    if let Some(notice) = WebhookNotice::of(id, &entry) {
+        super::webhooks::insert_events(conn, &notice).await?;
+    }
     diesel::insert_into(audit_log::table)
         .values((
-            audit_log::id.eq(Uuid::now_v7()),
+            audit_log::id.eq(id),
             audit_log::actor_id.eq(entry.actor_id.map(|id| id.0)),
             audit_log::action.eq(entry.action.as_str()),
             audit_log::target_type.eq(entry.target_type),

@@ -26,6 +26,8 @@ pub(crate) mod tasks;
 pub(crate) mod teams;
 pub(crate) mod truth;
 pub(crate) mod users;
+pub(crate) mod webhook_outbox;
+pub(crate) mod webhooks;
 pub(crate) mod write;
 
 pub use audit::AuditRecord;

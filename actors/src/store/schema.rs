@@ -193,6 +193,39 @@ diesel::table! {
         team_id -> Nullable<Uuid>,
         recipients -> Array<Uuid>,
         details -> Jsonb,
+        webhook_id -> Nullable<Uuid>,
+        event_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Uuid,
+        owner_id -> Nullable<Uuid>,
+        team_id -> Nullable<Uuid>,
+        created_by -> Nullable<Uuid>,
+        url -> Text,
+        events -> Array<Text>,
+        secret -> Text,
+        created_at -> Timestamptz,
+        leased_until -> Nullable<Timestamptz>,
+        retry_at -> Nullable<Timestamptz>,
+        failing_since -> Nullable<Timestamptz>,
+        disabled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        webhook_id -> Uuid,
+        event_id -> Uuid,
+        event -> Text,
+        attempt -> Int4,
+        at -> Timestamptz,
+        status -> Text,
+        response_status -> Nullable<Int4>,
+        next_attempt_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -227,6 +260,7 @@ diesel::joinable!(team_stats -> teams (team_id));
 diesel::joinable!(team_member_stats -> teams (team_id));
 diesel::joinable!(user_activity -> users (user_id));
 diesel::joinable!(team_activity -> teams (team_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -246,4 +280,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     personal_access_tokens,
     outbox,
     notifications,
+    webhooks,
+    webhook_deliveries,
 );

@@ -22,3 +22,4 @@ pub mod tokens;
 pub mod transfer;
 pub mod trends;
 pub mod values;
+pub mod webhooks;

@@ -44,6 +44,7 @@ use crate::stats::{Delta, Scope};
 type WrittenRow = (
     Nullable<Text>,
     Bool,
+    Bool,
     Nullable<Timestamptz>,
     Array<Nullable<BigInt>>,
     Array<Nullable<Timestamptz>>,
@@ -51,6 +52,7 @@ type WrittenRow = (
 
 type WrittenValues = (
     Option<Role>,
+    bool,
     bool,
     Option<DateTime<Utc>>,
     Vec<Option<i64>>,
@@ -70,6 +72,8 @@ pub(crate) struct Written {
     pub published: Vec<Published>,
     /// Whether it put a notice in the outbox (the outbox's workers then have work).
     pub noticed: bool,
+    /// Whether it put events for webhooks in the outbox.
+    pub hooked: bool,
 }
 
 /// A write being built; nothing reaches the database before [`Write::run`].
@@ -86,6 +90,8 @@ pub(crate) struct Write {
     log: ChangeLog,
     /// A step puts a notice in the outbox.
     noticed: bool,
+    /// The step that puts events for webhooks in the outbox.
+    hooked: Option<String>,
 }
 
 impl Write {
@@ -101,6 +107,7 @@ impl Write {
             bumps: Vec::new(),
             log,
             noticed: false,
+            hooked: None,
         }
     }
 
@@ -189,6 +196,7 @@ impl Write {
                 share_created_at: None,
                 published: Vec::new(),
                 noticed: false,
+                hooked: false,
             });
         }
         let column = |cte: &Option<String>, column: &str, null: &str| match cte {
@@ -205,8 +213,12 @@ impl Write {
         let ats: Vec<String> = (self.bumps.iter())
             .map(|(_, cte, _)| format!("(SELECT at FROM {cte})"))
             .collect();
+        let hooked = match &self.hooked {
+            Some(step) => format!("EXISTS (SELECT 1 FROM {step})"),
+            None => "FALSE".to_owned(),
+        };
         self.sql.generated(format!(
-            " SELECT {}, {applied}, {}, ARRAY[{}]::bigint[], ARRAY[{}]::timestamptz[]",
+            " SELECT {}, {applied}, {hooked}, {}, ARRAY[{}]::bigint[], ARRAY[{}]::timestamptz[]",
             column(&self.role, "role", "NULL::text"),
             column(&self.share, "created_at", "NULL::timestamptz"),
             versions.join(", "),
@@ -218,7 +230,7 @@ impl Write {
         // after the first row acknowledged writes a crash of the server could still lose
         // (docs/operations.md, "Nothing acknowledged is lost").
         let mut rows: Vec<WrittenValues> = self.sql.get_results(conn).await?;
-        let (role, applied, share_created_at, versions, ats) =
+        let (role, applied, hooked, share_created_at, versions, ats) =
             rows.pop().ok_or(diesel::result::Error::NotFound)?;
         let mut published = Vec::with_capacity(self.bumps.len());
         if applied {
@@ -243,6 +255,7 @@ impl Write {
             share_created_at,
             published,
             noticed: applied && self.noticed,
+            hooked,
         })
     }
 }

@@ -7,6 +7,8 @@ use crate::model::{Permission, Role, Task, TaskId, TeamId, UserId};
 use crate::notice::Notice;
 use crate::store::audit::AuditEntry;
 use crate::store::durable_outbox::Channel;
+use crate::store::webhooks::push_events;
+use crate::webhook_notice::WebhookNotice;
 
 impl Write {
     /// Takes the team row's key-share lock first, before any row it protects: a team's deletion
@@ -170,10 +172,12 @@ impl Write {
         self
     }
 
-    /// Writes the audit entry, and the notice of the change to the outbox when it notifies
-    /// anyone.
+    /// Writes the audit entry, the notice of the change to the outbox when it notifies
+    /// anyone, and its events for the webhooks that hear it.
     pub fn audit(&mut self, entry: AuditEntry) -> &mut Self {
+        let id = Uuid::now_v7();
         let notice = Notice::of(&entry);
+        let webhooks = WebhookNotice::of(id, &entry);
         let (name, condition) = self.open(false);
         self.sql
             .sql(
@@ -181,7 +185,7 @@ impl Write {
                  audience, details) SELECT ",
             )
             .values([
-                Uuid::now_v7().into(),
+                id.into(),
                 entry.actor_id.map(|id| id.0).into(),
                 entry.action.as_str().into(),
                 entry.target_type.into(),
@@ -197,6 +201,21 @@ impl Write {
         if let Some(notice) = notice {
             self.notice(&notice);
         }
+        if let Some(webhooks) = webhooks {
+            self.webhook_events(&webhooks);
+        }
+        self
+    }
+
+    /// Puts the change's events in the outbox, one row per webhook that hears it (none, and
+    /// no cost beyond an index probe, when no webhook does).
+    fn webhook_events(&mut self, notice: &WebhookNotice) -> &mut Self {
+        let (name, condition) = self.open(false);
+        push_events(&mut self.sql, notice);
+        self.and(condition);
+        self.sql.sql(" RETURNING id");
+        self.close(&name);
+        self.hooked = Some(name);
         self
     }
 

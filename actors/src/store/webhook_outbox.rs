@@ -1,0 +1,188 @@
+//! Delivering webhook events (docs/webhooks.md, "Delivery"): a worker holds a *webhook* (a
+//! lease on its row), never single events, so a webhook's events go out one after the other in
+//! commit order — `(tx, event_id)` order, read only below the horizon (no transaction that
+//! could still commit an earlier position is running: docs/feeds.md) — whichever nodes work
+//! the outbox.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Double, Int4, Jsonb, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{outbox, webhook_deliveries as deliveries, webhooks};
+use super::webhooks::DeliveryRow;
+use crate::error::Result;
+
+/// A webhook this worker holds until `leased_until`, with its first pending events.
+#[derive(Debug, Clone, QueryableByName)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ClaimedWebhook {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub url: String,
+    #[diesel(sql_type = Text)]
+    pub secret: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub leased_until: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub failing_since: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+    pub created_by: Option<Uuid>,
+    #[diesel(sql_type = BigInt)]
+    pub horizon: i64,
+}
+
+/// One pending event of a claimed webhook.
+#[derive(Debug, Clone, QueryableByName)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub(crate) struct PendingRow {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub webhook_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub event_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub at: DateTime<Utc>,
+    #[diesel(sql_type = Jsonb)]
+    pub details: serde_json::Value,
+    /// Failed attempts so far.
+    #[diesel(sql_type = Int4)]
+    pub attempts: i32,
+}
+
+/// Claims up to `limit` webhooks that have events below the horizon and are neither held by
+/// another worker nor waiting for a retry: each is this worker's for `lease`. Webhooks another
+/// claim is taking at this moment are skipped, never waited for.
+pub(crate) async fn claim(
+    conn: &mut AsyncPgConnection,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<ClaimedWebhook>> {
+    Ok(diesel::sql_query(
+        "WITH horizon AS MATERIALIZED \
+           (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin), \
+         claimed AS (UPDATE webhooks SET leased_until = now() + make_interval(secs => $1) \
+           WHERE id IN (SELECT w.id FROM webhooks w WHERE w.disabled_at IS NULL \
+             AND (w.leased_until IS NULL OR w.leased_until <= now()) \
+             AND (w.retry_at IS NULL OR w.retry_at <= now()) \
+             AND EXISTS (SELECT 1 FROM outbox o WHERE o.webhook_id = w.id \
+               AND o.tx < (SELECT xmin FROM horizon)) \
+             ORDER BY w.retry_at NULLS FIRST, w.id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+           RETURNING id, url, secret, leased_until, failing_since, created_by) \
+         SELECT c.id, c.url, c.secret, c.leased_until, c.failing_since, c.created_by, \
+           (SELECT xmin FROM horizon) AS horizon FROM claimed c",
+    )
+    .bind::<Double, _>(lease.as_secs_f64())
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?)
+}
+
+/// The first `per_webhook` pending events of each claimed webhook, below the horizon of its
+/// claim, in commit order.
+pub(crate) async fn pending(
+    conn: &mut AsyncPgConnection,
+    claimed: &[ClaimedWebhook],
+    per_webhook: i64,
+) -> Result<Vec<PendingRow>> {
+    let ids: Vec<Uuid> = claimed.iter().map(|c| c.id).collect();
+    let horizons: Vec<i64> = claimed.iter().map(|c| c.horizon).collect();
+    Ok(diesel::sql_query(
+        "SELECT o.id, o.webhook_id, o.event_id, o.kind, o.at, o.details, o.attempts \
+         FROM unnest($1::uuid[], $2::bigint[]) AS w(id, horizon) \
+         CROSS JOIN LATERAL (SELECT * FROM outbox o WHERE o.webhook_id = w.id \
+           AND o.tx < w.horizon ORDER BY o.tx, o.event_id LIMIT $3) o \
+         ORDER BY o.webhook_id, o.tx, o.event_id",
+    )
+    .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<Array<BigInt>, _>(horizons)
+    .bind::<BigInt, _>(per_webhook)
+    .load(conn)
+    .await?)
+}
+
+/// Removes delivered events and logs their attempts.
+pub(crate) async fn delivered(
+    conn: &mut AsyncPgConnection,
+    events: &[Uuid],
+    log: &[DeliveryRow],
+) -> Result<()> {
+    if !events.is_empty() {
+        diesel::delete(outbox::table.filter(outbox::id.eq_any(events)))
+            .execute(conn)
+            .await?;
+    }
+    if !log.is_empty() {
+        diesel::insert_into(deliveries::table)
+            .values(log)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Counts a failed attempt on an event; answers how many it has failed.
+pub(crate) async fn failed(conn: &mut AsyncPgConnection, event: Uuid) -> Result<Option<i32>> {
+    Ok(diesel::update(outbox::table.find(event))
+        .set(outbox::attempts.eq(outbox::attempts + 1))
+        .returning(outbox::attempts)
+        .get_result(conn)
+        .await
+        .optional()?)
+}
+
+/// Ends this worker's hold on a webhook — unless its lease ran out meanwhile (another worker
+/// may hold it now) — with its next retry (`None`: none is waiting) and since when it fails.
+pub(crate) async fn release(
+    conn: &mut AsyncPgConnection,
+    webhook: Uuid,
+    lease: DateTime<Utc>,
+    retry_at: Option<DateTime<Utc>>,
+    failing_since: Option<DateTime<Utc>>,
+) -> Result<bool> {
+    Ok(diesel::update(
+        webhooks::table
+            .find(webhook)
+            .filter(webhooks::leased_until.eq(lease)),
+    )
+    .set((
+        webhooks::leased_until.eq(None::<DateTime<Utc>>),
+        webhooks::retry_at.eq(retry_at),
+        webhooks::failing_since.eq(failing_since),
+    ))
+    .execute(conn)
+    .await?
+        > 0)
+}
+
+/// Disables a webhook that kept failing: its pending events are dropped.
+pub(crate) async fn disable(conn: &mut AsyncPgConnection, webhook: Uuid) -> Result<()> {
+    diesel::update(webhooks::table.find(webhook))
+        .set((
+            webhooks::disabled_at.eq(diesel::dsl::now),
+            webhooks::leased_until.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::delete(outbox::table.filter(outbox::webhook_id.eq(webhook)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Drops log entries older than `keep`.
+pub(crate) async fn prune_log(conn: &mut AsyncPgConnection, keep: Duration) -> Result<usize> {
+    Ok(diesel::sql_query(
+        "DELETE FROM webhook_deliveries WHERE at < now() - make_interval(secs => $1)",
+    )
+    .bind::<Double, _>(keep.as_secs_f64())
+    .execute(conn)
+    .await?)
+}
