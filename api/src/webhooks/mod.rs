@@ -2,3 +2,4 @@
 //! deliveries, and their Standard Webhooks signature.
 
 pub(crate) mod destination;
+pub(crate) mod sender;
