@@ -3,3 +3,4 @@
 
 pub(crate) mod destination;
 pub(crate) mod sender;
+pub(crate) mod signature;
