@@ -14,6 +14,9 @@ mod page;
 mod rate_limit;
 mod routes;
 mod state;
+// Used by the webhook worker, which lands separately.
+#[allow(dead_code)]
+mod webhooks;
 mod wire;
 mod ws;
 
