@@ -49,6 +49,7 @@ pub struct Server {
     grace: Duration,
     database: Database,
     watcher: Option<JoinHandle<()>>,
+    webhook_sender: JoinHandle<()>,
 }
 
 impl Server {
@@ -77,6 +78,7 @@ impl Server {
             // No access token outlives its session: remember an ending as long as one lives
             // (with the clock skew verification tolerates).
             session_memory: args.access_token_ttl + Duration::from_secs(60),
+            notifications: args.notification_config(),
             ..EngineConfig::default()
         };
         let node_id = engine_config.cluster.node_id.clone();
@@ -92,7 +94,10 @@ impl Server {
             &args.rate_limits(),
             acceptor.gauge(),
             args.mcp_settings(),
+            args.webhook_settings(),
         );
+        let webhook_sender =
+            taskpulse_api::webhooks::spawn_sender(&engine, args.webhook_settings().policy);
         if let Some(provider) = provider {
             // The keys now, so the first request need not wait for them (a provider that is
             // down is no reason not to start: its keys are fetched again when needed).
@@ -108,6 +113,7 @@ impl Server {
             grace: args.shutdown_grace,
             database,
             watcher,
+            webhook_sender,
         })
     }
 
@@ -129,6 +135,7 @@ impl Server {
             grace,
             database,
             watcher,
+            webhook_sender,
         } = self;
         let max_connections = state.connections.ceiling();
         tracing::info!(%address, node = %node_id, max_connections, "listening");
@@ -153,6 +160,7 @@ impl Server {
                 tracing::warn!("the grace period ended with requests in flight; they are cut");
             }
         }
+        webhook_sender.abort();
         engine.shutdown().await;
         tracing::info!("stopped");
         if let Some(watcher) = watcher {

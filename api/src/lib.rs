@@ -14,9 +14,7 @@ mod page;
 mod rate_limit;
 mod routes;
 mod state;
-// Used by the webhook worker, which lands separately.
-#[allow(dead_code)]
-mod webhooks;
+pub mod webhooks;
 mod wire;
 mod ws;
 
@@ -49,6 +47,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint + 'static {
             routes::LiveApi::new(state.clone()),
             routes::TokensApi::new(state.clone()),
             routes::NotificationsApi::new(state.clone()),
+            routes::WebhooksApi::new(state.clone()),
         ),
         "taskpulse",
         env!("CARGO_PKG_VERSION"),

@@ -11,6 +11,7 @@ use crate::auth::{AccessTokens, IdentityProvider};
 use crate::connections::ConnectionGauge;
 use crate::mcp::{McpSessions, McpSettings};
 use crate::rate_limit::{RateLimitSettings, RateLimits};
+use crate::webhooks::WebhookSettings;
 use crate::ws::SessionTokens;
 
 /// The shared state of the API: cheap to clone.
@@ -41,6 +42,8 @@ pub struct Inner {
     pub shutdown: ShutdownSignal,
     /// The MCP sessions (`/mcp`) and whom each belongs to.
     pub(crate) mcp: Arc<McpSessions>,
+    /// Which URLs webhooks may be given.
+    pub webhooks: WebhookSettings,
 }
 
 /// Set once, when the server begins to shut down: from then on readiness answers 503 (so a
@@ -90,7 +93,8 @@ pub struct AuthConfig {
 
 impl AppState {
     /// State over an engine, an authentication configuration, the WebSocket settings, the
-    /// rate limits, the listener's connection gauge and the MCP settings, started now.
+    /// rate limits, the listener's connection gauge, the MCP and the webhook settings, started
+    /// now.
     pub fn new(
         engine: Engine,
         auth: AuthConfig,
@@ -98,6 +102,7 @@ impl AppState {
         rate_limits: &RateLimitSettings,
         connections: ConnectionGauge,
         mcp: McpSettings,
+        webhooks: WebhookSettings,
     ) -> Self {
         let session_tokens = SessionTokens {
             access_tokens: auth.access_tokens.clone(),
@@ -116,6 +121,7 @@ impl AppState {
             connections,
             shutdown: ShutdownSignal::default(),
             mcp: McpSessions::new(mcp, crate::mcp::session_manager()),
+            webhooks,
         }))
     }
 }

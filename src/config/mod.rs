@@ -171,6 +171,17 @@ pub struct ServeArgs {
     /// An MCP session with no request and no open stream for this long is ended.
     #[arg(long, env = "TASKPULSE_MCP_IDLE_TIMEOUT", default_value = "30m", value_parser = humantime::parse_duration)]
     pub mcp_idle_timeout: Duration,
+    /// Let webhooks use plain http URLs (by default only https).
+    #[arg(long, env = "TASKPULSE_WEBHOOKS_ALLOW_HTTP")]
+    pub webhooks_allow_http: bool,
+    /// Let webhooks call hosts that resolve to private or loopback addresses (link-local ones,
+    /// cloud metadata among them, are refused always).
+    #[arg(long, env = "TASKPULSE_WEBHOOKS_ALLOW_PRIVATE")]
+    pub webhooks_allow_private: bool,
+    /// How long a node holds what it claimed from the outbox (a webhook, notifications to
+    /// make): a node that dies holding them leaves them to another once this has passed.
+    #[arg(long, env = "TASKPULSE_OUTBOX_LEASE", default_value = "30s", value_parser = parse_outbox_lease)]
+    pub outbox_lease: Duration,
     /// The server's public base URL (`https://tasks.example.com`), which the MCP
     /// protected-resource metadata names; absent, each request's `Host` over http.
     #[arg(long, env = "TASKPULSE_PUBLIC_URL")]
@@ -267,6 +278,24 @@ impl ServeArgs {
         }
     }
 
+    /// What webhooks may call.
+    pub fn webhook_settings(&self) -> taskpulse_api::webhooks::WebhookSettings {
+        taskpulse_api::webhooks::WebhookSettings {
+            policy: taskpulse_api::webhooks::DestinationPolicy {
+                allow_http: self.webhooks_allow_http,
+                allow_private: self.webhooks_allow_private,
+            },
+        }
+    }
+
+    /// The outbox's workers.
+    pub fn notification_config(&self) -> taskpulse_actors::NotificationConfig {
+        taskpulse_actors::NotificationConfig {
+            lease: self.outbox_lease,
+            ..taskpulse_actors::NotificationConfig::default()
+        }
+    }
+
     /// The WebSocket settings.
     pub fn ws_settings(&self) -> taskpulse_live::LiveSettings {
         taskpulse_live::LiveSettings {
@@ -322,6 +351,15 @@ fn parse_origin(value: &str) -> Option<String> {
         && url.query().is_none()
         && url.fragment().is_none();
     plain.then(|| url.origin().ascii_serialization())
+}
+
+/// An outbox lease: long enough for a webhook request's 10 s and a margin.
+fn parse_outbox_lease(value: &str) -> Result<Duration, String> {
+    let lease = humantime::parse_duration(value).map_err(|err| err.to_string())?;
+    if lease < Duration::from_secs(12) {
+        return Err("must be at least 12s (a webhook request may take 10s)".to_owned());
+    }
+    Ok(lease)
 }
 
 /// A network (`10.0.0.0/8`) or a single address (`10.0.0.1`, taken as `/32` or `/128`).

@@ -33,4 +33,5 @@ mod teams;
 mod tokens;
 mod transfer;
 mod trends;
+mod webhooks;
 mod ws;

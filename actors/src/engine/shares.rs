@@ -81,7 +81,7 @@ impl Engine {
                     permission,
                     created_at: task.created_at,
                 };
-                Ok(Decision::Write(write, share))
+                Ok(Decision::Write(Box::new(write), share))
             })
             .await?;
         let created_at = written
@@ -122,7 +122,7 @@ impl Engine {
                 .delete_share(task.id, user)
                 .audit(audit)
                 .deltas(deltas)?;
-            Ok(Decision::Write(write, ()))
+            Ok(Decision::Write(Box::new(write), ()))
         })
         .await?;
         Ok(())

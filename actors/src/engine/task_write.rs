@@ -17,8 +17,9 @@ use crate::store::write::{Write, Written};
 pub(crate) enum Decision<T> {
     /// Nothing to write: answer this.
     Answer(T),
-    /// Write this; answer that once it is committed.
-    Write(Write, T),
+    /// Write this; answer that once it is committed (boxed: a write is large, an answer
+    /// often small).
+    Write(Box<Write>, T),
 }
 
 impl Engine {
@@ -49,7 +50,7 @@ impl Engine {
             Decision::Answer(answer) => return Ok((answer, None)),
             Decision::Write(write, answer) => (write, answer),
         };
-        let written = self.commit(write).await?;
+        let written = self.commit(*write).await?;
         if written.applied {
             let committed = Committed::from_write((answer, Some(written)));
             self.publish(committed.published).await;
@@ -60,7 +61,7 @@ impl Engine {
             let (answer, written) = match read_and_decide(conn, id, actor, target, &decide).await? {
                 Decision::Answer(answer) => (answer, None),
                 Decision::Write(write, answer) => {
-                    let written = self.run_staged(conn, write).await?;
+                    let written = self.run_staged(conn, *write).await?;
                     if !written.applied {
                         return Err(Error::DatabaseUnavailable(
                             "a locked task changed under its writer".to_owned(),

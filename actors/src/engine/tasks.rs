@@ -201,7 +201,7 @@ impl Engine {
                         changes(old, &new),
                     ))
                     .deltas(deltas)?;
-                Ok(Decision::Write(write, new))
+                Ok(Decision::Write(Box::new(write), new))
             })
             .await?;
         Ok(task)
@@ -231,7 +231,7 @@ impl Engine {
                     json!({ "title": old.title }),
                 ))
                 .deltas(deltas)?;
-            Ok(Decision::Write(write, ()))
+            Ok(Decision::Write(Box::new(write), ()))
         })
         .await?;
         Ok(())

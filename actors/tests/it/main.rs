@@ -14,5 +14,6 @@ mod migrations;
 mod notification_topic;
 mod outbox;
 mod started_at;
+mod webhook_outbox;
 mod write_gates;
 mod write_path;

@@ -12,6 +12,7 @@ mod strict;
 mod tasks;
 mod teams;
 mod tokens;
+mod webhooks;
 
 pub use audit::AuditApi;
 pub use auth::AuthApi;
@@ -24,6 +25,7 @@ pub(crate) use tasks::{CreateTaskRequest, ShareRequest, UpdateTaskRequest};
 pub use tasks::{TasksApi, TransferApi};
 pub use teams::TeamsApi;
 pub use tokens::TokensApi;
+pub use webhooks::WebhooksApi;
 
 /// The OpenAPI tags, one per group of routes.
 #[derive(poem_openapi::Tags)]
@@ -46,4 +48,6 @@ pub enum ApiTags {
     Tokens,
     /// In-app notifications: the inbox and its read state.
     Notifications,
+    /// Webhooks: signed HTTP requests for every change, at least once, in commit order.
+    Webhooks,
 }

@@ -17,7 +17,7 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the server's configuration lets a webhook URL be.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct DestinationPolicy {
+pub struct DestinationPolicy {
     /// Plain http URLs are accepted (`--webhooks-allow-http`); otherwise https only.
     pub allow_http: bool,
     /// Private and loopback addresses are accepted (`--webhooks-allow-private`); link-local,

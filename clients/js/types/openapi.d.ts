@@ -650,6 +650,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhooks
+         * @description The caller's own and those of the teams they are an admin or owner of, without their
+         *     secrets. Newest first, keyset-paginated.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create a webhook
+         * @description Events are POSTed as `{id, type, at, data}`, signed as Standard Webhooks sign
+         *     (`webhook-id`, `webhook-timestamp`, `webhook-signature`) with the secret in this answer,
+         *     shown only now. Delivery is at least once, in commit order, retried with growing delays
+         *     for a day under the same `webhook-id` (docs/webhooks.md).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook
+         * @description Its pending events are dropped: nothing more is sent.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a webhook's deliveries
+         * @description Every attempt: delivered, failed (with when it is tried again) or abandoned. Newest
+         *     first, keyset-paginated; kept for a week.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ws": {
         parameters: {
             query?: never;
@@ -1076,6 +1145,37 @@ export interface components {
             scopes: string[];
         };
         /**
+         * CreateWebhookRequest
+         * @description A webhook to create.
+         * @example {
+         *       "events": [
+         *         "task.created",
+         *         "task.completed"
+         *       ],
+         *       "team_id": null,
+         *       "url": "https://hooks.example.com/taskpulse"
+         *     }
+         */
+        CreateWebhookRequest: {
+            /**
+             * @description The events to hear, at least one: `task.created`, `task.updated`, `task.completed`,
+             *     `task.deleted`, `task.shared`, `task.unshared`, `team.member_added`,
+             *     `team.member_removed`.
+             */
+            events: string[];
+            /**
+             * Format: uuid
+             * @description A team's webhook (the team's admins and owners only) hears the team's events; absent or
+             *     `null`: the caller's own, which hears what their `feed:user` shows.
+             */
+            team_id?: string;
+            /**
+             * @description Where to POST events: an https URL (http only where the server allows it), whose host
+             *     does not resolve to a private, loopback or link-local address.
+             */
+            url: string;
+        };
+        /**
          * CreatedPersonalToken
          * @description A token just created: its fields and, this once, the token itself.
          * @example {
@@ -1123,6 +1223,58 @@ export interface components {
              *     now; the server keeps only its digest.
              */
             token: string;
+        };
+        /**
+         * CreatedWebhook
+         * @description A webhook just created: its fields and, this once, its signing secret.
+         * @example {
+         *       "created_at": "2025-11-22T08:00:00+00:00",
+         *       "disabled_at": null,
+         *       "events": [
+         *         "task.created",
+         *         "task.completed"
+         *       ],
+         *       "id": "01934f74-0000-7000-8000-000000000009",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+         *       "team_id": null,
+         *       "url": "https://hooks.example.com/taskpulse"
+         *     }
+         */
+        CreatedWebhook: {
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When it was disabled after failing for a day (its creator was notified); `null`: it
+             *     works.
+             */
+            disabled_at?: string | null;
+            /**
+             * @description The events it hears: `task.created`, `task.updated`, `task.completed`, `task.deleted`,
+             *     `task.shared`, `task.unshared`, `team.member_added`, `team.member_removed`.
+             */
+            events: string[];
+            /**
+             * Format: uuid
+             * @description The webhook's id (UUIDv7); `DELETE /api/v1/webhooks/{id}` deletes it.
+             */
+            id: string;
+            /**
+             * @description The secret (`whsec_…`) every request is signed with, as Standard Webhooks sign:
+             *     verify `webhook-signature` with any Standard Webhooks library. Shown only now.
+             */
+            secret: string;
+            /**
+             * Format: uuid
+             * @description The team whose events it hears; `null`: its creator's own (what their `feed:user`
+             *     shows).
+             */
+            team_id?: string | null;
+            /** @description Where events are POSTed. */
+            url: string;
         };
         /**
          * DurationPercentiles
@@ -1353,7 +1505,8 @@ export interface components {
             id: string;
             /**
              * @description What it tells: `task_shared`, `task_changed`, `task_completed`, `task_deleted`,
-             *     `team_member_added`, `team_role_changed`, `team_member_removed` or `team_deleted`.
+             *     `team_member_added`, `team_role_changed`, `team_member_removed`, `team_deleted` or
+             *     `webhook_disabled`.
              */
             kind: string;
             /**
@@ -2218,6 +2371,156 @@ export interface components {
              * @description The user's id.
              */
             id: string;
+        };
+        /**
+         * Webhook
+         * @description A webhook, as the people who manage it see it (never its secret).
+         * @example {
+         *       "created_at": "2025-11-22T08:00:00+00:00",
+         *       "disabled_at": null,
+         *       "events": [
+         *         "task.created",
+         *         "task.completed"
+         *       ],
+         *       "id": "01934f74-0000-7000-8000-000000000009",
+         *       "team_id": null,
+         *       "url": "https://hooks.example.com/taskpulse"
+         *     }
+         */
+        Webhook: {
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When it was disabled after failing for a day (its creator was notified); `null`: it
+             *     works.
+             */
+            disabled_at?: string | null;
+            /**
+             * @description The events it hears: `task.created`, `task.updated`, `task.completed`, `task.deleted`,
+             *     `task.shared`, `task.unshared`, `team.member_added`, `team.member_removed`.
+             */
+            events: string[];
+            /**
+             * Format: uuid
+             * @description The webhook's id (UUIDv7); `DELETE /api/v1/webhooks/{id}` deletes it.
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The team whose events it hears; `null`: its creator's own (what their `feed:user`
+             *     shows).
+             */
+            team_id?: string | null;
+            /** @description Where events are POSTed. */
+            url: string;
+        };
+        /**
+         * WebhookDelivery
+         * @description One attempt to deliver an event.
+         * @example {
+         *       "at": "2025-11-22T08:01:00+00:00",
+         *       "attempt": 1,
+         *       "event": "task.created",
+         *       "event_id": "01934f74-0000-7000-8000-00000000000b",
+         *       "id": "01934f74-0000-7000-8000-00000000000a",
+         *       "next_attempt_at": "2025-11-22T08:01:01+00:00",
+         *       "response_status": 503,
+         *       "status": "failed"
+         *     }
+         */
+        WebhookDelivery: {
+            /**
+             * Format: date-time
+             * @description When it was made.
+             */
+            at: string;
+            /**
+             * Format: int32
+             * @description 1 for the first attempt.
+             */
+            attempt: number;
+            /** @description The event's name, e.g. `task.created`. */
+            event: string;
+            /**
+             * Format: uuid
+             * @description The event: the body's `id` and the `webhook-id` header, the same on every attempt.
+             */
+            event_id: string;
+            /**
+             * Format: uuid
+             * @description The attempt's id.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the event is tried again; `null`: it is not.
+             */
+            next_attempt_at?: string | null;
+            /**
+             * Format: int32
+             * @description The receiver's status code; `null`: no answer within 10 s, or no connection.
+             */
+            response_status?: number | null;
+            /**
+             * @description `delivered` (a 2xx answer), `failed` (tried again at `next_attempt_at`) or `abandoned`
+             *     (the webhook failed for a day and was disabled).
+             */
+            status: string;
+        };
+        /**
+         * WebhookDeliveryPage
+         * @description One page of a webhook's delivery log, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "at": "2025-11-22T08:01:00+00:00",
+         *           "attempt": 1,
+         *           "event": "task.created",
+         *           "event_id": "01934f74-0000-7000-8000-00000000000b",
+         *           "id": "01934f74-0000-7000-8000-00000000000a",
+         *           "next_attempt_at": "2025-11-22T08:01:01+00:00",
+         *           "response_status": 503,
+         *           "status": "failed"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        WebhookDeliveryPage: {
+            /** @description The attempts. */
+            items: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as `cursor` for the next page; `null` on the last one. */
+            next_cursor?: string | null;
+        };
+        /**
+         * WebhookPage
+         * @description One page of the webhooks the caller manages, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "created_at": "2025-11-22T08:00:00+00:00",
+         *           "disabled_at": null,
+         *           "events": [
+         *             "task.created",
+         *             "task.completed"
+         *           ],
+         *           "id": "01934f74-0000-7000-8000-000000000009",
+         *           "team_id": null,
+         *           "url": "https://hooks.example.com/taskpulse"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        WebhookPage: {
+            /** @description The webhooks. */
+            items: components["schemas"]["Webhook"][];
+            /** @description Pass as `cursor` for the next page; `null` on the last one. */
+            next_cursor?: string | null;
         };
     };
     responses: never;
@@ -5283,6 +5586,354 @@ export interface operations {
             };
             /** @description `not_found`: the caller has no such token (or it is revoked already) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..=200 (default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the webhooks the caller manages (their own and their teams'), newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["WebhookPage"];
+                };
+            };
+            /** @description `malformed_request`: the body is not JSON of the documented shape, a value has the wrong JSON type, or an id in the path or query is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `validation_failed`: `errors` lists each field or parameter that breaks a rule (lengths, enum values, ranges, cursors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The webhook, with its signing secret shown this once. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description `malformed_request`: the body is not JSON of the documented shape, a value has the wrong JSON type, or an id in the path or query is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `forbidden`: only a team's admins and owners manage its webhooks; or `insufficient_scope`: a read-only token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: the caller is in no such team */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is missing or not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `validation_failed`: the URL is not an allowed https URL or resolves to a private, loopback or link-local address; an event is unknown or listed twice; or the user or team already has 20 webhooks */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, with its pending events: nothing more is sent. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `malformed_request`: the body is not JSON of the documented shape, a value has the wrong JSON type, or an id in the path or query is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `insufficient_scope`: a personal access token with the `read` scope only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: the caller manages no such webhook */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable` or `engine_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..=200 (default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The webhook's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the webhook's delivery attempts, newest first (kept for a week). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description `malformed_request`: the body is not JSON of the documented shape, a value has the wrong JSON type, or an id in the path or query is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: the caller manages no such webhook */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `validation_failed`: `errors` lists each field or parameter that breaks a rule (lengths, enum values, ranges, cursors) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,231 @@
+//! The webhook outbox over a real database, with two engines as two nodes: a webhook is held
+//! by one claim at a time, its events come in commit order and only below the horizon, a
+//! failure holds back the events after it until its retry, a lease that ran out is claimed
+//! again, and a write that rolls back leaves no event.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
+use taskpulse_actors::{
+    Attempt, Engine, EngineConfig, NewTask, NewWebhook, NotificationConfig, TaskPatch, TaskStatus,
+    UserId, WebhookBatch,
+};
+
+use crate::common::TestEngine;
+
+fn config(lease: Duration) -> EngineConfig {
+    EngineConfig {
+        notifications: NotificationConfig {
+            lease,
+            ..NotificationConfig::default()
+        },
+        ..EngineConfig::default()
+    }
+}
+
+async fn webhook(engine: &Engine, user: UserId, events: &[&str]) -> anyhow::Result<()> {
+    let new = NewWebhook {
+        url: "https://hooks.example.com/".to_owned(),
+        events: events.iter().map(|e| (*e).to_owned()).collect(),
+        team_id: None,
+        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
+    };
+    engine.create_webhook(user, new).await?;
+    Ok(())
+}
+
+async fn create(engine: &Engine, user: UserId, title: &str) -> anyhow::Result<()> {
+    let task = NewTask {
+        title: title.to_owned(),
+        ..NewTask::default()
+    };
+    engine.create_task(user, task).await?;
+    Ok(())
+}
+
+fn titles(batch: &WebhookBatch) -> Vec<String> {
+    (batch.events.iter())
+        .map(|e| e.data["title"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn answered(status: u16) -> Attempt {
+    Attempt {
+        at: Utc::now(),
+        response_status: Some(status),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_is_held_by_one_node_and_its_events_come_in_commit_order() -> anyhow::Result<()> {
+    let t = TestEngine::with_config(config(Duration::from_secs(30))).await?;
+    let other = t.peer(config(Duration::from_secs(30))).await?;
+    let ann = t.user("Ann").await?;
+    webhook(&t.engine, ann, &["task.created", "task.completed"]).await?;
+    for title in ["a", "b", "c"] {
+        create(&t.engine, ann, title).await?;
+    }
+
+    let claimed = t.engine.webhook_outbox().claim(10, 100).await?;
+    let meanwhile = other.webhook_outbox().claim(10, 100).await?;
+
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(titles(&claimed[0]), ["a", "b", "c"]);
+    assert!(
+        claimed[0]
+            .events
+            .iter()
+            .all(|e| e.attempt == 1 && e.event == "task.created")
+    );
+    assert!(meanwhile.is_empty(), "held by the first node");
+    let outbox = t.engine.webhook_outbox();
+    outbox.delivered(&claimed[0], 0, &[answered(200)]).await?;
+    outbox
+        .record(&claimed[0], 1, &[answered(204), answered(202)])
+        .await?;
+    assert!(
+        other.webhook_outbox().claim(10, 100).await?.is_empty(),
+        "all delivered"
+    );
+    let log = t
+        .engine
+        .webhook_deliveries(ann, claimed[0].webhook, None, None)
+        .await?;
+    assert_eq!(log.items.len(), 3);
+    assert!(
+        log.items
+            .iter()
+            .all(|d| d.status == "delivered" && d.attempt == 1)
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_holds_back_the_events_after_it_until_its_retry() -> anyhow::Result<()> {
+    let t = TestEngine::with_config(config(Duration::from_secs(30))).await?;
+    let ann = t.user("Ann").await?;
+    webhook(&t.engine, ann, &["task.created"]).await?;
+    for title in ["a", "b", "c"] {
+        create(&t.engine, ann, title).await?;
+    }
+    let outbox = t.engine.webhook_outbox();
+
+    let first = outbox.claim(10, 100).await?;
+    outbox
+        .record(&first[0], 0, &[answered(204), answered(503)])
+        .await?;
+    let at_once = outbox.claim(10, 100).await?;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let after_the_delay = outbox.claim(10, 100).await?;
+
+    assert!(at_once.is_empty(), "the retry waits its delay");
+    assert_eq!(titles(&after_the_delay[0]), ["b", "c"]);
+    let retried = &after_the_delay[0].events[0];
+    assert_eq!(
+        retried.event_id, first[0].events[1].event_id,
+        "the same webhook-id"
+    );
+    assert_eq!(retried.attempt, 2);
+    let log = t
+        .engine
+        .webhook_deliveries(ann, first[0].webhook, None, None)
+        .await?;
+    let failed = &log.items[0];
+    assert_eq!(
+        (failed.status.as_str(), failed.response_status),
+        ("failed", Some(503))
+    );
+    assert!(failed.next_attempt_at.is_some_and(|at| at > failed.at));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_that_ran_out_is_claimed_by_another_node() -> anyhow::Result<()> {
+    let t = TestEngine::with_config(config(Duration::from_secs(1))).await?;
+    let other = t.peer(config(Duration::from_secs(1))).await?;
+    let ann = t.user("Ann").await?;
+    webhook(&t.engine, ann, &["task.created"]).await?;
+    create(&t.engine, ann, "a").await?;
+
+    // The first node claims, then dies without a word.
+    let held = t.engine.webhook_outbox().claim(10, 100).await?;
+    let while_held = other.webhook_outbox().claim(10, 100).await?;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let taken_over = other.webhook_outbox().claim(10, 100).await?;
+
+    assert_eq!(held.len(), 1);
+    assert!(while_held.is_empty());
+    assert_eq!(titles(&taken_over[0]), ["a"]);
+    // The late first node's record keeps its deliveries but no longer decides the hold.
+    t.engine
+        .webhook_outbox()
+        .record(&held[0], 0, &[answered(503)])
+        .await?;
+    other
+        .webhook_outbox()
+        .record(&taken_over[0], 0, &[answered(204)])
+        .await?;
+    assert!(other.webhook_outbox().claim(10, 100).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_behind_a_transaction_still_open_waits_for_it() -> anyhow::Result<()> {
+    let t = TestEngine::start().await?;
+    let ann = t.user("Ann").await?;
+    webhook(&t.engine, ann, &["task.created"]).await?;
+    let mut open = t.conn().await?;
+    AnsiTransactionManager::begin_transaction(&mut open).await?;
+    // It has a transaction id, older than the write's: until it ends, an event it could still
+    // commit ahead of the write's is possible.
+    diesel::sql_query("SELECT pg_current_xact_id()")
+        .execute(&mut open)
+        .await?;
+
+    create(&t.engine, ann, "a").await?;
+    let while_open = t.engine.webhook_outbox().claim(10, 100).await?;
+    AnsiTransactionManager::commit_transaction(&mut open).await?;
+    // The horizon is the whole server's: other tests' transactions may hold it a moment longer.
+    let mut after = Vec::new();
+    for _ in 0..100 {
+        after = t.engine.webhook_outbox().claim(10, 100).await?;
+        if !after.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    assert!(while_open.is_empty(), "above the horizon");
+    assert_eq!(titles(&after[0]), ["a"]);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_completion_is_its_own_event_and_unheard_events_write_nothing() -> anyhow::Result<()> {
+    let t = TestEngine::start().await?;
+    let ann = t.user("Ann").await?;
+    webhook(&t.engine, ann, &["task.completed"]).await?;
+    let task = t
+        .engine
+        .create_task(
+            ann,
+            NewTask {
+                title: "a".to_owned(),
+                ..NewTask::default()
+            },
+        )
+        .await?;
+
+    let done = TaskPatch {
+        status: Some(TaskStatus::Completed),
+        ..TaskPatch::default()
+    };
+    t.engine.update_task(ann, task.id, done, None).await?;
+    let claimed = t.engine.webhook_outbox().claim(10, 100).await?;
+
+    assert_eq!(claimed[0].events.len(), 1, "the creation is not heard");
+    assert_eq!(claimed[0].events[0].event, "task.completed");
+    assert_eq!(claimed[0].events[0].data["status"], "completed");
+    Ok(())
+}
