@@ -34,6 +34,14 @@ export type PersonalToken = Schemas['PersonalToken'];
 export type CreatedPersonalToken = Schemas['CreatedPersonalToken'];
 export type PersonalTokenPage = Schemas['PersonalTokenPage'];
 export type TokenQuery = Query<'/api/v1/tokens', 'get'>;
+/** A webhook as listed (never its secret). */
+export type Webhook = Schemas['Webhook'];
+/** What POST /webhooks answers: the webhook's fields and, this once, `secret` (`whsec_…`). */
+export type CreatedWebhook = Schemas['CreatedWebhook'];
+export type WebhookPage = Schemas['WebhookPage'];
+export type WebhookQuery = Query<'/api/v1/webhooks', 'get'>;
+export type WebhookDeliveryPage = Schemas['WebhookDeliveryPage'];
+export type WebhookDeliveryQuery = Query<'/api/v1/webhooks/{id}/deliveries', 'get'>;
 /** An in-app notification, as the inbox lists it and the `notifications` topic sends it. */
 export type Notification = Schemas['Notification'];
 export type NotificationPage = Schemas['NotificationPage'];
@@ -157,6 +165,14 @@ export class Client {
   listTokens(query?: TokenQuery): Promise<PersonalTokenPage>;
   /** Revokes a personal access token: it stops working at once, everywhere. */
   revokeToken(tokenId: string): Promise<null>;
+  /** Creates a webhook (the caller's, or with `team_id` a team's); the answer holds its secret, once. */
+  createWebhook(body: Schemas['CreateWebhookRequest']): Promise<CreatedWebhook>;
+  /** The caller's webhooks and those of the teams they manage, newest first. */
+  listWebhooks(query?: WebhookQuery): Promise<WebhookPage>;
+  /** Deletes a webhook with its pending events. */
+  deleteWebhook(webhookId: string): Promise<null>;
+  /** A webhook's delivery attempts, newest first. */
+  listWebhookDeliveries(webhookId: string, query?: WebhookDeliveryQuery): Promise<WebhookDeliveryPage>;
   /** The caller's notifications, newest first (`unread: true`: only those not read yet). */
   listNotifications(query?: NotificationQuery): Promise<NotificationPage>;
   markNotificationRead(notificationId: string): Promise<null>;

@@ -17,6 +17,7 @@ pub async fn run(
     writers: usize,
     duration: Duration,
     tag: &str,
+    webhook: Option<&url::Url>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let token = client.register_one(tag).await?;
@@ -24,6 +25,10 @@ pub async fn run(
         .create_team(0, &token, &format!("loadgen hot team {tag}"))
         .await
         .context("creating the hot team")?;
+    if let Some(url) = webhook {
+        crate::ensure_loopback(url)?;
+        client.create_webhook(0, &token, url, Some(&team)).await?;
+    }
     let started = Instant::now();
     let until = started + duration;
     let tasks: Vec<_> = (0..writers)

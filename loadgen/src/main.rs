@@ -127,6 +127,11 @@ pub struct LoadgenArgs {
     /// generator's own and PostgreSQL's).
     #[arg(long, value_delimiter = ',')]
     pub node_pids: Vec<u32>,
+    /// With the write load or `--hot-team`: every user (with `--hot-team`, the team) first gets
+    /// a webhook on `task.created` to this URL, on this machine (the server must allow it:
+    /// `--webhooks-allow-http --webhooks-allow-private`), so that every creation is delivered.
+    #[arg(long, conflicts_with_all = ["idle_sessions", "flood", "storm", "fanout"])]
+    pub webhook_url: Option<url::Url>,
     /// The server's process id (same machine): with `--idle-sessions`, to read its resident
     /// memory; otherwise the report adds the CPU per write of the server and of PostgreSQL.
     #[arg(long)]
@@ -228,6 +233,7 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
             writers as usize,
             args.duration,
             &run_tag,
+            args.webhook_url.as_ref(),
             &mut report,
         )
         .await?;
@@ -242,6 +248,12 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
     );
     let users = client.open_users(users as usize, &run_tag).await?;
     let tokens: Arc<Vec<String>> = Arc::new(users.iter().map(|u| u.token.clone()).collect());
+    if let Some(url) = &args.webhook_url {
+        ensure_loopback(url)?;
+        for (i, token) in tokens.iter().enumerate() {
+            (client.create_webhook(i % client.node_count(), token, url, None)).await?;
+        }
+    }
     let mut report = Report::new(client.urls());
 
     eprintln!(

@@ -66,6 +66,9 @@ async fn the_js_client_passes_its_tests_against_a_real_server() -> anyhow::Resul
         // Every client renews every few seconds, all from this machine's address.
         .with_arg("--rate-limit-auth-per-minute")
         .with_arg("100000")
+        // The webhook test's receiver is a server of its own on this machine.
+        .with_arg("--webhooks-allow-http")
+        .with_arg("--webhooks-allow-private")
         .spawn()
         .await?;
     let controls = TcpListener::bind("127.0.0.1:0").await?;

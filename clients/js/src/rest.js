@@ -154,6 +154,15 @@ export class Client {
   listTokens(query) { return this.request('GET', '/api/v1/tokens', { query }); }
   revokeToken(tokenId) { return this.request('DELETE', `/api/v1/tokens/${id(tokenId)}`); }
 
+  // Webhooks (POST answers the signing secret, once)
+
+  createWebhook(body) { return this.request('POST', '/api/v1/webhooks', { body }); }
+  listWebhooks(query) { return this.request('GET', '/api/v1/webhooks', { query }); }
+  deleteWebhook(webhookId) { return this.request('DELETE', `/api/v1/webhooks/${id(webhookId)}`); }
+  listWebhookDeliveries(webhookId, query) {
+    return this.request('GET', `/api/v1/webhooks/${id(webhookId)}/deliveries`, { query });
+  }
+
   // In-app notifications (the live ones: the `notifications` topic)
 
   listNotifications(query) { return this.request('GET', '/api/v1/notifications', { query }); }

@@ -285,6 +285,33 @@ impl Client {
         Ok(team["id"].as_str().context("no team id")?.to_owned())
     }
 
+    /// Makes a webhook on `task.created` to `url` through `node`: the user's own, or with
+    /// `team` the team's.
+    pub async fn create_webhook(
+        &self,
+        node: usize,
+        token: &str,
+        url: &url::Url,
+        team: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let body = json!({ "url": url.as_str(), "events": ["task.created"], "team_id": team });
+        let response = self
+            .http
+            .post(format!("{}/api/v1/webhooks", self.nodes[node].base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await?;
+        if response.status() != 201 {
+            bail!(
+                "node {node}: creating a webhook answered {}: {}",
+                response.status(),
+                response.text().await.unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
+
     /// Creates a task through `node`.
     pub async fn create_task(&self, node: usize, token: &str, body: Value) -> anyhow::Result<()> {
         let response = self
