@@ -207,6 +207,10 @@ closed_set!(
         TeamDeleted => "team_deleted",
         /// A webhook the user made kept failing for a day and was disabled.
         WebhookDisabled => "webhook_disabled",
+        /// A task the user owns is due within a day (a reminder).
+        TaskDueSoon => "task_due_soon",
+        /// A task the user owns is past its due time and not completed (a reminder).
+        TaskOverdue => "task_overdue",
     }
 );
 

@@ -123,6 +123,8 @@ pub(crate) fn notification_text(
         NotificationKind::TeamRoleChanged => format!("{actor} made you {role} in {team}"),
         NotificationKind::TeamMemberRemoved => format!("{actor} removed you from {team}"),
         NotificationKind::TeamDeleted => format!("{actor} deleted the team {team}"),
+        NotificationKind::TaskDueSoon => format!("“{title}” is due within a day"),
+        NotificationKind::TaskOverdue => format!("“{title}” is overdue"),
         NotificationKind::WebhookDisabled => {
             let url = details.get("url").and_then(Value::as_str).unwrap_or("?");
             format!("Your webhook to {url} failed for a day and was disabled")

@@ -11,7 +11,7 @@ use crate::audit_action::AuditAction;
 use crate::error::{Entity, Error, FieldError, Result};
 use crate::model::{Task, TeamId, UserId};
 use crate::stats::{DeltaSet, merge_into, task_deltas};
-use crate::store::import::{insert_tasks, lock_team_for};
+use crate::store::import::{arm_reminders, insert_tasks, lock_team_for};
 use crate::store::tasks::facts;
 use crate::store::{AuditEntry, write_audit};
 
@@ -97,6 +97,7 @@ impl Engine {
                 }
             }
             insert_tasks(conn, &tasks).await?;
+            arm_reminders(conn, &tasks).await?;
             write_audit(conn, audit).await?;
             let published = self.apply_deltas(conn, deltas).await?;
             Ok(Committed {

@@ -118,6 +118,7 @@ impl Engine {
         }
         write
             .insert_task(&task)
+            .reminders(None, Some(&task))
             .audit(audit(
                 actor,
                 AuditAction::TaskCreate,
@@ -193,6 +194,7 @@ impl Engine {
                 }
                 write
                     .update_task(&new, old.version)
+                    .reminders(Some(old), Some(&new))
                     .audit(audit(
                         actor,
                         AuditAction::TaskUpdate,
@@ -223,6 +225,7 @@ impl Engine {
             }
             write
                 .delete_task(old.id, old.version, context.shares_version)
+                .reminders(Some(old), None)
                 .audit(audit(
                     actor,
                     AuditAction::TaskDelete,

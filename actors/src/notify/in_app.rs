@@ -30,12 +30,27 @@ pub(super) async fn deliver_due(notifier: &Notifier) -> Result<usize> {
             tracing::warn!(kind = %row.kind, "an outbox row of an unknown kind");
             continue;
         };
+        delivered.push(row.id);
+        let reminder = matches!(
+            kind,
+            NotificationKind::TaskDueSoon | NotificationKind::TaskOverdue
+        );
+        // A reminder names the task as it is now; one of a task deleted since makes nothing
+        // (the row goes).
+        let now_titled;
+        let details = match (reminder, &row.task_title) {
+            (false, _) => &row.details,
+            (true, None) => continue,
+            (true, Some(title)) => {
+                now_titled = serde_json::json!({ "title": title });
+                &now_titled
+            }
+        };
         let actor = row.actor_name.as_deref().unwrap_or("Someone");
-        let text = notification_text(kind, actor, &row.details, row.team_name.as_deref());
+        let text = notification_text(kind, actor, details, row.team_name.as_deref());
         made.extend(
             (row.recipients.iter()).map(|user| new_notification(row, kind, *user, text.clone())),
         );
-        delivered.push(row.id);
     }
     let count = notifications::make_and_deliver(&mut conn, &made, &delivered).await?;
     if count > 0 {

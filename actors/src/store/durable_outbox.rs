@@ -56,6 +56,10 @@ pub(crate) struct ClaimedRow {
     /// The team's name, when it still exists.
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub team_name: Option<String>,
+    /// The task's title now, when it still exists (a reminder names it as it is when it
+    /// fires).
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub task_title: Option<String>,
 }
 
 /// Puts a notice in the outbox, inside the caller's transaction (commands that run one; the
@@ -95,7 +99,8 @@ pub(crate) async fn claim(
              ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
            RETURNING id, at, kind, actor_id, task_id, team_id, recipients, details) \
          SELECT c.*, (SELECT display_name FROM users WHERE users.id = c.actor_id) AS actor_name, \
-           (SELECT name FROM teams WHERE teams.id = c.team_id) AS team_name FROM claimed c",
+           (SELECT name FROM teams WHERE teams.id = c.team_id) AS team_name, \
+           (SELECT title FROM tasks WHERE tasks.id = c.task_id) AS task_title FROM claimed c",
     )
     .bind::<Text, _>(channel.as_str())
     .bind::<Double, _>(lease.as_secs_f64())

@@ -1,5 +1,5 @@
 //! The rows an import writes inside its transaction (`engine/import.rs`): the team it goes to,
-//! locked first as every team write locks it, and the tasks in bulk.
+//! locked first as every team write locks it, the tasks in bulk, and their reminders.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -8,8 +8,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{team_members, teams};
+use super::write::reminders;
 use crate::error::Result;
-use crate::model::{Role, Task, TeamId, UserId};
+use crate::model::{NotificationKind, Role, Task, TeamId, UserId};
 
 /// Tasks one `INSERT` writes: each column travels as one array parameter, so the statement's
 /// size does not grow with the rows (PostgreSQL's limit is on parameters, not on array sizes).
@@ -48,6 +49,41 @@ pub(crate) async fn insert_tasks(conn: &mut AsyncPgConnection, tasks: &[Task]) -
     for chunk in tasks.chunks(ROWS_PER_STATEMENT) {
         insert_chunk(conn, chunk).await?;
     }
+    Ok(())
+}
+
+/// Arms the reminders the imported `tasks` are owed (due and not completed), in the import's
+/// transaction: one statement however many.
+pub(crate) async fn arm_reminders(conn: &mut AsyncPgConnection, tasks: &[Task]) -> Result<()> {
+    let now = Utc::now();
+    let owed: Vec<(&Task, NotificationKind, DateTime<Utc>)> = (tasks.iter())
+        .flat_map(|t| {
+            reminders(t, now)
+                .into_iter()
+                .map(move |(kind, at)| (t, kind, at))
+        })
+        .collect();
+    if owed.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO outbox (id, channel, kind, at, due_at, task_id, team_id, recipients, details)          SELECT r.id, 'in_app', r.kind, r.at, r.at, r.task_id, r.team_id, ARRAY[r.owner_id],            r.details FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::uuid[],            $5::uuid[], $6::uuid[], $7::jsonb[])            AS r(id, kind, at, task_id, team_id, owner_id, details)",
+    )
+    .bind::<Array<SqlUuid>, _>(owed.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(owed.iter().map(|(_, k, _)| k.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(owed.iter().map(|(_, _, at)| *at).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(owed.iter().map(|(t, _, _)| t.id.0).collect::<Vec<_>>())
+    .bind::<Array<Nullable<SqlUuid>>, _>(
+        (owed.iter()).map(|(t, _, _)| t.team_id.map(|t| t.0)).collect::<Vec<_>>(),
+    )
+    .bind::<Array<SqlUuid>, _>(owed.iter().map(|(t, _, _)| t.owner_id.0).collect::<Vec<_>>())
+    .bind::<Array<diesel::sql_types::Jsonb>, _>(
+        (owed.iter())
+            .map(|(t, _, _)| serde_json::json!({ "title": t.title, "due_at": t.due_at }))
+            .collect::<Vec<_>>(),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

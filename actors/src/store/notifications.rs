@@ -59,9 +59,10 @@ struct Made {
     made: i64,
 }
 
-/// In one statement (atomic on its own): makes the notifications of recipients whose accounts
-/// still exist — one already made from the same outbox row for the same user is not made again
-/// — and deletes the outbox rows `delivered`. Answers how many it made.
+/// In one statement (atomic on its own): deletes the outbox rows `delivered` and makes the
+/// notifications of those it deleted — not of a row gone meanwhile (a reminder its task's change
+/// cancelled after the claim) — for recipients whose accounts still exist; one already made
+/// from the same outbox row for the same user is not made again. Answers how many it made.
 pub(crate) async fn make_and_deliver(
     conn: &mut AsyncPgConnection,
     new: &[NewNotification],
@@ -69,13 +70,14 @@ pub(crate) async fn make_and_deliver(
 ) -> Result<i64> {
     let column = |f: fn(&NewNotification) -> Option<Uuid>| new.iter().map(f).collect::<Vec<_>>();
     let made: Made = diesel::sql_query(
-        "WITH gone AS (DELETE FROM outbox WHERE id = ANY($10)), \
+        "WITH gone AS (DELETE FROM outbox WHERE id = ANY($10) RETURNING id), \
          made AS (INSERT INTO notifications \
            (id, user_id, source_id, at, kind, task_id, team_id, actor_id, text) \
            SELECT n.* FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], \
              $5::text[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[]) \
              AS n(id, user_id, source_id, at, kind, task_id, team_id, actor_id, text) \
            WHERE EXISTS (SELECT 1 FROM users WHERE users.id = n.user_id) \
+             AND n.source_id IN (SELECT id FROM gone) \
            ON CONFLICT (source_id, user_id) DO NOTHING RETURNING 1) \
          SELECT count(*) AS made FROM made",
     )

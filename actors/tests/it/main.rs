@@ -13,6 +13,7 @@ mod live_aggregates;
 mod migrations;
 mod notification_topic;
 mod outbox;
+mod reminders;
 mod started_at;
 mod webhook_outbox;
 mod write_gates;

@@ -44,6 +44,19 @@ async fn create(engine: &Engine, user: UserId, title: &str) -> anyhow::Result<()
     Ok(())
 }
 
+/// A claim that finds something: events are claimable once below the horizon, which is the
+/// whole server's (other tests' transactions may hold it a moment).
+async fn claim_some(engine: &Engine) -> anyhow::Result<Vec<WebhookBatch>> {
+    for _ in 0..200 {
+        let claimed = engine.webhook_outbox().claim(10, 100).await?;
+        if !claimed.is_empty() {
+            return Ok(claimed);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("nothing to claim within 10 s")
+}
+
 fn titles(batch: &WebhookBatch) -> Vec<String> {
     (batch.events.iter())
         .map(|e| e.data["title"].as_str().unwrap_or_default().to_owned())
@@ -67,7 +80,7 @@ async fn a_webhook_is_held_by_one_node_and_its_events_come_in_commit_order() -> 
         create(&t.engine, ann, title).await?;
     }
 
-    let claimed = t.engine.webhook_outbox().claim(10, 100).await?;
+    let claimed = claim_some(&t.engine).await?;
     let meanwhile = other.webhook_outbox().claim(10, 100).await?;
 
     assert_eq!(claimed.len(), 1);
@@ -111,13 +124,13 @@ async fn a_failure_holds_back_the_events_after_it_until_its_retry() -> anyhow::R
     }
     let outbox = t.engine.webhook_outbox();
 
-    let first = outbox.claim(10, 100).await?;
+    let first = claim_some(&t.engine).await?;
     outbox
         .record(&first[0], 0, &[answered(204), answered(503)])
         .await?;
     let at_once = outbox.claim(10, 100).await?;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let after_the_delay = outbox.claim(10, 100).await?;
+    let after_the_delay = claim_some(&t.engine).await?;
 
     assert!(at_once.is_empty(), "the retry waits its delay");
     assert_eq!(titles(&after_the_delay[0]), ["b", "c"]);
@@ -149,10 +162,10 @@ async fn a_lease_that_ran_out_is_claimed_by_another_node() -> anyhow::Result<()>
     create(&t.engine, ann, "a").await?;
 
     // The first node claims, then dies without a word.
-    let held = t.engine.webhook_outbox().claim(10, 100).await?;
+    let held = claim_some(&t.engine).await?;
     let while_held = other.webhook_outbox().claim(10, 100).await?;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let taken_over = other.webhook_outbox().claim(10, 100).await?;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let taken_over = claim_some(&other).await?;
 
     assert_eq!(held.len(), 1);
     assert!(while_held.is_empty());
@@ -186,15 +199,7 @@ async fn an_event_behind_a_transaction_still_open_waits_for_it() -> anyhow::Resu
     create(&t.engine, ann, "a").await?;
     let while_open = t.engine.webhook_outbox().claim(10, 100).await?;
     AnsiTransactionManager::commit_transaction(&mut open).await?;
-    // The horizon is the whole server's: other tests' transactions may hold it a moment longer.
-    let mut after = Vec::new();
-    for _ in 0..100 {
-        after = t.engine.webhook_outbox().claim(10, 100).await?;
-        if !after.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let after = claim_some(&t.engine).await?;
 
     assert!(while_open.is_empty(), "above the horizon");
     assert_eq!(titles(&after[0]), ["a"]);
@@ -222,7 +227,7 @@ async fn a_completion_is_its_own_event_and_unheard_events_write_nothing() -> any
         ..TaskPatch::default()
     };
     t.engine.update_task(ann, task.id, done, None).await?;
-    let claimed = t.engine.webhook_outbox().claim(10, 100).await?;
+    let claimed = claim_some(&t.engine).await?;
 
     assert_eq!(claimed[0].events.len(), 1, "the creation is not heard");
     assert_eq!(claimed[0].events[0].event, "task.completed");

@@ -1505,8 +1505,8 @@ export interface components {
             id: string;
             /**
              * @description What it tells: `task_shared`, `task_changed`, `task_completed`, `task_deleted`,
-             *     `team_member_added`, `team_role_changed`, `team_member_removed`, `team_deleted` or
-             *     `webhook_disabled`.
+             *     `team_member_added`, `team_role_changed`, `team_member_removed`, `team_deleted`,
+             *     `task_due_soon`, `task_overdue` or `webhook_disabled`.
              */
             kind: string;
             /**

@@ -19,8 +19,8 @@ pub struct NotificationView {
     #[serde(serialize_with = "rfc3339")]
     pub at: DateTime<Utc>,
     /// What it tells: `task_shared`, `task_changed`, `task_completed`, `task_deleted`,
-    /// `team_member_added`, `team_role_changed`, `team_member_removed`, `team_deleted` or
-    /// `webhook_disabled`.
+    /// `team_member_added`, `team_role_changed`, `team_member_removed`, `team_deleted`,
+    /// `task_due_soon`, `task_overdue` or `webhook_disabled`.
     pub kind: String,
     /// The task it is about; absent for a team's.
     #[serde(skip_serializing_if = "Option::is_none")]

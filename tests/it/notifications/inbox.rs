@@ -185,3 +185,21 @@ async fn a_completion_by_a_sharee_and_a_team_membership_notify() -> anyhow::Resu
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_task_due_soon_reminds_its_owner_then_tells_them_it_is_overdue() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let ada = app.register("ada@example.com").await?;
+    let due = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
+    let body = json!({"title": "Pay rent", "due_at": due.to_rfc3339()});
+
+    let task = app.create_task(&ada.access, body).await?;
+    let items = wait_for(&app, &ada.access, 2).await?;
+
+    let kinds: Vec<&str> = items.iter().filter_map(|n| n["kind"].as_str()).collect();
+    assert_eq!(kinds, ["task_overdue", "task_due_soon"]);
+    assert!(items.iter().all(|n| n["task_id"] == task["id"]));
+    assert_eq!(items[0]["text"], "“Pay rent” is overdue");
+    assert!(items[0].get("actor_id").is_none(), "{}", items[0]);
+    Ok(())
+}

@@ -21,11 +21,12 @@
 
 //!
 //! This file holds the chain itself and running it; `task_steps.rs` the steps that lock a team
-//! and change a task, its shares and the audit log; `aggregate_steps.rs` the steps that apply a
-//! delta to an aggregate's rows.
+//! and change a task, its shares and the audit log; `reminder_steps.rs` the task's reminders;
+//! `aggregate_steps.rs` the steps that apply a delta to an aggregate's rows.
 
 mod aggregate_steps;
 mod day_rows;
+mod reminder_steps;
 mod task_steps;
 
 use std::sync::Arc;
@@ -33,6 +34,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+pub(crate) use reminder_steps::reminders;
 
 use super::aggregates::ChangeLog;
 use super::sql::Sql;
