@@ -14,6 +14,7 @@ mod page;
 mod rate_limit;
 mod routes;
 mod state;
+mod tls_client;
 pub mod webhooks;
 mod wire;
 mod ws;

@@ -3,7 +3,6 @@
 //! and small, and reqwest with TLS in the build would want a process-wide crypto provider for
 //! every client of the process, tests and load generator included.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty, Limited};
@@ -12,7 +11,6 @@ use hyper::body::Bytes;
 use hyper::header::{ACCEPT, HOST};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
-use rustls_platform_verifier::BuilderVerifierExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -30,14 +28,8 @@ pub(super) struct Fetcher {
 
 impl Fetcher {
     pub(super) fn new() -> Result<Self, String> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .and_then(|builder| builder.with_platform_verifier())
-            .map_err(|err| format!("cannot set up TLS: {err}"))?
-            .with_no_client_auth();
         Ok(Self {
-            tls: TlsConnector::from(Arc::new(config)),
+            tls: crate::tls_client::connector()?,
         })
     }
 
