@@ -6,16 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{ALL_EVENTS, LOCAL_RECEIVERS, Receiver, create_webhook, types};
-use crate::common::{TestApp, expect_json, id_of, poll_until};
-
-async fn local_app() -> anyhow::Result<TestApp> {
-    TestApp::builder()
-        .with_arg(LOCAL_RECEIVERS[0])
-        .with_arg(LOCAL_RECEIVERS[1])
-        .spawn()
-        .await
-}
+use super::{ALL_EVENTS, Receiver, create_webhook, local_app, types};
+use crate::common::{expect_json, id_of, poll_until};
 
 #[tokio::test]
 async fn a_tasks_life_arrives_signed_in_order_and_a_failed_attempt_is_retried_under_its_id()

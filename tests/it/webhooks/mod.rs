@@ -15,10 +15,19 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::common::{Api, expect_json, poll_until};
+use crate::common::{Api, TestApp, expect_json, poll_until};
 
 /// The flags a server needs to call a receiver on this machine.
 pub(crate) const LOCAL_RECEIVERS: [&str; 2] = ["--webhooks-allow-http", "--webhooks-allow-private"];
+
+/// A server that may call receivers on this machine.
+pub(crate) async fn local_app() -> anyhow::Result<TestApp> {
+    TestApp::builder()
+        .with_arg(LOCAL_RECEIVERS[0])
+        .with_arg(LOCAL_RECEIVERS[1])
+        .spawn()
+        .await
+}
 
 fn scripts() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/webhooks")

@@ -3,17 +3,13 @@
 
 use serde_json::json;
 
-use super::{LOCAL_RECEIVERS, create_webhook};
+use super::{create_webhook, local_app};
 use crate::common::{TestApp, assert_problem, expect_json, id_of};
 
 #[tokio::test]
 async fn a_webhook_shows_its_secret_once_is_listed_without_it_and_is_deleted() -> anyhow::Result<()>
 {
-    let app = TestApp::builder()
-        .with_arg(LOCAL_RECEIVERS[0])
-        .with_arg(LOCAL_RECEIVERS[1])
-        .spawn()
-        .await?;
+    let app = local_app().await?;
     let ann = app.register("ann@example.com").await?;
 
     let created = create_webhook(
@@ -76,11 +72,7 @@ async fn urls_that_are_not_https_or_point_inside_are_refused() -> anyhow::Result
 #[tokio::test]
 async fn link_local_addresses_are_refused_even_where_private_ones_are_allowed() -> anyhow::Result<()>
 {
-    let app = TestApp::builder()
-        .with_arg(LOCAL_RECEIVERS[0])
-        .with_arg(LOCAL_RECEIVERS[1])
-        .spawn()
-        .await?;
+    let app = local_app().await?;
     let ann = app.register("ann@example.com").await?;
 
     for url in [
@@ -97,11 +89,7 @@ async fn link_local_addresses_are_refused_even_where_private_ones_are_allowed() 
 
 #[tokio::test]
 async fn events_must_be_known_and_listed_once() -> anyhow::Result<()> {
-    let app = TestApp::builder()
-        .with_arg(LOCAL_RECEIVERS[0])
-        .with_arg(LOCAL_RECEIVERS[1])
-        .spawn()
-        .await?;
+    let app = local_app().await?;
     let ann = app.register("ann@example.com").await?;
 
     for events in [
@@ -124,11 +112,7 @@ async fn events_must_be_known_and_listed_once() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn only_a_teams_admins_and_owners_manage_its_webhooks() -> anyhow::Result<()> {
-    let app = TestApp::builder()
-        .with_arg(LOCAL_RECEIVERS[0])
-        .with_arg(LOCAL_RECEIVERS[1])
-        .spawn()
-        .await?;
+    let app = local_app().await?;
     let owner = app.register("owner@example.com").await?;
     let admin = app.register("admin@example.com").await?;
     let member = app.register("member@example.com").await?;
