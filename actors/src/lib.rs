@@ -52,6 +52,7 @@ pub use error::{ConflictCode, Entity, Error, FieldError, RefusalCode, Result};
 pub use feed::{FeedEvent, FeedSubscription, FeedTopic};
 pub use metrics::{
     CLUSTER_LAG_BUCKETS, ClusterFigures, DELIVERY_BUCKETS, FeedFigures, MetricsSnapshot,
+    OutboxFigures,
 };
 pub use model::{
     NotificationKind, Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId,

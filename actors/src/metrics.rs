@@ -169,6 +169,7 @@ impl EngineMetrics {
             subscribers_collapsed: self.collapsed.load(Ordering::Relaxed),
             cluster: self.cluster.read(),
             feeds: FeedFigures::default(),
+            outbox: OutboxFigures::default(),
         }
     }
 }
@@ -194,6 +195,45 @@ pub struct MetricsSnapshot {
     pub cluster: ClusterFigures,
     /// Feed topics: who follows them, what they were handed.
     pub feeds: FeedFigures,
+    /// The durable outbox's work on this node: notifications made, webhook attempts.
+    pub outbox: OutboxFigures,
+}
+
+/// What this node's outbox workers did since start.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutboxFigures {
+    /// In-app notifications made (reminders included).
+    pub notifications_made: u64,
+    /// Webhook events delivered (answered 2xx).
+    pub webhooks_delivered: u64,
+    /// Webhook attempts that failed (another answer, none, or a refused address).
+    pub webhooks_failed: u64,
+    /// Webhooks disabled after failing for a day.
+    pub webhooks_disabled: u64,
+}
+
+/// The counters behind [`OutboxFigures`].
+#[derive(Debug, Default)]
+pub(crate) struct OutboxCounters {
+    pub notifications_made: AtomicU64,
+    pub webhooks_delivered: AtomicU64,
+    pub webhooks_failed: AtomicU64,
+    pub webhooks_disabled: AtomicU64,
+}
+
+impl OutboxCounters {
+    pub(crate) fn add(counter: &AtomicU64, n: usize) {
+        counter.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn read(&self) -> OutboxFigures {
+        OutboxFigures {
+            notifications_made: self.notifications_made.load(Ordering::Relaxed),
+            webhooks_delivered: self.webhooks_delivered.load(Ordering::Relaxed),
+            webhooks_failed: self.webhooks_failed.load(Ordering::Relaxed),
+            webhooks_disabled: self.webhooks_disabled.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// The feeds' figures at one moment.

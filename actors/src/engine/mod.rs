@@ -253,10 +253,12 @@ impl Engine {
         }
     }
 
-    /// The engine's figures: live aggregates, deltas applied, delivery latency, feeds.
+    /// The engine's figures: live aggregates, deltas applied, delivery latency, feeds, the
+    /// outbox's work.
     pub fn metrics(&self) -> MetricsSnapshot {
         MetricsSnapshot {
             feeds: self.inner.feeds.figures(),
+            outbox: self.inner.notifier.counters.read(),
             ..self
                 .inner
                 .slots

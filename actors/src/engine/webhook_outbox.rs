@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::Engine;
 use crate::error::{Error, Result};
+use crate::metrics::OutboxCounters;
 use crate::model::{NotificationKind, UserId};
 use crate::notice::Notice;
 use crate::notify::Notifier;
@@ -181,7 +182,12 @@ impl WebhookOutbox {
     ) -> Result<()> {
         let (delivered, log, _) = sort_out(batch, from, attempts);
         let mut conn = self.engine.conn().await?;
-        store::delivered(&mut conn, &delivered, &log).await
+        store::delivered(&mut conn, &delivered, &log).await?;
+        OutboxCounters::add(
+            &self.notifier().counters.webhooks_delivered,
+            delivered.len(),
+        );
+        Ok(())
     }
 
     /// Records the last attempts of a batch, of `batch.events[from..]` — deliveries, then at
@@ -223,7 +229,11 @@ impl WebhookOutbox {
                 Ok(false)
             })
             .await?;
+        let counters = &self.notifier().counters;
+        OutboxCounters::add(&counters.webhooks_delivered, delivered.len());
+        OutboxCounters::add(&counters.webhooks_failed, usize::from(failure.is_some()));
         if disabled {
+            OutboxCounters::add(&counters.webhooks_disabled, 1);
             // The creator's in-app notification is to be made.
             self.notifier().poke();
         }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::Notifier;
 use crate::error::Result;
+use crate::metrics::OutboxCounters;
 use crate::model::NotificationKind;
 use crate::notice::notification_text;
 use crate::store::durable_outbox::{self, Channel, ClaimedRow};
@@ -53,6 +54,11 @@ pub(super) async fn deliver_due(notifier: &Notifier) -> Result<usize> {
         );
     }
     let count = notifications::make_and_deliver(&mut conn, &made, &delivered).await?;
+    let counters = &notifier.counters;
+    OutboxCounters::add(
+        &counters.notifications_made,
+        usize::try_from(count).unwrap_or(0),
+    );
     if count > 0 {
         notifier.inboxes.poke();
         notifier.announcer.notified();

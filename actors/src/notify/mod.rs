@@ -21,6 +21,7 @@ pub(crate) use inboxes::{Inboxes, tail as tail_inboxes};
 
 use crate::cluster::Announcer;
 use crate::config::NotificationConfig;
+use crate::metrics::OutboxCounters;
 use crate::store::Pool;
 
 /// How long a worker waits after the database failed it.
@@ -41,6 +42,8 @@ pub(crate) struct Notifier {
     inboxes: Arc<Inboxes>,
     /// The other nodes' topics, told the same.
     announcer: Announcer,
+    /// What the workers did, for `/metrics`.
+    pub(crate) counters: OutboxCounters,
 }
 
 impl Notifier {
@@ -57,6 +60,7 @@ impl Notifier {
             webhooks: Notify::new(),
             inboxes,
             announcer,
+            counters: OutboxCounters::default(),
         })
     }
 

@@ -73,6 +73,34 @@ pub(super) fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
     for (name, help, value) in counters {
         render_family(text, Kind::Counter, name, help, [(String::new(), value)]);
     }
+    let outbox = &engine.outbox;
+    render_family(
+        text,
+        Kind::Counter,
+        "taskpulse_notifications_made_total",
+        "In-app notifications (reminders included) made by this node's outbox worker.",
+        [(String::new(), outbox.notifications_made)],
+    );
+    render_family(
+        text,
+        Kind::Counter,
+        "taskpulse_webhook_attempts_total",
+        "Webhook delivery attempts made by this node, by outcome (delivered: answered 2xx).",
+        [
+            (
+                "outcome=\"delivered\"".to_owned(),
+                outbox.webhooks_delivered,
+            ),
+            ("outcome=\"failed\"".to_owned(), outbox.webhooks_failed),
+        ],
+    );
+    render_family(
+        text,
+        Kind::Counter,
+        "taskpulse_webhooks_disabled_total",
+        "Webhooks this node disabled after they failed for a day.",
+        [(String::new(), outbox.webhooks_disabled)],
+    );
     let gauges = [
         (
             "taskpulse_change_log_bytes",
@@ -214,6 +242,7 @@ mod tests {
         render_engine(
             &mut text,
             &MetricsSnapshot {
+                outbox: Default::default(),
                 live_aggregates: 1,
                 deltas_applied: 7,
                 delivery_buckets: buckets,

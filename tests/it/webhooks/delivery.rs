@@ -110,6 +110,14 @@ async fn the_delivery_log_shows_the_failed_attempt_its_retry_time_and_the_delive
         assert_eq!(entry["event_id"], delivered[0]["id"]);
         assert_eq!(entry["event"], "task.created");
     }
+    let metrics = app.get("/metrics").await?.text().await?;
+    for line in [
+        "taskpulse_webhook_attempts_total{outcome=\"delivered\"} 1",
+        "taskpulse_webhook_attempts_total{outcome=\"failed\"} 1",
+        "taskpulse_webhooks_disabled_total 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
     Ok(())
 }
 
