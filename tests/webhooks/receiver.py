@@ -10,7 +10,8 @@ over one connection.
 Every POST appends one JSON line to FILE, flushed at once so that a test can read it while the
 receiver runs:
 
-    {"webhook_id", "webhook_timestamp", "webhook_signature", "body", "status", "received_at"}
+    {"webhook_id", "webhook_timestamp", "webhook_signature", "body", "status", "received_at",
+     "client_port"}
 
 (a header that was not sent is null; `body` is the request body as UTF-8 text; `status` is the
 answer given, or about to be given when --delay-ms holds it back; `received_at` is RFC 3339 UTC).
@@ -32,6 +33,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Receiver(ThreadingHTTPServer):
     daemon_threads = True
+    # Many senders connect at once; the default backlog of 5 drops their SYNs, which TCP
+    # retries only after a second.
+    request_queue_size = 128
 
     def __init__(self, options):
         super().__init__(("127.0.0.1", 0), Handler)
@@ -74,6 +78,7 @@ class Handler(BaseHTTPRequestHandler):
                     "body": body.decode("utf-8", errors="replace"),
                     "status": status,
                     "received_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+                    "client_port": self.client_address[1],
                 }
             )
         if status == 204:

@@ -5,6 +5,7 @@
 //! fresh DNS answer, and TLS is given the URL's host name, so the certificate is still checked
 //! against the name the webhook was registered with.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
@@ -73,6 +74,9 @@ impl Sender {
     async fn connect_within(&self, destination: &Destination) -> Result<Connection, SendError> {
         let tcp = connect_tcp(destination).await?;
         let _ = tcp.set_nodelay(true);
+        let peer = tcp
+            .peer_addr()
+            .map_err(|err| SendError::Connect(err.to_string()))?;
         match destination.url.scheme() {
             "https" => {
                 let host = destination
@@ -86,9 +90,9 @@ impl Sender {
                     .connect(name, tcp)
                     .await
                     .map_err(|err| SendError::Tls(err.to_string()))?;
-                Connection::over(tls).await
+                Connection::over(tls, peer).await
             }
-            "http" => Connection::over(tcp).await,
+            "http" => Connection::over(tcp, peer).await,
             other => Err(SendError::Connect(format!("unsupported scheme {other}"))),
         }
     }
@@ -116,10 +120,12 @@ pub(crate) struct Connection {
     driver: JoinHandle<()>,
     /// Set once an exchange failed, timed out or left an answer unread: never used again.
     spent: bool,
+    /// The address it is connected to.
+    peer: SocketAddr,
 }
 
 impl Connection {
-    async fn over<S>(stream: S) -> Result<Self, SendError>
+    async fn over<S>(stream: S, peer: SocketAddr) -> Result<Self, SendError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -134,6 +140,7 @@ impl Connection {
             requests,
             driver,
             spent: false,
+            peer,
         })
     }
 
@@ -172,6 +179,12 @@ impl Connection {
     /// Whether it can carry another request (keep-alive, not closed, no error).
     pub(crate) fn is_ready(&self) -> bool {
         !self.spent && !self.driver.is_finished() && !self.requests.is_closed()
+    }
+
+    /// Whether it may carry a delivery to `destination`: ready, and connected to one of the
+    /// addresses the destination was just checked and found to have.
+    pub(crate) fn serves(&self, destination: &Destination) -> bool {
+        self.is_ready() && destination.addresses.contains(&self.peer)
     }
 
     /// The status, and whether the whole answer was read (so the connection can go on).

@@ -1,23 +1,27 @@
 //! This node's webhook sender: claims webhooks with events due from the engine's outbox (each
-//! held by one node at a time), POSTs their events in order over one connection per webhook,
-//! and records every attempt (`WebhookOutbox::record` decides retries and disabling).
+//! held by one node at a time), POSTs their events in order over one connection per webhook —
+//! kept between batches — and records every attempt (`WebhookOutbox::record` decides retries
+//! and disabling).
 //!
-//! It claims right after this node committed events for a webhook, shortly after that once
-//! more (an event committed while an older transaction was still open is below the horizon
+//! It claims right after this node committed events for a webhook, a few more times shortly
+//! after (an event committed while an older transaction was still open is below the horizon
 //! only once that one ends), when one of its deliveries finishes (more may wait behind it),
 //! and every `poll_every` besides (another node's events when that node died, retries due).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
-use taskpulse_actors::{Attempt, Engine, WebhookBatch, WebhookOutbox};
+use taskpulse_actors::{Attempt, Engine, PendingEvent, WebhookBatch, WebhookOutbox};
 use taskpulse_live::shapes::webhooks::WebhookBody;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use url::Url;
+use uuid::Uuid;
 
-use super::destination::{self, DestinationPolicy};
+use super::destination::{self, Destination, DestinationPolicy};
 use super::sender::{Connection, Sender};
 use super::signature;
 
@@ -27,8 +31,9 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 const IN_FLIGHT: usize = 64;
 /// Events one claim takes per webhook.
 const PER_WEBHOOK: i64 = 100;
-/// The second look after a commit's poke.
+/// The looks after a commit's poke: 10, 20, 40, 80 and 160 ms later.
 const SETTLE: Duration = Duration::from_millis(10);
+const SETTLE_LOOKS: u32 = 5;
 /// The least time between two claims.
 const CLAIM_GAP: Duration = Duration::from_millis(2);
 /// A sender records its deliveries at least every this many events…
@@ -37,6 +42,8 @@ const RECORD_EVERY_EVENTS: usize = 10;
 const RECORD_EVERY: Duration = Duration::from_millis(50);
 /// How often the delivery log is pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Connections kept open between batches (one per webhook).
+const KEPT_CONNECTIONS: usize = 256;
 
 /// Starts this node's sender (it stops at once on a node that does not work the outbox).
 pub fn spawn_sender(engine: &Engine, policy: DestinationPolicy) -> JoinHandle<()> {
@@ -46,30 +53,46 @@ pub fn spawn_sender(engine: &Engine, policy: DestinationPolicy) -> JoinHandle<()
             return;
         }
         match Sender::new() {
-            Ok(sender) => run(outbox, Arc::new(sender), policy).await,
+            Ok(sender) => {
+                let courier = Courier {
+                    outbox,
+                    sender,
+                    policy,
+                    kept: Mutex::default(),
+                };
+                run(Arc::new(courier)).await;
+            }
             Err(err) => tracing::error!(%err, "webhooks cannot be sent: no TLS client"),
         }
     })
 }
 
-async fn run(outbox: WebhookOutbox, sender: Arc<Sender>, policy: DestinationPolicy) {
+/// What every delivery of this node shares.
+struct Courier {
+    outbox: WebhookOutbox,
+    sender: Sender,
+    policy: DestinationPolicy,
+    /// Open connections between batches, by webhook.
+    kept: Mutex<HashMap<Uuid, Connection>>,
+}
+
+async fn run(courier: Arc<Courier>) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     let finished = Arc::new(Notify::new());
     let mut pruned_at: Option<Instant> = None;
-    let mut settle = false;
+    let mut settle_looks = 0;
     loop {
         let free = slots.available_permits();
         if free > 0 {
-            match outbox.claim(free as i64, PER_WEBHOOK).await {
+            match courier.outbox.claim(free as i64, PER_WEBHOOK).await {
                 Ok(batches) => {
                     for batch in batches {
                         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
                             return;
                         };
-                        let (outbox, sender) = (outbox.clone(), Arc::clone(&sender));
-                        let finished = Arc::clone(&finished);
+                        let (courier, finished) = (Arc::clone(&courier), Arc::clone(&finished));
                         tokio::spawn(async move {
-                            deliver(&outbox, &sender, policy, batch).await;
+                            courier.deliver(batch).await;
                             drop(slot);
                             finished.notify_one();
                         });
@@ -84,81 +107,175 @@ async fn run(outbox: WebhookOutbox, sender: Arc<Sender>, policy: DestinationPoli
         }
         if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
             pruned_at = Some(Instant::now());
-            if let Err(err) = outbox.prune_log().await {
+            if let Err(err) = courier.outbox.prune_log().await {
                 tracing::warn!(error = %err, "pruning the webhook delivery log failed");
             }
         }
         tokio::time::sleep(CLAIM_GAP).await;
-        let poked = if std::mem::take(&mut settle) {
-            tokio::select! {
-                () = outbox.wait() => true,
-                () = finished.notified() => false,
-                () = tokio::time::sleep(SETTLE) => false,
-            }
-        } else {
-            tokio::select! {
-                () = outbox.wait() => true,
-                () = finished.notified() => false,
+        let next_look = async {
+            match settle_looks {
+                0 => std::future::pending().await,
+                n => tokio::time::sleep(SETTLE * 2u32.pow(SETTLE_LOOKS - n)).await,
             }
         };
-        settle = poked;
+        tokio::select! {
+            () = courier.outbox.wait() => settle_looks = SETTLE_LOOKS,
+            () = finished.notified() => {}
+            () = next_look => settle_looks -= 1,
+        }
     }
 }
 
-/// Sends a batch's events in order until one fails or the lease would not cover another
-/// attempt, recording deliveries as it goes (a node that dies mid-batch leaves little to send
-/// twice), then the end of the batch.
-async fn deliver(
-    outbox: &WebhookOutbox,
-    sender: &Sender,
-    policy: DestinationPolicy,
-    batch: WebhookBatch,
-) {
-    // The lease by this node's clock, a second early for the skew between the two.
-    let left = (batch.lease_ends() - Utc::now())
-        .to_std()
-        .unwrap_or_default();
-    let lease_ends = Instant::now() + left.saturating_sub(Duration::from_secs(1));
-    let mut recorded = 0;
-    let mut pending: Vec<Attempt> = Vec::new();
-    let mut since_record = Instant::now();
-    let outcome = 'sending: {
-        let (url, destination) = match checked_destination(policy, &batch).await {
-            Some(target) => target,
-            None => break 'sending Some(no_answer()),
-        };
-        let mut connection: Option<Connection> = None;
-        for event in &batch.events {
-            if Instant::now() + ANSWER_WITHIN > lease_ends {
-                break 'sending None;
-            }
-            let at = Utc::now();
-            let response_status =
-                send(sender, &destination, &url, &mut connection, &batch, event).await;
-            let attempt = Attempt {
-                at,
-                response_status,
+impl Courier {
+    /// Sends a batch's events in order until one fails or the lease would not cover another
+    /// attempt, recording deliveries as it goes (a node that dies mid-batch leaves little to
+    /// send twice), then the end of the batch.
+    async fn deliver(&self, batch: WebhookBatch) {
+        // The lease by this node's clock, a second early for the skew between the two.
+        let left = (batch.lease_ends() - Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        let lease_ends = Instant::now() + left.saturating_sub(Duration::from_secs(1));
+        let mut recorded = 0;
+        let mut pending: Vec<Attempt> = Vec::new();
+        let mut since_record = Instant::now();
+        let outcome = 'sending: {
+            let Some((url, destination)) = self.checked_destination(&batch).await else {
+                break 'sending Some(no_answer());
             };
-            if !attempt.succeeded() {
-                break 'sending Some(attempt);
-            }
-            pending.push(attempt);
-            if pending.len() >= RECORD_EVERY_EVENTS || since_record.elapsed() >= RECORD_EVERY {
-                if let Err(err) = outbox.delivered(&batch, recorded, &pending).await {
-                    tracing::warn!(webhook = %batch.webhook, error = %err, "recording webhook deliveries failed");
-                    // The lease runs out and another claim sends them again: at least once.
-                    return;
+            let mut connection = self.take_kept(batch.webhook, &destination);
+            for event in &batch.events {
+                if Instant::now() + ANSWER_WITHIN > lease_ends {
+                    break;
                 }
-                recorded += pending.len();
-                pending.clear();
-                since_record = Instant::now();
+                let at = Utc::now();
+                let response_status =
+                    (self.send(&destination, &url, &mut connection, &batch, event)).await;
+                let attempt = Attempt {
+                    at,
+                    response_status,
+                };
+                if !attempt.succeeded() {
+                    break 'sending Some(attempt);
+                }
+                pending.push(attempt);
+                if pending.len() >= RECORD_EVERY_EVENTS || since_record.elapsed() >= RECORD_EVERY {
+                    if let Err(err) = self.outbox.delivered(&batch, recorded, &pending).await {
+                        // The lease runs out and another claim sends them again: at least once.
+                        tracing::warn!(webhook = %batch.webhook, error = %err, "recording webhook deliveries failed");
+                        return;
+                    }
+                    recorded += pending.len();
+                    pending.clear();
+                    since_record = Instant::now();
+                }
+            }
+            if let Some(connection) = connection {
+                self.keep(batch.webhook, connection);
+            }
+            None
+        };
+        pending.extend(outcome);
+        if let Err(err) = self.outbox.record(&batch, recorded, &pending).await {
+            tracing::warn!(webhook = %batch.webhook, error = %err, "recording webhook deliveries failed");
+        }
+    }
+
+    /// The webhook's URL with the addresses it may be called at now: checked again at every
+    /// delivery, so a DNS answer that changed since the webhook was made cannot aim it inside.
+    async fn checked_destination(&self, batch: &WebhookBatch) -> Option<(Url, Destination)> {
+        let url = match Url::parse(&batch.url) {
+            Ok(url) => url,
+            Err(err) => {
+                tracing::warn!(webhook = %batch.webhook, %err, "a stored webhook URL does not parse");
+                return None;
+            }
+        };
+        match destination::resolve(&url, self.policy).await {
+            Ok(destination) => Some((url, destination)),
+            Err(refusal) => {
+                tracing::warn!(webhook = %batch.webhook, %refusal, "webhook destination refused");
+                None
             }
         }
-        None
-    };
-    pending.extend(outcome);
-    if let Err(err) = outbox.record(&batch, recorded, &pending).await {
-        tracing::warn!(webhook = %batch.webhook, error = %err, "recording webhook deliveries failed");
+    }
+
+    /// One event: its body, its signature, the POST; the receiver's status, or `None`
+    /// without an answer. A connection kept from an earlier batch that fails before answering
+    /// (the receiver closed it meanwhile) is replaced by a new one, once.
+    async fn send(
+        &self,
+        destination: &Destination,
+        url: &Url,
+        connection: &mut Option<Connection>,
+        batch: &WebhookBatch,
+        event: &PendingEvent,
+    ) -> Option<u16> {
+        let body = match serde_json::to_vec(&WebhookBody::from(event)) {
+            Ok(body) => body,
+            Err(err) => {
+                tracing::error!(%err, "a webhook body does not serialize");
+                return None;
+            }
+        };
+        let message_id = event.event_id.to_string();
+        let timestamp = Utc::now().timestamp();
+        let headers = match signature::headers(&batch.secret, &message_id, timestamp, &body) {
+            Ok(headers) => headers,
+            Err(err) => {
+                tracing::error!(webhook = %batch.webhook, %err, "a webhook secret cannot sign");
+                return None;
+            }
+        };
+        let mut reused = connection.as_ref().is_some_and(Connection::is_ready);
+        loop {
+            if !connection.as_ref().is_some_and(Connection::is_ready) {
+                match self.sender.connect(destination, ANSWER_WITHIN).await {
+                    Ok(opened) => *connection = Some(opened),
+                    Err(err) => {
+                        tracing::debug!(webhook = %batch.webhook, %err, "webhook connection failed");
+                        *connection = None;
+                        return None;
+                    }
+                }
+            }
+            let open = connection.as_mut()?;
+            match open
+                .post(url, &headers, body.clone().into(), ANSWER_WITHIN)
+                .await
+            {
+                Ok(status) => return Some(status),
+                Err(err) => {
+                    tracing::debug!(webhook = %batch.webhook, %err, "webhook request failed");
+                    *connection = None;
+                    if !std::mem::take(&mut reused) {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The connection kept for this webhook, if it may carry a delivery to `destination`.
+    fn take_kept(&self, webhook: Uuid, destination: &Destination) -> Option<Connection> {
+        let kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&webhook);
+        kept.filter(|connection| connection.serves(destination))
+    }
+
+    fn keep(&self, webhook: Uuid, connection: Connection) {
+        if !connection.is_ready() {
+            return;
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.retain(|_, connection| connection.is_ready());
+        if kept.len() >= KEPT_CONNECTIONS {
+            return;
+        }
+        kept.insert(webhook, connection);
     }
 }
 
@@ -166,74 +283,5 @@ fn no_answer() -> Attempt {
     Attempt {
         at: Utc::now(),
         response_status: None,
-    }
-}
-
-/// The webhook's URL with the addresses it may be called at now: checked again at every
-/// delivery, so a DNS answer that changed since the webhook was made cannot aim it inside.
-async fn checked_destination(
-    policy: DestinationPolicy,
-    batch: &WebhookBatch,
-) -> Option<(url::Url, destination::Destination)> {
-    let url = match url::Url::parse(&batch.url) {
-        Ok(url) => url,
-        Err(err) => {
-            tracing::warn!(webhook = %batch.webhook, %err, "a stored webhook URL does not parse");
-            return None;
-        }
-    };
-    match destination::resolve(&url, policy).await {
-        Ok(destination) => Some((url, destination)),
-        Err(refusal) => {
-            tracing::warn!(webhook = %batch.webhook, %refusal, "webhook destination refused");
-            None
-        }
-    }
-}
-
-/// One event: its body, its signature, the POST (over the open connection when it can carry
-/// another request); the receiver's status, or `None` without an answer.
-async fn send(
-    sender: &Sender,
-    destination: &destination::Destination,
-    url: &url::Url,
-    connection: &mut Option<Connection>,
-    batch: &WebhookBatch,
-    event: &taskpulse_actors::PendingEvent,
-) -> Option<u16> {
-    let body = match serde_json::to_vec(&WebhookBody::from(event)) {
-        Ok(body) => body,
-        Err(err) => {
-            tracing::error!(%err, "a webhook body does not serialize");
-            return None;
-        }
-    };
-    let message_id = event.event_id.to_string();
-    let headers =
-        match signature::headers(&batch.secret, &message_id, Utc::now().timestamp(), &body) {
-            Ok(headers) => headers,
-            Err(err) => {
-                tracing::error!(webhook = %batch.webhook, %err, "a webhook secret cannot sign");
-                return None;
-            }
-        };
-    if !connection.as_ref().is_some_and(Connection::is_ready) {
-        match sender.connect(destination, ANSWER_WITHIN).await {
-            Ok(opened) => *connection = Some(opened),
-            Err(err) => {
-                tracing::debug!(webhook = %batch.webhook, %err, "webhook connection failed");
-                *connection = None;
-                return None;
-            }
-        }
-    }
-    let open = connection.as_mut()?;
-    match open.post(url, &headers, body.into(), ANSWER_WITHIN).await {
-        Ok(status) => Some(status),
-        Err(err) => {
-            tracing::debug!(webhook = %batch.webhook, %err, "webhook request failed");
-            *connection = None;
-            None
-        }
     }
 }

@@ -198,6 +198,31 @@ async fn a_receiver_that_was_down_gets_every_event_in_order_once_back() -> anyho
 }
 
 #[tokio::test]
+async fn batches_of_one_webhook_share_one_kept_connection() -> anyhow::Result<()> {
+    let app = local_app().await?;
+    let receiver = Receiver::start(&[]).await?;
+    let ann = app.register("ann@example.com").await?;
+    create_webhook(&app, &ann.access, &receiver.url, &["task.created"], None).await?;
+
+    for n in 0..3 {
+        app.create_task(&ann.access, json!({"title": format!("t{n}")}))
+            .await?;
+        // Each its own batch: the one before was delivered and recorded.
+        receiver
+            .wait_delivered(n + 1, Duration::from_secs(10))
+            .await?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let ports: Vec<u64> = (receiver.requests()?.iter())
+        .filter_map(|r| r["client_port"].as_u64())
+        .collect();
+    assert_eq!(ports.len(), 3);
+    assert!(ports.iter().all(|p| *p == ports[0]), "{ports:?}");
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_deleted_webhook_sends_nothing_more() -> anyhow::Result<()> {
     let app = local_app().await?;
     let receiver = Receiver::start(&[]).await?;
