@@ -52,10 +52,14 @@ pub(super) async fn deliver_due(notifier: &Notifier) -> Result<usize> {
             (row.recipients.iter()).map(|user| new_notification(row, kind, *user, text.clone())),
         );
     }
-    let count = notifications::make_and_deliver(&mut conn, &made, &delivered).await?;
-    if count > 0 {
+    let outcome =
+        notifications::make_and_deliver(&mut conn, &made, &delivered, config.email).await?;
+    if outcome.made > 0 {
         notifier.inboxes.poke();
         notifier.announcer.notified();
+    }
+    if outcome.mailed > 0 {
+        notifier.poke_mail();
     }
     Ok(claimed.len())
 }
