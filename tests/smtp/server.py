@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A real SMTP server for the email integration tests (aiosmtpd).
 
-    server.py --log FILE [--refuse-first N]
+    server.py --log FILE [--refuse-first N] [--auth USER:PASSWORD]
 
 Listens on 127.0.0.1 on a port of the system's choosing, without TLS, and prints
 `listening <port>` as the first line of its standard output.
@@ -9,12 +9,14 @@ Listens on 127.0.0.1 on a port of the system's choosing, without TLS, and prints
 Every message it is sent appends one JSON line to FILE, flushed at once so that a test can read
 it while the server runs:
 
-    {"status", "mail_from", "rcpt_tos", "data", "subject", "text", "html", "multipart"}
+    {"status", "login", "mail_from", "rcpt_tos", "data", "subject", "text", "html", "multipart"}
 
 `data` is the message as sent (UTF-8 text); `subject`, `text` and `html` are what Python's own
 `email` parser reads from it (the plain-text and HTML parts; null when missing), `multipart`
 its content type. With --refuse-first N the first N messages are answered 451 (try again later)
-and logged with status 451; every other one 250. It exits on SIGTERM.
+and logged with status 451; every other one 250. With --auth, a client must first sign in with
+that user and password (AUTH PLAIN or LOGIN, allowed without TLS here); `login` is the user it
+signed in as (null without --auth). It exits on SIGTERM.
 """
 
 import argparse
@@ -24,7 +26,7 @@ import email.policy
 import json
 import signal
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Handler:
@@ -45,6 +47,7 @@ class Handler:
             json.dumps(
                 {
                     "status": status,
+                    "login": session.auth_data.login.decode() if session.auth_data else None,
                     "mail_from": envelope.mail_from,
                     "rcpt_tos": envelope.rcpt_tos,
                     "data": data.decode("utf-8", "replace"),
@@ -66,11 +69,25 @@ async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--log", required=True)
     parser.add_argument("--refuse-first", type=int, default=0)
+    parser.add_argument("--auth")
     options = parser.parse_args()
     handler = Handler(options)
+    auth = {}
+    if options.auth:
+        user, password = options.auth.split(":", 1)
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+            return AuthResult(success=ok, auth_data=auth_data)
+
+        auth = {
+            "authenticator": authenticator,
+            "auth_required": True,
+            "auth_require_tls": False,
+        }
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="smtp.test", decode_data=False),
+        lambda: SMTP(handler, hostname="smtp.test", decode_data=False, **auth),
         "127.0.0.1",
         0,
     )

@@ -44,7 +44,7 @@ impl Engine {
     /// The account with its settings; [`Error::NotFound`] once it no longer exists.
     pub async fn account(&self, id: UserId) -> Result<Account> {
         let mut conn = self.conn().await?;
-        let found = find_with_settings(&mut conn, id).await?;
+        let found = find_with_settings(&mut conn, id, false).await?;
         found
             .map(|(user, zone, choice)| account(user, &zone, &choice))
             .ok_or(Error::NotFound(Entity::User))
@@ -65,7 +65,7 @@ impl Engine {
         let mails = self.inner.notifier.mails();
         let mut conn = self.conn().await?;
         conn.transaction::<_, Error, _>(async |conn| {
-            let (user, old_zone, old_choice) = find_with_settings(conn, id)
+            let (user, old_zone, old_choice) = find_with_settings(conn, id, true)
                 .await?
                 .ok_or(Error::NotFound(Entity::User))?;
             let before = account(user, &old_zone, &old_choice);
@@ -89,16 +89,16 @@ impl Engine {
             let zone_name = after.time_zone.name();
             let choice = after.email_notifications.as_str();
             update_settings(conn, id, zone_name, choice).await?;
-            if mails {
-                match after.email_notifications {
-                    EmailChoice::Daily => {
-                        let due = next_digest(after.time_zone, Utc::now());
-                        // Lists what is made from now on (a digest already armed keeps its own).
-                        email_outbox::arm_digest(conn, id, due, Uuid::now_v7()).await?;
-                    }
-                    EmailChoice::Off | EmailChoice::Instant => {
-                        email_outbox::disarm_digest(conn, id).await?;
-                    }
+            match after.email_notifications {
+                // Without mail no digest is armed (a mailing server arms it when it starts).
+                EmailChoice::Daily if mails => {
+                    let due = next_digest(after.time_zone, Utc::now());
+                    // Lists what is made from now on (a digest already armed keeps its own).
+                    email_outbox::arm_digest(conn, id, due, Uuid::now_v7()).await?;
+                }
+                EmailChoice::Daily => {}
+                EmailChoice::Off | EmailChoice::Instant => {
+                    email_outbox::disarm_digest(conn, id).await?;
                 }
             }
             let details = json!({

@@ -162,23 +162,29 @@ pub async fn find_user(conn: &mut AsyncPgConnection, id: UserId) -> Result<Optio
     Ok(row.map(|row| row.into_credentials().user))
 }
 
-/// The account with its settings: time zone and email choice, as stored.
+/// The account with its settings: time zone and email choice, as stored; with `lock`, its row
+/// locked until the transaction ends (a change of settings).
 pub(crate) async fn find_with_settings(
     conn: &mut AsyncPgConnection,
     id: UserId,
+    lock: bool,
 ) -> Result<Option<(User, String, String)>> {
-    let row = users::table
-        .find(id.0)
-        .select((
-            UserRow::as_select(),
-            users::time_zone,
-            users::email_notifications,
-        ))
-        .for_update()
-        .first::<(UserRow, String, String)>(conn)
-        .await
-        .optional()?;
-    Ok(row.map(|(row, zone, choice)| (row.into_credentials().user, zone, choice)))
+    let query = users::table.find(id.0).select((
+        UserRow::as_select(),
+        users::time_zone,
+        users::email_notifications,
+    ));
+    let row = if lock {
+        query
+            .for_update()
+            .first::<(UserRow, String, String)>(conn)
+            .await
+    } else {
+        query.first::<(UserRow, String, String)>(conn).await
+    };
+    Ok(row
+        .optional()?
+        .map(|(row, zone, choice)| (row.into_credentials().user, zone, choice)))
 }
 
 /// Sets the account's time zone and email choice (already checked).

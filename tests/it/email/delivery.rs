@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{SmtpServer, mailing_app, set_me};
-use crate::common::{id_of, poll_until};
+use crate::common::{TestApp, id_of, poll_until};
 
 #[tokio::test]
 async fn a_share_with_an_instant_user_arrives_as_a_mail_naming_the_task() -> anyhow::Result<()> {
@@ -100,5 +100,34 @@ async fn a_refused_first_attempt_is_retried_and_arrives() -> anyhow::Result<()> 
         })
     })
     .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_password_file_signs_in_as_the_urls_user() -> anyhow::Result<()> {
+    let smtp = SmtpServer::start(&["--auth", "mailer:s3cret pass"]).await?;
+    let dir = taskpulse_testdb::target_dir().join("smtp-passwords");
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join(uuid::Uuid::now_v7().simple().to_string());
+    std::fs::write(&file, "s3cret pass\n")?;
+    let url = smtp.url.replace("smtp://", "smtp://mailer@");
+    let app = TestApp::builder()
+        .with_arg(&format!("--smtp-url={url}"))
+        .with_arg(&format!("--smtp-password-file={}", file.display()))
+        .spawn()
+        .await?;
+    let ann = app.register("ann@example.com").await?;
+    let bob = app.register("bob@example.com").await?;
+    set_me(&app, &bob.access, json!({"email_notifications": "instant"})).await?;
+
+    let task = app
+        .create_task(&ann.access, json!({"title": "Signed in"}))
+        .await?;
+    app.share(&ann.access, &id_of(&task), &bob.user_id, "view")
+        .await?;
+
+    let mails = smtp.wait_for("bob@example.com", 1).await?;
+    assert_eq!(mails[0]["login"], "mailer");
+    std::fs::remove_file(&file)?;
     Ok(())
 }
