@@ -134,8 +134,9 @@ impl EmailOutbox {
     }
 
     /// Claims up to `limit` due mails for the lease the engine's settings give. Mails of
-    /// deleted accounts and digests of users who no longer want one are dropped; a digest with
-    /// nothing new is re-armed for the next day without being sent.
+    /// deleted accounts, instant mails of users who switched mail off since and digests of
+    /// users who no longer want one are dropped; a digest with nothing new is re-armed for the
+    /// next day without being sent.
     pub async fn claim(&self, limit: i64) -> Result<Vec<Mail>> {
         let mut conn = self.engine.conn().await?;
         let lease = self.notifier().lease();
@@ -171,6 +172,10 @@ impl EmailOutbox {
                     total,
                     last,
                 }
+            } else if row.email_notifications.as_deref() == Some(EmailChoice::Off.as_str()) {
+                // Switched off since it was queued: not sent.
+                store::delete(&mut conn, row.id, row.leased_until).await?;
+                continue;
             } else {
                 MailContent::Notification {
                     kind: text_of(&row, "kind"),

@@ -241,3 +241,21 @@ async fn a_digest_lists_what_came_since_and_is_armed_for_the_next_eight() -> any
     assert!(still_armed[0].due_at > Utc::now());
     Ok(())
 }
+
+#[tokio::test]
+async fn a_queued_mail_is_not_sent_once_its_user_switched_mail_off() -> anyhow::Result<()> {
+    let t = TestEngine::with_config(mailing(true)).await?;
+    let (ann, bob) = (t.user("ann").await?, t.user("bob").await?);
+    choose(&t.engine, bob, EmailChoice::Instant).await?;
+    share(&t, ann, "Too late", &[bob]).await?;
+    notifications_made(&t, 1).await?;
+    let queued = email_rows(&t).await?;
+
+    choose(&t.engine, bob, EmailChoice::Off).await?;
+    let claimed = t.engine.email_outbox().claim(10).await?;
+
+    assert_eq!(queued.len(), 1);
+    assert!(claimed.is_empty());
+    assert!(email_rows(&t).await?.is_empty());
+    Ok(())
+}
