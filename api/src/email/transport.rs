@@ -4,7 +4,9 @@
 //!   here — lettre alone would send in the clear);
 //! - `smtps://host:465`: TLS from the first byte;
 //! - `smtp://host:2525?tls=none`: no TLS at all, for a relay on the same machine or network;
-//!   `?tls=opportunistic` as lettre has it.
+//!   `?tls=opportunistic` as lettre has it;
+//! - a path names the host to introduce ourselves as (`EHLO`): `smtp://host:587/tasks.example.com`
+//!   (without one, the address literal `[127.0.0.1]`).
 //!
 //! TLS is rustls on ring with the platform's roots. The password comes from the URL or from a
 //! file (`--smtp-password-file`, with the URL's user name). Neither the URL nor the password
