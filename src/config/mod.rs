@@ -465,6 +465,23 @@ mod tests {
     }
 
     #[test]
+    fn the_smtp_url_never_shows_in_the_settings_debug_output() -> anyhow::Result<()> {
+        let cli = Cli::try_parse_from([
+            "taskpulse",
+            "serve",
+            "--smtp-url",
+            "smtp://mailer:hunter2@mail.example.com:587",
+        ])?;
+        let Command::Serve(args) = cli.command else {
+            anyhow::bail!("not serve");
+        };
+
+        assert!(args.notification_config().email);
+        assert!(!format!("{args:?}").contains("hunter2"));
+        Ok(())
+    }
+
+    #[test]
     fn a_websocket_session_has_five_seconds_to_authenticate() -> anyhow::Result<()> {
         // The README's figure; it has no flag, and the WebSocket tests run with a shorter one.
         let Command::Serve(args) = Cli::try_parse_from(["taskpulse", "serve"])?.command else {

@@ -9,7 +9,8 @@ Listens on 127.0.0.1 on a port of the system's choosing, without TLS, and prints
 Every message it is sent appends one JSON line to FILE, flushed at once so that a test can read
 it while the server runs:
 
-    {"status", "login", "mail_from", "rcpt_tos", "data", "subject", "text", "html", "multipart"}
+    {"status", "login", "mail_from", "rcpt_tos", "data", "subject", "message_id", "text", "html",
+     "multipart"}
 
 `data` is the message as sent (UTF-8 text); `subject`, `text` and `html` are what Python's own
 `email` parser reads from it (the plain-text and HTML parts; null when missing), `multipart`
@@ -52,6 +53,7 @@ class Handler:
                     "rcpt_tos": envelope.rcpt_tos,
                     "data": data.decode("utf-8", "replace"),
                     "subject": str(message["subject"]) if message["subject"] else None,
+                    "message_id": str(message["message-id"]) if message["message-id"] else None,
                     "text": text.get_content() if text is not None else None,
                     "html": html.get_content() if html is not None else None,
                     "multipart": message.get_content_type(),

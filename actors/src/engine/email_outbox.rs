@@ -77,6 +77,16 @@ impl Mail {
     pub fn attempt(&self) -> i32 {
         self.attempts
     }
+
+    /// Unique to this mail and the same on every attempt (a `Message-ID`'s left part): a
+    /// reader's client can tell a mail sent twice (at least once) from two mails.
+    pub fn key(&self) -> String {
+        match &self.content {
+            MailContent::Notification { .. } => self.id.simple().to_string(),
+            // A user's digest row is re-armed every day: each digest is its row and its last line.
+            MailContent::Digest { last, .. } => format!("{}.{}", self.id.simple(), last.simple()),
+        }
+    }
 }
 
 /// Claims and records mails for one node's sender.

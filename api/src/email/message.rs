@@ -1,7 +1,7 @@
 //! A mail's subject, plain text and HTML (multipart/alternative), from what the engine
 //! claimed: one notification (its text is the subject, e.g. `Ann completed “Ship v2”`) or a
 //! digest (`Your taskpulse digest: 3 notifications`). Everything a user wrote (task titles,
-//! names) is escaped in the HTML part.
+//! names) is escaped in the HTML part. Its `Message-ID` is the same on every attempt.
 
 use chrono::{DateTime, Utc};
 use lettre::Message;
@@ -17,7 +17,9 @@ pub(super) fn compose(from: &Mailbox, mail: &Mail) -> Result<Message, lettre::er
             .map_err(|_| lettre::error::Error::EmailMissingAt)?,
     );
     let (subject, text, html) = body(mail);
+    let message_id = format!("<{}@{}>", mail.key(), from.email.domain());
     Message::builder()
+        .message_id(Some(message_id))
         .from(from.clone())
         .to(to)
         .subject(subject)

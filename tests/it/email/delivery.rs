@@ -85,6 +85,10 @@ async fn a_refused_first_attempt_is_retried_and_arrives() -> anyhow::Result<()> 
         (&json!(451), &json!(250))
     );
     assert_eq!(all[0]["subject"], mails[0]["subject"]);
+    // The same mail, not a second one: its Message-ID is kept over attempts.
+    let message_id = mails[0]["message_id"].as_str().unwrap_or_default();
+    assert!(message_id.ends_with("@taskpulse.test>"), "{message_id}");
+    assert_eq!(all[0]["message_id"], mails[0]["message_id"]);
     // Sent once it was accepted: no third attempt.
     poll_until(std::time::Duration::from_secs(10), || async {
         let mut conn = app.db.connect().await?;

@@ -119,3 +119,24 @@ pub(crate) async fn count(
     let row: Count = diesel::sql_query(sql).get_result(conn).await?;
     Ok(row.n)
 }
+
+#[tokio::test]
+async fn a_bad_smtp_url_stops_start_up_without_repeating_it() -> anyhow::Result<()> {
+    for url in [
+        "ftp://mailer:hunter2@mail.example.com",
+        "smtp://mailer:hunter2@host?tls=maybe",
+    ] {
+        let started = TestApp::builder()
+            .with_arg(&format!("--smtp-url={url}"))
+            .spawn()
+            .await;
+
+        let Err(err) = started else {
+            anyhow::bail!("{url} was taken");
+        };
+        let message = format!("{err:#}");
+        assert!(message.contains("--smtp-url"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+    Ok(())
+}
