@@ -50,6 +50,7 @@ pub struct Server {
     database: Database,
     watcher: Option<JoinHandle<()>>,
     webhook_sender: JoinHandle<()>,
+    mailer: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -65,6 +66,8 @@ impl Server {
         // at once.
         let auth = auth_config(&args)?;
         let limits = connection_limits(&args)?;
+        // A bad --smtp-url is a configuration error too (the message never repeats it).
+        let mailer = args.mailer()?;
         let address = listener
             .local_addr()
             .context("the listener has no address")?;
@@ -98,6 +101,7 @@ impl Server {
         );
         let webhook_sender =
             taskpulse_api::webhooks::spawn_sender(&engine, args.webhook_settings().policy);
+        let mailer = mailer.map(|mailer| taskpulse_api::email::spawn_mailer(&engine, mailer));
         if let Some(provider) = provider {
             // The keys now, so the first request need not wait for them (a provider that is
             // down is no reason not to start: its keys are fetched again when needed).
@@ -114,6 +118,7 @@ impl Server {
             database,
             watcher,
             webhook_sender,
+            mailer,
         })
     }
 
@@ -136,6 +141,7 @@ impl Server {
             database,
             watcher,
             webhook_sender,
+            mailer,
         } = self;
         let max_connections = state.connections.ceiling();
         tracing::info!(%address, node = %node_id, max_connections, "listening");
@@ -161,6 +167,9 @@ impl Server {
             }
         }
         webhook_sender.abort();
+        if let Some(mailer) = mailer {
+            mailer.abort();
+        }
         engine.shutdown().await;
         tracing::info!("stopped");
         if let Some(watcher) = watcher {

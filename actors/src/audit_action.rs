@@ -59,6 +59,8 @@ audit_actions! {
     UserCreate => "user.create",
     /// An account was deleted.
     UserDelete => "user.delete",
+    /// A user changed their settings (time zone, email notifications).
+    UserUpdate => "user.update",
     /// Someone registered with an email and a password.
     AuthRegister => "auth.register",
     /// Someone signed in with an email and a password.
@@ -121,6 +123,7 @@ mod tests {
                 "team.member_remove",
                 "user.create",
                 "user.delete",
+                "user.update",
                 "auth.register",
                 "auth.login",
                 "auth.login_failed",

@@ -116,6 +116,9 @@ pub struct NotificationConfig {
     pub poll_every: Duration,
     /// The most rows one claim takes.
     pub batch: i64,
+    /// Whether notifications are mailed (the embedder has an SMTP server): only then are
+    /// email rows written — instant mails with the notifications, digests armed — and claimed.
+    pub email: bool,
 }
 
 impl Default for NotificationConfig {
@@ -125,6 +128,7 @@ impl Default for NotificationConfig {
             lease: Duration::from_secs(30),
             poll_every: Duration::from_secs(1),
             batch: 200,
+            email: false,
         }
     }
 }

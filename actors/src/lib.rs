@@ -35,11 +35,12 @@ pub use cluster::ClusterLink;
 pub use config::{ClusterConfig, EngineConfig, NotificationConfig, SignalMode};
 pub use endings::Ending;
 pub use engine::{
-    Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, EXTERNAL_EMAIL_DOMAIN, Engine,
-    ExternalIdentity, IMPORT_MAX_ERRORS, IMPORT_MAX_TASKS, ImportLine, ImportedTask,
-    MAX_LIVE_TOKENS, MemberStat, NewAccount, NewPersonalToken, NewTask, Page, PersonalToken,
-    SharedByMe, SharedOverview, SharedWithMe, Statistics, TaskExport, TaskPatch, TaskQuery,
-    TaskScope, TeamDetail, TokenScopes, Trends, TrendsQuery, UserRef, parse_interval, parse_tz,
+    Account, Activity, ActivityDay, Breakdown, CheckOptions, CheckReport, DIGEST_HOUR,
+    DIGEST_LINES, EXTERNAL_EMAIL_DOMAIN, EmailOutbox, Engine, ExternalIdentity, IMPORT_MAX_ERRORS,
+    IMPORT_MAX_TASKS, ImportLine, ImportedTask, MAX_LIVE_TOKENS, Mail, MailContent, MemberStat,
+    NewAccount, NewPersonalToken, NewTask, Page, PersonalToken, SettingsPatch, SharedByMe,
+    SharedOverview, SharedWithMe, Statistics, TaskExport, TaskPatch, TaskQuery, TaskScope,
+    TeamDetail, TokenScopes, Trends, TrendsQuery, UserRef, next_digest, parse_interval, parse_tz,
     window_error,
 };
 pub use engine::{
@@ -55,8 +56,8 @@ pub use metrics::{
     OutboxFigures,
 };
 pub use model::{
-    NotificationKind, Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId, User, UserId,
-    WebhookEvent,
+    EmailChoice, NotificationKind, Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId,
+    User, UserId, WebhookEvent,
 };
 pub use notify::NotificationSubscription;
 pub use published::{Published, Snapshot};

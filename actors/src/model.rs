@@ -215,6 +215,18 @@ closed_set!(
 );
 
 closed_set!(
+    /// How a user wants to be mailed their notifications (docs/notifications.md, "Email").
+    EmailChoice {
+        /// Not at all (the default).
+        Off => "off",
+        /// One mail per notification, as it is made.
+        Instant => "instant",
+        /// One digest a day, at 08:00 in the user's time zone, when there is anything new.
+        Daily => "daily",
+    }
+);
+
+closed_set!(
     /// What a webhook may subscribe to (docs/webhooks.md): one per change, named after it.
     WebhookEvent {
         /// A task was created.

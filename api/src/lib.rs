@@ -6,6 +6,7 @@ pub mod auth;
 mod body_limit;
 pub mod connections;
 mod cors;
+pub mod email;
 mod error;
 mod json_body;
 mod mcp;

@@ -17,6 +17,8 @@ export type Member = Schemas['Member'];
 export type Share = Schemas['Share'];
 export type ShareList = Schemas['ShareList'];
 export type User = Schemas['UserView'];
+export type Me = Schemas['MeView'];
+export type MeSettings = Schemas['UpdateMeRequest'];
 export type AuthTokens = Schemas['AuthTokens'];
 export type Statistics = Schemas['Statistics'];
 export type Breakdown = Schemas['Breakdown'];
@@ -126,7 +128,8 @@ export class Client {
   useAccessToken(token: string): Promise<User>;
   logout(): Promise<void>;
   close(): void;
-  me(): Promise<User>;
+  me(): Promise<Me>;
+  updateMe(settings: MeSettings): Promise<Me>;
   deleteMe(): Promise<null>;
 
   createTask(body: Schemas['CreateTaskRequest']): Promise<Task>;

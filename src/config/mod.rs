@@ -178,6 +178,22 @@ pub struct ServeArgs {
     /// cloud metadata among them, are refused always).
     #[arg(long, env = "TASKPULSE_WEBHOOKS_ALLOW_PRIVATE")]
     pub webhooks_allow_private: bool,
+    /// An SMTP server to mail notifications through: `smtp://user:pass@host:587` (STARTTLS),
+    /// `smtps://user:pass@host:465` (TLS), `smtp://127.0.0.1:2525?tls=none` (plain, for a local
+    /// relay). Without it nothing is mailed. Never logged.
+    #[arg(long, env = "TASKPULSE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<SmtpUrl>,
+    /// A file holding the SMTP password for the user named in `--smtp-url` (instead of a
+    /// password in the URL).
+    #[arg(long, env = "TASKPULSE_SMTP_PASSWORD_FILE", requires = "smtp_url")]
+    pub smtp_password_file: Option<PathBuf>,
+    /// Who the mails are from.
+    #[arg(
+        long,
+        env = "TASKPULSE_SMTP_FROM",
+        default_value = "taskpulse <noreply@localhost>"
+    )]
+    pub smtp_from: String,
     /// How long a node holds what it claimed from the outbox (a webhook, notifications to
     /// make): a node that dies holding them leaves them to another once this has passed.
     #[arg(long, env = "TASKPULSE_OUTBOX_LEASE", default_value = "30s", value_parser = parse_outbox_lease)]
@@ -292,8 +308,33 @@ impl ServeArgs {
     pub fn notification_config(&self) -> taskpulse_actors::NotificationConfig {
         taskpulse_actors::NotificationConfig {
             lease: self.outbox_lease,
+            email: self.smtp_url.is_some(),
             ..taskpulse_actors::NotificationConfig::default()
         }
+    }
+
+    /// The mailer `--smtp-url` names (with the password from `--smtp-password-file`), if any.
+    pub fn mailer(&self) -> anyhow::Result<Option<taskpulse_api::email::Mailer>> {
+        let Some(url) = &self.smtp_url else {
+            return Ok(None);
+        };
+        let password = match &self.smtp_password_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|err| {
+                        anyhow::anyhow!(
+                            "cannot read --smtp-password-file {}: {err}",
+                            path.display()
+                        )
+                    })?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let mailer =
+            taskpulse_api::email::Mailer::new(&url.0, password.as_deref(), &self.smtp_from)?;
+        Ok(Some(mailer))
     }
 
     /// The WebSocket settings.
@@ -353,6 +394,24 @@ fn parse_origin(value: &str) -> Option<String> {
     plain.then(|| url.origin().ascii_serialization())
 }
 
+/// `--smtp-url`: a secret (it may hold a password), so its `Debug` does not show it.
+#[derive(Clone)]
+pub struct SmtpUrl(pub String);
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmtpUrl(…)")
+    }
+}
+
+impl std::str::FromStr for SmtpUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self(value.to_owned()))
+    }
+}
+
 /// An outbox lease: long enough for a webhook request's 10 s and a margin.
 fn parse_outbox_lease(value: &str) -> Result<Duration, String> {
     let lease = humantime::parse_duration(value).map_err(|err| err.to_string())?;
@@ -403,6 +462,23 @@ mod tests {
         ] {
             assert!(origins(&[bad]).is_err(), "{bad} was accepted");
         }
+    }
+
+    #[test]
+    fn the_smtp_url_never_shows_in_the_settings_debug_output() -> anyhow::Result<()> {
+        let cli = Cli::try_parse_from([
+            "taskpulse",
+            "serve",
+            "--smtp-url",
+            "smtp://mailer:hunter2@mail.example.com:587",
+        ])?;
+        let Command::Serve(args) = cli.command else {
+            anyhow::bail!("not serve");
+        };
+
+        assert!(args.notification_config().email);
+        assert!(!format!("{args:?}").contains("hunter2"));
+        Ok(())
     }
 
     #[test]

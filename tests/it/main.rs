@@ -14,6 +14,7 @@ mod connections;
 mod cors;
 mod dashboard;
 mod dashboard_page;
+mod email;
 mod failover;
 mod feed;
 mod health;

@@ -7,6 +7,7 @@ mod account_deletion;
 mod accounts;
 mod audit;
 mod check;
+mod email_outbox;
 mod ended_sessions;
 mod export;
 mod external_accounts;
@@ -26,6 +27,7 @@ mod tasks;
 mod teams;
 mod transaction;
 mod trends;
+mod user_settings;
 mod validate;
 mod webhook_outbox;
 mod webhooks;
@@ -39,6 +41,7 @@ use ractor::{Actor, ActorRef, RpcReplyPort};
 
 pub use accounts::NewAccount;
 pub use check::{CheckOptions, CheckReport};
+pub use email_outbox::{DIGEST_LINES, EmailOutbox, Mail, MailContent};
 pub use export::TaskExport;
 pub use import::{IMPORT_MAX_ERRORS, IMPORT_MAX_TASKS, ImportLine, ImportedTask};
 #[cfg(feature = "local-accounts")]
@@ -52,6 +55,7 @@ pub use reads::{
 pub use tasks::{NewTask, TaskPatch, TaskQuery, TaskScope};
 pub use teams::TeamDetail;
 pub use trends::{Trends, TrendsQuery, parse_interval, parse_tz, window_error};
+pub use user_settings::{Account, DIGEST_HOUR, SettingsPatch, next_digest};
 pub use webhook_outbox::{
     Attempt, GIVE_UP_AFTER, PendingEvent, WebhookBatch, WebhookOutbox, retry_delay,
 };

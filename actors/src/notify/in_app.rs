@@ -53,15 +53,19 @@ pub(super) async fn deliver_due(notifier: &Notifier) -> Result<usize> {
             (row.recipients.iter()).map(|user| new_notification(row, kind, *user, text.clone())),
         );
     }
-    let count = notifications::make_and_deliver(&mut conn, &made, &delivered).await?;
+    let outcome =
+        notifications::make_and_deliver(&mut conn, &made, &delivered, config.email).await?;
     let counters = &notifier.counters;
     OutboxCounters::add(
         &counters.notifications_made,
-        usize::try_from(count).unwrap_or(0),
+        usize::try_from(outcome.made).unwrap_or(0),
     );
-    if count > 0 {
+    if outcome.made > 0 {
         notifier.inboxes.poke();
         notifier.announcer.notified();
+    }
+    if outcome.mailed > 0 {
+        notifier.poke_mail();
     }
     Ok(claimed.len())
 }

@@ -38,6 +38,8 @@ pub(crate) struct Notifier {
     wake: Notify,
     /// This node committed events for webhooks (their sender is the embedder's).
     webhooks: Notify,
+    /// This node made mails to send (their sender is the embedder's too).
+    mail: Notify,
     /// This node's `notifications` topic, told when the worker made some.
     inboxes: Arc<Inboxes>,
     /// The other nodes' topics, told the same.
@@ -58,6 +60,7 @@ impl Notifier {
             config,
             wake: Notify::new(),
             webhooks: Notify::new(),
+            mail: Notify::new(),
             inboxes,
             announcer,
             counters: OutboxCounters::default(),
@@ -77,6 +80,21 @@ impl Notifier {
     /// Until [`Notifier::poke_webhooks`] (or at once, when it was poked since the last wait).
     pub(crate) async fn webhooks_committed(&self) {
         self.webhooks.notified().await;
+    }
+
+    /// This node's worker put mails in the outbox.
+    pub(crate) fn poke_mail(&self) {
+        self.mail.notify_one();
+    }
+
+    /// Until [`Notifier::poke_mail`] (or at once, when it was poked since the last wait).
+    pub(crate) async fn mail_made(&self) {
+        self.mail.notified().await;
+    }
+
+    /// Whether notifications are mailed (`NotificationConfig::email`).
+    pub(crate) fn mails(&self) -> bool {
+        self.config.email
     }
 
     pub(crate) fn poll_every(&self) -> Duration {

@@ -5,6 +5,7 @@ pub(crate) mod aggregates;
 pub(crate) mod audit;
 pub(crate) mod change_log;
 pub(crate) mod durable_outbox;
+pub(crate) mod email_outbox;
 pub(crate) mod export;
 pub(crate) mod external_identities;
 pub(crate) mod feed;

@@ -53,21 +53,29 @@ pub(crate) struct NewNotification {
     pub text: String,
 }
 
-#[derive(QueryableByName)]
-struct Made {
+/// What [`make_and_deliver`] made.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct Made {
+    /// Notifications.
     #[diesel(sql_type = BigInt)]
-    made: i64,
+    pub made: i64,
+    /// Instant mails (outbox rows of channel `email`).
+    #[diesel(sql_type = BigInt)]
+    pub mailed: i64,
 }
 
 /// In one statement (atomic on its own): deletes the outbox rows `delivered` and makes the
 /// notifications of those it deleted — not of a row gone meanwhile (a reminder its task's change
 /// cancelled after the claim) — for recipients whose accounts still exist; one already made
-/// from the same outbox row for the same user is not made again. Answers how many it made.
+/// from the same outbox row for the same user is not made again. With `email`, each one made
+/// for a user who chose `instant` mails also becomes an `email` outbox row (its id the
+/// notification's). Answers how many it made.
 pub(crate) async fn make_and_deliver(
     conn: &mut AsyncPgConnection,
     new: &[NewNotification],
     delivered: &[Uuid],
-) -> Result<i64> {
+    email: bool,
+) -> Result<Made> {
     let column = |f: fn(&NewNotification) -> Option<Uuid>| new.iter().map(f).collect::<Vec<_>>();
     let made: Made = diesel::sql_query(
         "WITH gone AS (DELETE FROM outbox WHERE id = ANY($10) RETURNING id), \
@@ -78,8 +86,15 @@ pub(crate) async fn make_and_deliver(
              AS n(id, user_id, source_id, at, kind, task_id, team_id, actor_id, text) \
            WHERE EXISTS (SELECT 1 FROM users WHERE users.id = n.user_id) \
              AND n.source_id IN (SELECT id FROM gone) \
-           ON CONFLICT (source_id, user_id) DO NOTHING RETURNING 1) \
-         SELECT count(*) AS made FROM made",
+           ON CONFLICT (source_id, user_id) DO NOTHING \
+           RETURNING id, user_id, at, kind, task_id, team_id, actor_id, text), \
+         mailed AS (INSERT INTO outbox \
+           (id, channel, kind, recipients, at, actor_id, task_id, team_id, details) \
+           SELECT m.id, 'email', 'notification', ARRAY[m.user_id], m.at, m.actor_id, \
+             m.task_id, m.team_id, jsonb_build_object('kind', m.kind, 'text', m.text) \
+           FROM made m JOIN users u ON u.id = m.user_id \
+           WHERE $11 AND u.email_notifications = 'instant' RETURNING 1) \
+         SELECT (SELECT count(*) FROM made) AS made, (SELECT count(*) FROM mailed) AS mailed",
     )
     .bind::<Array<SqlUuid>, _>(new.iter().map(|n| n.id).collect::<Vec<_>>())
     .bind::<Array<SqlUuid>, _>(new.iter().map(|n| n.user_id).collect::<Vec<_>>())
@@ -91,9 +106,10 @@ pub(crate) async fn make_and_deliver(
     .bind::<Array<Nullable<SqlUuid>>, _>(column(|n| n.actor_id))
     .bind::<Array<Text>, _>(new.iter().map(|n| n.text.as_str()).collect::<Vec<_>>())
     .bind::<Array<SqlUuid>, _>(delivered)
+    .bind::<diesel::sql_types::Bool, _>(email)
     .get_result(conn)
     .await?;
-    Ok(made.made)
+    Ok(made)
 }
 
 /// Up to `limit` of `user`'s notifications older than `before`, newest first; only unread ones

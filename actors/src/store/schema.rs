@@ -9,6 +9,8 @@ diesel::table! {
         password_hash -> Text,
         display_name -> Text,
         created_at -> Timestamptz,
+        time_zone -> Text,
+        email_notifications -> Text,
     }
 }
 
@@ -195,6 +197,7 @@ diesel::table! {
         details -> Jsonb,
         webhook_id -> Nullable<Uuid>,
         event_id -> Nullable<Uuid>,
+        failing_since -> Nullable<Timestamptz>,
     }
 }
 

@@ -161,3 +161,45 @@ pub async fn find_user(conn: &mut AsyncPgConnection, id: UserId) -> Result<Optio
         .optional()?;
     Ok(row.map(|row| row.into_credentials().user))
 }
+
+/// The account with its settings: time zone and email choice, as stored; with `lock`, its row
+/// locked until the transaction ends (a change of settings).
+pub(crate) async fn find_with_settings(
+    conn: &mut AsyncPgConnection,
+    id: UserId,
+    lock: bool,
+) -> Result<Option<(User, String, String)>> {
+    let query = users::table.find(id.0).select((
+        UserRow::as_select(),
+        users::time_zone,
+        users::email_notifications,
+    ));
+    let row = if lock {
+        query
+            .for_update()
+            .first::<(UserRow, String, String)>(conn)
+            .await
+    } else {
+        query.first::<(UserRow, String, String)>(conn).await
+    };
+    Ok(row
+        .optional()?
+        .map(|(row, zone, choice)| (row.into_credentials().user, zone, choice)))
+}
+
+/// Sets the account's time zone and email choice (already checked).
+pub(crate) async fn update_settings(
+    conn: &mut AsyncPgConnection,
+    id: UserId,
+    time_zone: &str,
+    email_notifications: &str,
+) -> Result<()> {
+    diesel::update(users::table.find(id.0))
+        .set((
+            users::time_zone.eq(time_zone),
+            users::email_notifications.eq(email_notifications),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -3,6 +3,7 @@
 mod cluster;
 mod common;
 mod consistency;
+mod email_outbox;
 mod embedded_cluster;
 mod engine_commands;
 mod engine_sharing_and_teams;

@@ -189,6 +189,8 @@ async fn a_database_an_older_version_left_in_public_moves_with_its_data() -> any
         "DROP TABLE notifications",
         "DROP TABLE outbox",
         "DROP TABLE webhooks",
+        "ALTER TABLE users DROP COLUMN time_zone",
+        "ALTER TABLE users DROP COLUMN email_notifications",
         "DELETE FROM __diesel_schema_migrations WHERE version >= '20261207000001'",
     ] {
         diesel::sql_query(sql).execute(&mut conn).await?;
@@ -218,7 +220,7 @@ async fn a_database_an_older_version_left_in_public_moves_with_its_data() -> any
     let in_public = objects_in(&db.url, "public").await?;
 
     assert_eq!(
-        applied, 3,
+        applied, 4,
         "only what came after the public days is applied, in the schema"
     );
     assert_eq!((stats.total, stats.pending), (1, 1), "the data moved");

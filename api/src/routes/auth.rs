@@ -12,8 +12,8 @@ use crate::routes::ApiTags;
 use crate::routes::problem::{Failure, INSUFFICIENT_SCOPE, NOT_JSON, ProblemDocs, TOO_LARGE};
 use crate::state::AppState;
 use crate::wire::Wire;
-use schemas::{LoginRequest, RefreshRequest, RegisterRequest};
-use taskpulse_live::shapes::accounts::{AuthTokens, UserView};
+use schemas::{LoginRequest, RefreshRequest, RegisterRequest, UpdateMeRequest};
+use taskpulse_live::shapes::accounts::{AuthTokens, MeView};
 
 /// Accounts and sessions.
 pub struct AuthApi {
@@ -66,9 +66,9 @@ enum DeleteMeResponse {
 
 #[derive(ApiResponse)]
 enum MeResponse {
-    /// The signed-in user.
+    /// The signed-in user, with their settings.
     #[oai(status = 200)]
-    Ok(Wire<UserView>),
+    Ok(Wire<MeView>),
 }
 
 const MALFORMED: (u16, &str) = (
@@ -146,6 +146,24 @@ struct MeProblems;
 impl ProblemDocs for MeProblems {
     const ANSWERS: &'static [(u16, &'static str)] = &[
         (401, "`unauthenticated`: no valid bearer access token"),
+        UNAVAILABLE,
+    ];
+}
+
+/// The problems `updateMe` documents.
+struct UpdateMeProblems;
+impl ProblemDocs for UpdateMeProblems {
+    const ANSWERS: &'static [(u16, &'static str)] = &[
+        MALFORMED,
+        (401, "`unauthenticated`: no valid bearer access token"),
+        INSUFFICIENT_SCOPE,
+        (
+            422,
+            "`validation_failed`: `errors` names `time_zone` (not an IANA time zone) or \
+             `email_notifications` (not `off`, `instant` or `daily`)",
+        ),
+        TOO_LARGE,
+        NOT_JSON,
         UNAVAILABLE,
     ];
 }
@@ -259,9 +277,27 @@ impl AuthApi {
     /// The signed-in user
     #[oai(path = "/api/v1/me", method = "get", operation_id = "getMe")]
     async fn me(&self, auth: BearerAuth) -> Result<MeResponse, Failure<MeProblems>> {
-        let user =
-            (self.state.engine.user(auth.0).await).map_err(account_gone_is_unauthenticated)?;
-        Ok(MeResponse::Ok(Wire(user.into())))
+        let account =
+            (self.state.engine.account(auth.0).await).map_err(account_gone_is_unauthenticated)?;
+        Ok(MeResponse::Ok(Wire(account.into())))
+    }
+
+    /// Change the signed-in user's settings
+    ///
+    /// `time_zone` (an IANA name) and `email_notifications`: `off`, `instant` (a mail per
+    /// notification) or `daily` (one digest at 08:00 in `time_zone`, when there is anything
+    /// new). Absent fields stay as they are. Mails are sent only by a server with SMTP
+    /// configured (`--smtp-url`).
+    #[oai(path = "/api/v1/me", method = "patch", operation_id = "updateMe")]
+    async fn update_me(
+        &self,
+        auth: BearerAuth,
+        body: Json<UpdateMeRequest>,
+    ) -> Result<MeResponse, Failure<UpdateMeProblems>> {
+        let patch = body.0.into_patch().map_err(ApiError::from)?;
+        let account = (self.state.engine.update_settings(auth.0, patch).await)
+            .map_err(account_gone_is_unauthenticated)?;
+        Ok(MeResponse::Ok(Wire(account.into())))
     }
 }
 

@@ -93,6 +93,7 @@ export class Client {
   close() { this.tokens.close(); }
 
   me() { return this.request('GET', '/api/v1/me'); }
+  updateMe(settings) { return this.request('PATCH', '/api/v1/me', { body: settings }); }
   deleteMe() { return this.request('DELETE', '/api/v1/me'); }
 
   // Tasks

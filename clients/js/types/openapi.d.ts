@@ -303,7 +303,14 @@ export interface paths {
         delete: operations["deleteMe"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change the signed-in user's settings
+         * @description `time_zone` (an IANA name) and `email_notifications`: `off`, `instant` (a mail per
+         *     notification) or `daily` (one digest at 08:00 in `time_zone`, when there is anything
+         *     new). Absent fields stay as they are. Mails are sent only by a server with SMTP
+         *     configured (`--smtp-url`).
+         */
+        patch: operations["updateMe"];
         trace?: never;
     };
     "/api/v1/notifications": {
@@ -1303,6 +1310,11 @@ export interface components {
             p95: number;
         };
         /**
+         * @description How a user's notifications are mailed.
+         * @enum {string}
+         */
+        EmailNotifications: "off" | "instant" | "daily";
+        /**
          * Health
          * @description The service's condition.
          * @example {
@@ -1396,6 +1408,44 @@ export interface components {
             email: string;
             /** @description The password. */
             password: string;
+        };
+        /**
+         * MeView
+         * @description The signed-in user with their settings (`GET` and `PATCH /api/v1/me`).
+         * @example {
+         *       "created_at": "2025-11-22T08:00:00+00:00",
+         *       "display_name": "Ada Lovelace",
+         *       "email": "ada@example.com",
+         *       "email_notifications": "daily",
+         *       "id": "01934f6e-8a10-7c3e-9b2d-5f41a6c8e012",
+         *       "time_zone": "Europe/London"
+         *     }
+         */
+        MeView: {
+            /**
+             * Format: date-time
+             * @description When the account was made.
+             */
+            created_at: string;
+            /** @description The name shown to others. */
+            display_name: string;
+            /** @description The sign-in email, as the user spelled it. */
+            email: string;
+            /**
+             * @description How their notifications are mailed (`off` unless they chose otherwise; nothing is
+             *     mailed on a server without SMTP).
+             */
+            email_notifications: components["schemas"]["EmailNotifications"] & unknown;
+            /**
+             * Format: uuid
+             * @description The user's id.
+             */
+            id: string;
+            /**
+             * @description The user's IANA time zone (`UTC` unless they chose one): the daily digest comes at
+             *     08:00 there.
+             */
+            time_zone: string;
         };
         /**
          * Member
@@ -2320,6 +2370,20 @@ export interface components {
          * @enum {string}
          */
         TrendsInterval: "day" | "week" | "month";
+        /**
+         * UpdateMeRequest
+         * @description Settings of the signed-in user to change; absent ones stay as they are.
+         * @example {
+         *       "email_notifications": "daily",
+         *       "time_zone": "Europe/Berlin"
+         *     }
+         */
+        UpdateMeRequest: {
+            /** @description How notifications are mailed: `off`, `instant` (one mail each) or `daily` (a digest). */
+            email_notifications?: components["schemas"]["EmailNotifications"] & unknown;
+            /** @description An IANA time zone name, such as `Europe/Berlin`: the daily digest comes at 08:00 there. */
+            time_zone?: string;
+        };
         /**
          * UpdateTaskRequest
          * @description Changes to a task; absent fields stay as they are.
@@ -3437,13 +3501,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The signed-in user. */
+            /** @description The signed-in user, with their settings. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["UserView"];
+                    "application/json; charset=utf-8": components["schemas"]["MeView"];
                 };
             };
             /** @description `unauthenticated`: no valid bearer access token */
@@ -3515,6 +3579,106 @@ export interface operations {
             };
             /** @description `last_owner`: the account is the last owner of a team; hand the team over or delete it first */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this user or address; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable`: try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    updateMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["UpdateMeRequest"];
+            };
+        };
+        responses: {
+            /** @description The signed-in user, with their settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MeView"];
+                };
+            };
+            /** @description `malformed_request`: the body is not JSON of the documented shape */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: no valid bearer access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `insufficient_scope`: a personal access token with the `read` scope only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `payload_too_large`: the body is above 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is missing or not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `validation_failed`: `errors` names `time_zone` (not an IANA time zone) or `email_notifications` (not `off`, `instant` or `daily`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use taskpulse_actors::User;
+use taskpulse_actors::{Account, User};
 use uuid::Uuid;
 
 use super::time::rfc3339;
+use super::values::EmailChoiceView;
 
 /// A user account.
 #[derive(Debug, Clone, Serialize)]
@@ -30,6 +31,41 @@ impl From<User> for UserView {
             email: user.email,
             display_name: user.display_name,
             created_at: user.created_at,
+        }
+    }
+}
+
+/// The signed-in user with their settings (`GET` and `PATCH /api/v1/me`).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(example))]
+pub struct MeView {
+    /// The user's id.
+    pub id: Uuid,
+    /// The sign-in email, as the user spelled it.
+    pub email: String,
+    /// The name shown to others.
+    pub display_name: String,
+    /// When the account was made.
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    /// The user's IANA time zone (`UTC` unless they chose one): the daily digest comes at
+    /// 08:00 there.
+    pub time_zone: String,
+    /// How their notifications are mailed (`off` unless they chose otherwise; nothing is
+    /// mailed on a server without SMTP).
+    pub email_notifications: EmailChoiceView,
+}
+
+impl From<Account> for MeView {
+    fn from(account: Account) -> Self {
+        Self {
+            id: account.user.id.0,
+            email: account.user.email,
+            display_name: account.user.display_name,
+            created_at: account.user.created_at,
+            time_zone: account.time_zone.name().to_owned(),
+            email_notifications: account.email_notifications.into(),
         }
     }
 }
@@ -66,6 +102,19 @@ mod examples {
                 email: EMAIL.to_owned(),
                 display_name: "Ada Lovelace".to_owned(),
                 created_at: time(0),
+            }
+        }
+    }
+
+    impl Example for MeView {
+        fn example() -> Self {
+            Self {
+                id: USER_ID,
+                email: EMAIL.to_owned(),
+                display_name: "Ada Lovelace".to_owned(),
+                created_at: time(0),
+                time_zone: "Europe/London".to_owned(),
+                email_notifications: EmailChoiceView::Daily,
             }
         }
     }

@@ -2,7 +2,7 @@
 //! converted to and from the engine's types.
 
 use serde::{Deserialize, Serialize};
-use taskpulse_actors::{Permission, Priority, Role, Scope, TaskScope, TaskStatus};
+use taskpulse_actors::{EmailChoice, Permission, Priority, Role, Scope, TaskScope, TaskStatus};
 use uuid::Uuid;
 
 /// Where a task stands.
@@ -70,6 +70,23 @@ pub enum PermissionView {
     View,
     /// Read and change it.
     Edit,
+}
+
+/// How a user's notifications are mailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(
+    feature = "openapi",
+    oai(rename = "EmailNotifications", rename_all = "snake_case")
+)]
+pub enum EmailChoiceView {
+    /// Not at all.
+    Off,
+    /// One mail per notification, as it is made.
+    Instant,
+    /// One digest a day at 08:00 in the user's time zone, when there is anything new.
+    Daily,
 }
 
 /// Which tasks a listing covers.
@@ -142,3 +159,4 @@ both_ways!(Priority <=> PriorityView { Low, Medium, High, Urgent });
 both_ways!(Role <=> RoleView { Owner, Admin, Member, Viewer });
 both_ways!(Permission <=> PermissionView { View, Edit });
 both_ways!(TaskScope <=> TaskScopeView { Own, Shared, Team, All });
+both_ways!(EmailChoice <=> EmailChoiceView { Off, Instant, Daily });

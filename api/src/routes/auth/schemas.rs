@@ -3,9 +3,12 @@
 
 use poem_openapi::Object;
 use poem_openapi::types::Example;
+use taskpulse_actors::{Error as EngineError, SettingsPatch};
 use taskpulse_live::shapes::accounts::AuthTokens;
+use taskpulse_live::shapes::values::EmailChoiceView;
 
 use crate::auth::Session;
+use crate::routes::choice::{Choice, Choices};
 use crate::routes::strict::StrictString;
 
 const EXAMPLE_EMAIL: &str = "ada@example.com";
@@ -78,5 +81,37 @@ impl From<Session> for AuthTokens {
             token_type: "Bearer".to_owned(),
             expires_in: session.access.expires_in,
         }
+    }
+}
+
+/// Settings of the signed-in user to change; absent ones stay as they are.
+#[derive(Object)]
+#[oai(example)]
+pub struct UpdateMeRequest {
+    /// An IANA time zone name, such as `Europe/Berlin`: the daily digest comes at 08:00 there.
+    pub time_zone: Option<StrictString>,
+    /// How notifications are mailed: `off`, `instant` (one mail each) or `daily` (a digest).
+    pub email_notifications: Option<Choice<EmailChoiceView>>,
+}
+
+impl Example for UpdateMeRequest {
+    fn example() -> Self {
+        Self {
+            time_zone: Some("Europe/Berlin".into()),
+            email_notifications: Some(Choice::new(EmailChoiceView::Daily)),
+        }
+    }
+}
+
+impl UpdateMeRequest {
+    /// The engine's patch; a bad choice is a validation error (the engine checks the zone).
+    pub fn into_patch(self) -> Result<SettingsPatch, EngineError> {
+        let mut choices = Choices::default();
+        let email_notifications = choices.optional("email_notifications", self.email_notifications);
+        choices.finish()?;
+        Ok(SettingsPatch {
+            time_zone: self.time_zone.map(StrictString::into_inner),
+            email_notifications,
+        })
     }
 }
