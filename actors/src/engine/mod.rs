@@ -5,6 +5,7 @@
 mod access;
 mod account_deletion;
 mod accounts;
+mod attach;
 mod audit;
 mod check;
 mod email_outbox;
@@ -34,7 +35,7 @@ mod webhooks;
 mod write_gates;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, RpcReplyPort};
@@ -61,7 +62,6 @@ pub use webhook_outbox::{
 };
 pub use webhooks::{MAX_WEBHOOK_URL, MAX_WEBHOOKS, NewWebhook, Webhook, WebhookDelivery};
 
-use crate::aggregate::AggregateMsg;
 use crate::bus::deliver;
 use crate::cluster::{Cluster, ClusterLink, Link, Node};
 use crate::config::EngineConfig;
@@ -72,11 +72,10 @@ use crate::known_members::KnownMembers;
 use crate::metrics::MetricsSnapshot;
 use crate::model::{TeamId, UserId};
 use crate::notify::{self, Inboxes, Notifier};
-use crate::published::{Published, Snapshot};
+use crate::published::Published;
 use crate::slots::Slots;
 use crate::stats::Scope;
 use crate::store::{Pool, PoolFigures, PooledConnection, connect_pool, pool_figures};
-use crate::subscription::{Subscriber, Subscription};
 use crate::supervisor::{SupervisorActor, SupervisorArguments, SupervisorMsg};
 use external_accounts::KnownExternalAccounts;
 pub use external_accounts::{EXTERNAL_EMAIL_DOMAIN, ExternalIdentity};
@@ -281,103 +280,6 @@ impl Engine {
         self.inner.slots.by_scope.len()
     }
 
-    /// The current snapshot of a scope, without a permission check (for embedders and
-    /// operations; request handlers go through the `*_for` reads). Warm scopes answer without
-    /// any round trip.
-    pub async fn snapshot(&self, scope: Scope) -> Result<Arc<Snapshot>> {
-        let slots = &self.inner.slots;
-        if let Some(slot) = slots.slot(&scope) {
-            slot.touch(slots.now_ms());
-            if let Some(snapshot) = slot.current() {
-                return Ok(snapshot);
-            }
-        }
-        let timeout = self.inner.config.call_timeout;
-        for _ in 0..3 {
-            let actor = self.warm(scope).await?;
-            // An actor that stops between the two calls (passivation) is simply asked again.
-            if let Ok(CallResult::Success(snapshot)) =
-                actor.call(AggregateMsg::Read, Some(timeout)).await
-            {
-                return Ok(snapshot);
-            }
-        }
-        Err(Error::EngineUnavailable(format!(
-            "the aggregate {scope:?} did not answer"
-        )))
-    }
-
-    async fn warm(&self, scope: Scope) -> Result<ActorRef<AggregateMsg>> {
-        self.ask(|reply| SupervisorMsg::Warm(scope, reply)).await
-    }
-
-    /// Subscribes to a scope without a permission check (see [`Engine::subscribe`]).
-    pub async fn subscribe_unchecked(
-        &self,
-        subscriber: UserId,
-        scope: Scope,
-        since_version: Option<i64>,
-    ) -> Result<Subscription> {
-        let allowed_at = Instant::now();
-        self.attach(subscriber, scope, since_version, false, allowed_at)
-            .await
-    }
-
-    /// Attaches a subscriber (one that follows the scope's history, if `follows_history`)
-    /// whose read was allowed by evidence from `allowed_at`.
-    async fn attach(
-        &self,
-        subscriber: UserId,
-        scope: Scope,
-        since_version: Option<i64>,
-        follows_history: bool,
-        allowed_at: Instant,
-    ) -> Result<Subscription> {
-        let attached = Arc::new(Subscriber::new(
-            subscriber,
-            follows_history,
-            allowed_at,
-            self.inner.config.subscriber_queue,
-            Arc::clone(&self.inner.slots.metrics.collapsed),
-        ));
-        let attach = Arc::clone(&attached);
-        let log = match since_version {
-            Some(since) if !self.replays_from_memory(scope, since) => {
-                self.history_for_resume(scope, since).await
-            }
-            _ => Vec::new(),
-        };
-        let slot = self
-            .ask(move |reply| SupervisorMsg::Subscribe {
-                scope,
-                subscriber: attach,
-                since: since_version,
-                log,
-                reply,
-            })
-            .await?;
-        Ok(Subscription::new(attached, slot, since_version))
-    }
-
-    /// The logged changes a subscriber resuming after `since` needs from the log: those up to
-    /// the version the aggregate holds once warm (what comes later, it holds itself). A client
-    /// that saw more than this node has heard of (it was on a node that has since died, say)
-    /// first has the aggregate caught up, so that it is never answered with an older state.
-    async fn history_for_resume(&self, scope: Scope, since: i64) -> Vec<Published> {
-        let Ok(held) = self.snapshot(scope).await else {
-            return Vec::new();
-        };
-        if since > held.version {
-            self.inner.cluster.catch_up(scope, since).await;
-            return Vec::new();
-        }
-        self.inner.cluster.history(scope, since, held.version).await
-    }
-
-    fn replays_from_memory(&self, scope: Scope, since: i64) -> bool {
-        (self.inner.slots.slot(&scope)).is_some_and(|slot| slot.replays_from_memory(since))
-    }
-
     /// How this node hears the others (for health).
     pub fn cluster_link(&self) -> ClusterLink {
         self.inner.cluster.link()
@@ -389,7 +291,7 @@ impl Engine {
     pub async fn crash_aggregate(&self, scope: Scope) -> Result<()> {
         let actor = self.warm(scope).await?;
         actor
-            .cast(AggregateMsg::Panic)
+            .cast(crate::aggregate::AggregateMsg::Panic)
             .map_err(|err| Error::EngineUnavailable(err.to_string()))
     }
 

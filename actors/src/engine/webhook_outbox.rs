@@ -204,6 +204,10 @@ impl WebhookOutbox {
         let mut conn = self.engine.conn().await?;
         let disabled = conn
             .transaction::<_, Error, _>(async |conn| {
+                if !store::lock(conn, batch.webhook).await? {
+                    // Deleted meanwhile, with its events and its log: nothing to record.
+                    return Ok(false);
+                }
                 store::delivered(conn, &delivered, &log).await?;
                 let Some((event, attempt)) = failure else {
                     store::release(conn, batch.webhook, batch.lease, None, None).await?;

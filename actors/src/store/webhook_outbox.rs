@@ -108,6 +108,20 @@ pub(crate) async fn pending(
     .await?)
 }
 
+/// Locks the webhook's row for the rest of the transaction, before any of its events: a
+/// deletion locks it first too (then cascades to the events), so the two never deadlock.
+/// `false` when the webhook is gone.
+pub(crate) async fn lock(conn: &mut AsyncPgConnection, webhook: Uuid) -> Result<bool> {
+    let found: Option<Uuid> = webhooks::table
+        .find(webhook)
+        .select(webhooks::id)
+        .for_no_key_update()
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// Removes delivered events and logs their attempts.
 pub(crate) async fn delivered(
     conn: &mut AsyncPgConnection,

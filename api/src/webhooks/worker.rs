@@ -34,8 +34,10 @@ const PER_WEBHOOK: i64 = 100;
 /// The looks after a commit's poke: 10, 20, 40, 80 and 160 ms later.
 const SETTLE: Duration = Duration::from_millis(10);
 const SETTLE_LOOKS: u32 = 5;
-/// The least time between two claims.
-const CLAIM_GAP: Duration = Duration::from_millis(2);
+/// The least time between two claims: under a stream of commits (each one a poke) one claim
+/// takes what came meanwhile, instead of one claim per commit that mostly finds its webhook
+/// held already.
+const CLAIM_GAP: Duration = Duration::from_millis(10);
 /// A sender records its deliveries at least every this many events…
 const RECORD_EVERY_EVENTS: usize = 10;
 /// …and this often.

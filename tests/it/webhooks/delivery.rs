@@ -240,7 +240,8 @@ async fn a_deleted_webhook_sends_nothing_more() -> anyhow::Result<()> {
     .await?;
 
     let path = format!("/api/v1/webhooks/{}", id_of(&hook));
-    assert_eq!(app.delete_as(&path, &ann.access).await?.status(), 204);
+    let deleted = app.delete_as(&path, &ann.access).await?;
+    assert_eq!(deleted.status(), 204, "{}", deleted.text().await?);
     receiver.set_down(false)?;
     let tries = receiver.requests()?.len();
     tokio::time::sleep(Duration::from_secs(3)).await;
