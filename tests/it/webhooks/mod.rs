@@ -99,7 +99,10 @@ impl Receiver {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(err) => return Err(err.into()),
         };
-        text.lines()
+        // The receiver may be writing the last line: only whole lines count.
+        let whole = text.rfind('\n').map_or("", |end| &text[..end]);
+        whole
+            .lines()
             .filter(|line| !line.trim().is_empty())
             .map(|line| Ok(serde_json::from_str(line)?))
             .collect()
