@@ -29,6 +29,7 @@ mod limits;
 mod phases;
 mod report;
 mod storm;
+mod webhook_sink;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -40,6 +41,7 @@ use clap::Parser;
 use client::Client;
 use cpu::CpuSample;
 use report::Report;
+use webhook_sink::WebhookSink;
 
 // The server's allocator here too: the load generator shares the machine's cores with the
 // server, and the figures in BENCHMARKS.md were measured with it.
@@ -132,6 +134,13 @@ pub struct LoadgenArgs {
     /// `--webhooks-allow-http --webhooks-allow-private`), so that every creation is delivered.
     #[arg(long, conflicts_with_all = ["idle_sessions", "flood", "storm", "fanout"])]
     pub webhook_url: Option<url::Url>,
+    /// With the write load or `--hot-team`: as `--webhook-url`, to a receiver of the load
+    /// generator's own that answers 204 at once (a receiver that costs the shared cores
+    /// little). The report says how many came, how many while writing, how long after the
+    /// writes the last came, and whether each `--hot-team` writer's came in order; it waits up
+    /// to a minute for them all.
+    #[arg(long, conflicts_with_all = ["webhook_url", "idle_sessions", "flood", "storm", "fanout"])]
+    pub webhook_sink: bool,
     /// The server's process id (same machine): with `--idle-sessions`, to read its resident
     /// memory; otherwise the report adds the CPU per write of the server and of PostgreSQL.
     #[arg(long)]
@@ -227,17 +236,23 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
             humantime::format_duration(args.duration)
         );
         let mut report = Report::new(client.urls());
+        let sink = start_sink(&args).await?;
+        let webhook_url = sink
+            .as_ref()
+            .map(WebhookSink::url)
+            .or(args.webhook_url.as_ref());
         let cpu = args.server_pid.map(CpuSample::take);
         hot::run(
             &client,
             writers as usize,
             args.duration,
             &run_tag,
-            args.webhook_url.as_ref(),
+            webhook_url,
             &mut report,
         )
         .await?;
         report.cpu_per_write = cpu.map(|c| c.per_write(report.writes_sent));
+        report.webhooks = sink_report(sink.as_ref(), &report).await;
         print_report(&report, args.json);
         return Ok(());
     }
@@ -248,7 +263,12 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
     );
     let users = client.open_users(users as usize, &run_tag).await?;
     let tokens: Arc<Vec<String>> = Arc::new(users.iter().map(|u| u.token.clone()).collect());
-    if let Some(url) = &args.webhook_url {
+    let sink = start_sink(&args).await?;
+    if let Some(url) = sink
+        .as_ref()
+        .map(WebhookSink::url)
+        .or(args.webhook_url.as_ref())
+    {
         ensure_loopback(url)?;
         for (i, token) in tokens.iter().enumerate() {
             (client.create_webhook(i % client.node_count(), token, url, None)).await?;
@@ -264,6 +284,7 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
     let cpu = args.server_pid.map(CpuSample::take);
     phases::write(&client, users, &args, &mut report).await?;
     report.cpu_per_write = cpu.map(|c| c.per_write(report.writes_sent));
+    report.webhooks = sink_report(sink.as_ref(), &report).await;
     if !args.read_duration.is_zero() {
         eprintln!(
             "loadgen: reading statistics with {} readers for {}…",
@@ -274,6 +295,26 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
     }
     print_report(&report, args.json);
     Ok(())
+}
+
+/// The load generator's own webhook receiver, with `--webhook-sink`.
+async fn start_sink(args: &LoadgenArgs) -> anyhow::Result<Option<WebhookSink>> {
+    match args.webhook_sink {
+        true => Ok(Some(WebhookSink::start().await?)),
+        false => Ok(None),
+    }
+}
+
+/// What the receiver got, once every successful write's event came (or a minute passed).
+async fn sink_report(sink: Option<&WebhookSink>, report: &Report) -> Option<serde_json::Value> {
+    let sink = sink?;
+    let ended = std::time::Instant::now();
+    let started = ended - Duration::from_secs_f64(report.write_seconds);
+    let expected = report.writes_sent.saturating_sub(report.write_errors);
+    Some(
+        sink.report(started, ended, expected, Duration::from_secs(60))
+            .await,
+    )
 }
 
 /// Raises the soft open-file limit towards `wanted`; a failure is said, not fatal (the run

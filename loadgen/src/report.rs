@@ -83,6 +83,8 @@ pub struct Report {
     pub read_seconds: f64,
     /// CPU per write of the server and PostgreSQL (`--server-pid`).
     pub cpu_per_write: Option<Value>,
+    /// What the load generator's webhook receiver got (`--webhook-sink`).
+    pub webhooks: Option<Value>,
     finished: u64,
     first_error: Option<String>,
 }
@@ -105,6 +107,7 @@ impl Report {
             read_latency: Histogram::new(),
             read_seconds: 0.0,
             cpu_per_write: None,
+            webhooks: None,
             finished: 0,
             first_error: None,
         }
@@ -168,6 +171,7 @@ impl Report {
             "errors": self.write_errors + self.read_errors,
             "first_error": self.first_error,
             "cpu_per_write_ms": self.cpu_per_write,
+            "webhooks": self.webhooks,
         })
     }
 
@@ -222,6 +226,9 @@ impl Report {
                 cpu["server"].as_f64().unwrap_or(0.0),
                 cpu["postgres"].as_f64().unwrap_or(0.0)
             );
+        }
+        if let Some(webhooks) = &self.webhooks {
+            out += &format!("webhooks received: {webhooks}\n");
         }
         out
     }
