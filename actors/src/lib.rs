@@ -59,7 +59,7 @@ pub use model::{
     EmailChoice, NotificationKind, Permission, Priority, Role, Task, TaskId, TaskStatus, TeamId,
     User, UserId, WebhookEvent,
 };
-pub use notify::NotificationSubscription;
+pub use notify::{CommittedFor, NotificationSubscription};
 pub use published::{Published, Snapshot};
 pub use stats::history::{History, MilestoneChange, Milestones};
 pub use stats::trends::{Bucket, Interval, Percentiles, TrendsWindow, WindowError};

@@ -9,6 +9,7 @@ use super::Engine;
 use super::transaction::Committed;
 use crate::error::{Entity, Error, Result};
 use crate::model::{TaskId, UserId};
+use crate::notify::CommittedFor;
 use crate::store::drop_if_unavailable;
 use crate::store::task_context::{Target, TaskContext, lock_task, task_context};
 use crate::store::write::{Write, Written};
@@ -95,8 +96,9 @@ impl Engine {
             if written.noticed {
                 self.inner.notifier.poke();
             }
-            if written.hooked {
-                self.inner.notifier.poke_webhooks();
+            if !written.hooked.is_empty() {
+                let hooked = CommittedFor::webhooks(written.hooked.iter().copied());
+                self.inner.notifier.poke_webhooks(hooked);
             }
         }
         written

@@ -9,6 +9,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::Engine;
 use crate::error::{Error, Result};
+use crate::notify::CommittedFor;
 use crate::published::Published;
 use crate::stats::DeltaSet;
 use crate::store::{aggregates, drop_if_unavailable};
@@ -63,7 +64,7 @@ impl Engine {
         // Team commands write their notices in the transaction (and a task command retried
         // with its task locked may): the outbox's workers look.
         self.inner.notifier.poke();
-        self.inner.notifier.poke_webhooks();
+        self.inner.notifier.poke_webhooks(CommittedFor::any());
         self.publish(committed.published).await;
         Ok(committed.answer)
     }

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::metrics::OutboxCounters;
 use crate::model::{NotificationKind, UserId};
 use crate::notice::Notice;
+use crate::notify::CommittedFor;
 use crate::notify::Notifier;
 use crate::store::durable_outbox::insert_notice;
 use crate::store::webhook_outbox::{self as store, ClaimedWebhook};
@@ -109,14 +110,14 @@ impl WebhookOutbox {
         &self.engine.inner.notifier
     }
 
-    /// Until this node committed events for a webhook, or `poll_every` (the engine's
-    /// notification settings) passed: the events of a node that died before sending them,
-    /// retries that fell due and leases that ran out are found by polling.
-    pub async fn wait(&self) {
+    /// Until this node committed events for a webhook — answers which — or `poll_every` (the
+    /// engine's notification settings) passed — answers any: the events of a node that died
+    /// before sending them, retries that fell due and leases that ran out are found by polling.
+    pub async fn wait(&self) -> CommittedFor {
         let notifier = self.notifier();
         tokio::select! {
-            () = notifier.webhooks_committed() => {}
-            () = tokio::time::sleep(notifier.poll_every()) => {}
+            committed = notifier.webhooks_committed() => committed,
+            () = tokio::time::sleep(notifier.poll_every()) => CommittedFor::any(),
         }
     }
 
@@ -193,7 +194,8 @@ impl WebhookOutbox {
     /// Records the last attempts of a batch, of `batch.events[from..]` — deliveries, then at
     /// most one failure (the events after it were not tried) — and gives the webhook back: due
     /// again at once after successes, after a growing delay after a failure; disabled, with its
-    /// creator notified, when it has failed for [`GIVE_UP_AFTER`].
+    /// creator notified, when it has failed for [`GIVE_UP_AFTER`]. A transaction that
+    /// records attempts commits without waiting for the disk (`store::delivered` says why).
     pub async fn record(
         &self,
         batch: &WebhookBatch,

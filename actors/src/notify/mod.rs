@@ -7,15 +7,17 @@
 //! `poll_every` besides, for the rows of nodes that died between commit and delivery and for
 //! leases that ran out.
 
+mod committed_for;
 mod in_app;
 mod inbox_subscription;
 mod inboxes;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
+pub use committed_for::CommittedFor;
 pub use inbox_subscription::NotificationSubscription;
 pub(crate) use inboxes::{Inboxes, tail as tail_inboxes};
 
@@ -36,8 +38,10 @@ pub(crate) struct Notifier {
     pool: Pool,
     config: NotificationConfig,
     wake: Notify,
-    /// This node committed events for webhooks (their sender is the embedder's).
+    /// This node committed events for webhooks (their sender is the embedder's)…
     webhooks: Notify,
+    /// …for these.
+    webhooks_committed: Mutex<CommittedFor>,
     /// This node made mails to send (their sender is the embedder's too).
     mail: Notify,
     /// This node's `notifications` topic, told when the worker made some.
@@ -60,6 +64,7 @@ impl Notifier {
             config,
             wake: Notify::new(),
             webhooks: Notify::new(),
+            webhooks_committed: Mutex::default(),
             mail: Notify::new(),
             inboxes,
             announcer,
@@ -72,14 +77,25 @@ impl Notifier {
         self.wake.notify_one();
     }
 
-    /// Something committed on this node put events for webhooks in the outbox.
-    pub(crate) fn poke_webhooks(&self) {
+    /// Something committed on this node put events in the outbox for these webhooks.
+    pub(crate) fn poke_webhooks(&self, committed: CommittedFor) {
+        self.webhooks_committed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .merge(committed);
         self.webhooks.notify_one();
     }
 
-    /// Until [`Notifier::poke_webhooks`] (or at once, when it was poked since the last wait).
-    pub(crate) async fn webhooks_committed(&self) {
+    /// Until [`Notifier::poke_webhooks`] (or at once, when it was poked since the last wait):
+    /// the webhooks it was poked for since.
+    pub(crate) async fn webhooks_committed(&self) -> CommittedFor {
         self.webhooks.notified().await;
+        std::mem::take(
+            &mut self
+                .webhooks_committed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     /// This node's worker put mails in the outbox.

@@ -12,7 +12,7 @@ use diesel::sql_types::{Array, BigInt, Double, Int4, Jsonb, Nullable, Text, Time
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{outbox, webhook_deliveries as deliveries, webhooks};
+use super::schema::{outbox, webhooks};
 use super::webhooks::DeliveryRow;
 use crate::error::Result;
 
@@ -59,7 +59,9 @@ pub(crate) struct PendingRow {
 
 /// Claims up to `limit` webhooks that have events below the horizon and are neither held by
 /// another worker nor waiting for a retry: each is this worker's for `lease`. Webhooks another
-/// claim is taking at this moment are skipped, never waited for.
+/// claim is taking at this moment are skipped, never waited for. The lease commits without
+/// waiting for the disk (as [`delivered`] records): one a crash forgets is no one's, and its
+/// webhook is claimed again.
 pub(crate) async fn claim(
     conn: &mut AsyncPgConnection,
     lease: Duration,
@@ -67,7 +69,8 @@ pub(crate) async fn claim(
 ) -> Result<Vec<ClaimedWebhook>> {
     Ok(diesel::sql_query(
         "WITH horizon AS MATERIALIZED \
-           (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin), \
+           (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin, \
+             set_config('synchronous_commit', 'off', true) AS lazy), \
          claimed AS (UPDATE webhooks SET leased_until = now() + make_interval(secs => $1) \
            WHERE id IN (SELECT w.id FROM webhooks w WHERE w.disabled_at IS NULL \
              AND (w.leased_until IS NULL OR w.leased_until <= now()) \
@@ -122,23 +125,54 @@ pub(crate) async fn lock(conn: &mut AsyncPgConnection, webhook: Uuid) -> Result<
     Ok(found.is_some())
 }
 
-/// Removes delivered events and logs their attempts.
+/// Removes delivered events and logs their attempts, in one statement whose transaction then
+/// commits without waiting for the disk (`synchronous_commit` off, for that transaction only):
+/// a database crash may forget the last few milliseconds of deliveries, and those events are
+/// sent again — at least once, as promised — while the writes that share the disk never wait
+/// behind a flush of the delivery log.
 pub(crate) async fn delivered(
     conn: &mut AsyncPgConnection,
     events: &[Uuid],
     log: &[DeliveryRow],
 ) -> Result<()> {
-    if !events.is_empty() {
-        diesel::delete(outbox::table.filter(outbox::id.eq_any(events)))
-            .execute(conn)
-            .await?;
+    if events.is_empty() && log.is_empty() {
+        return Ok(());
     }
-    if !log.is_empty() {
-        diesel::insert_into(deliveries::table)
-            .values(log)
-            .execute(conn)
-            .await?;
-    }
+    let column = |field: fn(&DeliveryRow) -> Uuid| log.iter().map(field).collect::<Vec<_>>();
+    diesel::sql_query(
+        "WITH lazy AS MATERIALIZED \
+           (SELECT set_config('synchronous_commit', 'off', true) AS setting), \
+         gone AS (DELETE FROM outbox WHERE id = ANY ($1) AND EXISTS (SELECT 1 FROM lazy)) \
+         INSERT INTO webhook_deliveries (id, webhook_id, event_id, event, attempt, at, status, \
+           response_status, next_attempt_at) \
+         SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int4[], \
+           $7::timestamptz[], $8::text[], $9::int4[], $10::timestamptz[]) \
+         WHERE EXISTS (SELECT 1 FROM lazy)",
+    )
+    .bind::<Array<diesel::sql_types::Uuid>, _>(events)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(column(|row| row.id))
+    .bind::<Array<diesel::sql_types::Uuid>, _>(column(|row| row.webhook_id))
+    .bind::<Array<diesel::sql_types::Uuid>, _>(column(|row| row.event_id))
+    .bind::<Array<Text>, _>(log.iter().map(|row| row.event.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Int4>, _>(log.iter().map(|row| row.attempt).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(log.iter().map(|row| row.at).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        log.iter()
+            .map(|row| row.status.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Int4>>, _>(
+        log.iter()
+            .map(|row| row.response_status)
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Timestamptz>>, _>(
+        log.iter()
+            .map(|row| row.next_attempt_at)
+            .collect::<Vec<_>>(),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -7,13 +7,15 @@
 //! after (an event committed while an older transaction was still open is below the horizon
 //! only once that one ends), when one of its deliveries finishes (more may wait behind it),
 //! and every `poll_every` besides (another node's events when that node died, retries due).
+//! Commits and looks for webhooks it is delivering already claim nothing: the claim after that
+//! delivery takes their events.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
-use taskpulse_actors::{Attempt, Engine, PendingEvent, WebhookBatch, WebhookOutbox};
+use taskpulse_actors::{Attempt, CommittedFor, Engine, PendingEvent, WebhookBatch, WebhookOutbox};
 use taskpulse_live::shapes::webhooks::WebhookBody;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
@@ -39,7 +41,7 @@ const SETTLE_LOOKS: u32 = 5;
 /// held already.
 const CLAIM_GAP: Duration = Duration::from_millis(10);
 /// A sender records its deliveries at least every this many events…
-const RECORD_EVERY_EVENTS: usize = 10;
+const RECORD_EVERY_EVENTS: usize = 50;
 /// …and this often.
 const RECORD_EVERY: Duration = Duration::from_millis(50);
 /// How often the delivery log is pruned.
@@ -61,6 +63,7 @@ pub fn spawn_sender(engine: &Engine, policy: DestinationPolicy) -> JoinHandle<()
                     sender,
                     policy,
                     kept: Mutex::default(),
+                    delivering: Mutex::default(),
                 };
                 run(Arc::new(courier)).await;
             }
@@ -76,6 +79,8 @@ struct Courier {
     policy: DestinationPolicy,
     /// Open connections between batches, by webhook.
     kept: Mutex<HashMap<Uuid, Connection>>,
+    /// The webhooks this node is delivering now.
+    delivering: Mutex<HashSet<Uuid>>,
 }
 
 async fn run(courier: Arc<Courier>) {
@@ -83,9 +88,12 @@ async fn run(courier: Arc<Courier>) {
     let finished = Arc::new(Notify::new());
     let mut pruned_at: Option<Instant> = None;
     let mut settle_looks = 0;
+    // The webhooks the latest commits (and the looks after them) are about.
+    let mut committed = CommittedFor::any();
+    let mut claim = true;
     loop {
         let free = slots.available_permits();
-        if free > 0 {
+        if claim && free > 0 {
             match courier.outbox.claim(free as i64, PER_WEBHOOK).await {
                 Ok(batches) => {
                     for batch in batches {
@@ -93,8 +101,11 @@ async fn run(courier: Arc<Courier>) {
                             return;
                         };
                         let (courier, finished) = (Arc::clone(&courier), Arc::clone(&finished));
+                        courier.delivering().insert(batch.webhook);
                         tokio::spawn(async move {
+                            let webhook = batch.webhook;
                             courier.deliver(batch).await;
+                            courier.delivering().remove(&webhook);
                             drop(slot);
                             finished.notify_one();
                         });
@@ -120,15 +131,32 @@ async fn run(courier: Arc<Courier>) {
                 n => tokio::time::sleep(SETTLE * 2u32.pow(SETTLE_LOOKS - n)).await,
             }
         };
-        tokio::select! {
-            () = courier.outbox.wait() => settle_looks = SETTLE_LOOKS,
-            () = finished.notified() => {}
-            () = next_look => settle_looks -= 1,
-        }
+        claim = tokio::select! {
+            more = courier.outbox.wait() => {
+                if settle_looks == 0 {
+                    committed = more;
+                } else {
+                    committed.merge(more);
+                }
+                settle_looks = SETTLE_LOOKS;
+                committed.beyond(&courier.delivering())
+            }
+            () = finished.notified() => true,
+            () = next_look => {
+                settle_looks -= 1;
+                committed.beyond(&courier.delivering())
+            }
+        };
     }
 }
 
 impl Courier {
+    fn delivering(&self) -> std::sync::MutexGuard<'_, HashSet<Uuid>> {
+        self.delivering
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Sends a batch's events in order until one fails or the lease would not cover another
     /// attempt, recording deliveries as it goes (a node that dies mid-batch leaves little to
     /// send twice), then the end of the batch.

@@ -34,6 +34,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
 
 pub(crate) use reminder_steps::reminders;
 
@@ -47,7 +48,7 @@ use crate::stats::{Delta, Scope};
 type WrittenRow = (
     Nullable<Text>,
     Bool,
-    Bool,
+    Array<diesel::sql_types::Uuid>,
     Nullable<Timestamptz>,
     Array<Nullable<BigInt>>,
     Array<Nullable<Timestamptz>>,
@@ -56,7 +57,7 @@ type WrittenRow = (
 type WrittenValues = (
     Option<Role>,
     bool,
-    bool,
+    Vec<Uuid>,
     Option<DateTime<Utc>>,
     Vec<Option<i64>>,
     Vec<Option<DateTime<Utc>>>,
@@ -75,8 +76,8 @@ pub(crate) struct Written {
     pub published: Vec<Published>,
     /// Whether it put a notice in the outbox (the outbox's workers then have work).
     pub noticed: bool,
-    /// Whether it put events for webhooks in the outbox.
-    pub hooked: bool,
+    /// The webhooks it put events in the outbox for.
+    pub hooked: Vec<Uuid>,
 }
 
 /// A write being built; nothing reaches the database before [`Write::run`].
@@ -199,7 +200,7 @@ impl Write {
                 share_created_at: None,
                 published: Vec::new(),
                 noticed: false,
-                hooked: false,
+                hooked: Vec::new(),
             });
         }
         let column = |cte: &Option<String>, column: &str, null: &str| match cte {
@@ -217,8 +218,8 @@ impl Write {
             .map(|(_, cte, _)| format!("(SELECT at FROM {cte})"))
             .collect();
         let hooked = match &self.hooked {
-            Some(step) => format!("EXISTS (SELECT 1 FROM {step})"),
-            None => "FALSE".to_owned(),
+            Some(step) => format!("ARRAY(SELECT webhook_id FROM {step})"),
+            None => "ARRAY[]::uuid[]".to_owned(),
         };
         self.sql.generated(format!(
             " SELECT {}, {applied}, {hooked}, {}, ARRAY[{}]::bigint[], ARRAY[{}]::timestamptz[]",

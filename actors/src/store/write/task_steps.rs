@@ -213,7 +213,7 @@ impl Write {
         let (name, condition) = self.open(false);
         push_events(&mut self.sql, notice);
         self.and(condition);
-        self.sql.sql(" RETURNING id");
+        self.sql.sql(" RETURNING webhook_id");
         self.close(&name);
         self.hooked = Some(name);
         self
