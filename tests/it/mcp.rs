@@ -4,6 +4,7 @@
 
 mod endings;
 mod http;
+mod metrics;
 mod sdk;
 
 use std::path::PathBuf;
