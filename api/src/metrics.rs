@@ -1,7 +1,8 @@
 //! `GET /metrics`: Prometheus text. Request counts and latency histograms by route template
-//! and status, recorded by [`track`]; database pool usage, live WebSocket sessions, live
-//! aggregate actors, deltas applied and the delta delivery latency histogram, read at scrape
-//! time. The recorder is attached to every request as data (no global recorder).
+//! and status, recorded by [`track`]; MCP tool call times by tool and outcome, recorded by the
+//! MCP handler; database pool usage, live WebSocket sessions, live aggregate actors, deltas
+//! applied and the delta delivery latency histogram, read at scrape time. The recorder is
+//! attached to every request as data (no global recorder).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ const POOL: &str = "taskpulse_db_pool_connections";
 const POOL_IDLE: &str = "taskpulse_db_pool_idle_connections";
 const AGGREGATES: &str = "taskpulse_live_aggregates";
 const SESSIONS: &str = "taskpulse_ws_live_sessions";
+const TOOL_CALLS: &str = "taskpulse_mcp_tool_call_seconds";
 
 /// The server's metrics: a Prometheus recorder and the handle that renders it.
 pub struct Metrics {
@@ -81,6 +83,19 @@ impl Metrics {
             .record(seconds);
     }
 
+    /// One MCP tool call: `tool` is a catalogue name (unknown tools are refused before they
+    /// run, so the label set stays bounded), `failed` its result's `isError`.
+    pub(crate) fn mcp_tool_call(&self, tool: &str, failed: bool, seconds: f64) {
+        let outcome = if failed { "error" } else { "ok" };
+        let labels = vec![
+            Label::new("tool", tool.to_owned()),
+            Label::new("outcome", outcome),
+        ];
+        self.recorder
+            .register_histogram(&Key::from_parts(TOOL_CALLS, labels), &META)
+            .record(seconds);
+    }
+
     fn gauge(&self, name: &'static str, value: f64) {
         self.recorder
             .register_gauge(&Key::from_name(name), &META)
@@ -100,6 +115,14 @@ fn describe(recorder: &PrometheusRecorder) {
         LATENCY.into(),
         Some(metrics::Unit::Seconds),
         "HTTP request latency, by method, route template and status.".into(),
+    );
+    recorder.describe_histogram(
+        TOOL_CALLS.into(),
+        Some(metrics::Unit::Seconds),
+        "MCP tool call time inside the server: the arguments parsed, the command run and the \
+         result built, not the JSON-RPC transport nor the session's queue; by tool and outcome \
+         (ok, or error: a result with isError)."
+            .into(),
     );
     let gauges = [
         (POOL, "Database connections open in the pool."),

@@ -2,7 +2,9 @@
 //! machine. It registers users, opens one WebSocket session per user subscribed to its own
 //! scope, drives task creation through REST at a fixed rate, and times each write from the
 //! moment its request is sent to the moment the matching delta arrives on the user's socket.
-//! A second phase measures `GET /api/v1/dashboard/statistics` throughput.
+//! A second phase measures `GET /api/v1/dashboard/statistics` throughput. Other modes, one flag
+//! each, measure other things (`--idle-sessions`, `--flood`, `--hot-team`, `--storm`,
+//! `--fanout`, `--mcp-calls`, `--mcp-sessions`).
 //!
 //! Given several `--url`s (the nodes of a cluster on one database), user `i` registers and
 //! writes through node `i mod N` and holds its session on node `(i + 1) mod N`: writes go
@@ -26,6 +28,7 @@ mod idle;
 #[allow(dead_code, reason = "connection_capacity is for the server")]
 #[path = "../../src/limits.rs"]
 mod limits;
+mod mcp;
 mod phases;
 mod report;
 mod storm;
@@ -49,7 +52,7 @@ use webhook_sink::WebhookSink;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Loads running taskpulse servers on this machine and measures write-to-WebSocket latency,
-/// statistics reads, a hot team, idle sessions or floods of connections.
+/// statistics reads, a hot team, idle sessions, floods of connections or the MCP server.
 #[derive(Debug, Clone, Parser)]
 #[command(version, about)]
 pub struct LoadgenArgs {
@@ -66,11 +69,12 @@ pub struct LoadgenArgs {
     )]
     pub urls: Vec<String>,
     /// Users to register, each with one WebSocket session (default 100). With
-    /// `--idle-sessions`: the users the sessions are spread over (default: one for every 16
-    /// sessions, the server's default `--ws-max-sessions-per-user`).
+    /// `--idle-sessions` or `--mcp-sessions`: the users the sessions are spread over (default:
+    /// one for every 16 sessions, the server's default per-user session limit).
     #[arg(long, env = "TASKPULSE_LOADGEN_USERS", value_parser = clap::value_parser!(u32).range(1..=50_000))]
     pub users: Option<u32>,
-    /// Writes per second (task creations) during the first phase.
+    /// Writes per second (task creations) during the first phase; with `--mcp-calls`, tool
+    /// calls per second (and REST creations in its baseline).
     #[arg(long, env = "TASKPULSE_LOADGEN_RATE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub rate: u32,
     /// How long the write phase lasts (e.g. `15s`; at most 10 minutes).
@@ -141,8 +145,24 @@ pub struct LoadgenArgs {
     /// to a minute for them all.
     #[arg(long, conflicts_with_all = ["webhook_url", "idle_sessions", "flood", "storm", "fanout"])]
     pub webhook_sink: bool,
-    /// The server's process id (same machine): with `--idle-sessions`, to read its resident
-    /// memory; otherwise the report adds the CPU per write of the server and of PostgreSQL.
+    /// Instead of the load: one user creates this many tasks through the MCP server's
+    /// `create_task` tool on one session, sent open-loop at `--rate` per second (each timed
+    /// from its send to its answer parsed), after the same creations over REST at the same
+    /// rate as the baseline. Reports sent, ok, failed and p50/p99/max of both, and the
+    /// server's own mean time per tool call from its `/metrics` (first URL only; run the
+    /// server with `--no-rate-limit`).
+    #[arg(long, conflicts_with_all = ["idle_sessions", "flood", "hot_team", "storm", "fanout", "webhook_url", "webhook_sink"], value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub mcp_calls: Option<u32>,
+    /// Instead of the load: open this many MCP sessions spread over users (see `--users`;
+    /// default one for every 16 sessions, the server's default
+    /// `--mcp-max-sessions-per-user`), each subscribed to `taskpulse://dashboard/user` with
+    /// its `GET /mcp` stream open, and report the server's memory per session; then one REST
+    /// write per user must notify every session (`notifications/resources/updated`: count and
+    /// latency). Needs `--server-pid` and exactly one `--url`.
+    #[arg(long, requires = "server_pid", conflicts_with_all = ["idle_sessions", "flood", "hot_team", "storm", "fanout", "mcp_calls", "webhook_url", "webhook_sink"], value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub mcp_sessions: Option<u32>,
+    /// The server's process id (same machine): with `--idle-sessions` or `--mcp-sessions`, to
+    /// read its resident memory; otherwise the report adds the CPU per write of the server and of PostgreSQL.
     #[arg(long)]
     pub server_pid: Option<u32>,
 }
@@ -184,6 +204,19 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
         raise_open_file_limit(u64::from(sessions) * 2 + 256);
         let users = args.users.map(|users| users as usize);
         return idle::measure(&client, sessions as usize, users, pid, args.json).await;
+    }
+    if let Some(calls) = args.mcp_calls {
+        // Calls in flight each hold a connection when the server falls behind.
+        raise_open_file_limit(2048);
+        return mcp::calls(&client, calls as usize, args.rate, args.json).await;
+    }
+    if let (Some(sessions), Some(pid)) = (args.mcp_sessions, args.server_pid) {
+        if client.node_count() != 1 {
+            bail!("--mcp-sessions measures one server: give exactly one --url");
+        }
+        raise_open_file_limit(u64::from(sessions) * 2 + 256);
+        let users = args.users.map(|users| users as usize);
+        return mcp::sessions(&client, sessions as usize, users, pid, args.json).await;
     }
     let users = args.users.unwrap_or(DEFAULT_USERS);
     raise_open_file_limit(u64::from(users) * 2 + u64::from(args.readers) + 256);

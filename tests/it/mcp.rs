@@ -1,9 +1,11 @@
 //! The MCP server at `/mcp` (API.md, "MCP — POST/GET /mcp"; docs/mcp.md): driven by the
 //! official Python SDK (`sdk.rs`, tests/mcp/client.py) against real nodes, and by plain HTTP
-//! for what a well-behaved client never sends (`http.rs`).
+//! for what a well-behaved client never sends (`http.rs`) and for the tool call histogram of
+//! `/metrics` (`metrics.rs`).
 
 mod endings;
 mod http;
+mod metrics;
 mod sdk;
 
 use std::path::PathBuf;

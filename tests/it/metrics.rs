@@ -133,7 +133,7 @@ async fn live_websocket_sessions_and_engine_deltas_are_exported() -> anyhow::Res
 
 /// Whether Prometheus's own linter accepts the served text, and what it says of it (nothing
 /// when all is well).
-async fn promtool_findings(text: String) -> anyhow::Result<(bool, String)> {
+pub(crate) async fn promtool_findings(text: String) -> anyhow::Result<(bool, String)> {
     use tokio::io::AsyncWriteExt;
     let mut promtool = tokio::process::Command::new("promtool")
         .args(["check", "metrics"])

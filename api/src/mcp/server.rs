@@ -4,7 +4,8 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use rmcp::ErrorData;
 use rmcp::ServerHandler;
@@ -19,6 +20,7 @@ use tokio::task::JoinHandle;
 
 use super::{resources, tools};
 use crate::auth::Caller;
+use crate::metrics::Metrics;
 use crate::state::AppState;
 
 const INSTRUCTIONS: &str = "taskpulse manages tasks and follows live statistics. Use the tools \
@@ -67,6 +69,13 @@ fn caller(context: &RequestContext<RoleServer>) -> Result<Caller, ErrorData> {
         .ok_or_else(|| ErrorData::internal_error("the request carries no verified caller", None))
 }
 
+/// The server's metrics, which poem's `.data` put in the request's extensions (the SDK hands
+/// the handler the HTTP request's parts, as it does for the caller).
+fn metrics(context: &RequestContext<RoleServer>) -> Option<&Arc<Metrics>> {
+    (context.extensions.get::<poem::http::request::Parts>())
+        .and_then(|parts| parts.extensions.get::<Arc<Metrics>>())
+}
+
 impl ServerHandler for TaskpulseMcp {
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
@@ -106,7 +115,12 @@ impl ServerHandler for TaskpulseMcp {
             ));
         }
         let caller = caller(&context)?;
+        let started = Instant::now();
         let result = tools::call(&self.state, caller, &request.name, request.arguments).await;
+        if let Some(metrics) = metrics(&context) {
+            let failed = result.is_error == Some(true);
+            metrics.mcp_tool_call(&request.name, failed, started.elapsed().as_secs_f64());
+        }
         Ok(result.into())
     }
 

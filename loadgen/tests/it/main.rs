@@ -1,8 +1,9 @@
 //! `taskpulse-loadgen` against real servers: it measures every write end to end, on one node
 //! or across two, loads one hot team, floods a server, holds idle sessions spread over users,
-//! brings the sessions of a killed node back, fans one team out, and refuses to aim anywhere
-//! but this machine.
+//! brings the sessions of a killed node back, fans one team out, drives the MCP server, and
+//! refuses to aim anywhere but this machine.
 
+mod mcp;
 mod resilience;
 mod server;
 
