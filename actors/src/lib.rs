@@ -44,8 +44,8 @@ pub use engine::{
     window_error,
 };
 pub use engine::{
-    Attempt, GIVE_UP_AFTER, MAX_WEBHOOK_URL, MAX_WEBHOOKS, NewWebhook, PendingEvent, Webhook,
-    WebhookBatch, WebhookDelivery, WebhookOutbox, retry_delay,
+    Attempt, GIVE_UP_AFTER, MAX_WEBHOOK_URL, MAX_WEBHOOKS, NewWebhook, PendingEvent, Progress,
+    Webhook, WebhookBatch, WebhookDelivery, WebhookOutbox, retry_delay,
 };
 #[cfg(feature = "local-accounts")]
 pub use engine::{NewSessionToken, SignInAttempt, SignInCandidate, SignedIn};

@@ -58,7 +58,7 @@ pub use teams::TeamDetail;
 pub use trends::{Trends, TrendsQuery, parse_interval, parse_tz, window_error};
 pub use user_settings::{Account, DIGEST_HOUR, SettingsPatch, next_digest};
 pub use webhook_outbox::{
-    Attempt, GIVE_UP_AFTER, PendingEvent, WebhookBatch, WebhookOutbox, retry_delay,
+    Attempt, GIVE_UP_AFTER, PendingEvent, Progress, WebhookBatch, WebhookOutbox, retry_delay,
 };
 pub use webhooks::{MAX_WEBHOOK_URL, MAX_WEBHOOKS, NewWebhook, Webhook, WebhookDelivery};
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use diesel_async::AsyncConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -71,6 +71,20 @@ pub struct PendingEvent {
     pub data: Value,
     /// 1 for the first attempt.
     pub attempt: i32,
+}
+
+/// How far a sender got with a batch: `attempts` were made for `batch.events[from..]` (all
+/// delivered, but for a failure that ends them); `ends_batch` gives the webhook back.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// The batch.
+    pub batch: &'a WebhookBatch,
+    /// The first event these attempts are for.
+    pub from: usize,
+    /// The attempts, in order.
+    pub attempts: &'a [Attempt],
+    /// Whether the sender is done with the batch (the webhook is released).
+    pub ends_batch: bool,
 }
 
 /// What became of one attempt.
@@ -181,66 +195,82 @@ impl WebhookOutbox {
         from: usize,
         attempts: &[Attempt],
     ) -> Result<()> {
-        let (delivered, log, _) = sort_out(batch, from, attempts);
-        let mut conn = self.engine.conn().await?;
-        store::delivered(&mut conn, &delivered, &log).await?;
-        OutboxCounters::add(
-            &self.notifier().counters.webhooks_delivered,
-            delivered.len(),
-        );
-        Ok(())
+        self.record_all(&[Progress {
+            batch,
+            from,
+            attempts,
+            ends_batch: false,
+        }])
+        .await
     }
 
     /// Records the last attempts of a batch, of `batch.events[from..]` — deliveries, then at
     /// most one failure (the events after it were not tried) — and gives the webhook back: due
     /// again at once after successes, after a growing delay after a failure; disabled, with its
-    /// creator notified, when it has failed for [`GIVE_UP_AFTER`]. A transaction that
-    /// records attempts commits without waiting for the disk (`store::delivered` says why).
+    /// creator notified, when it has failed for [`GIVE_UP_AFTER`].
     pub async fn record(
         &self,
         batch: &WebhookBatch,
         from: usize,
         attempts: &[Attempt],
     ) -> Result<()> {
-        let (delivered, log, failure) = sort_out(batch, from, attempts);
+        self.record_all(&[Progress {
+            batch,
+            from,
+            attempts,
+            ends_batch: true,
+        }])
+        .await
+    }
+
+    /// Records the progress of several batches (of any webhooks) in one transaction, as
+    /// [`WebhookOutbox::delivered`] and [`WebhookOutbox::record`] record one: a sender
+    /// delivering to many webhooks records them together, with a few statements whatever
+    /// their number. The webhooks are locked first, in id order (a deletion locks its webhook
+    /// before its events too, so the two never deadlock). A transaction that records attempts
+    /// commits without waiting for the disk (`store::delivered` says why).
+    pub async fn record_all(&self, progress: &[Progress<'_>]) -> Result<()> {
+        if progress.is_empty() {
+            return Ok(());
+        }
         let mut conn = self.engine.conn().await?;
-        let disabled = conn
+        let (delivered, failed, disabled) = conn
             .transaction::<_, Error, _>(async |conn| {
-                if !store::lock(conn, batch.webhook).await? {
-                    // Deleted meanwhile, with its events and its log: nothing to record.
-                    return Ok(false);
+                let webhooks: Vec<Uuid> = progress.iter().map(|p| p.batch.webhook).collect();
+                // Deleted meanwhile, with their events and their log: nothing to record.
+                let alive = store::lock_all(conn, &webhooks).await?;
+                let progress: Vec<&Progress> = (progress.iter())
+                    .filter(|p| alive.contains(&p.batch.webhook))
+                    .collect();
+                let mut delivered = Vec::new();
+                let mut log = Vec::new();
+                let mut released = Vec::new();
+                let mut failures = Vec::new();
+                for p in &progress {
+                    let (events, rows, failure) = sort_out(p.batch, p.from, p.attempts);
+                    delivered.extend(events);
+                    log.extend(rows);
+                    match failure {
+                        Some(failure) => failures.push((p.batch, failure)),
+                        None if p.ends_batch => released.push((p.batch.webhook, p.batch.lease)),
+                        None => {}
+                    }
                 }
                 store::delivered(conn, &delivered, &log).await?;
-                let Some((event, attempt)) = failure else {
-                    store::release(conn, batch.webhook, batch.lease, None, None).await?;
-                    return Ok(false);
-                };
-                let failing_since = batch.failing_since.unwrap_or(attempt.at);
-                let failures = store::failed(conn, event.outbox_id).await?.unwrap_or(1);
-                if attempt.at - failing_since >= delta(GIVE_UP_AFTER) {
-                    let row = log_row(batch, event, &attempt, "abandoned", None);
-                    store::delivered(conn, &[], &[row]).await?;
-                    store::disable(conn, batch.webhook).await?;
-                    if let Some(notice) = disabled_notice(batch) {
-                        insert_notice(conn, &notice).await?;
-                    }
-                    return Ok(true);
+                store::release_all(conn, &released).await?;
+                let mut disabled = 0;
+                for (batch, (event, attempt)) in &failures {
+                    disabled += usize::from(failed(conn, batch, event, attempt).await?);
                 }
-                let retry_at =
-                    attempt.at + delta(retry_delay(failures, attempt.at - failing_since));
-                let row = log_row(batch, event, &attempt, "failed", Some(retry_at));
-                store::delivered(conn, &[], &[row]).await?;
-                let (retry, since) = (Some(retry_at), Some(failing_since));
-                store::release(conn, batch.webhook, batch.lease, retry, since).await?;
-                Ok(false)
+                Ok((delivered.len(), failures.len(), disabled))
             })
             .await?;
         let counters = &self.notifier().counters;
-        OutboxCounters::add(&counters.webhooks_delivered, delivered.len());
-        OutboxCounters::add(&counters.webhooks_failed, usize::from(failure.is_some()));
-        if disabled {
-            OutboxCounters::add(&counters.webhooks_disabled, 1);
-            // The creator's in-app notification is to be made.
+        OutboxCounters::add(&counters.webhooks_delivered, delivered);
+        OutboxCounters::add(&counters.webhooks_failed, failed);
+        if disabled > 0 {
+            OutboxCounters::add(&counters.webhooks_disabled, disabled);
+            // The creators' in-app notifications are to be made.
             self.notifier().poke();
         }
         Ok(())
@@ -251,6 +281,34 @@ impl WebhookOutbox {
         let mut conn = self.engine.conn().await?;
         store::prune_log(&mut conn, LOG_KEEPS).await
     }
+}
+
+/// Records `batch`'s failed `attempt` at `event` (inside the caller's transaction, its webhook
+/// locked) and gives the webhook back with its next retry — or, after failing for
+/// [`GIVE_UP_AFTER`], disables it and tells its creator: answers whether it did.
+async fn failed(
+    conn: &mut AsyncPgConnection,
+    batch: &WebhookBatch,
+    event: &PendingEvent,
+    attempt: &Attempt,
+) -> Result<bool> {
+    let failing_since = batch.failing_since.unwrap_or(attempt.at);
+    let failures = store::failed(conn, event.outbox_id).await?.unwrap_or(1);
+    if attempt.at - failing_since >= delta(GIVE_UP_AFTER) {
+        let row = log_row(batch, event, attempt, "abandoned", None);
+        store::delivered(conn, &[], &[row]).await?;
+        store::disable(conn, batch.webhook).await?;
+        if let Some(notice) = disabled_notice(batch) {
+            insert_notice(conn, &notice).await?;
+        }
+        return Ok(true);
+    }
+    let retry_at = attempt.at + delta(retry_delay(failures, attempt.at - failing_since));
+    let row = log_row(batch, event, attempt, "failed", Some(retry_at));
+    store::delivered(conn, &[], &[row]).await?;
+    let (retry, since) = (Some(retry_at), Some(failing_since));
+    store::release(conn, batch.webhook, batch.lease, retry, since).await?;
+    Ok(false)
 }
 
 /// The delay before the next attempt, after `failures` failed ones in a row over `failing`:

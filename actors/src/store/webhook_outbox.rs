@@ -111,18 +111,45 @@ pub(crate) async fn pending(
     .await?)
 }
 
-/// Locks the webhook's row for the rest of the transaction, before any of its events: a
-/// deletion locks it first too (then cascades to the events), so the two never deadlock.
-/// `false` when the webhook is gone.
-pub(crate) async fn lock(conn: &mut AsyncPgConnection, webhook: Uuid) -> Result<bool> {
-    let found: Option<Uuid> = webhooks::table
-        .find(webhook)
+/// Locks the rows of the webhooks among `ids` that still exist, for the rest of the
+/// transaction, in id order and before any of their events: a deletion locks its webhook's
+/// row first too (then cascades to the events), so the two never deadlock. Answers which
+/// exist.
+pub(crate) async fn lock_all(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<std::collections::HashSet<Uuid>> {
+    let found: Vec<Uuid> = webhooks::table
+        .filter(webhooks::id.eq_any(ids))
         .select(webhooks::id)
+        .order(webhooks::id)
         .for_no_key_update()
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(found.is_some())
+        .load(conn)
+        .await?;
+    Ok(found.into_iter().collect())
+}
+
+/// Gives back each of `held` (webhook, lease) whose lease is still that one, with nothing
+/// waiting and failing no more: [`release`] after successes, for many webhooks at once.
+pub(crate) async fn release_all(
+    conn: &mut AsyncPgConnection,
+    held: &[(Uuid, DateTime<Utc>)],
+) -> Result<()> {
+    if held.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = held.iter().map(|(id, _)| *id).collect();
+    let leases: Vec<DateTime<Utc>> = held.iter().map(|(_, lease)| *lease).collect();
+    diesel::sql_query(
+        "UPDATE webhooks w SET leased_until = NULL, retry_at = NULL, failing_since = NULL \
+         FROM unnest($1::uuid[], $2::timestamptz[]) AS r(id, lease) \
+         WHERE w.id = r.id AND w.leased_until = r.lease",
+    )
+    .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<Array<Timestamptz>, _>(leases)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Removes delivered events and logs their attempts, in one statement whose transaction then

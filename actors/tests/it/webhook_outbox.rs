@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::Utc;
 use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
 use taskpulse_actors::{
-    Attempt, Engine, EngineConfig, NewTask, NewWebhook, NotificationConfig, TaskPatch, TaskStatus,
-    UserId, WebhookBatch,
+    Attempt, Engine, EngineConfig, NewTask, NewWebhook, NotificationConfig, Progress, TaskPatch,
+    TaskStatus, UserId, WebhookBatch, WebhookDelivery,
 };
 
 use crate::common::TestEngine;
@@ -24,15 +24,14 @@ fn config(lease: Duration) -> EngineConfig {
     }
 }
 
-async fn webhook(engine: &Engine, user: UserId, events: &[&str]) -> anyhow::Result<()> {
+async fn webhook(engine: &Engine, user: UserId, events: &[&str]) -> anyhow::Result<uuid::Uuid> {
     let new = NewWebhook {
         url: "https://hooks.example.com/".to_owned(),
         events: events.iter().map(|e| (*e).to_owned()).collect(),
         team_id: None,
         secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
     };
-    engine.create_webhook(user, new).await?;
-    Ok(())
+    Ok(engine.create_webhook(user, new).await?.id)
 }
 
 async fn create(engine: &Engine, user: UserId, title: &str) -> anyhow::Result<()> {
@@ -232,5 +231,68 @@ async fn a_completion_is_its_own_event_and_unheard_events_write_nothing() -> any
     assert_eq!(claimed[0].events.len(), 1, "the creation is not heard");
     assert_eq!(claimed[0].events[0].event, "task.completed");
     assert_eq!(claimed[0].events[0].data["status"], "completed");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn several_webhooks_are_recorded_in_one_go_each_as_it_went() -> anyhow::Result<()> {
+    let t = TestEngine::with_config(config(Duration::from_secs(30))).await?;
+    let (ann, bob, cid) = (
+        t.user("Ann").await?,
+        t.user("Bob").await?,
+        t.user("Cid").await?,
+    );
+    let mut owners = std::collections::HashMap::new();
+    for user in [ann, bob, cid] {
+        owners.insert(webhook(&t.engine, user, &["task.created"]).await?, user);
+        create(&t.engine, user, "first").await?;
+        create(&t.engine, user, "second").await?;
+    }
+    let mut claimed = Vec::new();
+    while claimed.len() < 3 {
+        claimed.extend(claim_some(&t.engine).await?);
+    }
+    let outbox = t.engine.webhook_outbox();
+    let both = [answered(204), answered(204)];
+    let fails = [answered(503)];
+    let first_only = [answered(204)];
+
+    // One webhook is done, one failed its first event, one is half way and still held.
+    outbox
+        .record_all(&[
+            Progress {
+                batch: &claimed[0],
+                from: 0,
+                attempts: &both,
+                ends_batch: true,
+            },
+            Progress {
+                batch: &claimed[1],
+                from: 0,
+                attempts: &fails,
+                ends_batch: true,
+            },
+            Progress {
+                batch: &claimed[2],
+                from: 0,
+                attempts: &first_only,
+                ends_batch: false,
+            },
+        ])
+        .await?;
+
+    let log = |i: usize| {
+        let webhook = claimed[i].webhook;
+        t.engine
+            .webhook_deliveries(owners[&webhook], webhook, None, None)
+    };
+    let statuses =
+        |items: Vec<WebhookDelivery>| items.into_iter().map(|d| d.status).collect::<Vec<_>>();
+    assert_eq!(statuses(log(0).await?.items), ["delivered", "delivered"]);
+    assert_eq!(statuses(log(1).await?.items), ["failed"]);
+    assert_eq!(statuses(log(2).await?.items), ["delivered"]);
+    // The done webhook has nothing left, the failed one waits its retry, the held one is still
+    // held: nothing to claim now.
+    assert!(outbox.claim(10, 100).await?.is_empty());
     Ok(())
 }

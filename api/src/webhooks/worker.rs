@@ -1,7 +1,7 @@
 //! This node's webhook sender: claims webhooks with events due from the engine's outbox (each
 //! held by one node at a time), POSTs their events in order over one connection per webhook —
-//! kept between batches — and records every attempt (`WebhookOutbox::record` decides retries
-//! and disabling).
+//! kept between batches — and records every attempt (`WebhookOutbox::record_all` decides
+//! retries and disabling; batches that finish together are recorded in one transaction).
 //!
 //! It claims right after this node committed events for a webhook, a few more times shortly
 //! after (an event committed while an older transaction was still open is below the horizon
@@ -15,9 +15,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
-use taskpulse_actors::{Attempt, CommittedFor, Engine, PendingEvent, WebhookBatch, WebhookOutbox};
+use taskpulse_actors::{
+    Attempt, CommittedFor, Engine, PendingEvent, Progress, WebhookBatch, WebhookOutbox,
+};
 use taskpulse_live::shapes::webhooks::WebhookBody;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use url::Url;
@@ -44,6 +46,8 @@ const CLAIM_GAP: Duration = Duration::from_millis(10);
 const RECORD_EVERY_EVENTS: usize = 50;
 /// …and this often.
 const RECORD_EVERY: Duration = Duration::from_millis(50);
+/// The most batches' progress recorded in one transaction.
+const RECORD_TOGETHER: usize = 64;
 /// How often the delivery log is pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Connections kept open between batches (one per webhook).
@@ -58,10 +62,13 @@ pub fn spawn_sender(engine: &Engine, policy: DestinationPolicy) -> JoinHandle<()
         }
         match Sender::new() {
             Ok(sender) => {
+                let (recorder, queue) = mpsc::channel(IN_FLIGHT);
+                tokio::spawn(record_together(outbox.clone(), queue));
                 let courier = Courier {
                     outbox,
                     sender,
                     policy,
+                    recorder,
                     kept: Mutex::default(),
                     delivering: Mutex::default(),
                 };
@@ -77,6 +84,8 @@ struct Courier {
     outbox: WebhookOutbox,
     sender: Sender,
     policy: DestinationPolicy,
+    /// Where deliveries hand their progress to be recorded (`record_together`).
+    recorder: mpsc::Sender<ToRecord>,
     /// Open connections between batches, by webhook.
     kept: Mutex<HashMap<Uuid, Connection>>,
     /// The webhooks this node is delivering now.
@@ -150,7 +159,68 @@ async fn run(courier: Arc<Courier>) {
     }
 }
 
+/// One batch's progress, for `record_together`, and where to say whether it was recorded.
+struct ToRecord {
+    batch: Arc<WebhookBatch>,
+    from: usize,
+    attempts: Vec<Attempt>,
+    ends_batch: bool,
+    recorded: oneshot::Sender<bool>,
+}
+
+/// Records the deliveries' progress, taking together whatever is waiting when it starts a
+/// transaction: with many webhooks in flight, one transaction records many batches (a few
+/// statements whatever their number, on one connection, so deliveries never crowd the
+/// writes out of the pool), and alone a batch is recorded at once.
+async fn record_together(outbox: WebhookOutbox, mut queue: mpsc::Receiver<ToRecord>) {
+    while let Some(first) = queue.recv().await {
+        let mut taken = vec![first];
+        while taken.len() < RECORD_TOGETHER {
+            match queue.try_recv() {
+                Ok(more) => taken.push(more),
+                Err(_) => break,
+            }
+        }
+        let progress: Vec<Progress> = (taken.iter())
+            .map(|t| Progress {
+                batch: &t.batch,
+                from: t.from,
+                attempts: &t.attempts,
+                ends_batch: t.ends_batch,
+            })
+            .collect();
+        let outcome = outbox.record_all(&progress).await;
+        if let Err(err) = &outcome {
+            // The leases run out and other claims send the events again: at least once.
+            tracing::warn!(batches = taken.len(), error = %err, "recording webhook deliveries failed");
+        }
+        for t in taken {
+            let _ = t.recorded.send(outcome.is_ok());
+        }
+    }
+}
+
 impl Courier {
+    /// Hands `attempts` (for `batch.events[from..]`) to the recorder; answers whether they
+    /// were recorded.
+    async fn record(
+        &self,
+        batch: &Arc<WebhookBatch>,
+        from: usize,
+        attempts: Vec<Attempt>,
+        ends_batch: bool,
+    ) -> bool {
+        let (recorded, answer) = oneshot::channel();
+        let to_record = ToRecord {
+            batch: Arc::clone(batch),
+            from,
+            attempts,
+            ends_batch,
+            recorded,
+        };
+        self.recorder.send(to_record).await.is_ok() && answer.await.unwrap_or(false)
+    }
+
     fn delivering(&self) -> std::sync::MutexGuard<'_, HashSet<Uuid>> {
         self.delivering
             .lock()
@@ -161,6 +231,7 @@ impl Courier {
     /// attempt, recording deliveries as it goes (a node that dies mid-batch leaves little to
     /// send twice), then the end of the batch.
     async fn deliver(&self, batch: WebhookBatch) {
+        let batch = Arc::new(batch);
         // The lease by this node's clock, a second early for the skew between the two.
         let left = (batch.lease_ends() - Utc::now())
             .to_std()
@@ -190,13 +261,14 @@ impl Courier {
                 }
                 pending.push(attempt);
                 if pending.len() >= RECORD_EVERY_EVENTS || since_record.elapsed() >= RECORD_EVERY {
-                    if let Err(err) = self.outbox.delivered(&batch, recorded, &pending).await {
-                        // The lease runs out and another claim sends them again: at least once.
-                        tracing::warn!(webhook = %batch.webhook, error = %err, "recording webhook deliveries failed");
+                    let count = pending.len();
+                    if !self
+                        .record(&batch, recorded, std::mem::take(&mut pending), false)
+                        .await
+                    {
                         return;
                     }
-                    recorded += pending.len();
-                    pending.clear();
+                    recorded += count;
                     since_record = Instant::now();
                 }
             }
@@ -206,9 +278,7 @@ impl Courier {
             None
         };
         pending.extend(outcome);
-        if let Err(err) = self.outbox.record(&batch, recorded, &pending).await {
-            tracing::warn!(webhook = %batch.webhook, error = %err, "recording webhook deliveries failed");
-        }
+        self.record(&batch, recorded, pending, true).await;
     }
 
     /// The webhook's URL with the addresses it may be called at now: checked again at every
