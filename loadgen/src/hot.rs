@@ -64,5 +64,6 @@ pub async fn run(
         }
     }
     report.write_seconds = started.elapsed().as_secs_f64();
+    report.writes_ended = Some(Instant::now());
     Ok(())
 }

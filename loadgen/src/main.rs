@@ -341,7 +341,7 @@ async fn start_sink(args: &LoadgenArgs) -> anyhow::Result<Option<WebhookSink>> {
 /// What the receiver got, once every successful write's event came (or a minute passed).
 async fn sink_report(sink: Option<&WebhookSink>, report: &Report) -> Option<serde_json::Value> {
     let sink = sink?;
-    let ended = std::time::Instant::now();
+    let ended = report.writes_ended.unwrap_or_else(std::time::Instant::now);
     let started = ended - Duration::from_secs_f64(report.write_seconds);
     let expected = report.writes_sent.saturating_sub(report.write_errors);
     Some(

@@ -54,6 +54,7 @@ pub async fn write(
         });
     }
     report.write_seconds = started.elapsed().as_secs_f64();
+    report.writes_ended = Some(Instant::now());
     drop(done_tx);
     // Let the writes in flight finish (each is bounded by DELTA_TIMEOUT).
     let deadline = Instant::now() + DELTA_TIMEOUT + Duration::from_secs(2);

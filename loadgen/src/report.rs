@@ -73,6 +73,8 @@ pub struct Report {
     pub write_errors: u64,
     /// Length of the write phase.
     pub write_seconds: f64,
+    /// When the write phase ended (the last write sent, before its outcome came).
+    pub writes_ended: Option<std::time::Instant>,
     /// Statistics reads answered 200.
     pub reads_ok: u64,
     /// Statistics reads that failed.
@@ -102,6 +104,7 @@ impl Report {
             missed_ticks: 0,
             write_errors: 0,
             write_seconds: 0.0,
+            writes_ended: None,
             reads_ok: 0,
             read_errors: 0,
             read_latency: Histogram::new(),
