@@ -67,7 +67,7 @@ impl Server {
         let auth = auth_config(&args)?;
         let limits = connection_limits(&args)?;
         // A bad --smtp-url is a configuration error too (the message never repeats it).
-        let mailer = args.mailer()?;
+        let mailer = args.notifications.mailer()?;
         let address = listener
             .local_addr()
             .context("the listener has no address")?;
@@ -81,7 +81,7 @@ impl Server {
             // No access token outlives its session: remember an ending as long as one lives
             // (with the clock skew verification tolerates).
             session_memory: args.access_token_ttl + Duration::from_secs(60),
-            notifications: args.notification_config(),
+            notifications: args.notifications.notification_config(),
             ..EngineConfig::default()
         };
         let node_id = engine_config.cluster.node_id.clone();
@@ -97,10 +97,12 @@ impl Server {
             &args.rate_limits(),
             acceptor.gauge(),
             args.mcp_settings(),
-            args.webhook_settings(),
+            args.notifications.webhook_settings(),
         );
-        let webhook_sender =
-            taskpulse_api::webhooks::spawn_sender(&engine, args.webhook_settings().policy);
+        let webhook_sender = taskpulse_api::webhooks::spawn_sender(
+            &engine,
+            args.notifications.webhook_settings().policy,
+        );
         let mailer = mailer.map(|mailer| taskpulse_api::email::spawn_mailer(&engine, mailer));
         if let Some(provider) = provider {
             // The keys now, so the first request need not wait for them (a provider that is
