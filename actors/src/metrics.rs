@@ -195,7 +195,7 @@ pub struct MetricsSnapshot {
     pub cluster: ClusterFigures,
     /// Feed topics: who follows them, what they were handed.
     pub feeds: FeedFigures,
-    /// The durable outbox's work on this node: notifications made, webhook attempts.
+    /// The durable outbox's work on this node: notifications made, webhook and mail attempts.
     pub outbox: OutboxFigures,
 }
 
@@ -210,6 +210,10 @@ pub struct OutboxFigures {
     pub webhooks_failed: u64,
     /// Webhooks disabled after failing for a day.
     pub webhooks_disabled: u64,
+    /// Mails the SMTP server accepted (instant ones and digests).
+    pub mails_sent: u64,
+    /// Mail attempts that failed (to be retried, or dropped after a day).
+    pub mails_failed: u64,
 }
 
 /// The counters behind [`OutboxFigures`].
@@ -219,6 +223,8 @@ pub(crate) struct OutboxCounters {
     pub webhooks_delivered: AtomicU64,
     pub webhooks_failed: AtomicU64,
     pub webhooks_disabled: AtomicU64,
+    pub mails_sent: AtomicU64,
+    pub mails_failed: AtomicU64,
 }
 
 impl OutboxCounters {
@@ -232,6 +238,8 @@ impl OutboxCounters {
             webhooks_delivered: self.webhooks_delivered.load(Ordering::Relaxed),
             webhooks_failed: self.webhooks_failed.load(Ordering::Relaxed),
             webhooks_disabled: self.webhooks_disabled.load(Ordering::Relaxed),
+            mails_sent: self.mails_sent.load(Ordering::Relaxed),
+            mails_failed: self.mails_failed.load(Ordering::Relaxed),
         }
     }
 }

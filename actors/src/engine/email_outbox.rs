@@ -19,6 +19,7 @@ use super::Engine;
 use super::user_settings::next_digest;
 use super::webhook_outbox::{GIVE_UP_AFTER, retry_delay};
 use crate::error::Result;
+use crate::metrics::OutboxCounters;
 use crate::model::{EmailChoice, UserId};
 use crate::notify::Notifier;
 use crate::store::email_outbox::{self as store, ClaimedMail, DIGEST};
@@ -211,6 +212,7 @@ impl EmailOutbox {
     /// Records a mail sent: an instant one is done; a digest is armed for the next day,
     /// listing what is made after the last one it listed.
     pub async fn sent(&self, mail: &Mail) -> Result<()> {
+        OutboxCounters::add(&self.notifier().counters.mails_sent, 1);
         let mut conn = self.engine.conn().await?;
         match &mail.content {
             MailContent::Notification { .. } => store::delete(&mut conn, mail.id, mail.lease).await,
@@ -226,6 +228,7 @@ impl EmailOutbox {
     /// [`GIVE_UP_AFTER`] of failing it is dropped with a warning (a digest waits for the next
     /// day, listing the same notifications and what comes meanwhile).
     pub async fn failed(&self, mail: &Mail) -> Result<()> {
+        OutboxCounters::add(&self.notifier().counters.mails_failed, 1);
         let now = Utc::now();
         let failing_since = mail.failing_since.unwrap_or(now);
         let failing = now - failing_since;

@@ -101,6 +101,16 @@ pub(super) fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
         "Webhooks this node disabled after they failed for a day.",
         [(String::new(), outbox.webhooks_disabled)],
     );
+    render_family(
+        text,
+        Kind::Counter,
+        "taskpulse_mail_attempts_total",
+        "Mail attempts made by this node, by outcome (sent: the SMTP server accepted it).",
+        [
+            ("outcome=\"sent\"".to_owned(), outbox.mails_sent),
+            ("outcome=\"failed\"".to_owned(), outbox.mails_failed),
+        ],
+    );
     let gauges = [
         (
             "taskpulse_change_log_bytes",

@@ -1,5 +1,6 @@
 //! Instant mails: a notification of a user who chose `instant` arrives as a mail with a
-//! plain-text and an HTML part; a user who chose `off` gets none; a refused attempt is retried.
+//! plain-text and an HTML part; a user who chose `off` gets none; a refused attempt is retried;
+//! without `tls=none` nothing goes out in the clear.
 
 use serde_json::json;
 
@@ -90,20 +91,15 @@ async fn a_refused_first_attempt_is_retried_and_arrives() -> anyhow::Result<()> 
     assert!(message_id.ends_with("@taskpulse.test>"), "{message_id}");
     assert_eq!(all[0]["message_id"], mails[0]["message_id"]);
     // Sent once it was accepted: no third attempt.
-    poll_until(std::time::Duration::from_secs(10), || async {
-        let mut conn = app.db.connect().await?;
-        let left = super::settings::count(
-            &mut conn,
-            "SELECT count(*) AS n FROM outbox WHERE channel = 'email'",
-        )
-        .await?;
-        Ok(if left == 0 {
-            Ok(())
-        } else {
-            Err("the mail is still queued".to_owned())
-        })
-    })
-    .await?;
+    let queued = "SELECT count(*) AS n FROM outbox WHERE channel = 'email'";
+    until_count(&app, queued, 0, "the mail is still queued").await?;
+    let metrics = app.get("/metrics").await?.text().await?;
+    for line in [
+        "taskpulse_mail_attempts_total{outcome=\"sent\"} 1",
+        "taskpulse_mail_attempts_total{outcome=\"failed\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
     Ok(())
 }
 
@@ -134,4 +130,44 @@ async fn the_password_file_signs_in_as_the_urls_user() -> anyhow::Result<()> {
     assert_eq!(mails[0]["login"], "mailer");
     std::fs::remove_file(&file)?;
     Ok(())
+}
+
+#[tokio::test]
+async fn smtp_without_tls_none_never_sends_in_the_clear() -> anyhow::Result<()> {
+    // The test server offers no STARTTLS: an `smtp://` URL that does not say `tls=none`
+    // requires it, so the attempt fails (and is retried later) before any message is sent.
+    let smtp = SmtpServer::start(&[]).await?;
+    let url = smtp.url.replace("?tls=none", "");
+    let app = TestApp::builder()
+        .with_arg(&format!("--smtp-url={url}"))
+        .spawn()
+        .await?;
+    let ann = app.register("ann@example.com").await?;
+    let bob = app.register("bob@example.com").await?;
+    set_me(&app, &bob.access, json!({"email_notifications": "instant"})).await?;
+    let task = app
+        .create_task(&ann.access, json!({"title": "In the clear?"}))
+        .await?;
+    app.share(&ann.access, &id_of(&task), &bob.user_id, "view")
+        .await?;
+
+    let failing =
+        "SELECT count(*) AS n FROM outbox WHERE channel = 'email' AND failing_since IS NOT NULL";
+    until_count(&app, failing, 1, "no failed attempt yet").await?;
+    assert!(smtp.messages()?.is_empty(), "{:?}", smtp.messages()?);
+    Ok(())
+}
+
+/// Waits (up to 20 s) until `sql`, a `SELECT count(*) AS n …`, answers `n`.
+async fn until_count(app: &TestApp, sql: &str, n: i64, waiting: &str) -> anyhow::Result<()> {
+    poll_until(std::time::Duration::from_secs(20), || async {
+        let mut conn = app.db.connect().await?;
+        let found = super::settings::count(&mut conn, sql).await?;
+        Ok(if found == n {
+            Ok(())
+        } else {
+            Err(waiting.to_owned())
+        })
+    })
+    .await
 }
