@@ -11,15 +11,7 @@ use crate::common::{TestApp, id_of, poll_until};
 async fn a_share_with_an_instant_user_arrives_as_a_mail_naming_the_task() -> anyhow::Result<()> {
     let smtp = SmtpServer::start(&[]).await?;
     let app = mailing_app(&smtp).await?;
-    let ann = app.register("ann@example.com").await?;
-    let bob = app.register("bob@example.com").await?;
-    set_me(&app, &bob.access, json!({"email_notifications": "instant"})).await?;
-
-    let task = app
-        .create_task(&ann.access, json!({"title": "Ship <v2> & more"}))
-        .await?;
-    app.share(&ann.access, &id_of(&task), &bob.user_id, "edit")
-        .await?;
+    share_with_instant_bob(&app, "Ship <v2> & more", "edit").await?;
 
     let mails = smtp.wait_for("bob@example.com", 1).await?;
     let mail = &mails[0];
@@ -68,15 +60,7 @@ async fn a_user_who_chose_off_gets_no_mail() -> anyhow::Result<()> {
 async fn a_refused_first_attempt_is_retried_and_arrives() -> anyhow::Result<()> {
     let smtp = SmtpServer::start(&["--refuse-first", "1"]).await?;
     let app = mailing_app(&smtp).await?;
-    let ann = app.register("ann@example.com").await?;
-    let bob = app.register("bob@example.com").await?;
-    set_me(&app, &bob.access, json!({"email_notifications": "instant"})).await?;
-
-    let task = app
-        .create_task(&ann.access, json!({"title": "Retry me"}))
-        .await?;
-    app.share(&ann.access, &id_of(&task), &bob.user_id, "view")
-        .await?;
+    share_with_instant_bob(&app, "Retry me", "view").await?;
 
     let mails = smtp.wait_for("bob@example.com", 1).await?;
     let all = smtp.messages()?;
@@ -116,15 +100,7 @@ async fn the_password_file_signs_in_as_the_urls_user() -> anyhow::Result<()> {
         .with_arg(&format!("--smtp-password-file={}", file.display()))
         .spawn()
         .await?;
-    let ann = app.register("ann@example.com").await?;
-    let bob = app.register("bob@example.com").await?;
-    set_me(&app, &bob.access, json!({"email_notifications": "instant"})).await?;
-
-    let task = app
-        .create_task(&ann.access, json!({"title": "Signed in"}))
-        .await?;
-    app.share(&ann.access, &id_of(&task), &bob.user_id, "view")
-        .await?;
+    share_with_instant_bob(&app, "Signed in", "view").await?;
 
     let mails = smtp.wait_for("bob@example.com", 1).await?;
     assert_eq!(mails[0]["login"], "mailer");
@@ -142,19 +118,30 @@ async fn smtp_without_tls_none_never_sends_in_the_clear() -> anyhow::Result<()> 
         .with_arg(&format!("--smtp-url={url}"))
         .spawn()
         .await?;
-    let ann = app.register("ann@example.com").await?;
-    let bob = app.register("bob@example.com").await?;
-    set_me(&app, &bob.access, json!({"email_notifications": "instant"})).await?;
-    let task = app
-        .create_task(&ann.access, json!({"title": "In the clear?"}))
-        .await?;
-    app.share(&ann.access, &id_of(&task), &bob.user_id, "view")
-        .await?;
+    share_with_instant_bob(&app, "In the clear?", "view").await?;
 
     let failing =
         "SELECT count(*) AS n FROM outbox WHERE channel = 'email' AND failing_since IS NOT NULL";
     until_count(&app, failing, 1, "no failed attempt yet").await?;
     assert!(smtp.messages()?.is_empty(), "{:?}", smtp.messages()?);
+    Ok(())
+}
+
+/// Ann shares a task titled `title` with Bob (`permission`), who chose instant mails: one
+/// notification, to be mailed to bob@example.com.
+async fn share_with_instant_bob(
+    app: &TestApp,
+    title: &str,
+    permission: &str,
+) -> anyhow::Result<()> {
+    let ann = app.register("ann@example.com").await?;
+    let bob = app.register("bob@example.com").await?;
+    set_me(app, &bob.access, json!({"email_notifications": "instant"})).await?;
+    let task = app
+        .create_task(&ann.access, json!({ "title": title }))
+        .await?;
+    app.share(&ann.access, &id_of(&task), &bob.user_id, permission)
+        .await?;
     Ok(())
 }
 
