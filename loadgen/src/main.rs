@@ -161,6 +161,11 @@ pub struct LoadgenArgs {
     /// latency). Needs `--server-pid` and exactly one `--url`.
     #[arg(long, requires = "server_pid", conflicts_with_all = ["idle_sessions", "flood", "hot_team", "storm", "fanout", "mcp_calls", "webhook_url", "webhook_sink"], value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub mcp_sessions: Option<u32>,
+    /// With `--mcp-sessions`: after the write, hold the sessions this long, quiet, and read
+    /// the server's memory again (the SDK keeps each request's answers for a late resume for
+    /// a minute: `70s` reads it without them). `0s` skips it.
+    #[arg(long, requires = "mcp_sessions", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub mcp_hold: Duration,
     /// The server's process id (same machine): with `--idle-sessions` or `--mcp-sessions`, to
     /// read its resident memory; otherwise the report adds the CPU per write of the server and of PostgreSQL.
     #[arg(long)]
@@ -216,7 +221,8 @@ async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
         }
         raise_open_file_limit(u64::from(sessions) * 2 + 256);
         let users = args.users.map(|users| users as usize);
-        return mcp::sessions(&client, sessions as usize, users, pid, args.json).await;
+        let hold = args.mcp_hold.min(MAX_DURATION);
+        return mcp::sessions(&client, sessions as usize, users, pid, hold, args.json).await;
     }
     let users = args.users.unwrap_or(DEFAULT_USERS);
     raise_open_file_limit(u64::from(users) * 2 + u64::from(args.readers) + 256);

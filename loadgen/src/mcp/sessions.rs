@@ -46,6 +46,7 @@ pub async fn run(
     sessions: usize,
     users: Option<usize>,
     server_pid: u32,
+    hold: Duration,
     json_out: bool,
 ) -> anyhow::Result<()> {
     let users = users_for(sessions, users);
@@ -124,6 +125,18 @@ pub async fn run(
             latency.record(at.saturating_duration_since(written[*user]));
         }
     }
+    let held = match hold.is_zero() {
+        true => None,
+        false => {
+            eprintln!(
+                "loadgen: holding the sessions, quiet, for {}…",
+                humantime::format_duration(hold)
+            );
+            tokio::time::sleep(hold).await;
+            Some(rss_kib(server_pid)?)
+        }
+    };
+    let per_session_held = held.map(|held| held.saturating_sub(before) as f64 / sessions as f64);
     listeners.abort_all();
     let closed: Vec<anyhow::Result<()>> = stream::iter(&open)
         .map(|(session, _)| session.close())
@@ -138,7 +151,8 @@ pub async fn run(
             "server_rss_kib_after": after, "kib_per_session": per_session,
             "second_half_kib_per_session": second_half, "notified": notified,
             "expected": sessions, "write_to_notification_ms": latency.summary_or_null(),
-            "close_failures": close_failures,
+            "close_failures": close_failures, "server_rss_kib_held": held,
+            "kib_per_session_held": per_session_held,
         });
         println!("{report}");
     } else {
@@ -151,6 +165,12 @@ pub async fn run(
             latency.ms(0.99),
             latency.ms(1.0)
         );
+        if let (Some(held), Some(per)) = (held, per_session_held) {
+            println!(
+                "after {} held quiet: server RSS {held} KiB ({per:.1} KiB per session)",
+                humantime::format_duration(hold)
+            );
+        }
     }
     if notified < sessions {
         bail!("{} sessions were not notified", sessions - notified);

@@ -52,6 +52,8 @@ async fn loadgen_mcp_sessions_are_measured_and_each_hears_its_users_write() -> a
         "--json",
         "--server-pid",
         &server_pid(),
+        "--mcp-hold",
+        "1s",
     ])
     .await?;
 
@@ -63,5 +65,6 @@ async fn loadgen_mcp_sessions_are_measured_and_each_hears_its_users_write() -> a
     assert_eq!(report["write_to_notification_ms"]["count"], 20, "{report}");
     assert_eq!(report["close_failures"], 0, "{report}");
     assert!(report["kib_per_session"].is_number(), "{report}");
+    assert!(report["kib_per_session_held"].is_number(), "{report}");
     Ok(())
 }
