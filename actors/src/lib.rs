@@ -18,6 +18,7 @@ mod notice;
 mod notify;
 mod outbox;
 mod published;
+mod single_flight;
 mod slots;
 mod stats;
 mod store;

@@ -33,6 +33,7 @@ pub(crate) struct EngineMetrics {
 pub(crate) struct ClusterMetrics {
     received: AtomicU64,
     read_from_log: AtomicU64,
+    resume_log_reads: AtomicU64,
     lag_buckets: [AtomicU64; CLUSTER_LAG_BUCKETS.len()],
     lag_count: AtomicU64,
     lag_micros: AtomicU64,
@@ -66,6 +67,11 @@ impl ClusterMetrics {
             .fetch_add(changes as u64, Ordering::Relaxed);
     }
 
+    /// A change-log read for subscribers resuming further back than memory reaches.
+    pub fn resume_log_read(&self) {
+        self.resume_log_reads.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Scopes found behind their rows by the periodic check (a signal was lost or late).
     pub fn healed(&self, scopes: usize) {
         self.healed.fetch_add(scopes as u64, Ordering::Relaxed);
@@ -97,6 +103,7 @@ impl ClusterMetrics {
         ClusterFigures {
             changes_received: load(&self.received),
             changes_read_from_log: load(&self.read_from_log),
+            resume_log_reads: load(&self.resume_log_reads),
             lag_buckets: std::array::from_fn(|i| load(&self.lag_buckets[i])),
             lag_count: load(&self.lag_count),
             lag_seconds_sum: load(&self.lag_micros) as f64 / 1e6,
@@ -119,6 +126,9 @@ pub struct ClusterFigures {
     /// Changes of other nodes this node read from the change log (too large to travel in a
     /// signal, or announced by a lost one).
     pub changes_read_from_log: u64,
+    /// Change-log reads for subscribers resuming further back than memory reached (one
+    /// serves every subscriber resuming the same scope from the same version meanwhile).
+    pub resume_log_reads: u64,
     /// Of those, how many arrived within each bound of [`CLUSTER_LAG_BUCKETS`] after their
     /// commit (not cumulative).
     pub lag_buckets: [u64; CLUSTER_LAG_BUCKETS.len()],

@@ -17,7 +17,7 @@ use poem::{Endpoint, IntoResponse, Request, Response, handler};
 use crate::state::AppState;
 
 mod families;
-use families::{Kind, render_engine, render_family, render_pool};
+use families::{Kind, render_engine, render_family, render_pool, render_subscribe_answers};
 
 const META: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
 /// Latency buckets in seconds: 1 ms to 10 s.
@@ -196,6 +196,7 @@ pub fn render(state: Data<&AppState>, metrics: Data<&Arc<Metrics>>) -> Response 
     metrics::with_local_recorder(&metrics.recorder, || metrics.process.collect());
     let mut text = metrics.handle.render();
     render_engine(&mut text, &state.engine.metrics());
+    render_subscribe_answers(&mut text, &state.live.subscribe_answers());
     let closed: Vec<_> = (state.live.closed_sessions().into_iter())
         .map(|(reason, n)| (format!("reason=\"{reason}\""), n))
         .collect();

@@ -4,6 +4,6 @@ pub mod protocol;
 pub mod shapes;
 
 pub use protocol::{
-    AuthError, Authenticate, CloseCode, ErrorCode, Identity, Incoming, LiveHub, LiveSettings,
-    MAX_MESSAGE_BYTES, Outgoing, UnsubscribeReason, origin_allowed,
+    ANSWER_BUCKETS, AnswerTimes, AuthError, Authenticate, CloseCode, ErrorCode, Identity, Incoming,
+    LiveHub, LiveSettings, MAX_MESSAGE_BYTES, Outgoing, UnsubscribeReason, origin_allowed,
 };

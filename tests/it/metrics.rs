@@ -73,7 +73,7 @@ async fn live_websocket_sessions_and_engine_deltas_are_exported() -> anyhow::Res
         app.base_url.replace("http://", "ws://"),
         ada.access
     );
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await?;
     let subscribe = json!({ "type": "subscribe", "topic": "user" }).to_string();
     socket.send(Message::Text(subscribe.into())).await?;
     // The snapshot: the session is live and the aggregate warm.
@@ -108,6 +108,36 @@ async fn live_websocket_sessions_and_engine_deltas_are_exported() -> anyhow::Res
     .await?;
     assert_eq!(counted, (1.0, 1.0), "one task: one delta, delivered once");
 
+    // A second session resumes from the first snapshot's version: one delta, then
+    // `subscribed`, timed as such beside the first session's snapshot.
+    let (mut resumed, _) = tokio_tungstenite::connect_async(url).await?;
+    let resume = json!({ "type": "subscribe", "topic": "user", "since_version": 0 });
+    resumed
+        .send(Message::Text(resume.to_string().into()))
+        .await?;
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), resumed.next()).await?;
+        let Some(Ok(Message::Text(text))) = frame else {
+            anyhow::bail!("the resumed session ended: {frame:?}");
+        };
+        if serde_json::from_str::<serde_json::Value>(&text)?["type"] == "subscribed" {
+            break;
+        }
+    }
+    let answers = crate::common::poll_until(Duration::from_secs(5), || async {
+        let count = "taskpulse_ws_subscribe_answer_seconds_count";
+        let snapshots = metric_owned(&app, format!("{count}{{answer=\"snapshot\"}}")).await?;
+        let subscribed = metric_owned(&app, format!("{count}{{answer=\"subscribed\"}}")).await?;
+        Ok(match (snapshots, subscribed) {
+            (Some(s), Some(r)) if r > 0.0 => Ok((s, r)),
+            other => Err(format!("snapshot, subscribed: {other:?}")),
+        })
+    })
+    .await?;
+    assert_eq!(answers, (1.0, 1.0), "one snapshot, one resume answered");
+    resumed.close(None).await?;
+    drop(resumed);
+
     socket.close(None).await?;
     drop(socket);
     crate::common::poll_until(Duration::from_secs(5), || async {
@@ -127,8 +157,14 @@ async fn live_websocket_sessions_and_engine_deltas_are_exported() -> anyhow::Res
         )
     })
     .await?;
-    assert_eq!(closed, 1.0, "one session closed");
+    assert_eq!(closed, 2.0, "both sessions closed");
     Ok(())
+}
+
+/// The value of a sample of `app`'s metrics, if present.
+async fn metric_owned(app: &TestApp, name: String) -> anyhow::Result<Option<f64>> {
+    let text = app.get("/metrics").await?.text().await?;
+    Ok(sample(&text, &name))
 }
 
 /// Whether Prometheus's own linter accepts the served text, and what it says of it (nothing
@@ -180,6 +216,7 @@ async fn the_metrics_pass_promtool_and_include_what_operators_look_for() -> anyh
         "taskpulse_db_pool_wait_seconds_total",
         "taskpulse_cluster_lag_seconds",
         "taskpulse_change_log_bytes",
+        "taskpulse_ws_subscribe_answer_seconds",
     ] {
         assert!(
             text.contains(&format!("# TYPE {family} ")),

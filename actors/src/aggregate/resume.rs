@@ -33,10 +33,11 @@ impl AggregateState {
         };
         match since.and_then(|since| self.replay_after(&current, since, log)) {
             Some(replay) => {
-                for (delta, snapshot) in replay {
-                    subscriber.push_delta(delta, snapshot);
+                for (delta, snapshot) in &replay {
+                    subscriber.push_delta(Arc::clone(delta), Arc::clone(snapshot));
                 }
                 subscriber.push_resumed(current.version);
+                self.keep_replayed(replay);
             }
             None => subscriber.push_snapshot(current),
         }
@@ -89,6 +90,21 @@ impl AggregateState {
         }
         replay.reverse();
         Some(replay)
+    }
+
+    /// Keeps a replay that reached back further than memory (it came from the change log)
+    /// as the memory: the next subscriber resuming from about there — another session of the
+    /// same user, say — replays without reading the log again.
+    fn keep_replayed(&mut self, replay: Vec<(Arc<Delta>, Arc<Snapshot>)>) {
+        let limit = self.args.config.history_len;
+        let reaches_back = replay.len() > self.history.len();
+        let ends_now = replay.last().map(|(_, s)| s.version) == Some(self.version());
+        if limit == 0 || !reaches_back || !ends_now {
+            return;
+        }
+        let skip = replay.len().saturating_sub(limit);
+        self.history = replay.into_iter().skip(skip).collect();
+        self.args.slot.set_replay_floor(self.replay_floor());
     }
 
     /// The oldest version after which memory alone can replay.

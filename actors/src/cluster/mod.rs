@@ -220,6 +220,7 @@ impl Cluster {
         }];
         let read = async {
             let mut conn = self.node.pool.get().await?;
+            self.node.slots.metrics.cluster.resume_log_read();
             change_log::read(&mut conn, &wanted, self.node.config.replay_limit).await
         };
         read.await.unwrap_or_else(|err| {

@@ -100,7 +100,18 @@ impl Engine {
     /// the version the aggregate holds once warm (what comes later, it holds itself). A client
     /// that saw more than this node has heard of (it was on a node that has since died, say)
     /// first has the aggregate caught up, so that it is never answered with an older state.
+    ///
+    /// Asked once for everyone resuming `scope` from `since` meanwhile (the sessions of one
+    /// user that come back together); the aggregate then keeps what was read, so that later
+    /// resumes replay from memory.
     async fn history_for_resume(&self, scope: Scope, since: i64) -> Vec<Published> {
+        let engine = self.clone();
+        let work = move || async move { engine.read_history_for_resume(scope, since).await };
+        let read = self.inner.resume_reads.ask((scope, since), work).await;
+        read.unwrap_or_default()
+    }
+
+    async fn read_history_for_resume(&self, scope: Scope, since: i64) -> Vec<Published> {
         let Ok(held) = self.snapshot(scope).await else {
             return Vec::new();
         };

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use dashmap::DashMap;
 
 use super::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::UserId;
+use crate::single_flight::SingleFlight;
 use crate::store::users::find_user;
 
 /// How long an account found once is trusted to exist without asking again.
@@ -16,24 +17,29 @@ const REMEMBERED_FOR: Duration = Duration::from_secs(60);
 const MAX_REMEMBERED: usize = 200_000;
 
 #[derive(Default)]
-pub(crate) struct KnownAccounts(DashMap<UserId, Instant>);
+pub(crate) struct KnownAccounts {
+    seen: DashMap<UserId, Instant>,
+    /// Questions in flight: the sessions of a user signing in to this node together (a
+    /// storm of clients coming back) ask the database once.
+    asks: SingleFlight<UserId, std::result::Result<bool, String>>,
+}
 
 impl KnownAccounts {
     fn remembers(&self, user: UserId, now: Instant) -> bool {
-        self.0
+        self.seen
             .get(&user)
             .is_some_and(|seen| now.duration_since(*seen) < REMEMBERED_FOR)
     }
 
     pub fn forget(&self, user: UserId) {
-        self.0.remove(&user);
+        self.seen.remove(&user);
     }
 
     pub fn remember(&self, user: UserId, now: Instant) {
-        if self.0.len() >= MAX_REMEMBERED {
-            self.0.clear();
+        if self.seen.len() >= MAX_REMEMBERED {
+            self.seen.clear();
         }
-        self.0.insert(user, now);
+        self.seen.insert(user, now);
     }
 }
 
@@ -46,10 +52,24 @@ impl Engine {
         if known.remembers(user, now) {
             return Ok(true);
         }
+        let engine = self.clone();
+        let work =
+            move || async move { engine.find_account(user).await.map_err(|e| e.to_string()) };
+        match known.asks.ask(user, work).await {
+            Some(Ok(exists)) => Ok(exists),
+            Some(Err(why)) => Err(Error::DatabaseUnavailable(why)),
+            None => Err(Error::DatabaseUnavailable(
+                "the account check failed".to_owned(),
+            )),
+        }
+    }
+
+    async fn find_account(&self, user: UserId) -> Result<bool> {
+        let asked = Instant::now();
         let mut conn = self.conn().await?;
         let exists = find_user(&mut conn, user).await?.is_some();
         if exists {
-            known.remember(user, now);
+            self.inner.known_accounts.remember(user, asked);
         }
         Ok(exists)
     }

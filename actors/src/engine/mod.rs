@@ -35,7 +35,7 @@ mod webhooks;
 mod write_gates;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, RpcReplyPort};
@@ -73,6 +73,7 @@ use crate::metrics::MetricsSnapshot;
 use crate::model::{TeamId, UserId};
 use crate::notify::{self, Inboxes, Notifier};
 use crate::published::Published;
+use crate::single_flight::SingleFlight;
 use crate::slots::Slots;
 use crate::stats::Scope;
 use crate::store::{Pool, PoolFigures, PooledConnection, connect_pool, pool_figures};
@@ -97,6 +98,10 @@ pub struct Engine {
     inner: Arc<Inner>,
 }
 
+/// A shared membership check's answer: when it was asked and found (`None`: not a member),
+/// or why it could not be.
+type MembershipAnswer = std::result::Result<Option<Instant>, String>;
+
 struct Inner {
     pool: Pool,
     write_gates: WriteGates,
@@ -109,6 +114,10 @@ struct Inner {
     known_external_accounts: KnownExternalAccounts,
     /// Team memberships seen lately (read checks), shared with the cluster's revocations.
     members: Arc<KnownMembers>,
+    /// Membership checks of subscriptions in flight, asked once for all who ask meanwhile.
+    membership_asks: SingleFlight<(TeamId, UserId), MembershipAnswer>,
+    /// Change-log reads of resuming subscribers in flight, likewise.
+    resume_reads: SingleFlight<(Scope, i64), Vec<Published>>,
     endings: Arc<Endings>,
     personal_tokens: personal_tokens::TokenCache,
     feeds: Arc<Feeds>,
@@ -188,6 +197,8 @@ impl Engine {
                 known_accounts: KnownAccounts::default(),
                 known_external_accounts: KnownExternalAccounts::default(),
                 members,
+                membership_asks: SingleFlight::default(),
+                resume_reads: SingleFlight::default(),
                 endings,
                 personal_tokens: personal_tokens::TokenCache::default(),
                 feeds,

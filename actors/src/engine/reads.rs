@@ -205,8 +205,30 @@ impl Engine {
             Scope::User(_) => own_scope(actor, scope),
             Scope::Team(team) => match self.inner.members.remembered(team, actor) {
                 Some(seen) => Ok(seen),
-                None => self.ask_membership(team, actor).await,
+                None => self.ask_membership_once(team, actor).await,
             },
+        }
+    }
+
+    /// [`Self::ask_membership`], shared by everyone asking the same while it is in flight:
+    /// the sessions of a user coming back to this node all at once ask the database once.
+    /// Their evidence is dated by the shared query, as any remembered membership is.
+    async fn ask_membership_once(&self, team: TeamId, user: UserId) -> Result<Instant> {
+        let engine = self.clone();
+        let work = move || async move {
+            match engine.ask_membership(team, user).await {
+                Ok(at) => Ok(Some(at)),
+                Err(Error::NotFound(_)) => Ok(None),
+                Err(err) => Err(err.to_string()),
+            }
+        };
+        match self.inner.membership_asks.ask((team, user), work).await {
+            Some(Ok(Some(at))) => Ok(at),
+            Some(Ok(None)) => Err(Error::NotFound(Entity::Team)),
+            Some(Err(why)) => Err(Error::DatabaseUnavailable(why)),
+            None => Err(Error::DatabaseUnavailable(
+                "the membership check failed".to_owned(),
+            )),
         }
     }
 

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use taskpulse_actors::{CLUSTER_LAG_BUCKETS, DELIVERY_BUCKETS, MetricsSnapshot};
+use taskpulse_live::{ANSWER_BUCKETS, AnswerTimes};
 
 /// The engine's own counters, already bucketed by the engine, in the exposition format.
 pub(super) fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
@@ -33,6 +34,11 @@ pub(super) fn render_engine(text: &mut String, engine: &MetricsSnapshot) {
             "taskpulse_cluster_changes_read_from_log_total",
             "Changes of other nodes read from the change log rather than carried by their signal.",
             cluster.changes_read_from_log,
+        ),
+        (
+            "taskpulse_cluster_resume_log_reads_total",
+            "Change-log reads for WebSocket subscribers resuming further back than memory reached.",
+            cluster.resume_log_reads,
         ),
         (
             "taskpulse_cluster_healed_total",
@@ -228,20 +234,87 @@ fn render_histogram(
     sum: f64,
 ) {
     let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} histogram");
+    render_series(text, name, "", buckets, count, sum);
+}
+
+/// One labelled series of a histogram whose header is written; `labels` ends with a comma
+/// when there are any (`answer="snapshot",`).
+fn render_series(
+    text: &mut String,
+    name: &str,
+    labels: &str,
+    buckets: impl Iterator<Item = (f64, u64)>,
+    count: u64,
+    sum: f64,
+) {
     let mut cumulative = 0;
     for (bound, in_bucket) in buckets {
         cumulative += in_bucket;
-        let _ = writeln!(text, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        let _ = writeln!(text, "{name}_bucket{{{labels}le=\"{bound}\"}} {cumulative}");
     }
+    let bare = labels.trim_end_matches(',');
+    let braces = if bare.is_empty() {
+        String::new()
+    } else {
+        format!("{{{bare}}}")
+    };
     let _ = writeln!(
         text,
-        "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
+        "{name}_bucket{{{labels}le=\"+Inf\"}} {count}\n{name}_sum{braces} {sum}\n{name}_count{braces} {count}"
     );
+}
+
+/// `taskpulse_ws_subscribe_answer_seconds`, one series per answer.
+pub(super) fn render_subscribe_answers(text: &mut String, answers: &[AnswerTimes]) {
+    let name = "taskpulse_ws_subscribe_answer_seconds";
+    let _ = writeln!(
+        text,
+        "# HELP {name} From a WebSocket subscribe to an aggregate or trends topic, read off the \
+         socket, to its answer written to it: the snapshot, or the subscribed that ends a \
+         resume's replay.\n# TYPE {name} histogram"
+    );
+    for times in answers {
+        let labels = format!("answer=\"{}\",", times.answer);
+        let buckets = ANSWER_BUCKETS.iter().copied().zip(times.buckets);
+        render_series(text, name, &labels, buckets, times.count, times.seconds_sum);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subscribe_answers_are_one_family_with_a_series_per_answer() {
+        let mut buckets = [0; ANSWER_BUCKETS.len()];
+        buckets[1] = 3;
+        let answers = [
+            AnswerTimes {
+                answer: "snapshot",
+                buckets: [0; ANSWER_BUCKETS.len()],
+                count: 0,
+                seconds_sum: 0.0,
+            },
+            AnswerTimes {
+                answer: "subscribed",
+                buckets,
+                count: 4,
+                seconds_sum: 2.5,
+            },
+        ];
+        let mut text = String::new();
+        render_subscribe_answers(&mut text, &answers);
+        let name = "taskpulse_ws_subscribe_answer_seconds";
+        assert_eq!(text.matches(&format!("# TYPE {name} histogram")).count(), 1);
+        assert!(text.contains(&format!(
+            "{name}_bucket{{answer=\"subscribed\",le=\"0.001\"}} 3\n"
+        )));
+        assert!(text.contains(&format!(
+            "{name}_bucket{{answer=\"subscribed\",le=\"+Inf\"}} 4\n"
+        )));
+        assert!(text.contains(&format!("{name}_sum{{answer=\"subscribed\"}} 2.5\n")));
+        assert!(text.contains(&format!("{name}_count{{answer=\"snapshot\"}} 0\n")));
+    }
 
     #[test]
     fn engine_buckets_are_rendered_cumulative_with_inf_equal_to_count() {

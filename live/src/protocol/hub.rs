@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use taskpulse_actors::{Engine, UserId};
 
+use super::answers::{Answer, AnswerTimes, SubscribeAnswers};
 use super::closed::{CloseReason, ClosedSessions};
 use super::{Authenticate, LiveSettings, origin_allowed};
 
@@ -23,6 +24,7 @@ struct Inner {
     sessions: Mutex<HashMap<UserId, usize>>,
     open: OpenSockets,
     closed: ClosedSessions,
+    answers: SubscribeAnswers,
     shutdown: watch::Sender<bool>,
 }
 
@@ -36,6 +38,7 @@ impl LiveHub {
             sessions: Mutex::default(),
             open: OpenSockets::default(),
             closed: ClosedSessions::default(),
+            answers: SubscribeAnswers::default(),
             shutdown: watch::Sender::new(false),
         }))
     }
@@ -111,6 +114,16 @@ impl LiveHub {
 
     pub(super) fn count_closed(&self, reason: CloseReason) {
         self.0.closed.count(reason);
+    }
+
+    /// How long aggregate and trends subscriptions waited for their answer, since start
+    /// (`snapshot` and `subscribed`, both listed).
+    pub fn subscribe_answers(&self) -> Vec<AnswerTimes> {
+        self.0.answers.read()
+    }
+
+    pub(super) fn answered(&self, answer: Answer, waited: std::time::Duration) {
+        self.0.answers.record(answer, waited);
     }
 
     /// Counts a session in; false when the user already holds the most allowed.

@@ -10,6 +10,7 @@
 //! [`Authenticate`]. taskpulse's own server is one such adapter (poem); `examples/axum-live`
 //! is another.
 
+mod answers;
 mod auth;
 mod closed;
 mod codes;
@@ -24,6 +25,7 @@ mod topics;
 
 use std::time::Duration;
 
+pub use answers::{ANSWER_BUCKETS, AnswerTimes};
 pub use auth::{AuthError, Authenticate, Identity};
 pub use codes::{CloseCode, ErrorCode, UnsubscribeReason};
 pub use hub::LiveHub;

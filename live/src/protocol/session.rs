@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use taskpulse_actors::{Ending, UserId};
 
+use super::answers::Answer;
 use super::closed::CloseReason;
 use super::messages::{ClientMessage, ServerMessage};
 use super::subscribe::SubscribeOptions;
@@ -31,6 +32,8 @@ pub(super) struct Session {
     /// token was checked on (so that an ending in between is not missed).
     pub(super) endings: Option<Receiver<Ending>>,
     pub(super) topics: Topics,
+    /// Topics subscribed but not answered yet, and when their `subscribe` was read.
+    awaiting: Vec<(String, Instant)>,
     /// Until authenticated, the time to do so; then the token's expiry (`None`: none).
     pub(super) deadline: Option<Instant>,
     next_ping: Instant,
@@ -53,6 +56,7 @@ impl Session {
             sid: None,
             endings: None,
             topics: Topics::new(),
+            awaiting: Vec::new(),
             last_seen: now,
             outbox: Vec::new(),
             closed: None,
@@ -80,6 +84,26 @@ impl Session {
     /// What to write now, in order (the queue's memory goes with it: most sessions are idle).
     pub(super) fn take_outbox(&mut self) -> Vec<Outgoing> {
         std::mem::take(&mut self.outbox)
+    }
+
+    /// Times the answer to the `subscribe` of `topic`, read `asked_at`, from now on (replacing
+    /// an earlier one's).
+    pub(super) fn await_answer(&mut self, topic: &str, asked_at: Instant) {
+        self.awaiting.retain(|(awaited, _)| awaited != topic);
+        self.awaiting.push((topic.to_owned(), asked_at));
+    }
+
+    /// A frame of `topic` was written: the one that answers its `subscribe` is timed.
+    pub(super) fn wrote(&mut self, topic: &str, answer: Option<Answer>) {
+        let Some(answer) = answer else { return };
+        if let Some(at) = self
+            .awaiting
+            .iter()
+            .position(|(awaited, _)| awaited == topic)
+        {
+            let (_, asked_at) = self.awaiting.swap_remove(at);
+            self.hub.answered(answer, asked_at.elapsed());
+        }
     }
 
     /// When `on_timer` has something to do.
@@ -190,6 +214,7 @@ impl Session {
     fn unsubscribe(&mut self, topic: &str) {
         // Dropping the topic's frames ends its subscription: nothing of it follows.
         if self.topics.remove(topic).is_some() {
+            self.awaiting.retain(|(awaited, _)| awaited != topic);
             let reason = UnsubscribeReason::Requested;
             self.send(ServerMessage::Unsubscribed { topic, reason });
         } else {

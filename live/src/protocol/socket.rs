@@ -15,6 +15,7 @@ use taskpulse_actors::Ending;
 
 use super::closed::CloseReason;
 use super::session::Session;
+use super::topics::TopicFrame;
 use super::{CloseCode, LiveHub};
 
 /// How long the last frames of a session that closed itself, and the close handshake, may take.
@@ -82,7 +83,7 @@ impl LiveHub {
             let event = tokio::select! {
                 () = shut_down(&mut shutdown) => Event::Shutdown,
                 incoming = socket.next(), if reading => Event::Incoming(incoming),
-                Some((_, frame)) = session.topics.next() => Event::Topic(frame),
+                Some((topic, frame)) = session.topics.next() => Event::Topic(topic, frame),
                 () = &mut timer => Event::Timer,
                 ending = next_ending(&mut session.endings) => Event::Ending(ending),
             };
@@ -91,11 +92,13 @@ impl LiveHub {
                     go_away(&mut socket).await;
                     break CloseReason::Shutdown;
                 }
-                Event::Topic(frame) => {
+                Event::Topic(topic, frame) => {
                     let limit = self.settings().silence_limit;
-                    if let Err(reason) = write(&mut socket, Outgoing::Text(frame), limit).await {
+                    let text = Outgoing::Text(frame.text);
+                    if let Err(reason) = write(&mut socket, text, limit).await {
                         break reason;
                     }
+                    session.wrote(&topic, frame.answer);
                 }
                 Event::Timer => session.on_timer(Instant::now()),
                 Event::Ending(ending) => session.on_ending(ending),
@@ -131,7 +134,7 @@ impl LiveHub {
 enum Event {
     Shutdown,
     Incoming(Option<Incoming>),
-    Topic(String),
+    Topic(String, TopicFrame),
     Timer,
     Ending(Result<Ending, RecvError>),
 }

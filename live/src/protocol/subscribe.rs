@@ -2,6 +2,8 @@
 //! snapshot, then the buckets each change moved) or a feed (`subscribed`, then entries), with
 //! the checks and answers of docs/websocket.md.
 
+use std::time::Instant;
+
 use chrono::NaiveDate;
 
 use taskpulse_actors::{
@@ -55,6 +57,8 @@ impl Session {
                 Some(&topic),
             ));
         }
+        let asked_at = Instant::now();
+        let answered = matches!(parsed, Topic::Aggregate(_) | Topic::Trends(_));
         let outcome = match (parsed, options) {
             (Topic::Aggregate(scope), options) => {
                 self.subscribe_aggregate(user, &topic, scope, options).await
@@ -67,8 +71,10 @@ impl Session {
                 self.subscribe_notifications(user, &topic, options).await
             }
         };
-        if let Err((code, message)) = outcome {
-            self.send(ServerMessage::error(code, &message, Some(&topic)));
+        match outcome {
+            Ok(()) if answered => self.await_answer(&topic, asked_at),
+            Ok(()) => {}
+            Err((code, message)) => self.send(ServerMessage::error(code, &message, Some(&topic))),
         }
     }
 

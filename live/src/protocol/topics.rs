@@ -15,12 +15,26 @@ use taskpulse_actors::{
     Snapshot, Statistics, Subscription, SubscriptionEvent, TrendsWindow, Tz, window_error,
 };
 
+use super::answers::Answer;
 use super::messages::ServerMessage;
 use super::{ErrorCode, UnsubscribeReason};
 use crate::shapes::trends::{BucketView, TrendsView};
 
 /// One topic's frames, in order; it ends after the frame that ends the topic (revocation).
-pub(super) type TopicFrames = Pin<Box<dyn Stream<Item = String> + Send>>;
+pub(super) type TopicFrames = Pin<Box<dyn Stream<Item = TopicFrame> + Send>>;
+
+/// A frame of a topic.
+pub(super) struct TopicFrame {
+    pub text: String,
+    /// What it is when it may answer the topic's `subscribe` (a snapshot, `subscribed`).
+    pub answer: Option<Answer>,
+}
+
+impl TopicFrame {
+    fn plain(text: String) -> Self {
+        Self { text, answer: None }
+    }
+}
 
 /// A session's topics by name. A topic whose frames end is removed by itself.
 pub(super) type Topics = StreamMap<String, TopicFrames>;
@@ -35,22 +49,33 @@ fn frames_with(topic: String, subscription: Subscription, render: Render) -> Top
     let state = Some((topic, subscription, render));
     Box::pin(stream::unfold(state, |state| async move {
         let (topic, mut subscription, mut render) = state?;
-        let (text, more) = match subscription.next().await? {
+        let (frame, more) = match subscription.next().await? {
             SubscriptionEvent::Resumed { version } => {
                 let version = Some(version);
                 let message = ServerMessage::Subscribed {
                     topic: &topic,
                     version,
                 };
-                (message.to_text(), true)
+                let answer = Some(Answer::Subscribed);
+                (
+                    TopicFrame {
+                        text: message.to_text(),
+                        answer,
+                    },
+                    true,
+                )
             }
-            SubscriptionEvent::Revoked => (revoked(&topic), false),
-            event => match render(&topic, event) {
-                Some(text) => (text, true),
-                None => (history_lost(&topic), false),
-            },
+            SubscriptionEvent::Revoked => (TopicFrame::plain(revoked(&topic)), false),
+            event => {
+                let answer =
+                    matches!(event, SubscriptionEvent::Snapshot(_)).then_some(Answer::Snapshot);
+                match render(&topic, event) {
+                    Some(text) => (TopicFrame { text, answer }, true),
+                    None => (TopicFrame::plain(history_lost(&topic)), false),
+                }
+            }
         };
-        Some((text, more.then_some((topic, subscription, render))))
+        Some((frame, more.then_some((topic, subscription, render))))
     }))
 }
 
@@ -163,9 +188,9 @@ pub(super) fn feed_frames(topic: String, subscription: FeedSubscription) -> Topi
         match subscription.next().await? {
             FeedEvent::Entry(entry) => {
                 let text = ServerMessage::feed(&topic, &entry).to_text();
-                Some((text, Some((topic, subscription))))
+                Some((TopicFrame::plain(text), Some((topic, subscription))))
             }
-            FeedEvent::Revoked => Some((revoked(&topic), None)),
+            FeedEvent::Revoked => Some((TopicFrame::plain(revoked(&topic)), None)),
         }
     }))
 }
@@ -180,7 +205,7 @@ pub(super) fn notification_frames(
         let (topic, mut subscription) = state?;
         let notification = subscription.next().await?;
         let text = ServerMessage::notification(&topic, &notification).to_text();
-        Some((text, Some((topic, subscription))))
+        Some((TopicFrame::plain(text), Some((topic, subscription))))
     }))
 }
 

@@ -1,7 +1,7 @@
 //! `taskpulse-loadgen --storm N`: a node dies under load and its clients come back.
 //!
-//! N sessions spread over the nodes (session `s` on node `s mod nodes`, of user `s mod users`,
-//! 16 sessions a user), each following its user's scope and its team's (teams of four users).
+//! N sessions over the nodes (session `s` of user `u = s mod users`, 16 sessions a user, all on
+//! node `u mod nodes`), each following its user's scope and its team's (teams of four users).
 //! Team tasks are created at `--rate` through every node but the one to kill. After
 //! `--kill-after`, that node (`--kill-node`) is killed: with `--kill-pid`, the load generator
 //! sends it SIGKILL; without, it asks on stderr for the node to be stopped and waits until the
@@ -100,7 +100,7 @@ pub async fn run(
             index: s,
             token: population.accounts[user].token.clone(),
             topics: population.topics_of_user(user),
-            node: s % nodes,
+            node: population.node_of_user(user, nodes),
         };
         let cell = Arc::new(Cell::new(plan.node, plan.topics.len()));
         cells.push(Arc::clone(&cell));

@@ -5,9 +5,9 @@ use futures_util::{StreamExt, stream};
 
 use crate::client::{Account, Client};
 
-/// Sessions per user: the server's default `--ws-max-sessions-per-user` counts per node, and
-/// a user's sessions are spread over the nodes, so even after a node dies no survivor holds
-/// more than 16 of one user's.
+/// Sessions per user: the server's default `--ws-max-sessions-per-user` (16, counted per
+/// node). A user's sessions all start on one node ([`Population::node_of_user`]) and its
+/// orphans spread over the survivors, so no node ever holds more than 16 of one user's.
 pub const SESSIONS_PER_USER: usize = 16;
 /// Users per team: each team aggregate is written by several users and followed by all their
 /// sessions.
@@ -60,6 +60,13 @@ impl Population {
     /// The user of session `s`.
     pub fn user_of_session(&self, s: usize) -> usize {
         s % self.accounts.len()
+    }
+
+    /// The node user `u`'s sessions start on. One node per user is the harder storm: the
+    /// killed node's clients are users the survivors never served — their aggregates cold
+    /// there, their memberships never checked.
+    pub fn node_of_user(&self, u: usize, nodes: usize) -> usize {
+        u % nodes
     }
 
     /// The team of user `u`.

@@ -74,14 +74,15 @@ async fn loadgen_storm_brings_every_session_of_a_killed_node_back_with_exact_ver
     assert!(output.status.success(), "{log}");
     let report: Value = serde_json::from_str(&succeeded(&output))?;
     assert_eq!(report["sessions"], 60, "{report}");
+    // Four users of 15 sessions each, user u's all on node u mod 3: node 2 holds user 2's.
     assert_eq!(
-        report["orphaned_sessions"], 20,
-        "every third session: {report}"
+        report["orphaned_sessions"], 15,
+        "one user's sessions: {report}"
     );
-    assert_eq!(report["sessions_back"], 20, "{report}");
+    assert_eq!(report["sessions_back"], 15, "{report}");
     assert!(report["last_back_ms"].is_number(), "{report}");
     let resumes = report["resumes"].as_u64().unwrap_or_default();
-    assert!(resumes >= 40, "two topics for each orphan: {report}");
+    assert!(resumes >= 30, "two topics for each orphan: {report}");
     for zero in [
         "gaps",
         "version_mismatches",

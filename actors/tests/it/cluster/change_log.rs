@@ -67,6 +67,52 @@ async fn resume_replays_from_the_change_log_on_a_node_that_never_saw_the_changes
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn sessions_resuming_together_read_the_log_once_and_later_ones_replay_from_memory()
+-> anyhow::Result<()> {
+    let a = TestEngine::start().await?;
+    let ann = a.user("ann").await?;
+    let scope = Scope::User(ann);
+    let since = version_on(&a.engine, scope).await;
+    for i in 0..20 {
+        a.engine
+            .create_task(ann, new_task(&format!("t{i}")))
+            .await?;
+    }
+    let head = version_on(&a.engine, scope).await;
+    // A node that never saw the changes, as a survivor is to a dead node's clients.
+    let fresh = a.peer(EngineConfig::default()).await?;
+    let reads = || fresh.metrics().cluster.resume_log_reads;
+
+    let together = (0..8).map(|_| fresh.subscribe(ann, scope, Some(since)));
+    let mut resumed = futures_util::future::try_join_all(together).await?;
+    for subscription in &mut resumed {
+        for version in since + 1..=head {
+            match next(subscription).await? {
+                SubscriptionEvent::Delta { snapshot, .. } => assert_eq!(snapshot.version, version),
+                other => anyhow::bail!("expected delta {version}, got {other:?}"),
+            }
+        }
+        assert!(
+            matches!(next(subscription).await?, SubscriptionEvent::Resumed { version } if version == head)
+        );
+    }
+    assert_eq!(
+        reads(),
+        1,
+        "eight sessions resuming together: one read of the log"
+    );
+
+    // What was read is the aggregate's memory now.
+    let mut later = fresh.subscribe(ann, scope, Some(since + 5)).await?;
+    match next(&mut later).await? {
+        SubscriptionEvent::Delta { snapshot, .. } => assert_eq!(snapshot.version, since + 6),
+        other => anyhow::bail!("expected delta {}, got {other:?}", since + 6),
+    }
+    assert_eq!(reads(), 1, "a later resume replays from memory");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn resume_beyond_the_logs_retention_gets_a_snapshot() -> anyhow::Result<()> {
     let a = TestEngine::with_config(node(|c| {
         c.log_keep_versions = 3;
