@@ -77,6 +77,11 @@ pub struct DatabaseArgs {
     /// The most database connections open at once.
     #[arg(long, env = "TASKPULSE_DB_POOL_SIZE", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_pool_size: u32,
+    /// How many database connections stay open while idle, opened in the background, so that
+    /// a burst (the clients of a failed node, all back at once) does not wait for PostgreSQL
+    /// to start backends. Default: all of them (`--db-pool-size`).
+    #[arg(long, env = "TASKPULSE_DB_POOL_MIN_IDLE", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub db_pool_min_idle: Option<u32>,
     /// How long a request waits for a database connection before answering 503.
     #[arg(long, env = "TASKPULSE_DB_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub db_timeout: Duration,
@@ -105,6 +110,7 @@ impl DatabaseArgs {
     pub fn pool_options(&self) -> PoolOptions {
         PoolOptions {
             max_size: self.db_pool_size,
+            min_idle: Some(self.db_pool_min_idle.unwrap_or(self.db_pool_size)),
             connection_timeout: self.db_timeout,
             writes_per_aggregate: self.db_writes_per_aggregate,
             ..PoolOptions::default()

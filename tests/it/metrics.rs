@@ -161,6 +161,27 @@ async fn live_websocket_sessions_and_engine_deltas_are_exported() -> anyhow::Res
     Ok(())
 }
 
+#[tokio::test]
+async fn the_pool_opens_every_connection_ahead_by_default() -> anyhow::Result<()> {
+    use std::time::Duration;
+
+    let app = (TestApp::builder().with_arg("--db-pool-size").with_arg("3"))
+        .spawn()
+        .await?;
+    // Nothing asked for three connections at once: they were opened ahead, in the background
+    // (start-up alone uses one or two).
+    let open = crate::common::poll_until(Duration::from_secs(10), || async {
+        let open = metric_owned(&app, "taskpulse_db_pool_connections".to_owned()).await?;
+        Ok(match open {
+            Some(n) if n >= 3.0 => Ok(n),
+            other => Err(format!("{other:?}")),
+        })
+    })
+    .await?;
+    assert_eq!(open, 3.0, "--db-pool-min-idle defaults to the pool size");
+    Ok(())
+}
+
 /// The value of a sample of `app`'s metrics, if present.
 async fn metric_owned(app: &TestApp, name: String) -> anyhow::Result<Option<f64>> {
     let text = app.get("/metrics").await?.text().await?;

@@ -146,7 +146,7 @@ impl Engine {
     /// one's reach theirs.
     pub async fn start(url: &str, config: EngineConfig) -> Result<Self> {
         let url = crate::database::with_default_schema(url)?;
-        let pool = connect_pool(&url, &config.pool).await?;
+        let pool = connect_pool(&url, &config.pool);
         let write_gates = WriteGates::new(config.pool.writes_per_aggregate as usize);
         let exports = export::Exports::new(config.pool.max_size);
         let slots = Arc::new(Slots::new());

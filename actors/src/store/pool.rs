@@ -11,7 +11,6 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::FutureExt;
 
 use super::pool_watch::{Watch, WatchedManager};
-use crate::error::{Error, Result};
 
 /// A pool of async PostgreSQL connections.
 pub(crate) type Pool = ::bb8::Pool<WatchedManager>;
@@ -37,6 +36,10 @@ pub enum StatementEvent<'a> {
 pub struct PoolOptions {
     /// The most connections open at once.
     pub max_size: u32,
+    /// How many connections are kept open even while idle, opened in the background (at most
+    /// `max_size`); `None`: each opened when first needed. Open ahead, a burst — the clients
+    /// of a node that died, all back at once — never waits for PostgreSQL to start backends.
+    pub min_idle: Option<u32>,
     /// How long a request waits for a free connection before it is told the database is
     /// unavailable.
     pub connection_timeout: Duration,
@@ -51,6 +54,7 @@ impl std::fmt::Debug for PoolOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PoolOptions")
             .field("max_size", &self.max_size)
+            .field("min_idle", &self.min_idle)
             .field("connection_timeout", &self.connection_timeout)
             .field("writes_per_aggregate", &self.writes_per_aggregate)
             .field("on_statement", &self.on_statement.as_ref().map(|_| ".."))
@@ -62,6 +66,7 @@ impl Default for PoolOptions {
     fn default() -> Self {
         Self {
             max_size: 16,
+            min_idle: None,
             connection_timeout: Duration::from_secs(5),
             writes_per_aggregate: 2,
             on_statement: None,
@@ -69,8 +74,9 @@ impl Default for PoolOptions {
     }
 }
 
-/// Builds a pool; it connects lazily, so a database that is down now does not stop start-up.
-pub(crate) async fn connect_pool(url: &str, options: &PoolOptions) -> Result<Pool> {
+/// Builds a pool; it connects in the background, so a database that is down now does not stop
+/// start-up.
+pub(crate) fn connect_pool(url: &str, options: &PoolOptions) -> Pool {
     // No test query on checkout (a round trip before every use): a connection that broke is
     // found by the error its next query raises, answered as `Unavailable`, and dropped by the
     // pool when it comes back (`has_broken`: its socket closed, its transaction state lost, or
@@ -99,10 +105,10 @@ pub(crate) async fn connect_pool(url: &str, options: &PoolOptions) -> Result<Poo
         // instead of all of them in turn.
         .queue_strategy(QueueStrategy::Lifo)
         .max_size(options.max_size)
+        .min_idle(options.min_idle.map(|idle| idle.min(options.max_size)))
         .connection_timeout(options.connection_timeout)
-        .build(WatchedManager(manager))
-        .await
-        .map_err(|err| Error::DatabaseUnavailable(err.to_string()))
+        // Unchecked: start-up does not wait for the connections kept idle either.
+        .build_unchecked(WatchedManager(manager))
 }
 
 /// How the engine's connections are used, for metrics.
