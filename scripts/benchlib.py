@@ -58,13 +58,13 @@ class Node:
 
 
 def loadgen(binary, urls, rate, duration, users, read_duration="0s", hot_team=None,
-            server_pid=None):
+            server_pid=None, warmup="0s"):
     """One bounded run of the load generator `binary` (`taskpulse-loadgen`) against `urls`
     (loopback), its JSON report. With `hot_team`, that many connections create tasks in one
     team instead (`--hot-team`); with `server_pid`, the report has the CPU per write of that
     server and of PostgreSQL."""
     args = [binary, "--json", "--read-duration", read_duration, "--rate", str(rate),
-            "--duration", duration, "--users", str(users)]
+            "--duration", duration, "--users", str(users), "--warmup", warmup]
     if hot_team:
         args += ["--hot-team", str(hot_team)]
     if server_pid:

@@ -80,6 +80,11 @@ pub struct LoadgenArgs {
     /// How long the write phase lasts (e.g. `15s`; at most 10 minutes).
     #[arg(long, env = "TASKPULSE_LOADGEN_DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
     pub duration: Duration,
+    /// Writes at the same rate for this long before the write phase, left out of the report:
+    /// the nodes' first statements (each connection plans them once) and cold caches are not
+    /// what a running system does. Default writes only.
+    #[arg(long, env = "TASKPULSE_LOADGEN_WARMUP", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub warmup: Duration,
     /// How long the statistics-read phase lasts (`0s` skips it).
     #[arg(long, env = "TASKPULSE_LOADGEN_READ_DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
     pub read_duration: Duration,
@@ -192,7 +197,10 @@ async fn main() -> ExitCode {
 
 /// Runs the load and prints the report.
 async fn run(args: LoadgenArgs) -> anyhow::Result<()> {
-    if args.duration > MAX_DURATION || args.read_duration > MAX_DURATION {
+    if args.duration > MAX_DURATION
+        || args.read_duration > MAX_DURATION
+        || args.warmup > MAX_DURATION
+    {
         bail!(
             "each phase lasts at most {}",
             humantime::format_duration(MAX_DURATION)

@@ -15,7 +15,8 @@ const DELTA_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Open-loop writes: a tick every 1/rate seconds hands the write to a free user (one write in
 /// flight per user, so each delta pairs with exactly one write). A tick with no free user is
-/// counted as missed: the target rate was not reached.
+/// counted as missed: the target rate was not reached. Writes sent during `--warmup` (before
+/// the phase) are not reported.
 pub async fn write(
     client: &Client,
     users: Vec<LiveUser>,
@@ -26,41 +27,51 @@ pub async fn write(
     for user in users {
         let _ = free_tx.send(user);
     }
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<WriteOutcome>();
+    // Each outcome says whether its write was sent in the measured phase.
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(bool, WriteOutcome)>();
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(args.rate)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let started = Instant::now();
+    let measured_from = Instant::now() + args.warmup;
+    let ends = measured_from + args.duration;
     let client = Arc::new(client.clone());
     let mut sent = 0u64;
-    while started.elapsed() < args.duration {
-        ticker.tick().await;
-        while let Ok(outcome) = done_rx.try_recv() {
+    let record = |report: &mut Report, (measured, outcome): (bool, WriteOutcome)| {
+        if measured {
             report.record(outcome);
+        } else if let Some(error) = outcome.error {
+            eprintln!("loadgen: a warm-up write failed: {error}");
         }
+    };
+    while Instant::now() < ends {
+        ticker.tick().await;
+        while let Ok(done) = done_rx.try_recv() {
+            record(report, done);
+        }
+        let measured = Instant::now() >= measured_from;
         let Ok(user) = free_rx.try_recv() else {
-            report.missed_ticks += 1;
+            report.missed_ticks += u64::from(measured);
             continue;
         };
-        sent += 1;
+        sent += u64::from(measured);
         let (client, free, done) = (Arc::clone(&client), free_tx.clone(), done_tx.clone());
         tokio::spawn(async move {
             let (user, outcome) = client
                 .write_and_await_delta(user, sent, DELTA_TIMEOUT)
                 .await;
-            let _ = done.send(outcome);
+            let _ = done.send((measured, outcome));
             if let Some(user) = user {
                 let _ = free.send(user);
             }
         });
     }
-    report.write_seconds = started.elapsed().as_secs_f64();
+    report.write_seconds = measured_from.elapsed().as_secs_f64();
     report.writes_ended = Some(Instant::now());
     drop(done_tx);
     // Let the writes in flight finish (each is bounded by DELTA_TIMEOUT).
     let deadline = Instant::now() + DELTA_TIMEOUT + Duration::from_secs(2);
     while report.writes_finished() < sent && Instant::now() < deadline {
         match tokio::time::timeout(Duration::from_millis(200), done_rx.recv()).await {
-            Ok(Some(outcome)) => report.record(outcome),
+            Ok(Some(done)) => record(report, done),
             Ok(None) => break,
             Err(_) => {}
         }

@@ -83,6 +83,43 @@ async fn loadgen_measures_every_write_through_to_the_websocket() -> anyhow::Resu
     Ok(())
 }
 
+#[tokio::test]
+async fn loadgen_leaves_the_warm_up_writes_out_of_the_report() -> anyhow::Result<()> {
+    let node = Node::start(&["--no-rate-limit"]).await?;
+    let run = [
+        "--url",
+        &node.url,
+        "--users",
+        "3",
+        "--rate",
+        "20",
+        "--warmup",
+        "1s",
+        "--duration",
+        "1s",
+        "--read-duration",
+        "0s",
+        "--json",
+    ];
+
+    let report: Value = serde_json::from_str(&succeeded(&loadgen(&run).await?))?;
+
+    assert_eq!(report["errors"], 0, "{report}");
+    let reported = report["writes"].as_u64().unwrap_or_default();
+    assert!(
+        (15..=22).contains(&reported),
+        "one second at 20/s: {report}"
+    );
+    let created =
+        r#"taskpulse_http_requests_total{method="POST",route="/api/v1/tasks",status="201"}"#;
+    let created = counter(&node, created).await?;
+    assert!(
+        created >= (reported + 15) as f64,
+        "the warm-up's writes were made too: {created} created, {reported} reported"
+    );
+    Ok(())
+}
+
 /// A counter of `node`'s `/metrics` (0 when absent).
 async fn counter(node: &Node, sample: &str) -> anyhow::Result<f64> {
     let text = reqwest::get(format!("{}/metrics", node.url))
