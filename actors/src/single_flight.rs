@@ -14,15 +14,31 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::FutureExt;
-use futures_util::future::{BoxFuture, Shared};
+use futures_util::future::{self, BoxFuture};
+
+use crate::error::{Error, Result};
 
 /// Questions in flight by key; `V` is the answer every asker gets a copy of.
 pub(crate) struct SingleFlight<K, V: Clone> {
     inflight: Arc<Mutex<HashMap<K, InFlight<V>>>>,
 }
 
+/// A shared database answer: what was found, or why it could not be (the engine's errors are
+/// not `Clone`; every asker gets the message as [`Error::DatabaseUnavailable`]).
+pub(crate) type Shared<T> = std::result::Result<T, String>;
+
+/// The engine's result of a shared database answer; `what` names the question if its task
+/// panicked.
+pub(crate) fn answered<T>(answer: Option<Shared<T>>, what: &str) -> Result<T> {
+    match answer {
+        Some(Ok(found)) => Ok(found),
+        Some(Err(why)) => Err(Error::DatabaseUnavailable(why)),
+        None => Err(Error::DatabaseUnavailable(format!("{what} failed"))),
+    }
+}
+
 /// An answer being worked out; `None` if its task panicked.
-type InFlight<V> = Shared<BoxFuture<'static, Option<V>>>;
+type InFlight<V> = future::Shared<BoxFuture<'static, Option<V>>>;
 
 impl<K, V: Clone> Default for SingleFlight<K, V> {
     fn default() -> Self {

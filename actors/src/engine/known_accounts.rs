@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 use dashmap::DashMap;
 
 use super::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::UserId;
-use crate::single_flight::SingleFlight;
+use crate::single_flight::{self, SingleFlight, answered};
 use crate::store::users::find_user;
 
 /// How long an account found once is trusted to exist without asking again.
@@ -21,7 +21,7 @@ pub(crate) struct KnownAccounts {
     seen: DashMap<UserId, Instant>,
     /// Questions in flight: the sessions of a user signing in to this node together (a
     /// storm of clients coming back) ask the database once.
-    asks: SingleFlight<UserId, std::result::Result<bool, String>>,
+    asks: SingleFlight<UserId, single_flight::Shared<bool>>,
 }
 
 impl KnownAccounts {
@@ -55,13 +55,7 @@ impl Engine {
         let engine = self.clone();
         let work =
             move || async move { engine.find_account(user).await.map_err(|e| e.to_string()) };
-        match known.asks.ask(user, work).await {
-            Some(Ok(exists)) => Ok(exists),
-            Some(Err(why)) => Err(Error::DatabaseUnavailable(why)),
-            None => Err(Error::DatabaseUnavailable(
-                "the account check failed".to_owned(),
-            )),
-        }
+        answered(known.asks.ask(user, work).await, "the account check")
     }
 
     async fn find_account(&self, user: UserId) -> Result<bool> {

@@ -73,7 +73,7 @@ use crate::metrics::MetricsSnapshot;
 use crate::model::{TeamId, UserId};
 use crate::notify::{self, Inboxes, Notifier};
 use crate::published::Published;
-use crate::single_flight::SingleFlight;
+use crate::single_flight::{self, SingleFlight};
 use crate::slots::Slots;
 use crate::stats::Scope;
 use crate::store::{Pool, PoolFigures, PooledConnection, connect_pool, pool_figures};
@@ -100,7 +100,7 @@ pub struct Engine {
 
 /// A shared membership check's answer: when it was asked and found (`None`: not a member),
 /// or why it could not be.
-type MembershipAnswer = std::result::Result<Option<Instant>, String>;
+type MembershipAnswer = single_flight::Shared<Option<Instant>>;
 
 struct Inner {
     pool: Pool,

@@ -9,6 +9,7 @@ use super::Engine;
 use crate::error::{Entity, Error, Result};
 use crate::model::{TeamId, UserId};
 use crate::published::Snapshot;
+use crate::single_flight::answered;
 use crate::stats::Scope;
 pub use crate::store::shares::{SharedByMe, SharedWithMe};
 use crate::store::shares::{shared_by_owner, shared_with_user};
@@ -222,14 +223,8 @@ impl Engine {
                 Err(err) => Err(err.to_string()),
             }
         };
-        match self.inner.membership_asks.ask((team, user), work).await {
-            Some(Ok(Some(at))) => Ok(at),
-            Some(Ok(None)) => Err(Error::NotFound(Entity::Team)),
-            Some(Err(why)) => Err(Error::DatabaseUnavailable(why)),
-            None => Err(Error::DatabaseUnavailable(
-                "the membership check failed".to_owned(),
-            )),
-        }
+        let answer = self.inner.membership_asks.ask((team, user), work).await;
+        answered(answer, "the membership check")?.ok_or(Error::NotFound(Entity::Team))
     }
 
     /// Asks the database whether `user` belongs to `team`, and remembers it when they do.

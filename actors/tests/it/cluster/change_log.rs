@@ -33,19 +33,25 @@ async fn logged_changes(t: &TestEngine) -> anyhow::Result<i64> {
     )
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn resume_replays_from_the_change_log_on_a_node_that_never_saw_the_changes()
--> anyhow::Result<()> {
+/// An engine where Ann created `tasks` tasks: her aggregate's version before and after.
+async fn ann_with_changes(tasks: usize) -> anyhow::Result<(TestEngine, UserId, i64, i64)> {
     let a = TestEngine::start().await?;
     let ann = a.user("ann").await?;
-    let scope = Scope::User(ann);
-    let since = version_on(&a.engine, scope).await;
-    for i in 0..100 {
+    let since = version_on(&a.engine, Scope::User(ann)).await;
+    for i in 0..tasks {
         a.engine
             .create_task(ann, new_task(&format!("t{i}")))
             .await?;
     }
-    let head = version_on(&a.engine, scope).await;
+    let head = version_on(&a.engine, Scope::User(ann)).await;
+    Ok((a, ann, since, head))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_replays_from_the_change_log_on_a_node_that_never_saw_the_changes()
+-> anyhow::Result<()> {
+    let (a, ann, since, head) = ann_with_changes(100).await?;
+    let scope = Scope::User(ann);
     let expected = a.engine.snapshot(scope).await?;
     a.engine.shutdown().await;
 
@@ -69,16 +75,8 @@ async fn resume_replays_from_the_change_log_on_a_node_that_never_saw_the_changes
 #[tokio::test(flavor = "multi_thread")]
 async fn sessions_resuming_together_read_the_log_once_and_later_ones_replay_from_memory()
 -> anyhow::Result<()> {
-    let a = TestEngine::start().await?;
-    let ann = a.user("ann").await?;
+    let (a, ann, since, head) = ann_with_changes(20).await?;
     let scope = Scope::User(ann);
-    let since = version_on(&a.engine, scope).await;
-    for i in 0..20 {
-        a.engine
-            .create_task(ann, new_task(&format!("t{i}")))
-            .await?;
-    }
-    let head = version_on(&a.engine, scope).await;
     // A node that never saw the changes, as a survivor is to a dead node's clients.
     let fresh = a.peer(EngineConfig::default()).await?;
     let reads = || fresh.metrics().cluster.resume_log_reads;
