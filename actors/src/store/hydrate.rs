@@ -7,16 +7,14 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Date, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{tasks, team_member_stats};
 use super::sql::Sql;
 use crate::error::Result;
-use crate::model::{TaskId, TaskStatus, TeamId, UserId};
+use crate::model::{TaskId, TaskStatus, UserId};
 use crate::stats::history::{History, Milestones};
 use crate::stats::{ACTIVITY_WINDOW_DAYS, Aggregate, Counts, DayCounts, MemberCounts, Scope};
 
@@ -39,8 +37,11 @@ pub(crate) enum WithHistory {
 }
 
 /// Reads an aggregate's row, its open due dates, recent activity, (teams) member counts and,
-/// when asked, its history, in one repeatable-read snapshot. `None` when the user or team does
-/// not exist.
+/// when asked, its history. `None` when the user or team does not exist.
+///
+/// It is one statement: a statement sees one snapshot, so the parts agree without a
+/// transaction, and a cold load is one round trip rather than six (a storm of resumes on a
+/// busy node waited on each of them).
 pub(crate) async fn hydrate(
     conn: &mut AsyncPgConnection,
     scope: Scope,
@@ -48,63 +49,23 @@ pub(crate) async fn hydrate(
     with_history: WithHistory,
 ) -> Result<Option<Hydrated>> {
     let oldest = today - chrono::Duration::days(ACTIVITY_WINDOW_DAYS);
-    conn.build_transaction()
-        .repeatable_read()
-        .read_only()
-        .run(async |conn| {
-            let rows = Rows::of(scope);
-            let stats = stats_row(conn, &rows).await?;
-            let due = open_due(conn, scope).await?;
-            let days = day_rows(conn, &rows, oldest).await?;
-            let members = match scope {
-                Scope::User(_) => Vec::new(),
-                Scope::Team(team) => member_counts(conn, team).await?,
-            };
-            let history = match with_history {
-                WithHistory::Yes => Some(Arc::new(history(conn, scope).await?)),
-                WithHistory::No => None,
-            };
-            Ok(stats.map(|stats| hydrated(stats, due, days, members, history)))
-        })
-        .await
-}
-
-/// One task's milestones.
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = tasks, check_for_backend(Pg))]
-struct MilestoneRow {
-    owner_id: UserId,
-    created_at: DateTime<Utc>,
-    started_at: Option<DateTime<Utc>>,
-    completed_at: Option<DateTime<Utc>>,
-}
-
-/// The scope's history from its tasks (owned by the user, or the team's).
-pub(crate) async fn history(conn: &mut AsyncPgConnection, scope: Scope) -> Result<History> {
-    let query = tasks::table.select(MilestoneRow::as_select()).into_boxed();
-    let query = match scope {
-        Scope::User(user) => query.filter(tasks::owner_id.eq(user)),
-        Scope::Team(team) => query.filter(tasks::team_id.eq(team)),
-    };
-    let rows: Vec<MilestoneRow> = query.load(conn).await?;
-    Ok(History::of(rows.into_iter().map(|row| {
-        Milestones::of(
-            row.created_at,
-            row.started_at,
-            row.completed_at,
-            row.owner_id,
-        )
-    })))
+    let sql = Rows::of(scope).statement(oldest, with_history);
+    let state: Option<StateRow> = sql.get_result(conn).await.optional()?;
+    Ok(state.map(|state| hydrated(state, with_history)))
 }
 
 /// Where a scope's rows are.
 struct Rows {
     stats: &'static str,
     activity: &'static str,
-    /// The column both tables are keyed by.
+    /// The column the statistics and activity tables are keyed by.
     key: &'static str,
+    /// The tasks' column that puts a task in the scope.
+    task_key: &'static str,
     /// The sharing counters, as the statistics row gives them.
     sharing: &'static str,
+    /// The owners' counts (a team's), as three arrays.
+    members: &'static str,
     id: Uuid,
 }
 
@@ -115,35 +76,111 @@ impl Rows {
                 stats: "user_stats",
                 activity: "user_activity",
                 key: "user_id",
-                sharing: "shared_with_me, shared_by_me",
+                task_key: "owner_id",
+                sharing: "s.shared_with_me, s.shared_by_me",
+                members: "SELECT '{}'::uuid[] AS users, '{}'::bigint[] AS totals, \
+                          '{}'::bigint[] AS done",
                 id: user.0,
             },
             Scope::Team(team) => Self {
                 stats: "team_stats",
                 activity: "team_activity",
                 key: "team_id",
+                task_key: "team_id",
                 sharing: "0::bigint, 0::bigint",
+                members: "SELECT coalesce(array_agg(m.user_id), '{}') AS users, \
+                          coalesce(array_agg(m.total), '{}') AS totals, \
+                          coalesce(array_agg(m.completed), '{}') AS done \
+                          FROM team_member_stats m WHERE m.team_id = s.team_id AND m.total > 0",
                 id: team.0,
             },
         }
     }
+
+    /// The statement. An aggregate over the scope's rows gives one row whatever their number,
+    /// so the statistics row comes back once, or not at all when the scope does not exist.
+    /// The open tasks' condition is the due-date indexes' own, written out so that the
+    /// prepared statement's generic plan can still use them.
+    fn statement(&self, oldest: NaiveDate, with_history: WithHistory) -> Sql<StateSql> {
+        let Self {
+            stats,
+            activity,
+            key,
+            task_key,
+            sharing,
+            members,
+            id,
+        } = self;
+        let completed = TaskStatus::Completed.as_str();
+        let mut sql = Sql::new();
+        sql.generated(format!(
+            "SELECT s.version, s.updated_at, s.pending, s.in_progress, s.completed, s.low, \
+             s.medium, s.high, s.urgent, {sharing}, \
+             d.due_at, d.ids, a.days, a.created, a.completed, m.users, m.totals, m.done, \
+             h.owners, h.created, h.started, h.completed \
+             FROM {stats} s \
+             CROSS JOIN LATERAL (SELECT coalesce(array_agg(t.due_at), '{{}}') AS due_at, \
+             coalesce(array_agg(t.id), '{{}}') AS ids FROM tasks t \
+             WHERE t.{task_key} = s.{key} AND t.status <> '{completed}' \
+             AND t.due_at IS NOT NULL) d \
+             CROSS JOIN LATERAL (SELECT coalesce(array_agg(y.day), '{{}}') AS days, \
+             coalesce(array_agg(y.created), '{{}}') AS created, \
+             coalesce(array_agg(y.completed), '{{}}') AS completed \
+             FROM {activity} y WHERE y.{key} = s.{key} AND y.day >= "
+        ))
+        .bind(oldest)
+        .generated(format!(
+            ") a \
+             CROSS JOIN LATERAL ({members}) m \
+             CROSS JOIN LATERAL (SELECT coalesce(array_agg(t.owner_id), '{{}}') AS owners, \
+             coalesce(array_agg(t.created_at), '{{}}') AS created, \
+             coalesce(array_agg(t.started_at), '{{}}') AS started, \
+             coalesce(array_agg(t.completed_at), '{{}}') AS completed \
+             FROM tasks t WHERE t.{task_key} = s.{key} AND "
+        ))
+        .bind(with_history == WithHistory::Yes)
+        .generated(format!(") h WHERE s.{key} = "))
+        .bind(*id);
+        sql
+    }
 }
 
-type StatsSql = (
-    BigInt,
-    Timestamptz,
-    BigInt,
-    BigInt,
-    BigInt,
-    BigInt,
-    BigInt,
-    BigInt,
-    BigInt,
-    BigInt,
-    BigInt,
+type StateSql = (
+    (
+        BigInt,
+        Timestamptz,
+        BigInt,
+        BigInt,
+        BigInt,
+        BigInt,
+        BigInt,
+        BigInt,
+        BigInt,
+        BigInt,
+        BigInt,
+    ),
+    (Array<Timestamptz>, Array<SqlUuid>),
+    (Array<Date>, Array<BigInt>, Array<BigInt>),
+    (Array<SqlUuid>, Array<BigInt>, Array<BigInt>),
+    (
+        Array<SqlUuid>,
+        Array<Timestamptz>,
+        Array<Nullable<Timestamptz>>,
+        Array<Nullable<Timestamptz>>,
+    ),
 );
 
-/// A `user_stats` or `team_stats` row, as [`stats_row`] reads it.
+/// A scope's whole state, as [`hydrate`] reads it.
+#[derive(Queryable)]
+struct StateRow {
+    stats: StatsRow,
+    due: DueRows,
+    days: DayRows,
+    members: MemberRows,
+    history: HistoryRows,
+}
+
+/// A `user_stats` or `team_stats` row.
 #[derive(Queryable)]
 struct StatsRow {
     version: i64,
@@ -159,122 +196,75 @@ struct StatsRow {
     shared_by_me: i64,
 }
 
-/// The scope's statistics row, if the user or team exists.
-async fn stats_row(conn: &mut AsyncPgConnection, rows: &Rows) -> Result<Option<StatsRow>> {
-    let mut sql = Sql::<StatsSql>::new();
-    sql.generated(format!(
-        "SELECT version, updated_at, pending, in_progress, completed, low, medium, high, urgent, \
-         {} FROM {} WHERE {} = ",
-        rows.sharing, rows.stats, rows.key
-    ))
-    .bind(rows.id);
-    Ok(sql.get_result(conn).await.optional()?)
-}
-
-/// One open task's due date.
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = tasks, check_for_backend(Pg))]
-struct DueRow {
-    due_at: Option<DateTime<Utc>>,
-    id: TaskId,
-}
-
-/// The due dates of the scope's open tasks (owned by the user, or the team's).
-async fn open_due(conn: &mut AsyncPgConnection, scope: Scope) -> Result<Vec<DueRow>> {
-    let open = tasks::status
-        .ne(TaskStatus::Completed)
-        .and(tasks::due_at.is_not_null());
-    let query = tasks::table.select(DueRow::as_select()).into_boxed();
-    let query = match scope {
-        Scope::User(user) => query.filter(tasks::owner_id.eq(user).and(open)),
-        Scope::Team(team) => query.filter(tasks::team_id.eq(team).and(open)),
-    };
-    Ok(query.load(conn).await?)
-}
-
-/// One day of a `user_activity` or `team_activity` row.
+/// The open tasks' due dates and ids, in the same order.
 #[derive(Queryable)]
-struct DayRow {
-    day: NaiveDate,
-    created: i64,
-    completed: i64,
+struct DueRows {
+    due_at: Vec<DateTime<Utc>>,
+    ids: Vec<TaskId>,
 }
 
-/// The scope's days from `oldest` on.
-async fn day_rows(
-    conn: &mut AsyncPgConnection,
-    rows: &Rows,
-    oldest: NaiveDate,
-) -> Result<Vec<DayRow>> {
-    let mut sql = Sql::<(Date, BigInt, BigInt)>::new();
-    sql.generated(format!(
-        "SELECT day, created, completed FROM {} WHERE {} = ",
-        rows.activity, rows.key
-    ))
-    .bind(rows.id)
-    .sql(" AND day >= ")
-    .bind(oldest);
-    Ok(sql.load(conn).await?)
+/// The activity rows' days and counts, in the same order.
+#[derive(Queryable)]
+struct DayRows {
+    days: Vec<NaiveDate>,
+    created: Vec<i64>,
+    completed: Vec<i64>,
 }
 
-/// One owner's `team_member_stats` row.
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = team_member_stats, check_for_backend(Pg))]
-struct MemberRow {
-    user_id: UserId,
-    total: i64,
-    completed: i64,
+/// A team's owners and their counts, in the same order.
+#[derive(Queryable)]
+struct MemberRows {
+    users: Vec<UserId>,
+    totals: Vec<i64>,
+    completed: Vec<i64>,
 }
 
-/// The counts of the team's task owners (those who still own any).
-async fn member_counts(
-    conn: &mut AsyncPgConnection,
-    team: TeamId,
-) -> Result<Vec<(UserId, MemberCounts)>> {
-    let rows: Vec<MemberRow> = team_member_stats::table
-        .filter(
-            team_member_stats::team_id
-                .eq(team)
-                .and(team_member_stats::total.gt(0)),
-        )
-        .select(MemberRow::as_select())
-        .load(conn)
-        .await?;
-    let counts = |row: MemberRow| {
-        let counts = MemberCounts {
-            total: row.total,
-            completed: row.completed,
-        };
-        (row.user_id, counts)
-    };
-    Ok(rows.into_iter().map(counts).collect())
+/// The scope's tasks' milestones, in the same order (empty unless the history was asked).
+#[derive(Queryable)]
+struct HistoryRows {
+    owners: Vec<UserId>,
+    created: Vec<DateTime<Utc>>,
+    started: Vec<Option<DateTime<Utc>>>,
+    completed: Vec<Option<DateTime<Utc>>>,
 }
 
 /// The state from its rows: due dates soonest first, active days oldest first.
-fn hydrated(
-    stats: StatsRow,
-    due: Vec<DueRow>,
-    days: Vec<DayRow>,
-    members: Vec<(UserId, MemberCounts)>,
-    history: Option<Arc<History>>,
-) -> Hydrated {
-    let mut open_due: Vec<(DateTime<Utc>, TaskId)> = due
-        .into_iter()
-        .filter_map(|row| row.due_at.map(|at| (at, row.id)))
-        .collect();
+fn hydrated(state: StateRow, with_history: WithHistory) -> Hydrated {
+    let StateRow {
+        stats,
+        due,
+        days,
+        members,
+        history,
+    } = state;
+    let mut open_due: Vec<(DateTime<Utc>, TaskId)> = due.due_at.into_iter().zip(due.ids).collect();
     open_due.sort_unstable();
     let mut days: Vec<(NaiveDate, DayCounts)> = days
+        .days
         .into_iter()
-        .filter(|row| row.created != 0 || row.completed != 0)
-        .map(|row| {
-            let counts = DayCounts {
-                created: row.created,
-                completed: row.completed,
-            };
-            (row.day, counts)
-        })
+        .zip(days.created.into_iter().zip(days.completed))
+        .filter(|(_, (created, completed))| *created != 0 || *completed != 0)
+        .map(|(day, (created, completed))| (day, DayCounts { created, completed }))
         .collect();
     days.sort_unstable_by_key(|(day, _)| *day);
+    let members = members
+        .users
+        .into_iter()
+        .zip(members.totals.into_iter().zip(members.completed))
+        .map(|(user, (total, completed))| (user, MemberCounts { total, completed }));
+    let history = match with_history {
+        WithHistory::Yes => Some(Arc::new(History::of(
+            history
+                .owners
+                .into_iter()
+                .zip(history.created)
+                .zip(history.started.into_iter().zip(history.completed))
+                .map(|((owner, created), (started, completed))| {
+                    Milestones::of(created, started, completed, owner)
+                }),
+        ))),
+        WithHistory::No => None,
+    };
     Hydrated {
         version: stats.version,
         as_of: stats.updated_at,
@@ -292,7 +282,7 @@ fn hydrated(
             },
             open_due: Arc::new(open_due),
             days: Arc::new(days),
-            members: Arc::new(members.into_iter().collect()),
+            members: Arc::new(members.collect()),
             history,
         },
     }
