@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::{Queryable, QueryableByName};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::sql::Sql;
 use crate::error::{Error, Result};
 use crate::model::{TeamId, UserId};
 use crate::published::Published;
@@ -45,17 +46,13 @@ pub(crate) struct Wanted {
     pub upto: i64,
 }
 
-#[derive(QueryableByName)]
+/// A logged change, as [`read`] reads it.
+#[derive(Queryable)]
 struct ChangeRow {
-    #[diesel(sql_type = Text)]
     scope_kind: String,
-    #[diesel(sql_type = SqlUuid)]
     scope_id: Uuid,
-    #[diesel(sql_type = BigInt)]
     version: i64,
-    #[diesel(sql_type = Text)]
     delta: String,
-    #[diesel(sql_type = Timestamptz)]
     committed_at: DateTime<Utc>,
 }
 
@@ -72,21 +69,28 @@ pub(crate) async fn read(
     let (kinds, ids): (Vec<&str>, Vec<Uuid>) = wanted.iter().map(|w| key(w.scope)).unzip();
     let afters: Vec<i64> = wanted.iter().map(|w| w.after).collect();
     let uptos: Vec<i64> = wanted.iter().map(|w| w.upto).collect();
-    let rows: Vec<ChangeRow> = diesel::sql_query(
+    let mut sql = Sql::<(Text, SqlUuid, BigInt, Text, Timestamptz)>::new();
+    sql.sql(
         "SELECT c.scope_kind, c.scope_id, c.version, c.delta::text AS delta, c.committed_at \
-         FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::bigint[]) AS w(kind, id, after, upto) \
-         JOIN aggregate_changes c \
-           ON c.scope_kind = w.kind AND c.scope_id = w.id AND c.version > w.after AND c.version <= w.upto \
-         ORDER BY c.scope_kind, c.scope_id, c.version \
-         LIMIT $5",
+         FROM unnest(",
     )
-    .bind::<Array<Text>, _>(kinds)
-    .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<Array<BigInt>, _>(afters)
-    .bind::<Array<BigInt>, _>(uptos)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await?;
+    .bind(kinds)
+    .sql("::text[], ")
+    .bind(ids)
+    .sql("::uuid[], ")
+    .bind(afters)
+    .sql("::bigint[], ")
+    .bind(uptos)
+    .sql(
+        "::bigint[]) AS w(kind, id, after, upto) \
+         JOIN aggregate_changes c \
+           ON c.scope_kind = w.kind AND c.scope_id = w.id AND c.version > w.after \
+           AND c.version <= w.upto \
+         ORDER BY c.scope_kind, c.scope_id, c.version \
+         LIMIT ",
+    )
+    .bind(limit);
+    let rows: Vec<ChangeRow> = sql.load(conn).await?;
     rows.into_iter()
         .filter_map(|row| {
             let scope = scope_of(&row.scope_kind, row.scope_id)?;
@@ -105,7 +109,7 @@ pub(crate) async fn read(
 }
 
 /// A scope and a version of it (its row's, or a bound).
-#[derive(QueryableByName)]
+#[derive(Queryable, QueryableByName)]
 struct HeadRow {
     #[diesel(sql_type = Text)]
     scope_kind: String,
@@ -128,16 +132,19 @@ pub(crate) async fn heads(
             Scope::Team(team) => teams.push(team.0),
         }
     }
-    let rows: Vec<HeadRow> = diesel::sql_query(
-        "SELECT 'user' AS scope_kind, user_id AS scope_id, version FROM user_stats \
-           WHERE user_id = ANY($1) \
-         UNION ALL \
-         SELECT 'team', team_id, version FROM team_stats WHERE team_id = ANY($2)",
+    let mut sql = Sql::<(Text, SqlUuid, BigInt)>::new();
+    sql.sql(
+        "SELECT 'user'::text AS scope_kind, user_id AS scope_id, version FROM user_stats \
+           WHERE user_id = ANY(",
     )
-    .bind::<Array<SqlUuid>, _>(users)
-    .bind::<Array<SqlUuid>, _>(teams)
-    .load(conn)
-    .await?;
+    .bind(users)
+    .sql(
+        ") UNION ALL \
+         SELECT 'team', team_id, version FROM team_stats WHERE team_id = ANY(",
+    )
+    .bind(teams)
+    .sql(")");
+    let rows: Vec<HeadRow> = sql.load(conn).await?;
     Ok(rows
         .into_iter()
         .filter_map(|row| Some((scope_of(&row.scope_kind, row.scope_id)?, row.version)))

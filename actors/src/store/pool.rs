@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::bb8::QueueStrategy;
+use diesel::ConnectionError;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 
 use super::pool_watch::{Watch, WatchedManager};
@@ -90,6 +91,14 @@ pub(crate) fn connect_pool(url: &str, options: &PoolOptions) -> Pool {
         let hook = hook.clone();
         async move {
             let mut conn = AsyncPgConnection::establish(url).await?;
+            // Each statement is prepared once per connection; by default PostgreSQL then plans
+            // its first five executions one by one before settling on the generic plan. Ours
+            // are key lookups, for which the generic plan is the one it settles on, and the
+            // planning is what a burst pays on the connections it wakes (the clients of a
+            // node that died, resuming on the others: BENCHMARKS.md, "Storms and fan-out").
+            conn.batch_execute("SET plan_cache_mode = force_generic_plan")
+                .await
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
             conn.set_instrumentation(Watch {
                 hook,
                 server_gone: false,
@@ -138,5 +147,25 @@ pub(crate) fn figures(pool: &Pool) -> PoolFigures {
         gets_timed_out: stats.get_timed_out,
         connections_closed_broken: stats.connections_closed_broken,
         wait_time: stats.get_wait_time,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::Text;
+    use diesel_async::RunQueryDsl;
+    use taskpulse_testdb::TestDb;
+
+    use super::{PoolOptions, connect_pool};
+
+    #[tokio::test]
+    async fn every_connection_plans_a_statement_once_not_per_execution() -> anyhow::Result<()> {
+        let db = TestDb::empty().await?;
+        let pool = connect_pool(&db.url, &PoolOptions::default());
+        let mut conn = pool.get().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let setting = diesel::dsl::sql::<Text>("current_setting('plan_cache_mode')");
+        let mode: String = diesel::select(setting).get_result(&mut *conn).await?;
+        assert_eq!(mode, "force_generic_plan");
+        Ok(())
     }
 }

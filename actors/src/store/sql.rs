@@ -21,6 +21,8 @@ use uuid::Uuid;
 pub(crate) enum Bind {
     Uuid(Uuid),
     Uuids(Vec<Uuid>),
+    BigInts(Vec<i64>),
+    Statics(Vec<&'static str>),
     OptUuid(Option<Uuid>),
     Text(String),
     Static(&'static str),
@@ -40,6 +42,18 @@ impl From<Uuid> for Bind {
 impl From<Vec<Uuid>> for Bind {
     fn from(value: Vec<Uuid>) -> Self {
         Self::Uuids(value)
+    }
+}
+
+impl From<Vec<i64>> for Bind {
+    fn from(value: Vec<i64>) -> Self {
+        Self::BigInts(value)
+    }
+}
+
+impl From<Vec<&'static str>> for Bind {
+    fn from(value: Vec<&'static str>) -> Self {
+        Self::Statics(value)
     }
 }
 
@@ -177,6 +191,8 @@ impl<ST> QueryFragment<Pg> for Sql<ST> {
                 Piece::Bind(bind) => match bind {
                     Bind::Uuid(v) => out.push_bind_param::<SqlUuid, _>(v)?,
                     Bind::Uuids(v) => out.push_bind_param::<Array<SqlUuid>, _>(v)?,
+                    Bind::BigInts(v) => out.push_bind_param::<Array<BigInt>, _>(v)?,
+                    Bind::Statics(v) => out.push_bind_param::<Array<Text>, _>(v)?,
                     Bind::OptUuid(v) => out.push_bind_param::<Nullable<SqlUuid>, _>(v)?,
                     Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
                     Bind::Static(v) => out.push_bind_param::<Text, _>(v)?,

@@ -1,5 +1,6 @@
-//! The write path: how many statements each task command sends, that they stay prepared, and
-//! that writers racing on one task all land with every aggregate exact.
+//! The write path: how many statements each task command sends, that they stay prepared, that
+//! writers racing on one task all land with every aggregate exact; and that a cold aggregate
+//! loads in one statement.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::common::TestEngine;
 use taskpulse_actors::{
     ClusterConfig, Engine, EngineConfig, NewTask, NotificationConfig, Permission, PoolOptions,
-    Priority, StatementEvent, StatementHook, TaskPatch, TaskStatus, UserRef,
+    Priority, Role, Scope, StatementEvent, StatementHook, TaskPatch, TaskStatus, UserRef,
 };
 
 /// Records the SQL of every statement the engine's connections send, and how many they
@@ -161,6 +162,74 @@ async fn each_task_command_sends_one_statement_or_a_read_and_one() -> anyhow::Re
         "the second round reused the statements the first prepared"
     );
     test.assert_consistent().await
+}
+
+/// A cold aggregate is read in one round trip, every part of it (its row, open due dates,
+/// days, members and, when followed, its history) as the node that kept it live holds it: a
+/// storm of resumes lands on nodes where most aggregates are cold.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cold_aggregate_loads_in_one_statement_exactly_as_a_live_one_holds_it()
+-> anyhow::Result<()> {
+    let test = TestEngine::start().await?;
+    let owner = test.user("owner").await?;
+    let member = test.user("member").await?;
+    let team = test.engine.create_team(owner, "Ops").await?.id;
+    test.engine
+        .add_member(owner, team, UserRef::Id(member), Role::Member)
+        .await?;
+    let now = chrono::Utc::now();
+    for (i, (author, team_id)) in [(owner, None), (owner, Some(team)), (member, Some(team))]
+        .into_iter()
+        .enumerate()
+    {
+        for due_in in [-2, 3] {
+            let task = NewTask {
+                title: format!("task {i} {due_in}"),
+                due_at: Some(now + chrono::Duration::days(due_in)),
+                team_id,
+                ..NewTask::default()
+            };
+            test.engine.create_task(author, task).await?;
+        }
+        let done = NewTask {
+            title: format!("done {i}"),
+            status: Some(TaskStatus::Completed),
+            team_id,
+            ..NewTask::default()
+        };
+        test.engine.create_task(author, done).await?;
+    }
+    let (engine, statements) = recorded(&test).await?;
+    for scope in [Scope::User(owner), Scope::Team(team)] {
+        let live = test.engine.snapshot_with_history(scope).await?;
+        let cold = engine.snapshot(scope).await?;
+        statements.expect(1, "a cold aggregate: one statement");
+        assert_eq!(cold.version, live.version);
+        let mut without_history = live.aggregate.clone();
+        without_history.history = None;
+        assert_eq!(cold.aggregate, without_history, "{scope:?}");
+        let followed = engine.snapshot_with_history(scope).await?;
+        statements.expect(1, "its history, with the rest: one statement");
+        assert_eq!(followed.aggregate, live.aggregate, "{scope:?}");
+    }
+    assert!(
+        !test
+            .engine
+            .snapshot(Scope::Team(team))
+            .await?
+            .aggregate
+            .members
+            .is_empty()
+            && !test
+                .engine
+                .snapshot(Scope::User(owner))
+                .await?
+                .aggregate
+                .open_due
+                .is_empty(),
+        "the rows compared are not empty"
+    );
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
