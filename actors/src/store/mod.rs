@@ -27,6 +27,7 @@ pub(crate) mod tasks;
 pub(crate) mod teams;
 pub(crate) mod truth;
 pub(crate) mod users;
+mod warm_up;
 pub(crate) mod webhook_outbox;
 pub(crate) mod webhooks;
 pub(crate) mod write;

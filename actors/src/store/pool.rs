@@ -12,6 +12,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 
 use super::pool_watch::{Watch, WatchedManager};
+use super::warm_up::warm_up;
 
 /// A pool of async PostgreSQL connections.
 pub(crate) type Pool = ::bb8::Pool<WatchedManager>;
@@ -99,6 +100,10 @@ pub(crate) fn connect_pool(url: &str, options: &PoolOptions) -> Pool {
             conn.batch_execute("SET plan_cache_mode = force_generic_plan")
                 .await
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            // Best effort: a database not migrated yet (the first start) fails it harmlessly.
+            if let Err(err) = warm_up(&mut conn).await {
+                tracing::debug!(%err, "a new connection was not warmed up");
+            }
             conn.set_instrumentation(Watch {
                 hook,
                 server_gone: false,
