@@ -9,13 +9,18 @@ use rand::Rng;
 use serde::Deserialize;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async_with_config};
 
 /// One client WebSocket session.
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// How long a WebSocket handshake may take before the node counts as unreachable.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// What one read of a session's socket may take. tungstenite zeroes this much before every
+/// read: its default, 128 KiB, was half of the load generator's CPU with 5 000 sessions
+/// (BENCHMARKS.md, "The load generator's own cost"), for server messages of a few hundred bytes.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 /// The first reconnect waits up to this long, each further attempt up to twice as long…
 const BACKOFF_BASE: Duration = Duration::from_millis(100);
 /// …but never longer than this.
@@ -48,9 +53,15 @@ impl Incoming {
 
 /// Opens a session at `url` (an authenticated `ws://…/api/v1/ws?access_token=…`).
 pub async fn connect(url: &str) -> anyhow::Result<Socket> {
-    let (socket, _) = tokio::time::timeout(HANDSHAKE_TIMEOUT, connect_async(url))
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(url))
         .await
-        .context("the WebSocket handshake timed out")??;
+        .context("the WebSocket handshake timed out")?
+}
+
+/// The WebSocket handshake at `url`, every session of the load generator configured alike.
+pub async fn handshake(url: &str) -> anyhow::Result<Socket> {
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
+    let (socket, _) = connect_async_with_config(url, Some(config), false).await?;
     Ok(socket)
 }
 

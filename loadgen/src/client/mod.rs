@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt, stream};
 use serde_json::{Value, json};
-use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{ensure_loopback, for_user};
@@ -164,7 +163,7 @@ impl Client {
             "{}/api/v1/ws?access_token={token}",
             self.nodes[subscriber].ws
         );
-        let (mut socket, _) = tokio::time::timeout(REQUEST_TIMEOUT, connect_async(url))
+        let mut socket = tokio::time::timeout(REQUEST_TIMEOUT, message::handshake(&url))
             .await
             .with_context(|| format!("node {subscriber}: the WebSocket handshake timed out"))?
             .with_context(|| format!("node {subscriber}: no WebSocket session"))?;
