@@ -5,14 +5,16 @@
 
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 
-/// Descriptors kept free of client connections: database connections, the log, files.
-const RESERVED_DESCRIPTORS: u64 = 1024;
+/// Descriptors the server holds besides connections: the log, files, the runtime's own.
+const OWN_DESCRIPTORS: u64 = 128;
 
 /// How many client connections fit under the open-file limit with room to spare, so that
-/// accepting one never fails for want of a descriptor.
-pub fn connection_capacity() -> usize {
+/// accepting one never fails for want of a descriptor: `outgoing` is the most connections the
+/// server opens itself (database, webhooks, mail).
+pub fn connection_capacity(outgoing: u64) -> usize {
     let soft = getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| soft);
-    usize::try_from(soft.saturating_sub(RESERVED_DESCRIPTORS).max(64)).unwrap_or(usize::MAX)
+    let reserved = outgoing.saturating_add(OWN_DESCRIPTORS);
+    usize::try_from(soft.saturating_sub(reserved).max(64)).unwrap_or(usize::MAX)
 }
 
 /// Raises the soft open-file limit towards `wanted`, never above the hard limit (which only a

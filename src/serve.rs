@@ -194,7 +194,12 @@ fn connection_limits(args: &ServeArgs) -> anyhow::Result<ConnectionLimits> {
     if args.head_timeout.is_zero() {
         anyhow::bail!("--head-timeout must be longer than zero");
     }
-    let capacity = crate::limits::connection_capacity();
+    // The server's own connections: its database pool, the cluster's listener, webhooks, mail.
+    let outgoing = u64::from(args.database.db_pool_size)
+        + 1
+        + (taskpulse_api::webhooks::MOST_CONNECTIONS + taskpulse_api::email::MOST_CONNECTIONS)
+            as u64;
+    let capacity = crate::limits::connection_capacity(outgoing);
     let total = args.max_connections.map_or(capacity, |max| max as usize);
     if total > capacity {
         tracing::warn!(

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::common::{TestApp, expect_json, poll_until};
+use crate::common::{Api, ProcessApp, TestApp, expect_json, poll_until};
 use crate::ws::{Socket, connect, receive, send};
 use anyhow::Context;
 use serde_json::{Value, json};
@@ -69,7 +69,7 @@ async fn the_probes_are_never_rate_limited() -> anyhow::Result<()> {
 }
 
 /// `websocket`'s status and its detail's numbers: sessions, connections open, the ceiling.
-async fn websocket_service(app: &TestApp) -> anyhow::Result<(Value, Value, [u64; 3])> {
+async fn websocket_service(app: &Api) -> anyhow::Result<(Value, Value, [u64; 3])> {
     let health = expect_json(app.get("/api/v1/health").await?, 200).await?;
     let service = (health["services"].as_array())
         .and_then(|services| services.iter().find(|s| s["name"] == "websocket"))
@@ -116,6 +116,40 @@ async fn health_reports_the_sessions_held_and_the_connection_ceiling() -> anyhow
     assert!((4..=10).contains(&open), "{service}");
     assert_eq!(ceiling, 100, "{service}");
     drop(held);
+    Ok(())
+}
+
+/// The open-file limit is the ceiling on sessions: the server raises its soft limit to the hard
+/// one, and keeps under it only what it opens itself.
+#[tokio::test]
+async fn the_server_raises_its_open_file_limit_and_leaves_the_rest_to_sessions()
+-> anyhow::Result<()> {
+    let (_, hard) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)?;
+    let app = ProcessApp::builder()
+        .with_open_file_limit(1024.min(hard))
+        .with_arg("--db-pool-size")
+        .with_arg("4")
+        .spawn()
+        .await?;
+
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", app.pid()?))?;
+    let soft: u64 = (limits.lines())
+        .find_map(|line| line.strip_prefix("Max open files"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .with_context(|| format!("no open-file limit in {limits}"))?;
+    assert_eq!(
+        soft, hard,
+        "the soft limit is raised to the hard one: {limits}"
+    );
+    let (_, service, [_, _, ceiling]) = websocket_service(&app).await?;
+    // Its pool, the cluster's listener, webhooks and mail at their most, and 128 descriptors
+    // of its own (src/limits.rs).
+    let own = 4
+        + 1
+        + (taskpulse_api::webhooks::MOST_CONNECTIONS + taskpulse_api::email::MOST_CONNECTIONS)
+            as u64
+        + 128;
+    assert_eq!(ceiling, hard.saturating_sub(own).max(64), "{service}");
     Ok(())
 }
 

@@ -7,4 +7,4 @@ mod transport;
 mod worker;
 
 pub use transport::{Mailer, MailerError};
-pub use worker::spawn_mailer;
+pub use worker::{MOST_CONNECTIONS, spawn_mailer};

@@ -19,6 +19,8 @@ use super::transport::Mailer;
 const BATCH: i64 = 50;
 /// Mails sent at once by this node.
 const IN_FLIGHT: usize = 8;
+/// The most connections to the mail server at once (one per mail in flight).
+pub const MOST_CONNECTIONS: usize = IN_FLIGHT;
 /// A mail is not started when the lease could not cover this much of its sending.
 const SEND_WITHIN: Duration = Duration::from_secs(10);
 

@@ -8,7 +8,7 @@ pub(crate) mod signature;
 mod worker;
 
 pub use destination::DestinationPolicy;
-pub use worker::spawn_sender;
+pub use worker::{MOST_CONNECTIONS, spawn_sender};
 
 /// What the webhook routes and the sender are allowed.
 #[derive(Debug, Clone, Copy, Default)]

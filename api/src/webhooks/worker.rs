@@ -52,6 +52,9 @@ const RECORD_TOGETHER: usize = 64;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Connections kept open between batches (one per webhook).
 const KEPT_CONNECTIONS: usize = 256;
+/// The most connections the sender holds at once: those kept and those of the deliveries in
+/// flight.
+pub const MOST_CONNECTIONS: usize = KEPT_CONNECTIONS + IN_FLIGHT;
 
 /// Starts this node's sender (it stops at once on a node that does not work the outbox).
 pub fn spawn_sender(engine: &Engine, policy: DestinationPolicy) -> JoinHandle<()> {

@@ -25,6 +25,7 @@ pub struct ProcessAppBuilder {
     env: Vec<(String, String)>,
     args: Vec<String>,
     database_port: Option<u16>,
+    open_file_limit: Option<u64>,
 }
 
 impl ProcessAppBuilder {
@@ -44,6 +45,12 @@ impl ProcessAppBuilder {
     /// test's PostgreSQL) instead of the database's own address.
     pub fn with_database_port(mut self, port: u16) -> Self {
         self.database_port = Some(port);
+        self
+    }
+
+    /// Starts the server with this soft open-file limit (its hard limit stays the test's).
+    pub fn with_open_file_limit(mut self, soft: u64) -> Self {
+        self.open_file_limit = Some(soft);
         self
     }
 
@@ -188,7 +195,19 @@ async fn launch(
         Some(port) => through_port(&db.url, port)?,
         None => db.url.clone(),
     };
-    let mut child = Command::new(BINARY)
+    let mut command = match settings.open_file_limit {
+        // util-linux's `prlimit` execs the server with the lower soft limit.
+        Some(soft) => {
+            let mut command = Command::new("prlimit");
+            command
+                .arg(format!("--nofile={soft}:"))
+                .arg("--")
+                .arg(BINARY);
+            command
+        }
+        None => Command::new(BINARY),
+    };
+    let mut child = command
         .arg("serve")
         .args(["--listen", listen, "--database-url", &database_url])
         .arg("--data-dir")
