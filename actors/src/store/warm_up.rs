@@ -24,14 +24,16 @@ pub(super) async fn warm_up(conn: &mut AsyncPgConnection) -> Result<()> {
     find_user(conn, nobody).await?;
     role_of(conn, no_team, nobody).await?;
     let today = Utc::now().date_naive();
-    for scope in [Scope::User(nobody), Scope::Team(no_team)] {
+    let scopes = [Scope::User(nobody), Scope::Team(no_team)];
+    // Each scope kind has its own cold-load statement; the change log has one for all.
+    for scope in scopes {
         hydrate(conn, scope, today, WithHistory::No).await?;
-        let wanted = [Wanted {
-            scope,
-            after: 0,
-            upto: 0,
-        }];
-        change_log::read(conn, &wanted, 1).await?;
     }
+    let wanted = scopes.map(|scope| Wanted {
+        scope,
+        after: 0,
+        upto: 0,
+    });
+    change_log::read(conn, &wanted, 1).await?;
     Ok(())
 }

@@ -12,7 +12,7 @@ use taskpulse_actors::{
     TaskStatus, UserId, WebhookBatch, WebhookDelivery,
 };
 
-use crate::common::TestEngine;
+use crate::common::{TestEngine, eventually};
 
 fn config(lease: Duration) -> EngineConfig {
     EngineConfig {
@@ -47,20 +47,24 @@ async fn create(engine: &Engine, user: UserId, title: &str) -> anyhow::Result<()
 /// all: the horizon is the whole server's, and another test's transaction that began between
 /// two of ours would hold the later ones back from a claim made at once.
 async fn all_below_the_horizon(t: &TestEngine) -> anyhow::Result<()> {
+    let below = eventually(Duration::from_secs(10), || async {
+        above_the_horizon(t).await.is_ok_and(|above| above == 0)
+    })
+    .await;
+    anyhow::ensure!(below, "events still above the horizon after 10 s");
+    Ok(())
+}
+
+/// The outbox's events at or above the horizon.
+async fn above_the_horizon(t: &TestEngine) -> anyhow::Result<i64> {
     let mut conn = t.conn().await?;
-    for _ in 0..200 {
-        let above: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "(SELECT count(*) FROM outbox \
-              WHERE tx >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint)",
-        ))
-        .get_result(&mut conn)
-        .await?;
-        if above == 0 {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    anyhow::bail!("events still above the horizon after 10 s")
+    let above = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM outbox \
+          WHERE tx >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint)",
+    ))
+    .get_result(&mut conn)
+    .await?;
+    Ok(above)
 }
 
 /// A claim that finds something: events are claimable once below the horizon, which is the
